@@ -1,0 +1,88 @@
+"""Keepalive: keeps an agency's social-media connections alive."""
+import logging
+import os
+
+from dotenv import load_dotenv
+from flask import Flask, g, jsonify, render_template, request
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from portal.config import Config
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def create_app(config=None):
+    """The application; `config` overrides settings read from the environment."""
+    load_dotenv(os.path.join(ROOT, ".env"))
+    app = Flask(
+        __name__,
+        instance_path=os.environ.get("KEEPALIVE_INSTANCE") or os.path.join(ROOT, "instance"),
+        instance_relative_config=True,
+        template_folder=os.path.join(ROOT, "templates"),
+        static_folder=os.path.join(ROOT, "static"),
+    )
+    os.makedirs(app.instance_path, exist_ok=True)
+    app.config.from_mapping(Config(app.instance_path).as_dict())
+    if config:
+        app.config.from_mapping(config)
+    if app.config["TRUSTED_PROXIES"]:
+        n = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
+
+    from portal import crypto, db, queue
+    from portal.extensions import babel, csrf, htmx, limiter, login_manager, mail, select_locale
+
+    db.init_app(app)
+    crypto.init_app(app)
+    queue.init_app(app)
+    csrf.init_app(app)
+    htmx.init_app(app)
+    mail.init_app(app)
+    limiter.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+
+    from portal import auth, tenancy
+
+    auth.init_login(app, login_manager)
+    app.before_request(tenancy.load_current)
+
+    from portal.auth import bp as auth_bp
+    from portal.home import bp as home_bp
+    from portal.health import bp as health_bp
+    from portal.settings import bp as settings_bp
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(home_bp)
+    app.register_blueprint(health_bp)
+    app.register_blueprint(settings_bp)
+    if app.config["DEV_TOOLS"]:
+        from portal.devmail import bp as devmail_bp
+
+        app.register_blueprint(devmail_bp)
+
+    from portal import cli, templating
+
+    cli.init_app(app)
+    templating.init_app(app)
+    _register_error_pages(app)
+    logging.getLogger("keepalive").setLevel(logging.INFO)
+    return app
+
+
+def _register_error_pages(app):
+    from flask_wtf.csrf import CSRFError
+
+    def error_page(status, template_message):
+        def handler(error):
+            if request.path.startswith("/healthz") or request.accept_mimetypes.best == "application/json":
+                return jsonify(error=template_message), status
+            return render_template("error.html", status=status, error=error, message_key=template_message), status
+
+        return handler
+
+    app.register_error_handler(400, error_page(400, "bad_request"))
+    app.register_error_handler(CSRFError, error_page(400, "csrf"))
+    app.register_error_handler(403, error_page(403, "forbidden"))
+    app.register_error_handler(404, error_page(404, "not_found"))
+    app.register_error_handler(405, error_page(405, "method_not_allowed"))
+    app.register_error_handler(429, error_page(429, "too_many_requests"))

@@ -1,0 +1,73 @@
+"""Command-line tasks: `flask --app wsgi <command>`."""
+import click
+from flask import current_app
+from sqlalchemy import update
+from sqlmodel import select
+
+from portal import db
+from portal.crypto import cipher
+from portal.migrate import upgrade
+from portal.models import Credential
+
+
+def init_app(app):
+    app.cli.add_command(db_upgrade)
+    app.cli.add_command(rotate_token_keys)
+
+
+@click.command("db-upgrade")
+def db_upgrade():
+    """Create or upgrade the database schema to the newest migration."""
+    upgrade(current_app.config["DATABASE_URL"])
+    click.echo("Database is at the newest schema.")
+
+
+@click.command("rotate-token-keys")
+def rotate_token_keys():
+    """Re-encrypt every stored token with the newest key of TOKEN_KEYS.
+
+    Put the new key first in TOKEN_KEYS, run this, then remove the old key.
+    """
+    count = rotate_all()
+    click.echo(f"Re-encrypted the tokens of {count} credential(s) with the newest key.")
+
+
+def rotate_all(batch_size=500):
+    """Re-seal every credential; returns how many were re-sealed.
+
+    Each row is updated only if its ciphertexts are still the ones read, so a
+    token refreshed meanwhile (already sealed with the newest key by its
+    writer) is never overwritten with an older one.
+    """
+    sealer = cipher()
+    count = 0
+    last_id = 0
+    with db.new_session() as session:
+        while True:
+            batch = session.exec(
+                select(Credential.id, Credential.sealed_access_token, Credential.sealed_refresh_token)
+                .where(Credential.id > last_id)
+                .order_by(Credential.id)
+                .limit(batch_size)
+            ).all()
+            if not batch:
+                break
+            for credential_id, access, refresh in batch:
+                result = session.exec(
+                    update(Credential)
+                    .where(
+                        Credential.id == credential_id,
+                        Credential.sealed_access_token == access,
+                        Credential.sealed_refresh_token.is_(None)
+                        if refresh is None
+                        else Credential.sealed_refresh_token == refresh,
+                    )
+                    .values(
+                        sealed_access_token=sealer.reseal(access),
+                        sealed_refresh_token=sealer.reseal(refresh),
+                    )
+                )
+                count += result.rowcount
+            session.commit()
+            last_id = batch[-1][0]
+    return count

@@ -1,0 +1,121 @@
+"""Configuration read from the environment (and a `.env` file).
+
+Development keeps a generated secret key and token key in `instance/`, so a
+fresh checkout runs with no set-up; production refuses to start without real
+ones and says which variable to set.
+"""
+import os
+import secrets
+from pathlib import Path
+
+from cryptography.fernet import Fernet
+
+
+class ConfigurationError(RuntimeError):
+    """A setting production cannot run without is missing or unsafe."""
+
+
+def _flag(value, default=False):
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _kept_secret(instance_path, name, make):
+    """A development secret generated once and kept in the instance folder."""
+    path = Path(instance_path) / name
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(make())
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def database_url(url):
+    """SQLAlchemy's spelling of a database URL, with psycopg 3 for PostgreSQL."""
+    if not url:
+        return url
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+class Config:
+    """Every setting, read from the environment when the app is created."""
+
+    def __init__(self, instance_path, environ=None):
+        env = os.environ if environ is None else environ
+        self.ENV_NAME = env.get("KEEPALIVE_ENV", "development").strip().lower()
+        production = self.ENV_NAME == "production"
+
+        self.SECRET_KEY = env.get("SECRET_KEY", "")
+        keys = [k.strip() for k in env.get("TOKEN_KEYS", "").split(",") if k.strip()]
+        if production:
+            if len(self.SECRET_KEY) < 32:
+                raise ConfigurationError(
+                    "Set SECRET_KEY to a random string of at least 32 characters "
+                    "(python -c 'import secrets; print(secrets.token_urlsafe(48))')."
+                )
+            if not keys:
+                raise ConfigurationError(
+                    "Set TOKEN_KEYS to one or more Fernet keys, newest first "
+                    "(python -c 'from cryptography.fernet import Fernet; "
+                    "print(Fernet.generate_key().decode())')."
+                )
+        else:
+            self.SECRET_KEY = self.SECRET_KEY or _kept_secret(
+                instance_path, "secret_key", lambda: secrets.token_urlsafe(48)
+            )
+            keys = keys or [
+                _kept_secret(instance_path, "token_key", lambda: Fernet.generate_key().decode())
+            ]
+        for key in keys:
+            try:
+                Fernet(key)
+            except (ValueError, TypeError):
+                raise ConfigurationError(
+                    "TOKEN_KEYS holds a value that is not a Fernet key "
+                    "(32 url-safe base64-encoded bytes)."
+                ) from None
+        self.TOKEN_KEYS = keys
+
+        self.DATABASE_URL = database_url(env.get("DATABASE_URL")) or (
+            f"sqlite:///{Path(instance_path) / 'keepalive.sqlite'}"
+        )
+        self.REDIS_URL = env.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+        self.QUEUE_NAME = env.get("QUEUE_NAME", "keepalive")
+        self.BASE_URL = env.get("BASE_URL", "http://127.0.0.1:5000").rstrip("/")
+        self.SANDBOX = _flag(env.get("SANDBOX"), default=not production)
+        self.DEV_MAIL_DIR = env.get("DEV_MAIL_DIR") or str(Path(instance_path) / "mail")
+        self.DEV_TOOLS = not production
+
+        self.MAIL_SERVER = env.get("MAIL_SERVER", "127.0.0.1")
+        self.MAIL_PORT = int(env.get("MAIL_PORT", "1025"))
+        self.MAIL_USE_TLS = _flag(env.get("MAIL_USE_TLS"))
+        self.MAIL_USE_SSL = _flag(env.get("MAIL_USE_SSL"))
+        self.MAIL_USERNAME = env.get("MAIL_USERNAME") or None
+        self.MAIL_PASSWORD = env.get("MAIL_PASSWORD") or None
+        self.MAIL_DEFAULT_SENDER = env.get("MAIL_DEFAULT_SENDER", "Keepalive <keepalive@localhost>")
+        self.MAIL_TIMEOUT = float(env.get("MAIL_TIMEOUT", "10"))
+
+        self.SESSION_COOKIE_HTTPONLY = True
+        self.SESSION_COOKIE_SAMESITE = "Lax"
+        self.SESSION_COOKIE_SECURE = production
+        self.REMEMBER_COOKIE_HTTPONLY = True
+        self.REMEMBER_COOKIE_SAMESITE = "Lax"
+        self.REMEMBER_COOKIE_SECURE = production
+        self.PREFERRED_URL_SCHEME = "https" if production else "http"
+        self.TRUSTED_PROXIES = int(env.get("TRUSTED_PROXIES", "0"))
+
+        self.RATELIMIT_STORAGE_URI = env.get("RATELIMIT_STORAGE_URI") or self.REDIS_URL
+        self.RATELIMIT_HEADERS_ENABLED = True
+        self.LOGIN_ATTEMPTS_PER_MINUTE = int(env.get("LOGIN_ATTEMPTS_PER_MINUTE", "10"))
+        self.LINK_LIFETIME_HOURS = int(env.get("LINK_LIFETIME_HOURS", "72"))
+
+        self.BABEL_DEFAULT_LOCALE = "en"
+        self.LANGUAGES = ["en", "fr", "de", "nl"]
+        self.WTF_CSRF_TIME_LIMIT = None  # the session bounds a token's life
+
+    def as_dict(self):
+        return {k: v for k, v in vars(self).items() if k.isupper()}

@@ -1,0 +1,83 @@
+"""The database: one engine per app, one session per request kept on `g`."""
+from contextlib import contextmanager
+from datetime import datetime, timezone
+
+import sqlalchemy as sa
+from flask import current_app, g
+from sqlalchemy import event
+from sqlmodel import Session, create_engine
+
+
+def utcnow():
+    return datetime.now(timezone.utc)
+
+
+class UTCDateTime(sa.types.TypeDecorator):
+    """A timestamp stored in UTC and always read back time-zone aware.
+
+    SQLite keeps no zone; PostgreSQL keeps `timestamptz`. Either way the
+    application only ever sees aware UTC datetimes, so comparisons with
+    `utcnow()` are safe.
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given where UTC is required")
+        return value.astimezone(timezone.utc)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+def make_engine(url):
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_connection, _record):
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.close()
+
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def init_app(app):
+    app.extensions["keepalive.engine"] = make_engine(app.config["DATABASE_URL"])
+    app.teardown_appcontext(close_session)
+
+
+def engine():
+    return current_app.extensions["keepalive.engine"]
+
+
+def get_session():
+    """The session of this request or job, opened on first use."""
+    if "db" not in g:
+        g.db = Session(engine(), expire_on_commit=False)
+    return g.db
+
+
+def close_session(_exc=None):
+    session = g.pop("db", None)
+    if session is not None:
+        session.close()
+
+
+@contextmanager
+def new_session():
+    """A session of its own, for work that must commit apart from the request's."""
+    with Session(engine(), expire_on_commit=False) as session:
+        yield session

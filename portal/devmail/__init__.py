@@ -1,0 +1,4 @@
+"""`/dev/mail`: the messages the local mail capture received (development only)."""
+from flask import Blueprint
+
+bp = Blueprint("devmail", __name__, url_prefix="/dev/mail")

@@ -1,0 +1,19 @@
+"""Validators shared by every form."""
+from email_validator import EmailNotValidError, validate_email
+from flask_babel import lazy_gettext as _l
+from wtforms.validators import ValidationError
+
+
+class EmailAddress:
+    """A syntactically valid address, stored lower-cased.
+
+    `test_environment` admits the reserved `.test` domain, which the demo and
+    the tests use; no deliverability look-up is made.
+    """
+
+    def __call__(self, form, field):
+        try:
+            result = validate_email(field.data or "", check_deliverability=False, test_environment=True)
+        except EmailNotValidError:
+            raise ValidationError(_l("Enter an email address like name@example.com.")) from None
+        field.data = result.normalized.lower()

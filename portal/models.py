@@ -1,0 +1,342 @@
+"""The domain, as SQLModel tables (see DESIGN.md, "Domain").
+
+Enumerations are stored as short strings; the allowed values live in the
+`StrEnum`s beside the tables so that rules and forms share them.
+"""
+from datetime import datetime
+from enum import StrEnum
+
+import sqlalchemy as sa
+from flask_login import UserMixin
+from sqlmodel import Field, SQLModel
+
+from portal.db import UTCDateTime, utcnow
+
+
+def _when(nullable=True, default=False, index=False):
+    """A UTC timestamp column."""
+    if default:
+        return Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False, index=index)
+    return Field(default=None, sa_type=UTCDateTime, nullable=nullable, index=index)
+
+
+def _fk(target, nullable=False, index=True, ondelete="CASCADE"):
+    return Field(
+        default=None,
+        sa_column_args=[sa.ForeignKey(target, ondelete=ondelete)],
+        nullable=nullable,
+        index=index,
+    )
+
+
+class Role(StrEnum):
+    OWNER = "owner"
+    MANAGER = "manager"
+    MEMBER = "member"
+
+
+class AccessLevel(StrEnum):
+    ADMIN = "admin"
+    EDITOR = "editor"
+    VIEWER = "viewer"
+
+
+class CanRenew(StrEnum):
+    YES = "yes"
+    NO = "no"
+    UNKNOWN = "unknown"
+
+
+class CredentialState(StrEnum):
+    ACTIVE = "active"
+    INVALID = "invalid"
+
+
+class InvalidReason(StrEnum):
+    EXPIRED = "expired"
+    PASSWORD_CHANGED = "password_changed"
+    PERMISSION_REVOKED = "permission_revoked"
+    ROLE_CHANGED = "role_changed"
+    APP_REMOVED = "app_removed"
+    CHECKPOINT = "checkpoint"
+    UNKNOWN = "unknown"
+
+
+DEFAULT_EXPIRY_WINDOW_DAYS = 7
+DEFAULT_THRESHOLDS = "7,3,1,0"
+
+
+class Organization(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=120)
+    expiry_window_days: int = Field(default=DEFAULT_EXPIRY_WINDOW_DAYS)
+    # Days before effective expiry at which notices go out, e.g. "7,3,1,0".
+    notification_thresholds: str = Field(default=DEFAULT_THRESHOLDS, max_length=120)
+    created_at: datetime = _when(default=True)
+
+    @property
+    def thresholds(self):
+        return sorted({int(day) for day in self.notification_thresholds.split(",") if day.strip()}, reverse=True)
+
+
+class Brand(SQLModel, table=True):
+    __table_args__ = (sa.UniqueConstraint("organization_id", "name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    organization_id: int = _fk("organization.id")
+    name: str = Field(max_length=120)
+    created_at: datetime = _when(default=True)
+
+
+class User(UserMixin, SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=254, sa_column_kwargs={"unique": True})
+    name: str = Field(default="", max_length=120)
+    password_hash: str | None = Field(default=None, max_length=255)
+    locale: str | None = Field(default=None, max_length=8)
+    active: bool = Field(default=True)
+    # Bumped on password change and sign-out everywhere: older sessions stop working.
+    session_version: int = Field(default=1)
+    created_at: datetime = _when(default=True)
+    last_login_at: datetime | None = _when()
+
+    @property
+    def is_active(self):
+        return self.active
+
+    def get_id(self):
+        return f"{self.id}:{self.session_version}"
+
+    @property
+    def display_name(self):
+        return self.name or self.email
+
+
+class Membership(SQLModel, table=True):
+    __table_args__ = (sa.UniqueConstraint("user_id", "organization_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = _fk("user.id")
+    organization_id: int = _fk("organization.id")
+    role: str = Field(default=Role.MEMBER, max_length=20)
+    can_manage_profiles: bool = Field(default=False)
+    created_at: datetime = _when(default=True)
+
+
+class SocialProfile(SQLModel, table=True):
+    __tablename__ = "social_profile"
+    __table_args__ = (sa.UniqueConstraint("organization_id", "network", "external_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    organization_id: int = _fk("organization.id")
+    network: str = Field(max_length=40, index=True)
+    external_id: str = Field(max_length=120)
+    name: str = Field(max_length=200)
+    handle: str = Field(default="", max_length=200)
+    created_at: datetime = _when(default=True)
+
+
+class BrandProfile(SQLModel, table=True):
+    __tablename__ = "brand_profile"
+
+    brand_id: int = Field(
+        sa_column_args=[sa.ForeignKey("brand.id", ondelete="CASCADE")], primary_key=True
+    )
+    profile_id: int = Field(
+        sa_column_args=[sa.ForeignKey("social_profile.id", ondelete="CASCADE")],
+        primary_key=True,
+        index=True,
+    )
+
+
+class ProfileAccess(SQLModel, table=True):
+    __tablename__ = "profile_access"
+    __table_args__ = (sa.UniqueConstraint("user_id", "profile_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = _fk("user.id")
+    profile_id: int = _fk("social_profile.id")
+    level: str = Field(default=AccessLevel.VIEWER, max_length=20)
+
+
+class Credential(SQLModel, table=True):
+    """The token set of a profile.
+
+    A new consent makes a new row and marks the previous one superseded, so
+    the history of grants is kept; a silent refresh updates the current row
+    in place and bumps `version`, which guards concurrent writers.
+    """
+
+    __table_args__ = (
+        sa.Index(
+            "uq_credential_current",
+            "profile_id",
+            unique=True,
+            sqlite_where=sa.text("superseded_at IS NULL"),
+            postgresql_where=sa.text("superseded_at IS NULL"),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    profile_id: int = _fk("social_profile.id", index=False)
+    # Fernet ciphertexts (portal.crypto); the plaintext never reaches the database.
+    sealed_access_token: str = Field(sa_type=sa.Text)
+    sealed_refresh_token: str | None = Field(default=None, sa_type=sa.Text)
+    token_type: str = Field(default="user", max_length=30)
+    scopes: str = Field(default="", sa_type=sa.Text)
+    expires_at: datetime | None = _when(index=True)
+    refresh_expires_at: datetime | None = _when(index=True)
+    data_access_expires_at: datetime | None = _when()
+    granted_by_id: int | None = _fk("user.id", nullable=True, index=False, ondelete="SET NULL")
+    created_at: datetime = _when(default=True)
+    last_refreshed_at: datetime | None = _when()
+    last_checked_at: datetime | None = _when()
+    # None: never checked since the grant; False: the last check found it unusable.
+    last_check_ok: bool | None = Field(default=None)
+    status: str = Field(default=CredentialState.ACTIVE, max_length=20)
+    invalid_reason: str | None = Field(default=None, max_length=30)
+    invalidated_at: datetime | None = _when()
+    superseded_at: datetime | None = _when()
+    version: int = Field(default=1)
+
+    @property
+    def can_refresh_silently(self):
+        return self.sealed_refresh_token is not None
+
+    @property
+    def is_invalid(self):
+        return self.status == CredentialState.INVALID
+
+
+class NativeRole(SQLModel, table=True):
+    __tablename__ = "native_role"
+    __table_args__ = (sa.UniqueConstraint("profile_id", "user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    profile_id: int = _fk("social_profile.id")
+    user_id: int = _fk("user.id")
+    can_renew: str = Field(default=CanRenew.UNKNOWN, max_length=10)
+    role: str = Field(default="", max_length=80)
+    observed_at: datetime = _when(default=True)
+
+
+class NotificationPreference(SQLModel, table=True):
+    __tablename__ = "notification_preference"
+    __table_args__ = (sa.UniqueConstraint("user_id", "organization_id", "profile_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = _fk("user.id")
+    organization_id: int = _fk("organization.id")
+    # None: applies to every profile the user may renew.
+    profile_id: int | None = _fk("social_profile.id", nullable=True)
+    email: bool = Field(default=True)
+    push: bool = Field(default=False)
+    slack: bool = Field(default=False)
+    login_warning: bool = Field(default=True)
+
+
+class Notification(SQLModel, table=True):
+    """An in-app notice; always written, whatever the other channels."""
+
+    __table_args__ = (sa.UniqueConstraint("key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=200)
+    user_id: int = _fk("user.id")
+    organization_id: int = _fk("organization.id")
+    profile_id: int = _fk("social_profile.id")
+    credential_id: int | None = _fk("credential.id", nullable=True, ondelete="SET NULL")
+    kind: str = Field(max_length=30)
+    threshold_days: int | None = Field(default=None)
+    expires_at: datetime | None = _when()
+    created_at: datetime = _when(default=True)
+    read_at: datetime | None = _when()
+
+
+class Delivery(SQLModel, table=True):
+    """One message on one channel to one recipient: the outbox."""
+
+    __table_args__ = (sa.UniqueConstraint("key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=240)
+    notification_id: int | None = _fk("notification.id", nullable=True, ondelete="SET NULL")
+    channel: str = Field(max_length=20)
+    recipient: str = Field(max_length=500)
+    status: str = Field(default="pending", max_length=20, index=True)
+    attempts: int = Field(default=0)
+    last_error: str | None = Field(default=None, sa_type=sa.Text)
+    created_at: datetime = _when(default=True)
+    sent_at: datetime | None = _when()
+
+
+class RenewalLink(SQLModel, table=True):
+    """A single-use link to renew one profile; the URL holds a secret, this row its hash."""
+
+    __tablename__ = "renewal_link"
+
+    id: int | None = Field(default=None, primary_key=True)
+    secret_hash: str = Field(max_length=64, sa_column_kwargs={"unique": True})
+    profile_id: int = _fk("social_profile.id")
+    recipient: str = Field(max_length=254)
+    purpose: str = Field(max_length=20)
+    created_by_id: int | None = _fk("user.id", nullable=True, index=False, ondelete="SET NULL")
+    created_at: datetime = _when(default=True)
+    expires_at: datetime = _when(nullable=False)
+    used_at: datetime | None = _when()
+    revoked_at: datetime | None = _when()
+
+
+class RenewalAttempt(SQLModel, table=True):
+    __tablename__ = "renewal_attempt"
+
+    id: int | None = Field(default=None, primary_key=True)
+    profile_id: int = _fk("social_profile.id")
+    credential_id: int | None = _fk("credential.id", nullable=True, ondelete="SET NULL")
+    user_id: int | None = _fk("user.id", nullable=True, ondelete="SET NULL")
+    mode: str = Field(max_length=20)
+    outcome: str = Field(max_length=30)
+    reason: str | None = Field(default=None, max_length=60)
+    detail: str | None = Field(default=None, sa_type=sa.Text)
+    started_at: datetime = _when(default=True)
+    finished_at: datetime | None = _when()
+
+
+class AuditEvent(SQLModel, table=True):
+    __tablename__ = "audit_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    organization_id: int | None = _fk("organization.id", nullable=True)
+    user_id: int | None = _fk("user.id", nullable=True, ondelete="SET NULL")
+    profile_id: int | None = _fk("social_profile.id", nullable=True, ondelete="SET NULL")
+    action: str = Field(max_length=60)
+    detail: str = Field(default="", sa_type=sa.Text)
+    created_at: datetime = _when(default=True, index=True)
+
+
+class Invitation(SQLModel, table=True):
+    __table_args__ = (sa.UniqueConstraint("secret_hash"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    organization_id: int = _fk("organization.id")
+    email: str = Field(max_length=254)
+    role: str = Field(default=Role.MEMBER, max_length=20)
+    can_manage_profiles: bool = Field(default=False)
+    secret_hash: str = Field(max_length=64)
+    invited_by_id: int | None = _fk("user.id", nullable=True, index=False, ondelete="SET NULL")
+    created_at: datetime = _when(default=True)
+    expires_at: datetime = _when(nullable=False)
+    accepted_at: datetime | None = _when()
+    revoked_at: datetime | None = _when()
+
+
+class PasswordReset(SQLModel, table=True):
+    __tablename__ = "password_reset"
+    __table_args__ = (sa.UniqueConstraint("secret_hash"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = _fk("user.id")
+    secret_hash: str = Field(max_length=64)
+    created_at: datetime = _when(default=True)
+    expires_at: datetime = _when(nullable=False)
+    used_at: datetime | None = _when()

@@ -1,0 +1,23 @@
+"""The job queue: RQ on Redis. Views enqueue; workers do the work."""
+from flask import current_app
+from redis import Redis
+from rq import Queue
+
+
+def init_app(app):
+    app.extensions["keepalive.redis"] = Redis.from_url(
+        app.config["REDIS_URL"], socket_timeout=5, socket_connect_timeout=2
+    )
+
+
+def redis():
+    return current_app.extensions["keepalive.redis"]
+
+
+def queue():
+    return Queue(current_app.config["QUEUE_NAME"], connection=redis())
+
+
+def enqueue(func, *args, **kwargs):
+    """Enqueue `func(*args)`; arguments are ids and plain values, never ORM objects."""
+    return queue().enqueue(func, *args, **kwargs)

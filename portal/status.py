@@ -1,0 +1,86 @@
+"""Token status: one pure rule, used by every page, job and notice.
+
+| status             | rule                                                      |
+|--------------------|-----------------------------------------------------------|
+| expired            | invalid (any reason), or effective expiry not in the future |
+| expiring           | effective expiry within the organization's window          |
+| valid              | effective expiry beyond the window                         |
+| no_expiry          | no known expiry and the last health check passed           |
+
+"Effective expiry" is when the portal loses access unless a person acts: for
+a credential that can be refreshed silently, the end of its refresh token
+(or none); otherwise the access token's expiry.
+"""
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from portal.models import InvalidReason
+
+SECONDS_PER_DAY = 86400
+
+
+class Status(StrEnum):
+    EXPIRED = "expired"
+    EXPIRING = "expiring"
+    VALID = "valid"
+    NO_EXPIRY = "no_expiry"
+
+
+# Most urgent first: the order of the dropdown and of Manage Accounts.
+URGENCY = {Status.EXPIRED: 0, Status.EXPIRING: 1, Status.NO_EXPIRY: 2, Status.VALID: 3}
+
+
+@dataclass(frozen=True)
+class TokenStatus:
+    status: Status
+    effective_expiry: datetime | None
+    # Whole days left, rounded down (0: less than a day); None when unknown or expired.
+    days_left: int | None
+    reason: str | None = None
+
+    @property
+    def needs_attention(self):
+        return self.status in (Status.EXPIRED, Status.EXPIRING)
+
+    @property
+    def urgency(self):
+        """A sort key: expired first, then by the nearest effective expiry."""
+        expiry = self.effective_expiry.timestamp() if self.effective_expiry else math.inf
+        return (URGENCY[self.status], expiry)
+
+
+def effective_expiry(credential):
+    if credential.can_refresh_silently:
+        return credential.refresh_expires_at
+    return credential.expires_at
+
+
+def token_status(credential, now, window_days):
+    """The status of `credential` at `now` (aware) for a window of `window_days`.
+
+    `credential` needs: `is_invalid`, `invalid_reason`, `can_refresh_silently`,
+    `expires_at`, `refresh_expires_at`, `last_check_ok`. A profile without any
+    credential is passed as None and reads as expired.
+    """
+    if now.tzinfo is None:
+        raise ValueError("now must be time-zone aware")
+    if credential is None:
+        return TokenStatus(Status.EXPIRED, None, None, InvalidReason.UNKNOWN)
+    expiry = effective_expiry(credential)
+    if credential.is_invalid:
+        return TokenStatus(
+            Status.EXPIRED, expiry, None, credential.invalid_reason or InvalidReason.UNKNOWN
+        )
+    if expiry is None:
+        if credential.last_check_ok is False:
+            return TokenStatus(Status.EXPIRED, None, None, InvalidReason.UNKNOWN)
+        return TokenStatus(Status.NO_EXPIRY, None, None)
+    left = expiry - now
+    if left <= timedelta(0):
+        return TokenStatus(Status.EXPIRED, expiry, None, InvalidReason.EXPIRED)
+    days_left = int(left.total_seconds() // SECONDS_PER_DAY)
+    if left <= timedelta(days=window_days):
+        return TokenStatus(Status.EXPIRING, expiry, days_left)
+    return TokenStatus(Status.VALID, expiry, days_left)

@@ -1,0 +1,77 @@
+"""The organization and brand a signed-in user is working in.
+
+Kept in the session as ids, checked against the user's memberships on every
+request, so a stale or forged id falls back to an organization the user
+really belongs to.
+"""
+from functools import wraps
+
+from flask import abort, g, session
+from flask_login import current_user
+from sqlmodel import select
+
+from portal.db import get_session
+from portal.models import Brand, Membership, Organization
+from portal.permissions import manages_organization
+
+
+def memberships_of(user_id):
+    """(membership, organization) pairs of a user, by organization name."""
+    return get_session().exec(
+        select(Membership, Organization)
+        .join(Organization, Organization.id == Membership.organization_id)
+        .where(Membership.user_id == user_id)
+        .order_by(Organization.name)
+    ).all()
+
+
+def load_current():
+    g.membership = g.organization = g.brand = None
+    g.memberships = []
+    if not current_user.is_authenticated:
+        return
+    g.memberships = memberships_of(current_user.id)
+    chosen = session.get("organization_id")
+    for membership, organization in g.memberships:
+        if organization.id == chosen or g.membership is None:
+            g.membership, g.organization = membership, organization
+        if organization.id == chosen:
+            break
+    if g.organization is None:
+        return
+    brand_id = session.get("brand_id")
+    if brand_id is not None:
+        g.brand = get_session().exec(
+            select(Brand).where(Brand.id == brand_id, Brand.organization_id == g.organization.id)
+        ).first()
+
+
+def brands_of(organization_id):
+    return get_session().exec(
+        select(Brand).where(Brand.organization_id == organization_id).order_by(Brand.name)
+    ).all()
+
+
+def organization_required(view):
+    """A signed-in user with at least one organization."""
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        if g.get("organization") is None:
+            abort(403, description="no_organization")
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def managers_only(view):
+    """Only Owners and Managers reach the organization's settings."""
+
+    @wraps(view)
+    @organization_required
+    def wrapped(*args, **kwargs):
+        if not manages_organization(g.membership):
+            abort(403, description="managers_only")
+        return view(*args, **kwargs)
+
+    return wrapped

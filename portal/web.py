@@ -1,0 +1,62 @@
+"""What every view shares: page-or-fragment rendering, redirects after POST,
+and loading objects only within the signed-in user's organization."""
+from flask import abort, g, make_response, redirect, render_template, request
+from jinja2_fragments.flask import render_block
+from sqlmodel import select
+
+from portal.db import get_session
+
+
+def wants_fragment():
+    """An htmx request that will swap part of a page (not boosted, not a
+    history restore, which need the whole page)."""
+    headers = request.headers
+    return (
+        headers.get("HX-Request") == "true"
+        and headers.get("HX-Boosted") != "true"
+        and headers.get("HX-History-Restore-Request") != "true"
+    )
+
+
+def render(template, block=None, status=200, **context):
+    """The page, or only `block` of it for an htmx request; always `Vary: HX-Request`."""
+    if block and wants_fragment():
+        body = render_block(template, block, **context)
+    else:
+        body = render_template(template, **context)
+    response = make_response(body, status)
+    response.vary.add("HX-Request")
+    return response
+
+
+def redirect_after_post(location):
+    """303 for a plain form; for htmx, a 200 with `HX-Redirect` so the browser
+    navigates instead of swapping the target page into a fragment."""
+    if request.headers.get("HX-Request") == "true":
+        response = make_response("", 200)
+        response.headers["HX-Redirect"] = location
+    else:
+        response = redirect(location, 303)
+    response.vary.add("HX-Request")
+    return response
+
+
+def owned_or_404(model, object_id):
+    """`model` row `object_id` if it belongs to the current organization."""
+    row = get_session().exec(
+        select(model).where(model.id == object_id, model.organization_id == g.organization.id)
+    ).first()
+    if row is None:
+        abort(404)
+    return row
+
+
+def is_safe_next(target):
+    """A `next` that stays on this site: a path, not a scheme or another host."""
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return False
+    return "\\" not in target and not any(ord(c) < 32 for c in target)
+
+
+def safe_next(target, default):
+    return target if is_safe_next(target) else default

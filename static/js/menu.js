@@ -1,0 +1,71 @@
+// Menu buttons (WAI-ARIA Authoring Practices, "menu button"): a button with
+// aria-haspopup/aria-expanded/aria-controls opens a role=menu list. Enter,
+// Space or ArrowDown open on the first item, ArrowUp on the last; arrows,
+// Home and End move; Escape and Tab close, Escape returning focus to the button.
+(function () {
+  function items(list) {
+    return Array.prototype.filter.call(
+      list.querySelectorAll('[role="menuitem"]'),
+      function (item) { return !item.disabled && item.getAttribute("aria-disabled") !== "true"; }
+    );
+  }
+
+  function open(menu, focusLast) {
+    var button = menu.querySelector(".menu-button");
+    var list = menu.querySelector('[role="menu"]');
+    closeAll(menu);
+    list.hidden = false;
+    button.setAttribute("aria-expanded", "true");
+    var all = items(list);
+    if (all.length) (focusLast ? all[all.length - 1] : all[0]).focus();
+  }
+
+  function close(menu, returnFocus) {
+    var button = menu.querySelector(".menu-button");
+    var list = menu.querySelector('[role="menu"]');
+    if (list.hidden) return;
+    list.hidden = true;
+    button.setAttribute("aria-expanded", "false");
+    if (returnFocus) button.focus();
+  }
+
+  function closeAll(except) {
+    document.querySelectorAll("[data-menu]").forEach(function (menu) {
+      if (menu !== except) close(menu, false);
+    });
+  }
+
+  function init(root) {
+    root.querySelectorAll("[data-menu]").forEach(function (menu) {
+      if (menu.dataset.menuReady) return;
+      menu.dataset.menuReady = "1";
+      var button = menu.querySelector(".menu-button");
+      var list = menu.querySelector('[role="menu"]');
+      button.addEventListener("click", function () {
+        if (list.hidden) open(menu, false); else close(menu, true);
+      });
+      button.addEventListener("keydown", function (event) {
+        if (event.key === "ArrowDown") { event.preventDefault(); open(menu, false); }
+        if (event.key === "ArrowUp") { event.preventDefault(); open(menu, true); }
+      });
+      list.addEventListener("keydown", function (event) {
+        var all = items(list);
+        var index = all.indexOf(document.activeElement);
+        if (event.key === "ArrowDown") { event.preventDefault(); all[(index + 1) % all.length].focus(); }
+        else if (event.key === "ArrowUp") { event.preventDefault(); all[(index - 1 + all.length) % all.length].focus(); }
+        else if (event.key === "Home") { event.preventDefault(); all[0].focus(); }
+        else if (event.key === "End") { event.preventDefault(); all[all.length - 1].focus(); }
+        else if (event.key === "Escape") { event.preventDefault(); close(menu, true); }
+        else if (event.key === "Tab") { close(menu, false); }
+      });
+    });
+  }
+
+  document.addEventListener("click", function (event) {
+    document.querySelectorAll("[data-menu]").forEach(function (menu) {
+      if (!menu.contains(event.target)) close(menu, false);
+    });
+  });
+  document.addEventListener("DOMContentLoaded", function () { init(document); });
+  document.addEventListener("htmx:load", function (event) { init(event.target); });
+})();
