@@ -1,6 +1,7 @@
 """Command-line tasks: `flask --app wsgi <command>`."""
 import click
 from flask import current_app
+from flask.cli import with_appcontext
 from sqlalchemy import update
 from sqlmodel import select
 
@@ -16,6 +17,7 @@ def init_app(app):
 
 
 @click.command("db-upgrade")
+@with_appcontext
 def db_upgrade():
     """Create or upgrade the database schema to the newest migration."""
     upgrade(current_app.config["DATABASE_URL"])
@@ -23,6 +25,7 @@ def db_upgrade():
 
 
 @click.command("rotate-token-keys")
+@with_appcontext
 def rotate_token_keys():
     """Re-encrypt every stored token with the newest key of TOKEN_KEYS.
 
