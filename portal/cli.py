@@ -7,13 +7,14 @@ from sqlmodel import select
 
 from portal import db
 from portal.crypto import cipher
-from portal.migrate import upgrade
+from portal.migrate import revision, upgrade
 from portal.models import Credential
 
 
 def init_app(app):
     app.cli.add_command(db_upgrade)
     app.cli.add_command(rotate_token_keys)
+    app.cli.add_command(db_revision)
 
 
 @click.command("db-upgrade")
@@ -22,6 +23,14 @@ def db_upgrade():
     """Create or upgrade the database schema to the newest migration."""
     upgrade(current_app.config["DATABASE_URL"])
     click.echo("Database is at the newest schema.")
+
+
+@click.command("db-revision")
+@click.argument("message")
+@with_appcontext
+def db_revision(message):
+    """Write a migration for the difference between the models and the database."""
+    revision(current_app.config["DATABASE_URL"], message)
 
 
 @click.command("rotate-token-keys")

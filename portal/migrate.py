@@ -16,3 +16,8 @@ def alembic_config(database_url):
 
 def upgrade(database_url, revision="head"):
     command.upgrade(alembic_config(database_url), revision)
+
+
+def revision(database_url, message):
+    """A new migration with what differs between the models and the database."""
+    command.revision(alembic_config(database_url), message=message, autogenerate=True)
