@@ -44,11 +44,20 @@ def make_engine(url):
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record):
+            # The driver's own transaction handling is switched off so that
+            # SQLAlchemy emits BEGIN itself (SQLAlchemy's documented recipe),
+            # which lets a caller ask for BEGIN IMMEDIATE: see `locked_session`.
+            dbapi_connection.isolation_level = None
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(connection):
+            mode = connection.get_execution_options().get("sqlite_begin", "")
+            connection.exec_driver_sql(f"BEGIN {mode}".strip())
 
         return engine
     return create_engine(url, pool_pre_ping=True)
@@ -81,3 +90,14 @@ def new_session():
     """A session of its own, for work that must commit apart from the request's."""
     with Session(engine(), expire_on_commit=False) as session:
         yield session
+
+
+@contextmanager
+def locked_session():
+    """A session whose transaction serializes with other writers before it
+    reads: SQLite takes its write lock at BEGIN (IMMEDIATE); on PostgreSQL the
+    caller adds `with_for_update()` to lock the rows it reads. Either way the
+    lock lasts until the session commits or rolls back."""
+    with engine().connect().execution_options(sqlite_begin="IMMEDIATE") as connection:
+        with Session(bind=connection, expire_on_commit=False) as session:
+            yield session
