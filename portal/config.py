@@ -21,6 +21,16 @@ def _flag(value, default=False):
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _number(env, name, default, kind=int):
+    value = env.get(name)
+    if value is None or value.strip() == "":
+        return default
+    try:
+        return kind(value)
+    except ValueError:
+        raise ConfigurationError(f"{name} must be a number, not {value!r}.") from None
+
+
 def _kept_secret(instance_path, name, make):
     """A development secret generated once and kept in the instance folder."""
     path = Path(instance_path) / name
@@ -91,13 +101,13 @@ class Config:
         self.DEV_TOOLS = not production
 
         self.MAIL_SERVER = env.get("MAIL_SERVER", "127.0.0.1")
-        self.MAIL_PORT = int(env.get("MAIL_PORT", "1025"))
+        self.MAIL_PORT = _number(env, "MAIL_PORT", 1025)
         self.MAIL_USE_TLS = _flag(env.get("MAIL_USE_TLS"))
         self.MAIL_USE_SSL = _flag(env.get("MAIL_USE_SSL"))
         self.MAIL_USERNAME = env.get("MAIL_USERNAME") or None
         self.MAIL_PASSWORD = env.get("MAIL_PASSWORD") or None
         self.MAIL_DEFAULT_SENDER = env.get("MAIL_DEFAULT_SENDER", "Keepalive <keepalive@localhost>")
-        self.MAIL_TIMEOUT = float(env.get("MAIL_TIMEOUT", "10"))
+        self.MAIL_TIMEOUT = _number(env, "MAIL_TIMEOUT", 10.0, float)
 
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"
@@ -106,12 +116,12 @@ class Config:
         self.REMEMBER_COOKIE_SAMESITE = "Lax"
         self.REMEMBER_COOKIE_SECURE = production
         self.PREFERRED_URL_SCHEME = "https" if production else "http"
-        self.TRUSTED_PROXIES = int(env.get("TRUSTED_PROXIES", "0"))
+        self.TRUSTED_PROXIES = _number(env, "TRUSTED_PROXIES", 0)
 
         self.RATELIMIT_STORAGE_URI = env.get("RATELIMIT_STORAGE_URI") or self.REDIS_URL
         self.RATELIMIT_HEADERS_ENABLED = True
-        self.LOGIN_ATTEMPTS_PER_MINUTE = int(env.get("LOGIN_ATTEMPTS_PER_MINUTE", "10"))
-        self.LINK_LIFETIME_HOURS = int(env.get("LINK_LIFETIME_HOURS", "72"))
+        self.LOGIN_ATTEMPTS_PER_MINUTE = _number(env, "LOGIN_ATTEMPTS_PER_MINUTE", 10)
+        self.LINK_LIFETIME_HOURS = _number(env, "LINK_LIFETIME_HOURS", 72)
 
         self.BABEL_DEFAULT_LOCALE = "en"
         self.LANGUAGES = ["en", "fr", "de", "nl"]

@@ -1,0 +1,37 @@
+"""Settings come from the environment; production refuses unsafe ones in one line."""
+import subprocess
+import sys
+
+import pytest
+
+from portal import ROOT
+from portal.config import Config, ConfigurationError
+
+
+def test_defaults_for_development(tmp_path):
+    config = Config(tmp_path, {})
+    assert config.DATABASE_URL == f"sqlite:///{tmp_path / 'keepalive.sqlite'}"
+    assert config.SANDBOX and config.DEV_TOOLS
+    assert config.MAIL_PORT == 1025
+    assert config.SESSION_COOKIE_HTTPONLY and config.SESSION_COOKIE_SAMESITE == "Lax"
+
+
+def test_postgresql_urls_use_psycopg(tmp_path):
+    config = Config(tmp_path, {"DATABASE_URL": "postgresql://u@db:5432/keepalive"})
+    assert config.DATABASE_URL == "postgresql+psycopg://u@db:5432/keepalive"
+
+
+def test_a_malformed_number_is_a_clear_error(tmp_path):
+    with pytest.raises(ConfigurationError, match="MAIL_PORT must be a number"):
+        Config(tmp_path, {"MAIL_PORT": "twenty-five"})
+
+
+def test_production_without_secrets_exits_with_one_line(tmp_path):
+    env = {"KEEPALIVE_ENV": "production", "KEEPALIVE_INSTANCE": str(tmp_path), "PATH": "/usr/bin:/bin"}
+    result = subprocess.run(
+        [sys.executable, "-c", "import wsgi"], env=env, capture_output=True, text=True, timeout=60,
+        cwd=ROOT,
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip().count("\n") == 0
+    assert "Set SECRET_KEY" in result.stderr
