@@ -19,12 +19,16 @@ REASONS = {
 }
 
 
+def reason_text(token_status, network_key):
+    """Why a token is expired, in words: "Password changed on Facebook"."""
+    reason = REASONS.get(token_status.reason, REASONS[InvalidReason.UNKNOWN])
+    return str(reason).format(network=network(network_key).label)
+
+
 def status_text(token_status, network_key):
-    """"Expired: Password changed on Facebook", "Expires today", "Expires in 3 days"…"""
-    label = network(network_key).label
+    """"Expired · Password changed on Facebook", "Expires today", "Expires in 3 days"…"""
     if token_status.status == Status.EXPIRED:
-        reason = REASONS.get(token_status.reason, REASONS[InvalidReason.UNKNOWN])
-        return _("Expired") + " · " + str(reason).format(network=label)
+        return _("Expired") + " · " + reason_text(token_status, network_key)
     if token_status.status == Status.NO_EXPIRY:
         return _("No expiration date")
     if token_status.days_left == 0:
@@ -55,6 +59,7 @@ def init_app(app):
         network=network,
         NETWORKS=NETWORKS,
         status_text=status_text,
+        reason_text=reason_text,
         status_pill=status_pill,
         ROLE_LABELS=ROLE_LABELS,
         ACCESS_LABELS=ACCESS_LABELS,
