@@ -2,3 +2,5 @@
 from flask import Blueprint
 
 bp = Blueprint("devmail", __name__, url_prefix="/dev/mail")
+
+from portal.devmail import views  # noqa: E402,F401

@@ -1,11 +1,96 @@
-from flask import jsonify
+import logging
+from datetime import datetime
 
+import sqlalchemy as sa
+from flask import current_app, jsonify
+from redis import Redis
+from rq import Queue, Worker
+
+from portal import db
 from portal.extensions import csrf, limiter
 from portal.health import bp
+
+log = logging.getLogger("keepalive.health")
+
+LAST_SCAN_KEY = "keepalive:last_scan"
+TIMEOUT_SECONDS = 2
+
+
+def _engine():
+    """An engine that gives up connecting quickly, so a load balancer's
+    check never hangs on a database that is away."""
+    engine = current_app.extensions.get("keepalive.health_engine")
+    if engine is None:
+        url = current_app.config["DATABASE_URL"]
+        if url.startswith("sqlite"):
+            engine = db.engine()
+        else:
+            engine = sa.create_engine(
+                url, pool_size=1, max_overflow=0, pool_pre_ping=True,
+                connect_args={"connect_timeout": TIMEOUT_SECONDS},
+            )
+        current_app.extensions["keepalive.health_engine"] = engine
+    return engine
+
+
+def _redis():
+    connection = current_app.extensions.get("keepalive.health_redis")
+    if connection is None:
+        connection = Redis.from_url(
+            current_app.config["REDIS_URL"],
+            socket_timeout=TIMEOUT_SECONDS, socket_connect_timeout=TIMEOUT_SECONDS,
+        )
+        current_app.extensions["keepalive.health_redis"] = connection
+    return connection
+
+
+def database_answers():
+    try:
+        with _engine().connect() as connection:
+            connection.execute(sa.text("SELECT 1"))
+        return True
+    except Exception as error:  # noqa: BLE001  (any failure means "not healthy")
+        log.warning("health: database check failed (%s)", type(error).__name__)
+        return False
+
+
+def last_scan_time(value):
+    """The stored time of the last scan as ISO 8601, or None if absent or unreadable."""
+    if value is None:
+        return None
+    try:
+        return datetime.fromisoformat(value.decode() if isinstance(value, bytes) else value).isoformat()
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+def redis_report():
+    """(answers, workers on the app's queue, last scan)."""
+    connection = _redis()
+    try:
+        connection.ping()
+        queue = Queue(current_app.config["QUEUE_NAME"], connection=connection)
+        workers = Worker.count(connection=connection, queue=queue)
+        last_scan = last_scan_time(connection.get(LAST_SCAN_KEY))
+        return True, workers, last_scan
+    except Exception as error:  # noqa: BLE001
+        log.warning("health: Redis check failed (%s)", type(error).__name__)
+        return False, 0, None
 
 
 @bp.route("/healthz")
 @limiter.exempt
 @csrf.exempt
 def healthz():
-    return jsonify(database="unknown", redis="unknown", workers=0, last_scan=None), 503
+    database_ok = database_answers()
+    redis_ok, workers, last_scan = redis_report()
+    body = {
+        "database": "ok" if database_ok else "error",
+        "redis": "ok" if redis_ok else "error",
+        "workers": workers,
+        "last_scan": last_scan,
+    }
+    response = jsonify(body)
+    response.status_code = 200 if database_ok and redis_ok else 503
+    response.headers["Cache-Control"] = "no-store"
+    return response

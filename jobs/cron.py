@@ -1,0 +1,8 @@
+from rq import cron
+
+from jobs import worker_app
+from jobs.housekeeping import purge_expired_links
+
+QUEUE_NAME = worker_app().config["QUEUE_NAME"]
+
+cron.register(purge_expired_links, queue_name=QUEUE_NAME, interval=3600)

@@ -1,0 +1,102 @@
+"""`/healthz`: 200 when the database and Redis answer, 503 otherwise; JSON
+either way, with the number of RQ workers on the app's queue."""
+import subprocess
+import sys
+import time
+
+import pytest
+from redis import Redis
+from rq import Queue, Worker
+
+from portal import create_app
+from portal.devrun import ROOT, free_port
+from portal.health.views import LAST_SCAN_KEY, last_scan_time
+
+
+def workers_on(redis_url, queue_name):
+    connection = Redis.from_url(redis_url)
+    return Worker.count(connection=connection, queue=Queue(queue_name, connection=connection))
+
+
+@pytest.fixture
+def rq_worker(app, redis_url):
+    """A real `rq worker` on the app's (unique) queue, registered on Redis."""
+    queue_name = app.config["QUEUE_NAME"]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "rq.cli", "worker", "--url", redis_url, queue_name],
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 15
+    while workers_on(redis_url, queue_name) < 1:
+        assert process.poll() is None, "rq worker exited"
+        assert time.monotonic() < deadline, "rq worker did not register"
+        time.sleep(0.05)
+    yield process
+    process.terminate()
+    process.wait(15)
+
+
+def health_engine_disposed(app):
+    engine = app.extensions.get("keepalive.health_engine")
+    if engine is not None and engine is not app.extensions["keepalive.engine"]:
+        engine.dispose()
+
+
+def test_healthy_with_a_worker_registered(app, client, rq_worker, redis_url):
+    redis = Redis.from_url(redis_url)
+    redis.set(LAST_SCAN_KEY, "2026-11-22T01:30:00+00:00")
+    try:
+        response = client.get("/healthz")
+    finally:
+        redis.delete(LAST_SCAN_KEY)
+        health_engine_disposed(app)
+    assert response.status_code == 200
+    assert response.get_json() == {
+        "database": "ok", "redis": "ok", "workers": 1, "last_scan": "2026-11-22T01:30:00+00:00",
+    }
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_no_worker_is_still_healthy_but_counted(app, client):
+    response = client.get("/healthz")
+    health_engine_disposed(app)
+    assert response.status_code == 200
+    assert response.get_json()["workers"] == 0
+    assert response.get_json()["last_scan"] is None
+
+
+def test_unreachable_redis_is_503(app, app_config):
+    broken = create_app({**app_config, "REDIS_URL": f"redis://127.0.0.1:{free_port()}/0",
+                         "RATELIMIT_STORAGE_URI": "memory://"})
+    started = time.monotonic()
+    response = broken.test_client().get("/healthz")
+    health_engine_disposed(broken)
+    broken.extensions["keepalive.engine"].dispose()
+    assert time.monotonic() - started < 5
+    assert response.status_code == 503
+    assert response.get_json() == {"database": "ok", "redis": "error", "workers": 0, "last_scan": None}
+
+
+def test_unreachable_database_is_503_without_a_trace(app, app_config, tmp_path, database):
+    if database["kind"] == "sqlite":
+        url = f"sqlite:///{tmp_path / 'missing' / 'nowhere.sqlite'}"
+    else:
+        url = f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/test"
+    broken = create_app({**app_config, "DATABASE_URL": url})
+    response = broken.test_client().get("/healthz")
+    health_engine_disposed(broken)
+    broken.extensions["keepalive.engine"].dispose()
+    assert response.status_code == 503
+    assert response.get_json()["database"] == "error"
+    assert response.get_json()["redis"] == "ok"
+    assert "Traceback" not in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("stored, shown", [
+    (None, None),
+    (b"2026-11-22T01:30:00+00:00", "2026-11-22T01:30:00+00:00"),
+    (b"yesterday", None),
+    (b"\xff\xfe", None),
+])
+def test_last_scan_is_an_iso_time_or_null(stored, shown):
+    assert last_scan_time(stored) == shown
