@@ -1,0 +1,436 @@
+"""The demo world: an agency, its people and the social profiles of its
+clients, in every state a token can be in.
+
+The world is data (`demo_world()`), so that the same accounts can be given
+to a local network later; `seed_demo()` writes it to the database. Times are
+relative to the moment of seeding, and seeding twice changes nothing: rows
+are found by their natural keys and only missing ones are added.
+"""
+import copy
+import secrets
+from datetime import timedelta
+
+from sqlmodel import select
+
+from portal.auth.passwords import hash_password
+from portal.crypto import seal
+from portal.db import new_session, utcnow
+from portal.models import (
+    AuditEvent,
+    Brand,
+    BrandProfile,
+    CanRenew,
+    Credential,
+    CredentialState,
+    Membership,
+    NativeRole,
+    Organization,
+    ProfileAccess,
+    Role,
+    SocialProfile,
+    User,
+)
+
+DEMO_PASSWORD = "keepalive-demo"
+ORGANIZATION = "Northwind Agency"
+
+CAFE, FITNESS, BOOKS = "Northwind Café", "Harbor Fitness", "Bluebell Books"
+BRANDS = [CAFE, FITNESS, BOOKS]
+
+OWNER, MANAGER, MEMBER = "owner@demo.test", "manager@demo.test", "member@demo.test"
+PEOPLE = [
+    {"email": OWNER, "name": "Olivia Hart", "role": Role.OWNER, "can_manage_profiles": True},
+    {"email": MANAGER, "name": "Marcus Lee", "role": Role.MANAGER, "can_manage_profiles": True},
+    {"email": MEMBER, "name": "Mia Santos", "role": Role.MEMBER, "can_manage_profiles": True},
+]
+
+SCOPES = {
+    "facebook": "pages_show_list pages_manage_posts pages_read_engagement business_management",
+    "instagram_business": "pages_show_list pages_manage_posts pages_read_engagement business_management "
+    "instagram_basic instagram_content_publish instagram_manage_insights",
+    "instagram": "instagram_business_basic instagram_business_content_publish",
+    "threads": "threads_basic threads_content_publish",
+    "x": "tweet.read tweet.write users.read offline.access",
+    "linkedin_personal": "openid profile w_member_social",
+    "linkedin_company": "w_organization_social r_organization_social rw_organization_admin",
+    "youtube": "https://www.googleapis.com/auth/youtube.upload https://www.googleapis.com/auth/youtube.readonly",
+    "google_business": "https://www.googleapis.com/auth/business.manage",
+    "tiktok": "user.info.basic video.publish video.upload",
+    "pinterest": "boards:read pins:read pins:write user_accounts:read",
+}
+
+# How long a freshly issued access token lives (PROVIDERS.md).
+ACCESS_LIFETIME = {
+    "facebook": timedelta(days=60),
+    "instagram_business": timedelta(days=60),
+    "instagram": timedelta(days=60),
+    "threads": timedelta(days=60),
+    "x": timedelta(hours=2),
+    "linkedin_personal": timedelta(days=60),
+    "linkedin_company": timedelta(days=60),
+    "youtube": timedelta(hours=1),
+    "google_business": timedelta(hours=1),
+    "tiktok": timedelta(hours=24),
+    "pinterest": timedelta(days=30),
+}
+
+# Networks whose grants carry a refresh token, and how long it lives from
+# consent (None: no fixed end).
+REFRESH_LIFETIME = {
+    "x": None,
+    "linkedin_personal": timedelta(days=365),
+    "linkedin_company": timedelta(days=365),
+    "youtube": None,
+    "google_business": None,
+    "tiktok": timedelta(days=365),
+    "pinterest": timedelta(days=60),
+}
+
+# What the network calls the role that lets a person renew.
+NATIVE_ROLE = {
+    "facebook": "Full control",
+    "instagram_business": "Full control (via the Page)",
+    "instagram": "Account owner",
+    "threads": "Account owner",
+    "x": "Account owner",
+    "linkedin_personal": "Member",
+    "linkedin_company": "Super admin",
+    "youtube": "Owner",
+    "google_business": "Owner",
+    "tiktok": "Account owner",
+    "pinterest": "Account owner",
+}
+
+# Each profile: where it lives, the state its token is in ("status": valid,
+# expiring, expired (by time), invalid (with "reason"), no_expiry; "days" to
+# or since the expiry), who may do what, and who consented.
+_PROFILES = [
+    # Northwind Café
+    {"network": "facebook", "external_id": "demo-fb-page-1001", "name": "Northwind Café",
+     "handle": "northwindcafe", "brands": [CAFE], "status": "no_expiry", "token_type": "page",
+     "granted_by": OWNER, "history": 1, "access": {MEMBER: "admin"},
+     "native": {OWNER: "yes", MANAGER: "yes", MEMBER: "yes"}},
+    {"network": "instagram_business", "external_id": "demo-igb-2001", "name": "Northwind Café",
+     "handle": "northwindcafe", "brands": [CAFE], "status": "invalid", "reason": "password_changed",
+     "days": 2, "granted_by": MEMBER, "access": {MEMBER: "admin"},
+     "native": {MEMBER: "yes", MANAGER: ("no", "Partial access"), OWNER: ("unknown", "")}},
+    {"network": "instagram", "external_id": "demo-ig-3001", "name": "Northwind Roastery",
+     "handle": "northwind.roastery", "brands": [CAFE], "status": "expiring", "days": 3,
+     "granted_by": OWNER, "access": {MEMBER: "admin"}, "native": {MEMBER: ("unknown", "")}},
+    {"network": "threads", "external_id": "demo-th-4001", "name": "Northwind Café",
+     "handle": "northwindcafe", "brands": [CAFE], "status": "valid", "days": 45,
+     "granted_by": OWNER, "access": {MEMBER: "editor"}},
+    {"network": "x", "external_id": "demo-x-5001", "name": "Northwind Café",
+     "handle": "NorthwindCafe", "brands": [CAFE], "status": "no_expiry", "granted_by": OWNER},
+    {"network": "google_business", "external_id": "demo-gbp-6001", "name": "Northwind Café · Harbour Street",
+     "handle": "", "brands": [CAFE], "status": "invalid", "reason": "permission_revoked", "days": 5,
+     "granted_by": MANAGER, "history": 1},
+    {"network": "tiktok", "external_id": "demo-tt-7001", "name": "Northwind Café",
+     "handle": "northwindcafe", "brands": [CAFE], "status": "valid", "days": 300, "granted_by": OWNER},
+    {"network": "youtube", "external_id": "demo-yt-8001", "name": "Northwind Kitchen",
+     "handle": "@northwindkitchen", "brands": [CAFE], "status": "expiring", "days": 6,
+     "granted_by": OWNER, "access": {MEMBER: "viewer"}},
+    {"network": "pinterest", "external_id": "demo-pin-9001", "name": "Northwind Café Recipes",
+     "handle": "northwindrecipes", "brands": [CAFE, BOOKS], "status": "expiring", "days": 1,
+     "granted_by": MEMBER, "access": {MEMBER: "admin"}, "native": {MEMBER: "yes"}},
+    {"network": "linkedin_company", "external_id": "demo-li-org-10001", "name": "Northwind Hospitality Group",
+     "handle": "northwind-hospitality", "brands": [CAFE, FITNESS, BOOKS], "status": "valid", "days": 200,
+     "granted_by": OWNER, "history": 1},
+    # Harbor Fitness
+    {"network": "facebook", "external_id": "demo-fb-page-1101", "name": "Harbor Fitness",
+     "handle": "harborfitness", "brands": [FITNESS], "status": "invalid", "reason": "role_changed",
+     "days": 1, "token_type": "page", "granted_by": OWNER, "history": 1, "access": {MEMBER: "viewer"},
+     "native": {OWNER: "yes", MANAGER: ("no", "Partial access (Content)"),
+                MEMBER: ("no", "Partial access (Insights)")}},
+    {"network": "facebook", "external_id": "demo-fb-page-1102", "name": "Harbor Fitness Kids Club",
+     "handle": "harborkidsclub", "brands": [FITNESS], "status": "invalid", "reason": "app_removed",
+     "days": 4, "token_type": "page", "granted_by": MANAGER, "native": {OWNER: ("unknown", "")}},
+    {"network": "instagram_business", "external_id": "demo-igb-2101", "name": "Harbor Fitness",
+     "handle": "harborfitness", "brands": [FITNESS], "status": "invalid", "reason": "checkpoint",
+     "days": 1, "granted_by": OWNER, "access": {MEMBER: "viewer"}},
+    {"network": "instagram", "external_id": "demo-ig-3101", "name": "Harbor Coaches",
+     "handle": "harbor.coaches", "brands": [FITNESS], "status": "expired", "days": 2, "granted_by": OWNER},
+    {"network": "threads", "external_id": "demo-th-4101", "name": "Harbor Fitness",
+     "handle": "harborfitness", "brands": [FITNESS], "status": "invalid", "reason": "expired",
+     "days": 3, "granted_by": OWNER},
+    {"network": "x", "external_id": "demo-x-5101", "name": "Harbor Fitness",
+     "handle": "HarborFit", "brands": [FITNESS], "status": "invalid", "reason": "unknown",
+     "days": 1, "granted_by": MANAGER},
+    {"network": "linkedin_personal", "external_id": "demo-li-person-11101", "name": "Dana Whitfield",
+     "handle": "dana-whitfield", "brands": [FITNESS], "status": "expiring", "days": 6,
+     "refresh": False, "granted_by": MANAGER},
+    {"network": "youtube", "external_id": "demo-yt-8101", "name": "Harbor Fitness TV",
+     "handle": "@harborfitnesstv", "brands": [FITNESS], "status": "no_expiry", "granted_by": MANAGER},
+    {"network": "google_business", "external_id": "demo-gbp-6101", "name": "Harbor Fitness · Pier 4",
+     "handle": "", "brands": [FITNESS], "status": "no_expiry", "granted_by": OWNER},
+    {"network": "tiktok", "external_id": "demo-tt-7101", "name": "Harbor Fitness",
+     "handle": "harborfitness", "brands": [FITNESS], "status": "expiring", "days": 3,
+     "granted_by": OWNER, "access": {MEMBER: "admin"}},
+    {"network": "pinterest", "external_id": "demo-pin-9101", "name": "Harbor Fitness Workouts",
+     "handle": "harborworkouts", "brands": [FITNESS], "status": "valid", "days": 50, "granted_by": OWNER},
+    {"network": "linkedin_company", "external_id": "demo-li-org-10101", "name": "Harbor Fitness",
+     "handle": "harbor-fitness", "brands": [FITNESS], "status": "invalid", "reason": "permission_revoked",
+     "days": 6, "granted_by": MANAGER,
+     "native": {MANAGER: ("no", "Content admin"), OWNER: "yes"}},
+    # Bluebell Books
+    {"network": "facebook", "external_id": "demo-fb-page-1201", "name": "Bluebell Books",
+     "handle": "bluebellbooks", "brands": [BOOKS], "status": "valid", "days": 50,
+     "granted_by": OWNER, "history": 1, "access": {MEMBER: "viewer"}},
+    {"network": "instagram_business", "external_id": "demo-igb-2201", "name": "Bluebell Books",
+     "handle": "bluebellbooks", "brands": [BOOKS], "status": "expiring", "days": 1,
+     "granted_by": MEMBER, "access": {MEMBER: "admin"},
+     "native": {MEMBER: "yes", MANAGER: ("unknown", "")}},
+    {"network": "instagram", "external_id": "demo-ig-3201", "name": "Bluebell Reads",
+     "handle": "bluebell.reads", "brands": [BOOKS], "status": "valid", "days": 58, "granted_by": OWNER},
+    {"network": "threads", "external_id": "demo-th-4201", "name": "Bluebell Books",
+     "handle": "bluebellbooks", "brands": [BOOKS], "status": "expiring", "days": 1,
+     "granted_by": OWNER, "access": {MEMBER: "admin"}},
+    {"network": "x", "external_id": "demo-x-5201", "name": "Bluebell Books",
+     "handle": "BluebellBooks", "brands": [BOOKS], "status": "no_expiry", "granted_by": OWNER},
+    {"network": "linkedin_personal", "external_id": "demo-li-person-11201", "name": "Iris Bell",
+     "handle": "iris-bell", "brands": [BOOKS], "status": "valid", "days": 300, "granted_by": OWNER},
+    {"network": "linkedin_company", "external_id": "demo-li-org-10201", "name": "Bluebell Books",
+     "handle": "bluebell-books", "brands": [BOOKS], "status": "expiring", "days": 3, "refresh": False,
+     "granted_by": MANAGER, "native": {OWNER: ("no", "Analyst"), MANAGER: "yes"}},
+    {"network": "youtube", "external_id": "demo-yt-8201", "name": "Bluebell Book Club",
+     "handle": "@bluebellbookclub", "brands": [BOOKS], "status": "invalid", "reason": "password_changed",
+     "days": 3, "granted_by": OWNER},
+    {"network": "google_business", "external_id": "demo-gbp-6201", "name": "Bluebell Books · Old Town",
+     "handle": "", "brands": [BOOKS], "status": "no_expiry", "granted_by": OWNER},
+    {"network": "tiktok", "external_id": "demo-tt-7201", "name": "Bluebell Books",
+     "handle": "bluebellbooks", "brands": [BOOKS], "status": "expired", "days": 3, "granted_by": OWNER},
+    {"network": "pinterest", "external_id": "demo-pin-9201", "name": "Bluebell Books Shelf",
+     "handle": "bluebellshelf", "brands": [BOOKS], "status": "invalid", "reason": "unknown",
+     "days": 2, "granted_by": OWNER},
+    {"network": "facebook", "external_id": "demo-fb-page-1202", "name": "Bluebell Books Events",
+     "handle": "bluebellevents", "brands": [BOOKS, CAFE], "status": "expiring", "days": 6,
+     "granted_by": OWNER},
+    {"network": "instagram_business", "external_id": "demo-igb-2202", "name": "Bluebell Kids",
+     "handle": "bluebell.kids", "brands": [BOOKS], "status": "valid", "days": 40, "granted_by": OWNER},
+]
+
+
+def demo_world():
+    """The demo's social profiles, as plain data (a fresh copy each call)."""
+    return copy.deepcopy(_PROFILES)
+
+
+def uses_refresh_token(spec):
+    return spec["network"] in REFRESH_LIFETIME and spec.get("refresh", True)
+
+
+def native_roles(spec):
+    """{email: (can_renew, role)}: what the network said of each person who
+    consented; the person who granted the token could renew it."""
+    default_role = NATIVE_ROLE[spec["network"]]
+    roles = {spec["granted_by"]: (CanRenew.YES, default_role)}
+    for email, value in spec.get("native", {}).items():
+        can_renew, role = (value, default_role) if isinstance(value, str) else value
+        roles[email] = (CanRenew(can_renew), role)
+    return roles
+
+
+def credential_plan(spec, now):
+    """The times and state of the current credential of `spec` at `now`
+    (plain values; tokens are added by the caller)."""
+    network = spec["network"]
+    status = spec["status"]
+    # A little past whole days, so that "N days left" reads N.
+    days = timedelta(days=spec.get("days") or 0)
+    span = days + timedelta(hours=2)
+    refresh = uses_refresh_token(spec)
+    access_lifetime = ACCESS_LIFETIME[network]
+    plan = {
+        "token_type": spec.get("token_type", "user"),
+        "scopes": SCOPES[network],
+        "status": CredentialState.ACTIVE,
+        "invalid_reason": None,
+        "invalidated_at": None,
+        "last_check_ok": True,
+        "last_checked_at": now - timedelta(hours=1),
+        "last_refreshed_at": now - timedelta(hours=1) if refresh else None,
+        "has_refresh_token": refresh,
+        "refresh_expires_at": None,
+        "data_access_expires_at": None,
+    }
+
+    if status in ("valid", "expiring"):
+        end = now + span
+    elif status == "expired":
+        end = now - days
+    else:
+        end = None
+    if refresh:
+        lifetime = REFRESH_LIFETIME[network]
+        if end is not None:
+            plan["refresh_expires_at"] = end
+        elif lifetime is not None:
+            # Refresh tokens of the invalid grants would have lived on.
+            plan["refresh_expires_at"] = now + lifetime - timedelta(days=30)
+        access_end = now + access_lifetime if status != "expired" else end - timedelta(hours=1)
+        if plan["refresh_expires_at"] is not None:
+            access_end = min(access_end, plan["refresh_expires_at"])
+        plan["expires_at"] = access_end
+        if end is not None:
+            # Without a fixed end (Google), a near end is an app in "Testing": 7 days.
+            plan["created_at"] = end - (lifetime or timedelta(days=7))
+        elif plan["refresh_expires_at"] is not None:
+            plan["created_at"] = plan["refresh_expires_at"] - lifetime
+        else:
+            plan["created_at"] = now - timedelta(days=20)
+    else:
+        if status == "no_expiry":
+            plan["expires_at"] = None
+        elif end is not None:
+            plan["expires_at"] = end
+        else:
+            plan["expires_at"] = now + timedelta(days=20)
+        lifetime_start = (plan["expires_at"] or now) - access_lifetime
+        plan["created_at"] = min(lifetime_start, now - timedelta(days=1))
+    if network in ("facebook", "instagram_business"):
+        plan["data_access_expires_at"] = plan["created_at"] + timedelta(days=90)
+
+    if status == "invalid":
+        plan["status"] = CredentialState.INVALID
+        plan["invalid_reason"] = spec["reason"]
+        plan["invalidated_at"] = now - days
+        plan["last_check_ok"] = False
+        plan["last_checked_at"] = now - days
+    elif status == "expired":
+        plan["last_checked_at"] = end - timedelta(days=1)
+        plan["last_refreshed_at"] = None
+    plan["created_at"] = min(plan["created_at"], now - timedelta(days=1))
+    return plan
+
+
+def _demo_token(kind, network):
+    return f"demo-{kind}-{network}-{secrets.token_urlsafe(24)}"
+
+
+class _Seeder:
+    def __init__(self, session, now):
+        self.session = session
+        self.now = now
+        self.created = {}
+
+    def _add(self, row):
+        self.session.add(row)
+        self.session.flush()
+        name = type(row).__name__
+        self.created[name] = self.created.get(name, 0) + 1
+        return row
+
+    def first(self, statement):
+        return self.session.exec(statement).first()
+
+    def organization(self):
+        organization = self.first(select(Organization).where(Organization.name == ORGANIZATION))
+        return organization or self._add(Organization(name=ORGANIZATION))
+
+    def brands(self, organization):
+        found = {}
+        for name in BRANDS:
+            brand = self.first(select(Brand).where(Brand.organization_id == organization.id, Brand.name == name))
+            found[name] = brand or self._add(Brand(organization_id=organization.id, name=name))
+        return found
+
+    def people(self, organization):
+        password_hash = None
+        found = {}
+        for person in PEOPLE:
+            user = self.first(select(User).where(User.email == person["email"]))
+            if user is None:
+                password_hash = password_hash or hash_password(DEMO_PASSWORD)
+                user = self._add(User(email=person["email"], name=person["name"], password_hash=password_hash))
+            membership = self.first(
+                select(Membership).where(Membership.user_id == user.id,
+                                         Membership.organization_id == organization.id)
+            )
+            if membership is None:
+                self._add(Membership(user_id=user.id, organization_id=organization.id, role=person["role"],
+                                     can_manage_profiles=person["can_manage_profiles"]))
+            found[person["email"]] = user
+        return found
+
+    def profile(self, organization, brands, people, spec):
+        profile = self.first(
+            select(SocialProfile).where(
+                SocialProfile.organization_id == organization.id,
+                SocialProfile.network == spec["network"],
+                SocialProfile.external_id == spec["external_id"],
+            )
+        )
+        is_new = profile is None
+        if is_new:
+            profile = self._add(SocialProfile(
+                organization_id=organization.id, network=spec["network"], external_id=spec["external_id"],
+                name=spec["name"], handle=spec["handle"], created_at=self.now - timedelta(days=120),
+            ))
+        for name in spec["brands"]:
+            link = self.session.get(BrandProfile, (brands[name].id, profile.id))
+            if link is None:
+                self._add(BrandProfile(brand_id=brands[name].id, profile_id=profile.id))
+        for email, level in spec.get("access", {}).items():
+            user_id = people[email].id
+            if self.first(select(ProfileAccess).where(ProfileAccess.user_id == user_id,
+                                                      ProfileAccess.profile_id == profile.id)) is None:
+                self._add(ProfileAccess(user_id=user_id, profile_id=profile.id, level=level))
+        for email, (can_renew, role) in native_roles(spec).items():
+            user_id = people[email].id
+            if self.first(select(NativeRole).where(NativeRole.user_id == user_id,
+                                                   NativeRole.profile_id == profile.id)) is None:
+                self._add(NativeRole(profile_id=profile.id, user_id=user_id, can_renew=can_renew, role=role,
+                                     observed_at=self.now - timedelta(days=20)))
+        has_credential = self.first(select(Credential.id).where(Credential.profile_id == profile.id))
+        if has_credential is None:
+            self.credentials(organization, profile, people[spec["granted_by"]], spec)
+
+    def credentials(self, organization, profile, granter, spec):
+        plan = credential_plan(spec, self.now)
+        network = spec["network"]
+        for _ in range(spec.get("history", 0)):
+            # An earlier grant, replaced by the current one when it was renewed.
+            started = plan["created_at"] - timedelta(days=60)
+            self._add(Credential(
+                profile_id=profile.id,
+                sealed_access_token=seal(_demo_token("access", network)),
+                sealed_refresh_token=seal(_demo_token("refresh", network)) if plan["has_refresh_token"] else None,
+                token_type=plan["token_type"], scopes=plan["scopes"], granted_by_id=granter.id,
+                created_at=started, expires_at=plan["created_at"] + timedelta(days=1),
+                last_checked_at=plan["created_at"], last_check_ok=True, superseded_at=plan["created_at"],
+            ))
+            self._add(AuditEvent(organization_id=organization.id, user_id=granter.id, profile_id=profile.id,
+                                 action="credential.renewed", detail="interactive", created_at=plan["created_at"]))
+        credential = self._add(Credential(
+            profile_id=profile.id,
+            sealed_access_token=seal(_demo_token("access", network)),
+            sealed_refresh_token=seal(_demo_token("refresh", network)) if plan["has_refresh_token"] else None,
+            token_type=plan["token_type"], scopes=plan["scopes"], granted_by_id=granter.id,
+            created_at=plan["created_at"], expires_at=plan["expires_at"],
+            refresh_expires_at=plan["refresh_expires_at"],
+            data_access_expires_at=plan["data_access_expires_at"],
+            last_refreshed_at=plan["last_refreshed_at"], last_checked_at=plan["last_checked_at"],
+            last_check_ok=plan["last_check_ok"], status=plan["status"],
+            invalid_reason=plan["invalid_reason"], invalidated_at=plan["invalidated_at"],
+        ))
+        first_grant = plan["created_at"] - timedelta(days=60 * spec.get("history", 0))
+        self._add(AuditEvent(organization_id=organization.id, user_id=granter.id, profile_id=profile.id,
+                             action="profile.connected", detail=network, created_at=first_grant))
+        if credential.status == CredentialState.INVALID:
+            self._add(AuditEvent(organization_id=organization.id, profile_id=profile.id,
+                                 action="credential.invalidated", detail=credential.invalid_reason,
+                                 created_at=credential.invalidated_at))
+
+
+def seed_demo(now=None):
+    """Write the demo world; returns {table: rows added} (empty when it was all there)."""
+    now = now or utcnow()
+    with new_session() as session:
+        seeder = _Seeder(session, now)
+        organization = seeder.organization()
+        brands = seeder.brands(organization)
+        people = seeder.people(organization)
+        for spec in _PROFILES:
+            seeder.profile(organization, brands, people, spec)
+        session.commit()
+        return seeder.created
