@@ -1,0 +1,66 @@
+"""When to renew silently: a pure rule over a credential and what its network allows."""
+from dataclasses import dataclass
+from datetime import timedelta
+
+# Renew this long before the end, ahead of the first notice (7 days by default),
+# so that people hear only of what a worker could not renew.
+MARGIN = timedelta(days=10)
+# Refresh a grant at least this often even when nothing is close to its end:
+# Google drops refresh tokens unused for six months, Pinterest's continuous
+# ones after 60 days.
+KEEPALIVE_EVERY = timedelta(days=30)
+# An access token living less than this is renewed on demand, not ahead.
+SHORT_LIVED = timedelta(days=1)
+# Never renew ahead more often than this: a refresh that cannot push an end
+# further (LinkedIn's fixed refresh-token end) must not repeat every scan.
+MIN_INTERVAL = timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class RefreshPolicy:
+    """What a network allows, as the adapter states it."""
+
+    extends_access_token: bool = False  # renewable without a refresh token (Meta, Instagram, Threads)
+    min_token_age: timedelta = timedelta(0)  # Instagram and Threads: 24 hours
+
+
+@dataclass(frozen=True)
+class Due:
+    due: bool
+    not_before: object = None  # when it becomes renewable, if it is not yet
+
+    def __bool__(self):
+        return self.due
+
+
+NOT_DUE = Due(False)
+
+
+def can_renew_silently(credential, policy):
+    if credential.is_invalid or credential.superseded_at is not None:
+        return False
+    return credential.can_refresh_silently or policy.extends_access_token
+
+
+def refresh_due(credential, policy, now):
+    """Whether a worker should renew `credential` now, ahead of any expiry."""
+    if not can_renew_silently(credential, policy):
+        return NOT_DUE
+    issued = credential.last_refreshed_at or credential.created_at
+    if now - issued < MIN_INTERVAL:
+        return Due(False, not_before=issued + MIN_INTERVAL)
+    if credential.can_refresh_silently:
+        if credential.refresh_expires_at is not None and credential.refresh_expires_at - now <= MARGIN:
+            return Due(credential.refresh_expires_at > now)
+        if now - issued >= KEEPALIVE_EVERY:
+            return Due(True)
+        expires = credential.expires_at
+        long_lived = expires is not None and expires - issued > SHORT_LIVED
+        return Due(long_lived and expires - now <= MARGIN)
+    expires = credential.expires_at
+    if expires is None or expires <= now or expires - now > MARGIN:
+        return NOT_DUE
+    ready = issued + policy.min_token_age
+    if ready > now:
+        return Due(False, not_before=ready)
+    return Due(True)
