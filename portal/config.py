@@ -51,6 +51,19 @@ def database_url(url):
     return url
 
 
+# (client id, client secret) settings of each network family's OAuth client.
+NETWORK_CLIENT_SETTINGS = [
+    ("FACEBOOK_CLIENT_ID", "FACEBOOK_CLIENT_SECRET"),  # facebook, instagram_business
+    ("INSTAGRAM_CLIENT_ID", "INSTAGRAM_CLIENT_SECRET"),
+    ("THREADS_CLIENT_ID", "THREADS_CLIENT_SECRET"),
+    ("X_CLIENT_ID", "X_CLIENT_SECRET"),
+    ("LINKEDIN_CLIENT_ID", "LINKEDIN_CLIENT_SECRET"),
+    ("GOOGLE_CLIENT_ID", "GOOGLE_CLIENT_SECRET"),  # youtube, google_business
+    ("TIKTOK_CLIENT_KEY", "TIKTOK_CLIENT_SECRET"),
+    ("PINTEREST_CLIENT_ID", "PINTEREST_CLIENT_SECRET"),
+]
+
+
 class Config:
     """Every setting, read from the environment when the app is created."""
 
@@ -97,6 +110,19 @@ class Config:
         self.QUEUE_NAME = env.get("QUEUE_NAME", "keepalive")
         self.BASE_URL = env.get("BASE_URL", "http://127.0.0.1:5000").rstrip("/")
         self.SANDBOX = _flag(env.get("SANDBOX"), default=not production)
+        self.SANDBOX_DATABASE_URL = database_url(env.get("SANDBOX_DATABASE_URL")) or (
+            f"sqlite:///{Path(instance_path) / 'sandbox.sqlite'}"
+        )
+        self.SANDBOX_TIMEOUT_SECONDS = float(env.get("SANDBOX_TIMEOUT_SECONDS", "15"))
+        # Where the sandbox answers for the networks; empty: BASE_URL.
+        self.SANDBOX_BASE_URL = env.get("SANDBOX_BASE_URL", "").rstrip("/")
+        self.GRAPH_API_VERSION = env.get("GRAPH_API_VERSION", "v21.0")
+        self.NETWORK_TIMEOUT = _number(env, "NETWORK_TIMEOUT", 10.0, float)
+        # One OAuth client per network family; the sandbox registers its own.
+        default_id, default_secret = ("keepalive-sandbox", "sandbox-secret") if self.SANDBOX else ("", "")
+        for id_name, secret_name in NETWORK_CLIENT_SETTINGS:
+            setattr(self, id_name, env.get(id_name) or default_id)
+            setattr(self, secret_name, env.get(secret_name) or default_secret)
         self.DEV_MAIL_DIR = env.get("DEV_MAIL_DIR") or str(Path(instance_path) / "mail")
         self.DEV_TOOLS = not production
 

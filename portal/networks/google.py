@@ -1,0 +1,92 @@
+"""YouTube channels and Google Business Profile locations (Google OAuth).
+
+Offline access with `prompt=consent`, so that every consent returns a refresh
+token; a refresh that returns none keeps the one there is.
+"""
+from portal.models import CanRenew
+from portal.networks.base import Adapter, Grant, GrantedProfile, Validation, after, utcnow
+from portal.networks.outcomes import Stage, classify_google
+
+TOKENINFO = "https://oauth2.googleapis.com/tokeninfo"
+CHANNELS = "https://www.googleapis.com/youtube/v3/channels"
+ACCOUNTS = "https://mybusinessaccountmanagement.googleapis.com/v1/accounts"
+LOCATIONS = "https://mybusinessbusinessinformation.googleapis.com/v1/{account}/locations"
+
+SCOPES = {
+    "youtube": (
+        "https://www.googleapis.com/auth/youtube.upload",
+        "https://www.googleapis.com/auth/youtube.readonly",
+    ),
+    "google_business": ("https://www.googleapis.com/auth/business.manage",),
+}
+
+
+class GoogleAdapter(Adapter):
+    family = "google"
+    authorize_endpoint = "https://accounts.google.com/o/oauth2/v2/auth"
+    token_endpoint = "https://oauth2.googleapis.com/token"
+    uses_pkce = True
+    extra_authorize_params = {"access_type": "offline", "prompt": "consent", "include_granted_scopes": "true"}
+    classify = staticmethod(classify_google)
+
+    @property
+    def scopes(self):
+        return SCOPES[self.network]
+
+    def exchange_code(self, code, code_verifier=None, redirect_uri=None):
+        tokens = self.token_set(self.fetch_token(code, code_verifier, redirect_uri))
+        if self.network == "youtube":
+            profiles = self.channels(tokens)
+        else:
+            profiles = self.locations(tokens)
+        return Grant(person_external_id="", person_name="", profiles=profiles)
+
+    def channels(self, tokens):
+        body = self.get(CHANNELS, token=tokens.access_token, params={"part": "snippet", "mine": "true"})
+        profiles = []
+        for item in body.get("items") or []:
+            snippet = item.get("snippet") or {}
+            profiles.append(GrantedProfile(
+                network=self.network,
+                external_id=str(item["id"]),
+                name=snippet.get("title") or str(item["id"]),
+                handle=snippet.get("customUrl") or "",
+                tokens=tokens,
+                native_role="owner",  # `mine=true`: channels the account owns or manages
+                can_renew=CanRenew.YES,
+            ))
+        return profiles
+
+    def locations(self, tokens):
+        profiles = []
+        for account in self.get(ACCOUNTS, token=tokens.access_token).get("accounts") or []:
+            role = str(account.get("role") or "")
+            body = self.get(
+                LOCATIONS.format(account=account["name"]),
+                token=tokens.access_token,
+                params={"readMask": "name,title"},
+            )
+            for location in body.get("locations") or []:
+                location_id = str(location["name"]).rsplit("/", 1)[-1]
+                profiles.append(GrantedProfile(
+                    network=self.network,
+                    external_id=location_id,
+                    name=location.get("title") or location_id,
+                    handle=account.get("accountName") or "",
+                    tokens=tokens,
+                    native_role=role,
+                    # Any role on the profile may renew it (seed 004).
+                    can_renew=CanRenew.YES if role else CanRenew.UNKNOWN,
+                ))
+        return profiles
+
+    def can_refresh(self, tokens):
+        return bool(tokens.refresh_token)
+
+    def refresh(self, tokens):
+        return self.refresh_grant(tokens)
+
+    def validate(self, tokens, after_refresh=False):
+        stage = Stage.RETRY if after_refresh else Stage.API
+        body = self.get(TOKENINFO, params={"access_token": tokens.access_token}, stage=stage)
+        return Validation(ok=True, expires_at=after(body.get("expires_in"), utcnow()), scopes=body.get("scope", ""))

@@ -1,0 +1,227 @@
+"""Facebook Pages and Instagram business accounts (Facebook Login, Graph API).
+
+A consent gives a short-lived user token; it is exchanged at once for a
+long-lived one (`fb_exchange_token`, about 60 days), which lists the Pages the
+person has a task on, each with a Page token that has no expiry. A Page's
+credential is its Page token, with the long-lived user token in the refresh
+slot: that is what renews silently (re-exchanged while still valid), and its
+end (`debug_token`'s `expires_at`) is the end the portal shows, beside
+`data_access_expires_at`.
+"""
+from portal.models import CanRenew, InvalidReason
+from portal.networks.base import (
+    Adapter,
+    Grant,
+    GrantedProfile,
+    TokenSet,
+    Validation,
+    moment,
+    secret_in_query,
+    utcnow,
+)
+from portal.networks.outcomes import RenewNeeded, Stage, UnexpectedResponse, classify_meta
+
+GRAPH = "https://graph.facebook.com"
+
+# Facebook's classic Page roles, from the tasks a person has on the Page.
+ROLE_BY_TASK = [
+    ("MANAGE", "Admin"),
+    ("CREATE_CONTENT", "Editor"),
+    ("MODERATE", "Moderator"),
+    ("ADVERTISE", "Advertiser"),
+    ("ANALYZE", "Analyst"),
+]
+
+SCOPES = {
+    "facebook": ("pages_show_list", "pages_manage_posts", "pages_read_engagement", "business_management"),
+    "instagram_business": (
+        "pages_show_list", "pages_manage_posts", "pages_read_engagement", "business_management",
+        "instagram_basic", "instagram_content_publish", "instagram_manage_insights",
+    ),
+}
+
+
+def page_role(tasks):
+    """(native role, can_renew) of a person with `tasks` on a Page: renewing needs MANAGE."""
+    if tasks is None:
+        return "", CanRenew.UNKNOWN
+    tasks = {str(task).upper() for task in tasks}
+    role = next((name for task, name in ROLE_BY_TASK if task in tasks), "")
+    return role or ", ".join(sorted(tasks)), CanRenew.YES if "MANAGE" in tasks else CanRenew.NO
+
+
+class MetaGraphAdapter(Adapter):
+    family = "meta_graph"
+    scope_separator = ","
+    token_endpoint_auth_method = "client_secret_query"
+    classify = staticmethod(classify_meta)
+
+    @property
+    def version(self):
+        return self.settings.graph_api_version
+
+    @property
+    def authorize_endpoint(self):
+        return f"https://www.facebook.com/{self.version}/dialog/oauth"
+
+    @property
+    def token_endpoint(self):
+        return f"{GRAPH}/{self.version}/oauth/access_token"
+
+    @property
+    def scopes(self):
+        return SCOPES[self.network]
+
+    def prepare_client(self, client):
+        client.register_client_auth_method(("client_secret_query", secret_in_query))
+
+    # -- interface --------------------------------------------------------
+
+    def exchange_code(self, code, code_verifier=None, redirect_uri=None):
+        short = self.fetch_token(code, redirect_uri=redirect_uri, method="GET")
+        user_token = self.long_lived(short["access_token"])
+        now = utcnow()
+        debug = self.debug_token(user_token)
+        me = self.graph(f"{self.version}/me", user_token, fields="id,name")
+        user_tokens = TokenSet(
+            access_token=user_token,
+            refresh_token=user_token,
+            expires_at=None,
+            refresh_expires_at=moment(debug.get("expires_at")),
+            data_access_expires_at=moment(debug.get("data_access_expires_at")),
+            scopes=" ".join(debug.get("scopes") or []),
+            token_type="page",
+            issued_at=now,
+        )
+        profiles = []
+        for page in self.pages(user_token):
+            role, can_renew = page_role(page.get("tasks"))
+            if page.get("access_token"):
+                self.keep_secret(page["access_token"])
+                tokens = TokenSet(**{**user_tokens.__dict__, "access_token": page["access_token"]})
+            else:  # no task on the Page: only the user token reads it
+                tokens = TokenSet(**{
+                    **user_tokens.__dict__, "token_type": "user", "expires_at": user_tokens.refresh_expires_at,
+                })
+            if self.network == "facebook":
+                profiles.append(GrantedProfile(
+                    network=self.network,
+                    external_id=str(page["id"]),
+                    name=page.get("name") or str(page["id"]),
+                    handle=_handle(page.get("username")),
+                    tokens=tokens,
+                    native_role=role,
+                    can_renew=can_renew,
+                ))
+                continue
+            account = self.instagram_account(page, tokens.access_token)
+            if account:
+                profiles.append(GrantedProfile(
+                    network=self.network,
+                    external_id=str(account["id"]),
+                    name=account.get("name") or account.get("username") or str(account["id"]),
+                    handle=_handle(account.get("username")),
+                    tokens=tokens,
+                    native_role=role,
+                    can_renew=can_renew,
+                ))
+        return Grant(person_external_id=str(me.get("id", "")), person_name=me.get("name", ""), profiles=profiles)
+
+    def can_refresh(self, tokens):
+        return bool(self.user_token_of(tokens))
+
+    def refresh(self, tokens):
+        """Re-exchange the long-lived user token while it is valid; a Page
+        token derived from it needs no renewal of its own and is kept."""
+        user_token = self.user_token_of(tokens)
+        if not user_token:
+            raise UnexpectedResponse(f"{self.network}: this token has no user token to renew with")
+        end = tokens.refresh_expires_at if tokens.refresh_token else tokens.expires_at
+        if end is not None and end <= utcnow():
+            raise RenewNeeded(InvalidReason.EXPIRED, "the long-lived user token has expired")
+        new_user_token = self.long_lived(user_token)
+        now = utcnow()
+        debug = self.debug_token(new_user_token)
+        expires_at = moment(debug.get("expires_at"))
+        is_user_token = tokens.token_type == "user"
+        return TokenSet(
+            access_token=new_user_token if is_user_token else tokens.access_token,
+            refresh_token=new_user_token,
+            expires_at=expires_at if is_user_token else tokens.expires_at,
+            refresh_expires_at=expires_at,
+            data_access_expires_at=moment(debug.get("data_access_expires_at")) or tokens.data_access_expires_at,
+            scopes=" ".join(debug.get("scopes") or []) or tokens.scopes,
+            token_type=tokens.token_type,
+            issued_at=now,
+        )
+
+    def validate(self, tokens, after_refresh=False):
+        data = self.debug_token(tokens.access_token)
+        return Validation(
+            ok=True,
+            expires_at=moment(data.get("expires_at")),
+            data_access_expires_at=moment(data.get("data_access_expires_at")),
+            scopes=" ".join(data.get("scopes") or []),
+        )
+
+    # -- Graph calls --------------------------------------------------------
+
+    def user_token_of(self, tokens):
+        """The long-lived user token renewals start from (kept in the refresh slot)."""
+        return tokens.refresh_token or (tokens.access_token if tokens.token_type == "user" else None)
+
+    def long_lived(self, user_token):
+        """`fb_exchange_token`: a long-lived user token for a (short- or long-lived) one."""
+        self.keep_secret(user_token)
+        with self.client() as client:
+            token = self.call(
+                client.fetch_token,
+                self.token_endpoint,
+                method="GET",
+                grant_type="fb_exchange_token",
+                fb_exchange_token=user_token,
+            )
+        self.keep_secret(token["access_token"])
+        return token["access_token"]
+
+    def debug_token(self, token):
+        """debug_token's `data`; a token Meta calls invalid raises its classified error."""
+        app_token = f"{self.settings.client_id}|{self.settings.client_secret}"
+        self.keep_secret(token, app_token)
+        body = self.get(f"{GRAPH}/debug_token", params={"input_token": token, "access_token": app_token})
+        return body.get("data") or {}
+
+    def graph(self, path, token, stage=Stage.API, **params):
+        return self.get(f"{GRAPH}/{path}", params={**params, "access_token": token}, stage=stage)
+
+    def pages(self, user_token):
+        """Every Page the person has a task on (me/accounts, all pages of it)."""
+        body = self.graph(
+            f"{self.version}/me/accounts", user_token, fields="id,name,username,access_token,tasks", limit="100"
+        )
+        pages = list(body.get("data") or [])
+        next_url = (body.get("paging") or {}).get("next")
+        for _ in range(50):  # a bound against a paging loop
+            if not next_url:
+                break
+            body = self.get(next_url)
+            pages.extend(body.get("data") or [])
+            next_url = (body.get("paging") or {}).get("next")
+        return pages
+
+    def instagram_account(self, page, token):
+        """The Instagram professional account linked to a Page, or None."""
+        body = self.graph(
+            f"{self.version}/{page['id']}", token, fields="instagram_business_account{id,username,name}"
+        )
+        account = body.get("instagram_business_account")
+        if not isinstance(account, dict) or not account.get("id"):
+            return None
+        if not account.get("username"):
+            details = self.graph(f"{self.version}/{account['id']}", token, fields="id,username,name")
+            account = {**account, **{k: v for k, v in details.items() if v}}
+        return account
+
+
+def _handle(username):
+    return f"@{username}" if username else ""

@@ -1,0 +1,64 @@
+"""TikTok accounts (Login Kit v2): `client_key` where OAuth says `client_id`,
+and refresh tokens that rotate."""
+from authlib.common.urls import add_params_to_qs, url_decode, urlparse
+
+from portal.networks.base import Adapter, Validation
+from portal.networks.outcomes import Stage, classify_tiktok
+
+USER_INFO = "https://open.tiktokapis.com/v2/user/info/"
+
+
+def client_key_post(client, method, uri, headers, body):
+    """TikTok's token endpoint: the client as `client_key` and `client_secret` in the body."""
+    body = add_params_to_qs(body or "", [("client_key", client.client_id), ("client_secret", client.client_secret)])
+    if "Content-Length" in headers:
+        headers["Content-Length"] = str(len(body))
+    return uri, headers, body
+
+
+def client_key_in_url(url):
+    """An authorize URL with `client_key` in place of `client_id`."""
+    parts = urlparse.urlsplit(url)
+    query = [("client_key" if key == "client_id" else key, value) for key, value in url_decode(parts.query)]
+    return urlparse.urlunsplit(parts._replace(query=add_params_to_qs("", query)))
+
+
+class TikTokAdapter(Adapter):
+    family = "tiktok"
+    authorize_endpoint = "https://www.tiktok.com/v2/auth/authorize/"
+    token_endpoint = "https://open.tiktokapis.com/v2/oauth/token/"
+    scopes = ("user.info.basic", "video.publish", "video.upload")
+    scope_separator = ","
+    token_endpoint_auth_method = "client_key_post"
+    rotates_refresh_token = True
+    classify = staticmethod(classify_tiktok)
+
+    def prepare_client(self, client):
+        client.register_client_auth_method(("client_key_post", client_key_post))
+
+    def adjust_authorize_url(self, url):
+        return client_key_in_url(url)
+
+    def exchange_code(self, code, code_verifier=None, redirect_uri=None):
+        token = self.fetch_token(code, redirect_uri=redirect_uri)
+        tokens = self.token_set(token)
+        user = self.user(tokens.access_token)
+        username = user.get("username")
+        return self.single_profile(
+            user.get("open_id") or token.get("open_id"), user.get("display_name"),
+            f"@{username}" if username else "", tokens,
+        )
+
+    def can_refresh(self, tokens):
+        return bool(tokens.refresh_token)
+
+    def refresh(self, tokens):
+        return self.refresh_grant(tokens)
+
+    def validate(self, tokens, after_refresh=False):
+        self.user(tokens.access_token, Stage.RETRY if after_refresh else Stage.API)
+        return Validation(ok=True, expires_at=tokens.expires_at, scopes=tokens.scopes)
+
+    def user(self, token, stage=Stage.API):
+        body = self.get(USER_INFO, token=token, params={"fields": "open_id,union_id,display_name,username"}, stage=stage)
+        return (body.get("data") or {}).get("user") or {}
