@@ -201,6 +201,7 @@ class Adapter:
     - `exchange_code(code, code_verifier, redirect_uri) -> Grant`
     - `refresh(tokens) -> TokenSet` (silent renewal)
     - `validate(tokens, after_refresh=False) -> Validation`
+    - `can_refresh(tokens) -> bool` (a silent renewal path exists for these tokens)
     - `classify(status, body, stage) -> Outcome` (pure, per family)
 
     Failures raise `outcomes.RenewNeeded`, `Transient` (and its
@@ -218,6 +219,10 @@ class Adapter:
     # Networks whose refresh tokens are single use: a response without a new
     # one leaves none (reusing a spent one can kill the whole grant).
     rotates_refresh_token = False
+    # Instagram and Threads: no refresh token, the access token renews
+    # itself, and not before it is `min_token_age` old.
+    extends_access_token = False
+    min_token_age = timedelta(0)
     extra_authorize_params = {}
 
     def __init__(self, network, settings: NetworkSettings):
@@ -250,6 +255,9 @@ class Adapter:
 
     def validate(self, tokens: TokenSet, after_refresh=False) -> Validation:
         raise NotImplementedError
+
+    def can_refresh(self, tokens: TokenSet) -> bool:
+        return bool(tokens.refresh_token)
 
     # -- helpers for the families ----------------------------------------
 

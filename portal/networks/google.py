@@ -80,9 +80,6 @@ class GoogleAdapter(Adapter):
                 ))
         return profiles
 
-    def can_refresh(self, tokens):
-        return bool(tokens.refresh_token)
-
     def refresh(self, tokens):
         return self.refresh_grant(tokens)
 

@@ -73,9 +73,6 @@ class LinkedInAdapter(Adapter):
             ))
         return Grant(person_external_id=person, person_name="", profiles=profiles)
 
-    def can_refresh(self, tokens):
-        return bool(tokens.refresh_token)
-
     def refresh(self, tokens):
         return self.refresh_grant(tokens)
 

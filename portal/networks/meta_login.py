@@ -22,6 +22,8 @@ class MetaLoginAdapter(Adapter):
     me_endpoint = ""
     me_fields = ""
     grant_prefix = ""  # "ig" or "th"
+    extends_access_token = True
+    min_token_age = MINIMUM_AGE
 
     def prepare_client(self, client):
         client.register_client_auth_method(("token_only", no_client_auth))

@@ -26,9 +26,6 @@ class PinterestAdapter(Adapter):
             f"@{username}" if username else "", tokens,
         )
 
-    def can_refresh(self, tokens):
-        return bool(tokens.refresh_token)
-
     def refresh(self, tokens):
         return self.refresh_grant(tokens)
 

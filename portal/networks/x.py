@@ -23,9 +23,6 @@ class XAdapter(Adapter):
         username = user.get("username")
         return self.single_profile(user.get("id"), user.get("name"), f"@{username}" if username else "", tokens)
 
-    def can_refresh(self, tokens):
-        return bool(tokens.refresh_token)
-
     def refresh(self, tokens):
         """The new access AND refresh token: the old refresh token is spent."""
         return self.refresh_grant(tokens, client_id=self.settings.client_id)
