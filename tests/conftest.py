@@ -144,3 +144,93 @@ class Auth:
 @pytest.fixture
 def auth(client):
     return Auth(client)
+
+
+# --- Mail and jobs: a real SMTP server on loopback and an in-process RQ worker.
+
+class ReceivedMail:
+    """aiosmtpd handler that keeps every message it receives."""
+
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):
+        import email
+        import email.policy
+
+        self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
+        return "250 Message accepted for delivery"
+
+
+def free_port():
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def smtp_server(request, app_config):
+    """A real SMTP server on 127.0.0.1; the list of `EmailMessage`s it received.
+
+    Flask-Mail reads its settings when the app is created, so this fixture
+    points `app_config` at the server and then creates the app itself: a test
+    may list `smtp_server` before or after `app`/`client`, but if the app was
+    already made with other settings the test stops with a clear message.
+    """
+    from aiosmtpd.controller import Controller
+
+    handler = ReceivedMail()
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    # Flask-Mail sends nothing under TESTING unless told to.
+    app_config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=controller.port,
+                      MAIL_USE_TLS=False, MAIL_USE_SSL=False, MAIL_SUPPRESS_SEND=False)
+    try:
+        app = request.getfixturevalue("app")
+        if app.config["MAIL_PORT"] != controller.port:
+            pytest.fail("the app was created before smtp_server: request smtp_server first")
+        yield handler.messages
+    finally:
+        controller.stop()
+
+
+def run_jobs(app):
+    """Run every queued job of `app` in this process (an RQ SimpleWorker in
+    burst mode) inside an app context; returns (finished, failed) counts."""
+    from rq import Queue, SimpleWorker
+
+    class CountingWorker(SimpleWorker):
+        # RQ keeps its own counts in Redis only, and drops them when a burst ends.
+        finished = failed = 0
+
+        def handle_job_success(self, *args, **kwargs):
+            self.finished += 1
+            return super().handle_job_success(*args, **kwargs)
+
+        def handle_job_failure(self, *args, **kwargs):
+            self.failed += 1
+            return super().handle_job_failure(*args, **kwargs)
+
+    connection = Redis.from_url(app.config["REDIS_URL"])
+    queue = Queue(app.config["QUEUE_NAME"], connection=connection)
+    worker = CountingWorker([queue], connection=connection)
+    with app.app_context():
+        worker.work(burst=True, logging_level="WARNING")
+    connection.close()
+    return worker.finished, worker.failed
+
+
+@pytest.fixture
+def store(app):
+    """A database session with no app context held open.
+
+    While `db` keeps an app context pushed, every request of the test client
+    reuses it, so `g` (its database session, its cached CSRF token) outlives
+    a request. Tests that make several requests in a row, across sign-in and
+    sign-out, use this instead: each request then gets its own context, as in
+    production.
+    """
+    with Session(app.extensions["keepalive.engine"], expire_on_commit=False) as session:
+        yield session

@@ -42,4 +42,4 @@ def find_user_by_email(email):
     return get_session().exec(select(User).where(User.email == email.strip().lower())).first()
 
 
-from portal.auth import views  # noqa: E402,F401
+from portal.auth import invitation_views, reset_views, views  # noqa: E402,F401

@@ -1,0 +1,202 @@
+"""Inviting people into an organization, and accepting an invitation.
+
+The settings pages call `invite` and `revoke`; the invitation link's views
+call `find_invitation` and the two `accept_*` functions.
+"""
+from datetime import timedelta
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlmodel import select, update
+
+from portal import mailer
+from portal.auth.link_state import LinkProblem, link_problem
+from portal.auth.passwords import hash_password
+from portal.auth.urls import external_url
+from portal.db import utcnow
+from portal.links import hash_secret, new_secret
+from portal.models import AuditEvent, Invitation, Membership, Organization, Role, User
+
+
+class AlreadyMember(ValueError):
+    """The person invited already belongs to the organization."""
+
+
+class LinkSpent(Exception):
+    """The invitation was accepted, revoked or expired while the page was open."""
+
+
+def _user_with_email(session, email):
+    return session.exec(select(User).where(User.email == email)).first()
+
+
+def _membership(session, user_id, organization_id):
+    return session.exec(
+        select(Membership).where(Membership.user_id == user_id, Membership.organization_id == organization_id)
+    ).first()
+
+
+def _pending(organization_id, email):
+    return (
+        Invitation.organization_id == organization_id,
+        Invitation.email == email,
+        Invitation.accepted_at.is_(None),
+        Invitation.revoked_at.is_(None),
+    )
+
+
+def invite(session, organization, email, role, can_manage_profiles, invited_by):
+    """Invite `email` into `organization` with `role` and send the link.
+
+    A pending invitation for the same address and organization is replaced
+    (its link stops working). Raises `AlreadyMember` if the person already
+    belongs to the organization, `ValueError` for an unknown role.
+    """
+    email = email.strip().lower()
+    role = Role(role)
+    existing = _user_with_email(session, email)
+    if existing is not None and _membership(session, existing.id, organization.id) is not None:
+        raise AlreadyMember(email)
+
+    now = utcnow()
+    session.exec(update(Invitation).where(*_pending(organization.id, email)).values(revoked_at=now))
+    secret, secret_hash = new_secret()
+    lifetime = timedelta(hours=current_app.config["LINK_LIFETIME_HOURS"])
+    invitation = Invitation(
+        organization_id=organization.id,
+        email=email,
+        role=role,
+        can_manage_profiles=bool(can_manage_profiles),
+        secret_hash=secret_hash,
+        invited_by_id=invited_by.id if invited_by else None,
+        created_at=now,
+        expires_at=now + lifetime,
+    )
+    session.add(invitation)
+    session.add(
+        AuditEvent(
+            organization_id=organization.id,
+            user_id=invited_by.id if invited_by else None,
+            action="invitation.sent",
+            detail=f"{email} as {role}",
+        )
+    )
+    session.commit()
+    inviter = invited_by.display_name if invited_by else organization.name
+    mailer.send(
+        email,
+        _l("%(inviter)s invited you to %(organization)s on Keepalive", inviter=inviter, organization=organization.name),
+        "invitation",
+        locale=(existing.locale if existing else None) or (invited_by.locale if invited_by else None),
+        inviter=inviter,
+        organization_name=organization.name,
+        role=str(role),
+        link=external_url("auth.invitation", secret=secret),
+        expires_at=invitation.expires_at,
+        hours=current_app.config["LINK_LIFETIME_HOURS"],
+    )
+    return invitation
+
+
+def revoke(session, invitation, by=None):
+    """Withdraw a pending invitation; its link then answers "withdrawn"."""
+    if invitation.accepted_at is not None or invitation.revoked_at is not None:
+        return invitation
+    invitation.revoked_at = utcnow()
+    session.add(invitation)
+    session.add(
+        AuditEvent(
+            organization_id=invitation.organization_id,
+            user_id=by.id if by else None,
+            action="invitation.revoked",
+            detail=invitation.email,
+        )
+    )
+    session.commit()
+    return invitation
+
+
+def find_invitation(session, secret):
+    """(invitation, organization, problem) for a link's secret; problem is None if it can be accepted."""
+    row = session.exec(
+        select(Invitation, Organization)
+        .join(Organization, Organization.id == Invitation.organization_id)
+        .where(Invitation.secret_hash == hash_secret(secret))
+    ).first()
+    if row is None:
+        return None, None, LinkProblem.UNKNOWN
+    invitation, organization = row
+    problem = link_problem(
+        now=utcnow(),
+        expires_at=invitation.expires_at,
+        used_at=invitation.accepted_at,
+        revoked_at=invitation.revoked_at,
+    )
+    return invitation, organization, problem
+
+
+def invited_user(session, invitation):
+    """The account that already has the invitation's address, if any."""
+    return _user_with_email(session, invitation.email)
+
+
+def _claim(session, invitation, now):
+    """Mark the invitation accepted unless someone got there first."""
+    # Start from a fresh transaction: SQLite keeps the snapshot of the read
+    # that found the link, and a write from a stale snapshot fails outright.
+    session.rollback()
+    claimed = session.exec(
+        update(Invitation)
+        .where(
+            Invitation.id == invitation.id,
+            Invitation.accepted_at.is_(None),
+            Invitation.revoked_at.is_(None),
+            Invitation.expires_at > now,
+        )
+        .values(accepted_at=now)
+    ).rowcount
+    if claimed != 1:
+        session.rollback()
+        raise LinkSpent()
+
+
+def _join(session, invitation, user, now):
+    if _membership(session, user.id, invitation.organization_id) is None:
+        session.add(
+            Membership(
+                user_id=user.id,
+                organization_id=invitation.organization_id,
+                role=invitation.role,
+                can_manage_profiles=invitation.can_manage_profiles,
+                created_at=now,
+            )
+        )
+    session.add(
+        AuditEvent(
+            organization_id=invitation.organization_id,
+            user_id=user.id,
+            action="invitation.accepted",
+            detail=f"{invitation.email} as {invitation.role}",
+        )
+    )
+
+
+def accept_as_new_user(session, invitation, name, password, locale=None):
+    """Create the invited person's account and membership; returns the user."""
+    now = utcnow()
+    _claim(session, invitation, now)
+    user = User(email=invitation.email, name=name.strip(), password_hash=hash_password(password), locale=locale)
+    session.add(user)
+    session.flush()
+    _join(session, invitation, user, now)
+    session.commit()
+    return user
+
+
+def accept_as_member(session, invitation, user):
+    """Add an existing account (signed in as the invited address) to the organization."""
+    now = utcnow()
+    _claim(session, invitation, now)
+    _join(session, invitation, user, now)
+    session.commit()
+    return user

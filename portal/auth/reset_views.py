@@ -1,0 +1,53 @@
+"""Password reset pages: ask for a link, then set a new password with it."""
+from flask import flash, request, url_for
+from flask_babel import gettext as _
+
+from portal.auth import bp, limits, resets
+from portal.auth.forms import NewPasswordForm, ResetRequestForm
+from portal.auth.link_state import HTTP_STATUS, LinkProblem
+from portal.auth.views import sign_in
+from portal.db import get_session
+from portal.extensions import limiter
+from portal.web import redirect_after_post, render
+
+
+def link_problem_page(kind, problem):
+    return render("auth/link_problem.html", kind=kind, problem=str(problem), status=HTTP_STATUS[problem])
+
+
+@bp.route("/reset", methods=["GET", "POST"])
+@limiter.limit(limits.attempts_per_minute, key_func=limits.by_address, methods=["POST"])
+@limiter.limit(limits.reset_emails_per_hour, key_func=limits.by_account, methods=["POST"])
+def reset_request():
+    form = ResetRequestForm()
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            return render("auth/reset_request.html", form=form, status=400)
+        resets.request_reset(get_session(), form.email.data)
+        return redirect_after_post(url_for("auth.reset_sent"))
+    return render("auth/reset_request.html", form=form)
+
+
+@bp.route("/reset/sent")
+def reset_sent():
+    # The same answer whether or not an account has the address.
+    return render("auth/reset_sent.html")
+
+
+@bp.route("/reset/<secret>", methods=["GET", "POST"])
+def reset_password(secret):
+    reset, problem = resets.find_reset(get_session(), secret)
+    if problem:
+        return link_problem_page("reset", problem)
+    form = NewPasswordForm()
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            return render("auth/reset_password.html", form=form, status=400)
+        try:
+            user = resets.complete_reset(get_session(), reset, form.password.data)
+        except resets.LinkSpent:
+            return link_problem_page("reset", LinkProblem.USED)
+        sign_in(user)
+        flash(_("Your password is changed. Any other session of yours has been signed out."), "success")
+        return redirect_after_post(url_for("home.index"))
+    return render("auth/reset_password.html", form=form)

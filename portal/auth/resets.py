@@ -1,0 +1,88 @@
+"""Password reset by email: a single-use link that lives two hours.
+
+The URL carries a random secret; the database keeps only its hash.
+"""
+from datetime import timedelta
+
+from flask_babel import lazy_gettext as _l
+from sqlmodel import select, update
+
+from portal import mailer
+from portal.auth.link_state import LinkProblem, link_problem
+from portal.auth.passwords import hash_password
+from portal.auth.urls import external_url
+from portal.db import utcnow
+from portal.links import hash_secret, new_secret
+from portal.models import AuditEvent, PasswordReset, User
+
+RESET_LIFETIME = timedelta(hours=2)
+
+
+class LinkSpent(Exception):
+    """The link was used (or expired) between showing the form and sending it."""
+
+
+def request_reset(session, email):
+    """Email a reset link if an active account has `email`; otherwise nothing.
+
+    The caller answers the same whatever happens here, so the page reveals
+    no account.
+    """
+    user = session.exec(select(User).where(User.email == email.strip().lower())).first()
+    if user is None or not user.active:
+        return None
+    secret, secret_hash = new_secret()
+    reset = PasswordReset(user_id=user.id, secret_hash=secret_hash, expires_at=utcnow() + RESET_LIFETIME)
+    session.add(reset)
+    session.commit()
+    mailer.send(
+        user.email,
+        _l("Reset your Keepalive password"),
+        "password_reset",
+        locale=user.locale,
+        name=user.display_name,
+        link=external_url("auth.reset_password", secret=secret),
+        hours=int(RESET_LIFETIME.total_seconds() // 3600),
+    )
+    return reset
+
+
+def find_reset(session, secret):
+    """(reset, problem): the reset a link's secret names, and why it cannot be used (or None)."""
+    reset = session.exec(select(PasswordReset).where(PasswordReset.secret_hash == hash_secret(secret))).first()
+    if reset is None:
+        return None, LinkProblem.UNKNOWN
+    return reset, link_problem(now=utcnow(), expires_at=reset.expires_at, used_at=reset.used_at)
+
+
+def complete_reset(session, reset, password):
+    """Set the new password, spend the link, end every other session of the user.
+
+    The link is claimed with a conditional update, so two submissions racing
+    each other cannot both succeed. Call it with nothing unsaved in `session`.
+    """
+    # Start from a fresh transaction: SQLite keeps the snapshot of the read
+    # that found the link, and a write from a stale snapshot fails outright.
+    session.rollback()
+    now = utcnow()
+    claimed = session.exec(
+        update(PasswordReset)
+        .where(PasswordReset.id == reset.id, PasswordReset.used_at.is_(None), PasswordReset.expires_at > now)
+        .values(used_at=now)
+    ).rowcount
+    if claimed != 1:
+        session.rollback()
+        raise LinkSpent()
+    # Older links sent to the same person stop working too.
+    session.exec(
+        update(PasswordReset)
+        .where(PasswordReset.user_id == reset.user_id, PasswordReset.used_at.is_(None))
+        .values(used_at=now)
+    )
+    user = session.get(User, reset.user_id)
+    user.password_hash = hash_password(password)
+    user.session_version += 1
+    session.add(user)
+    session.add(AuditEvent(user_id=user.id, action="password.reset"))
+    session.commit()
+    return user

@@ -1,0 +1,209 @@
+"""Password reset by email, end to end through the real RQ worker and a
+real SMTP server on loopback."""
+import re
+from datetime import timedelta
+
+import pytest
+from sqlmodel import Session, select
+
+from portal.auth import resets
+from portal.db import utcnow
+from portal.links import new_secret
+from portal.models import PasswordReset, User
+from tests import factories
+from tests.conftest import csrf_token, run_jobs
+
+NEW_PASSWORD = "a brand new passphrase"
+SAME_ANSWER = "If an account exists for that address, we sent a link to it."
+LINK = re.compile(r"http://localhost(/reset/[A-Za-z0-9_\-]+)")
+
+
+@pytest.fixture
+def person(store):
+    org = factories.organization(store, name="Northwind Agency")
+    return factories.member(store, org, email="pat@example.test", name="Pat")
+
+
+def post(client, path, data, address="127.0.0.1"):
+    data = {"csrf_token": csrf_token(client, path), **data}
+    return client.post(path, data=data, environ_base={"REMOTE_ADDR": address})
+
+
+def sign_in(client, email, password=factories.PASSWORD):
+    return post(client, "/login", {"email": email, "password": password})
+
+
+def issue(store, user, expires_at=None):
+    """A reset link made directly, as `request_reset` would; returns its path."""
+    secret, secret_hash = new_secret()
+    store.add(PasswordReset(user_id=user.id, secret_hash=secret_hash,
+                            expires_at=expires_at or utcnow() + timedelta(hours=2)))
+    store.commit()
+    return f"/reset/{secret}"
+
+
+def reload(store, user):
+    store.rollback()  # end the test's own transaction: see what the requests wrote
+    return store.get(User, user.id)
+
+
+def test_reset_end_to_end(smtp_server, app, client, store, person):
+    version = person.session_version
+    other_device = app.test_client()
+    assert sign_in(other_device, "pat@example.test").status_code == 303
+
+    response = post(client, "/reset", {"email": "Pat@Example.test"})
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/reset/sent"
+    assert SAME_ANSWER in client.get("/reset/sent").get_data(as_text=True)
+
+    assert run_jobs(app) == (1, 0)
+    assert len(smtp_server) == 1
+    message = smtp_server[0]
+    assert message["To"] == "pat@example.test"
+    assert message["Subject"] == "Reset your Keepalive password"
+    text = message.get_body(("plain",)).get_content()
+    html = message.get_body(("html",)).get_content()
+    path = LINK.search(text).group(1)
+    assert f"http://localhost{path}" in html
+    assert "2 hours" in text
+
+    store.rollback()
+    reset = store.exec(select(PasswordReset)).one()
+    assert path.rsplit("/", 1)[1] not in reset.secret_hash  # only the hash is stored
+    assert timedelta(hours=1, minutes=59) < reset.expires_at - utcnow() <= timedelta(hours=2)
+
+    form = client.get(path)
+    assert form.status_code == 200
+    assert form.headers["Referrer-Policy"] == "no-referrer"
+    assert "Choose a new password" in form.get_data(as_text=True)
+
+    done = post(client, path, {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
+    assert done.status_code == 303
+    assert done.headers["Location"] == "/"
+    home = client.get("/")
+    assert home.status_code == 200  # signed in
+    assert "Your password is changed." in home.get_data(as_text=True)
+
+    user = reload(store, person)
+    assert user.session_version == version + 1
+    assert other_device.get("/").status_code == 302  # the other session has ended
+
+    fresh = app.test_client()
+    assert sign_in(fresh, "pat@example.test").status_code == 401
+    assert sign_in(fresh, "pat@example.test", NEW_PASSWORD).status_code == 303
+
+
+def test_unknown_address_gets_the_same_answer_and_no_email(smtp_server, app, client, store, person):
+    known = post(client, "/reset", {"email": "pat@example.test"})
+    unknown = post(client, "/reset", {"email": "nobody@example.test"})
+    assert (known.status_code, known.headers["Location"]) == (unknown.status_code, unknown.headers["Location"])
+    assert run_jobs(app) == (1, 0)
+    assert [m["To"] for m in smtp_server] == ["pat@example.test"]
+    store.rollback()
+    assert len(store.exec(select(PasswordReset)).all()) == 1
+
+
+def test_link_works_once(client, store, person):
+    path = issue(store, person)
+    assert post(client, path, {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD}).status_code == 303
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
+    again = client.get(path)
+    assert again.status_code == 410
+    page = again.get_data(as_text=True)
+    assert "This password reset link was already used" in page
+    assert 'href="/reset"' in page
+    # Sending the form again with a valid token is refused too.
+    token = csrf_token(client, "/reset")
+    again = client.post(path, data={"password": "x" * 12, "confirm": "x" * 12, "csrf_token": token})
+    assert again.status_code == 410
+
+
+def test_two_submissions_racing_cannot_both_succeed(app, store, person):
+    secret = issue(store, person).rsplit("/", 1)[1]
+    with Session(app.extensions["keepalive.engine"], expire_on_commit=False) as other:
+        # Both requests read the link while it was still unused...
+        first, _ = resets.find_reset(store, secret)
+        second, problem = resets.find_reset(other, secret)
+        assert problem is None
+        # ...only the first to write wins.
+        resets.complete_reset(store, first, NEW_PASSWORD)
+        with pytest.raises(resets.LinkSpent):
+            resets.complete_reset(other, second, "another passphrase")
+    assert reload(store, person).session_version == 2
+
+
+def test_a_used_link_spends_the_others(client, store, person):
+    first, second = issue(store, person), issue(store, person)
+    assert post(client, second, {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD}).status_code == 303
+    assert client.get(first).status_code == 410
+
+
+def test_expired_link(client, store, person):
+    path = issue(store, person, expires_at=utcnow() - timedelta(seconds=1))
+    response = client.get(path)
+    assert response.status_code == 410
+    page = response.get_data(as_text=True)
+    assert "This password reset link has expired" in page
+    assert 'href="/reset"' in page
+    assert post(client, path, {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD}).status_code == 410
+    assert reload(store, person).session_version == 1
+
+
+def test_tampered_link(client, store, person):
+    path = issue(store, person)
+    last = path[-1]
+    tampered = path[:-1] + ("A" if last != "A" else "B")
+    response = client.get(tampered)
+    assert response.status_code == 404
+    assert "This password reset link is not valid" in response.get_data(as_text=True)
+    assert client.get(path).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "password, confirm, message",
+    [
+        ("", "", "Choose a password."),
+        ("short", "short", "Use between 10 and 1024 characters."),
+        ("x" * 1025, "x" * 1025, "Use between 10 and 1024 characters."),
+        (NEW_PASSWORD, "something else entirely", "The two passwords are not the same."),
+        (NEW_PASSWORD, "", "Type the password a second time."),
+    ],
+)
+def test_bad_new_password(client, store, person, password, confirm, message):
+    path = issue(store, person)
+    response = post(client, path, {"password": password, "confirm": confirm})
+    assert response.status_code == 400
+    assert message in response.get_data(as_text=True)
+    assert client.get(path).status_code == 200  # the link is still good
+    assert reload(store, person).session_version == 1
+
+
+@pytest.mark.parametrize(
+    "email, message",
+    [
+        ("", "Enter your email address."),
+        ("pat-at-example.test", "Enter an email address like name@example.com."),
+        ("p" * 250 + "@example.test", "An email address has at most 254 characters."),
+    ],
+)
+def test_bad_reset_request(app, client, store, person, email, message):
+    response = post(client, "/reset", {"email": email})
+    assert response.status_code == 400
+    assert message in response.get_data(as_text=True)
+    assert run_jobs(app) == (0, 0)
+
+
+def test_reset_requests_for_one_address_are_limited(app, client, store, person):
+    for n in range(5):
+        assert post(client, "/reset", {"email": "pat@example.test"}, address=f"10.1.0.{n}").status_code == 303
+    refused = post(client, "/reset", {"email": "pat@example.test"}, address="10.1.1.1")
+    assert refused.status_code == 429
+    assert "Too many requests in a short time" in refused.get_data(as_text=True)
+    assert run_jobs(app) == (5, 0)
+
+
+def test_login_page_links_to_reset(client):
+    page = client.get("/login").get_data(as_text=True)
+    assert 'href="/reset"' in page
+    assert ">Email</label>" in client.get("/reset").get_data(as_text=True)
