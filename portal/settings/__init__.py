@@ -3,4 +3,4 @@ from flask import Blueprint
 
 bp = Blueprint("settings", __name__, url_prefix="/settings")
 
-from portal.settings import views  # noqa: E402,F401
+from portal.settings import access, brands, members, organization, views  # noqa: E402,F401

@@ -1,8 +1,14 @@
-from flask import abort, g, request, session, url_for
-from flask_login import login_required
+"""Switching organization and brand, and personal settings (every signed-in user)."""
+from flask import abort, current_app, flash, g, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user
+from sqlmodel import select
 
-from portal.settings import bp
-from portal.tenancy import managers_only, organization_required
+from portal.auth.passwords import hash_password, verify_password
+from portal.db import get_session
+from portal.models import Brand
+from portal.settings import bp, service
+from portal.settings.forms import PasswordForm, PersonalForm
 from portal.web import redirect_after_post, render, safe_next
 
 
@@ -18,19 +24,63 @@ def switch():
         session["organization_id"] = organization_id
         session.pop("brand_id", None)
     else:
-        session["brand_id"] = request.form.get("brand_id", type=int)
+        # Only a brand of that organization; anything else means "all brands".
+        brand_id = request.form.get("brand_id", type=int)
+        brand = get_session().exec(
+            select(Brand).where(Brand.id == brand_id, Brand.organization_id == organization_id)
+        ).first() if brand_id else None
+        session["brand_id"] = brand.id if brand else None
     return redirect_after_post(safe_next(request.form.get("next"), url_for("home.index")))
 
 
-@bp.route("/members")
-@login_required
-@managers_only
-def members():
-    return render("settings/members.html")
+def personal_page(status=200, personal_form=None, password_form=None):
+    return render(
+        "settings/personal.html",
+        status=status,
+        personal_form=personal_form or PersonalForm(formdata=None, name=current_user.name,
+                                                    locale=current_user.locale or ""),
+        password_form=password_form or PasswordForm(formdata=None),
+    )
 
 
-@bp.route("/personal")
+@bp.route("/personal", methods=["GET", "POST"])
 @login_required
-@organization_required
 def personal():
-    return render("settings/personal.html")
+    """Name and language."""
+    if request.method == "GET":
+        return personal_page()
+    form = PersonalForm()
+    if not form.validate():
+        return personal_page(status=400, personal_form=form)
+    user = current_user._get_current_object()
+    user.name = form.name.data or ""
+    user.locale = form.locale.data or None
+    get_session().add(user)
+    service.audit("user.settings_changed", f"language: {user.locale or 'browser'}", personal=True)
+    get_session().commit()
+    flash(_("Personal settings saved."), "success")
+    return redirect_after_post(url_for("settings.personal"))
+
+
+@bp.route("/personal/password", methods=["POST"])
+@login_required
+def password():
+    """A new password; every other session of the user ends, this one stays."""
+    form = PasswordForm()
+    if not form.validate():
+        return personal_page(status=400, password_form=form)
+    user = current_user._get_current_object()
+    if not verify_password(user, form.current_password.data):
+        form.current_password.errors.append(_("That is not your current password."))
+        return personal_page(status=400, password_form=form)
+    user.password_hash = hash_password(form.new_password.data)
+    user.session_version += 1
+    get_session().add(user)
+    service.audit("user.password_changed", personal=True)
+    get_session().commit()
+    # The session's user id carries the version: sign this session in again
+    # under the new one, and every other session is signed out.
+    remembered = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies
+    login_user(user, remember=remembered)
+    flash(_("Password changed. Other devices and browsers are signed out."), "success")
+    return redirect_after_post(url_for("settings.personal"))

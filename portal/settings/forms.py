@@ -1,0 +1,114 @@
+"""The forms of the settings pages."""
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms.fields.choices import SelectChoice
+from wtforms import BooleanField, EmailField, IntegerField, PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, NumberRange, ValidationError
+
+from portal.auth.passwords import MIN_LENGTH
+from portal.forms import EmailAddress
+from portal.models import Role
+from portal.settings.rules import (
+    MAX_THRESHOLD_DAYS,
+    MAX_WINDOW_DAYS,
+    MIN_WINDOW_DAYS,
+    ThresholdError,
+    format_thresholds,
+    parse_thresholds,
+)
+
+ROLE_LABELS = {Role.OWNER.value: _l("Owner"), Role.MANAGER.value: _l("Manager"), Role.MEMBER.value: _l("Member")}
+ROLE_CHOICES = [SelectChoice(value, label) for value, label in ROLE_LABELS.items()]
+# Each language in its own name; "" keeps following the browser.
+LANGUAGE_CHOICES = [
+    SelectChoice("", _l("Browser default")),
+    SelectChoice("en", "English"),
+    SelectChoice("fr", "Français"),
+    SelectChoice("de", "Deutsch"),
+    SelectChoice("nl", "Nederlands"),
+]
+
+
+class InviteForm(FlaskForm):
+    email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254), EmailAddress()])
+    role = SelectField(_l("Role"), choices=ROLE_CHOICES, default=Role.MEMBER.value)
+    can_manage_profiles = BooleanField(_l("Manage social profiles"))
+
+
+class ConfirmForm(FlaskForm):
+    """Only the CSRF token: a button that does one thing."""
+
+
+class ManageProfilesForm(FlaskForm):
+    can_manage_profiles = BooleanField(_l("Manage social profiles"))
+
+
+class SwitchForm(FlaskForm):
+    """An on/off switch: a button that submits the state it turns on."""
+
+    enabled = BooleanField()
+
+
+class RoleForm(FlaskForm):
+    role = SelectField(_l("Role"), choices=ROLE_CHOICES)
+
+
+class NameForm(FlaskForm):
+    """A brand's name (create and rename)."""
+
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)], filters=[lambda s: s.strip() if s else s])
+
+
+class Thresholds:
+    """"7,3,1,0": whole days 0–90; normalised to unique, descending."""
+
+    MESSAGES = {
+        "empty": _l("Enter at least one day, for example 7,3,1,0."),
+        "not_a_number": _l("“%(part)s” is not a whole number of days. Use numbers separated by commas, like 7,3,1,0."),
+        "out_of_range": _l("“%(part)s” is out of range: each day must be between 0 and %(max)d."),
+    }
+
+    def __call__(self, form, field):
+        try:
+            days = parse_thresholds(field.data)
+        except ThresholdError as error:
+            key, part = error.args
+            raise ValidationError(str(self.MESSAGES[key]) % {"part": part, "max": MAX_THRESHOLD_DAYS}) from None
+        field.data = format_thresholds(days)
+
+
+class OrganizationForm(FlaskForm):
+    name = StringField(_l("Organization name"), validators=[DataRequired(), Length(max=120)],
+                       filters=[lambda s: s.strip() if s else s])
+    expiry_window_days = IntegerField(
+        _l("Expiry window (days)"),
+        validators=[
+            InputRequired(_l("Enter a whole number of days.")),
+            NumberRange(MIN_WINDOW_DAYS, MAX_WINDOW_DAYS,
+                        _l("Choose between %(min)s and %(max)s days.")),
+        ],
+    )
+    notification_thresholds = StringField(
+        _l("Notify this many days before expiry"),
+        validators=[Length(max=120), Thresholds()],
+    )
+
+
+class PersonalForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[Length(max=120)], filters=[lambda s: s.strip() if s else s])
+    locale = SelectField(_l("Language"), choices=LANGUAGE_CHOICES, default="")
+
+
+class PasswordForm(FlaskForm):
+    current_password = PasswordField(_l("Current password"), validators=[DataRequired(), Length(max=1024)])
+    new_password = PasswordField(
+        _l("New password"),
+        validators=[
+            DataRequired(),
+            Length(min=MIN_LENGTH, max=1024, message=_l("Use at least %(min)d characters.")),
+        ],
+    )
+    confirm_password = PasswordField(
+        _l("Repeat the new password"),
+        validators=[DataRequired(), EqualTo("new_password", _l("The two new passwords do not match."))],
+    )

@@ -1,0 +1,212 @@
+"""Reading and changing an organization's members, access, brands and
+settings. Views call these; each change writes an `AuditEvent` in the same
+transaction, and the caller commits."""
+from collections import Counter
+
+from flask import g
+from flask_login import current_user
+from sqlalchemy import delete, func
+from sqlmodel import select
+
+from portal.db import get_session, utcnow
+from portal.models import (
+    AuditEvent,
+    Brand,
+    BrandProfile,
+    Invitation,
+    Membership,
+    NotificationPreference,
+    ProfileAccess,
+    Role,
+    SocialProfile,
+    User,
+)
+
+ROLE_ORDER = {Role.OWNER: 0, Role.MANAGER: 1, Role.MEMBER: 2}
+
+
+def audit(action, detail="", profile_id=None, personal=False):
+    """Record who did what in the current organization (`personal`: a change
+    to the user's own account, which belongs to no organization)."""
+    organization = None if personal else g.get("organization")
+    get_session().add(
+        AuditEvent(
+            organization_id=organization.id if organization else None,
+            user_id=current_user.id if current_user.is_authenticated else None,
+            profile_id=profile_id,
+            action=action,
+            detail=detail,
+        )
+    )
+
+
+# Members and invitations ----------------------------------------------------
+
+def members_of(organization):
+    """(membership, user) pairs: Owners, then Managers, then Members, by name."""
+    rows = get_session().exec(
+        select(Membership, User)
+        .join(User, User.id == Membership.user_id)
+        .where(Membership.organization_id == organization.id)
+    ).all()
+    return sorted(rows, key=lambda row: (ROLE_ORDER.get(row[0].role, 9), row[1].display_name.lower()))
+
+
+def member_row(membership):
+    return membership, get_session().get(User, membership.user_id)
+
+
+def owner_count(organization):
+    return get_session().exec(
+        select(func.count()).select_from(Membership).where(
+            Membership.organization_id == organization.id, Membership.role == Role.OWNER
+        )
+    ).one()
+
+
+def pending_invitations(organization):
+    return get_session().exec(
+        select(Invitation)
+        .where(
+            Invitation.organization_id == organization.id,
+            Invitation.accepted_at.is_(None),
+            Invitation.revoked_at.is_(None),
+            Invitation.expires_at > utcnow(),
+        )
+        .order_by(Invitation.created_at.desc())
+    ).all()
+
+
+def change_role(membership, user, new_role):
+    old = membership.role
+    membership.role = new_role
+    get_session().add(membership)
+    audit("member.role_changed", f"{user.email}: {old} -> {new_role}")
+
+
+def set_manage_profiles(membership, user, allowed):
+    membership.can_manage_profiles = allowed
+    get_session().add(membership)
+    audit("member.manage_profiles", f"{user.email}: {'on' if allowed else 'off'}")
+
+
+def remove_member(membership, user):
+    """End a membership, with the person's access and preferences in this
+    organization (a later invitation starts afresh)."""
+    session = get_session()
+    organization_id = membership.organization_id
+    profile_ids = select(SocialProfile.id).where(SocialProfile.organization_id == organization_id)
+    session.exec(
+        delete(ProfileAccess).where(ProfileAccess.user_id == user.id, ProfileAccess.profile_id.in_(profile_ids))
+    )
+    session.exec(
+        delete(NotificationPreference).where(
+            NotificationPreference.user_id == user.id,
+            NotificationPreference.organization_id == organization_id,
+        )
+    )
+    session.delete(membership)
+    audit("member.removed", f"{user.email} ({membership.role})")
+
+
+# Profile access --------------------------------------------------------------
+
+def profiles_of(organization, brand=None):
+    query = select(SocialProfile).where(SocialProfile.organization_id == organization.id)
+    if brand is not None:
+        query = query.join(BrandProfile, BrandProfile.profile_id == SocialProfile.id).where(
+            BrandProfile.brand_id == brand.id
+        )
+    return get_session().exec(query.order_by(SocialProfile.name, SocialProfile.id)).all()
+
+
+def access_levels(user_id, organization):
+    """{profile id: level} of a user on the profiles of `organization`."""
+    rows = get_session().exec(
+        select(ProfileAccess)
+        .join(SocialProfile, SocialProfile.id == ProfileAccess.profile_id)
+        .where(ProfileAccess.user_id == user_id, SocialProfile.organization_id == organization.id)
+    ).all()
+    return {row.profile_id: row.level for row in rows}
+
+
+def access_counts(organization):
+    """{user id: Counter of levels} over the profiles of `organization`."""
+    rows = get_session().exec(
+        select(ProfileAccess.user_id, ProfileAccess.level)
+        .join(SocialProfile, SocialProfile.id == ProfileAccess.profile_id)
+        .where(SocialProfile.organization_id == organization.id)
+    ).all()
+    counts = {}
+    for user_id, level in rows:
+        counts.setdefault(user_id, Counter())[level] += 1
+    return counts
+
+
+def set_access(user, profile, level):
+    """Give `user` `level` on `profile` (None: no access). True if it changed."""
+    session = get_session()
+    row = session.exec(
+        select(ProfileAccess).where(ProfileAccess.user_id == user.id, ProfileAccess.profile_id == profile.id)
+    ).first()
+    old = row.level if row else None
+    if old == (level or None):
+        return False
+    if not level:
+        session.delete(row)
+    elif row is None:
+        session.add(ProfileAccess(user_id=user.id, profile_id=profile.id, level=level))
+    else:
+        row.level = level
+        session.add(row)
+    audit("access.changed", f"{user.email}: {old or 'none'} -> {level or 'none'}", profile_id=profile.id)
+    return True
+
+
+# Brands ----------------------------------------------------------------------
+
+def brands_with_counts(organization):
+    """(brand, number of profiles enabled in it), by name."""
+    return get_session().exec(
+        select(Brand, func.count(BrandProfile.profile_id))
+        .outerjoin(BrandProfile, BrandProfile.brand_id == Brand.id)
+        .where(Brand.organization_id == organization.id)
+        .group_by(Brand.id)
+        .order_by(Brand.name)
+    ).all()
+
+
+def brand_named(organization, name, other_than=None):
+    """The brand of `organization` called `name` (case-insensitive), if any."""
+    query = select(Brand).where(
+        Brand.organization_id == organization.id, func.lower(Brand.name) == name.lower()
+    )
+    if other_than is not None:
+        query = query.where(Brand.id != other_than.id)
+    return get_session().exec(query).first()
+
+
+def profile_ids_in(brand):
+    return set(get_session().exec(select(BrandProfile.profile_id).where(BrandProfile.brand_id == brand.id)).all())
+
+
+def set_in_brand(brand, profile, enabled):
+    """Enable or disable `profile` in `brand`. True if it changed."""
+    session = get_session()
+    row = session.get(BrandProfile, (brand.id, profile.id))
+    if (row is not None) == enabled:
+        return False
+    if enabled:
+        session.add(BrandProfile(brand_id=brand.id, profile_id=profile.id))
+    else:
+        session.delete(row)
+    audit("brand.profile_enabled" if enabled else "brand.profile_disabled", brand.name, profile_id=profile.id)
+    return True
+
+
+def delete_brand(brand):
+    """Delete a brand and its links to profiles; the profiles stay."""
+    session = get_session()
+    session.exec(delete(BrandProfile).where(BrandProfile.brand_id == brand.id))
+    session.delete(brand)
+    audit("brand.deleted", brand.name)

@@ -1,0 +1,654 @@
+"""The settings pages: members, invitations, profile access, brands, the
+organization, personal settings and switching organization; their rules
+(last Owner, only Owners make Owners, Members get 403) and bad input."""
+import pytest
+from sqlmodel import Session, select
+
+from portal.auth.passwords import verify_password
+from portal.models import (
+    AuditEvent,
+    Brand,
+    BrandProfile,
+    Invitation,
+    Membership,
+    Organization,
+    ProfileAccess,
+    SocialProfile,
+    User,
+)
+from tests import factories
+from tests.conftest import csrf_token
+
+HTMX = {"HX-Request": "true"}
+
+
+@pytest.fixture
+def rows(app):
+    """A database session with no app context held open, so that each
+    request of the client gets its own `g`, as in production."""
+    with Session(app.extensions["keepalive.engine"], expire_on_commit=False) as session:
+        yield session
+
+
+@pytest.fixture
+def agency(rows):
+    org = factories.organization(rows, name="Northwind Agency")
+    people = {
+        "owner": factories.member(rows, org, role="owner", email="owner@example.test", name="Olivia Owner"),
+        "manager": factories.member(rows, org, role="manager", email="manager@example.test", name="Max Manager"),
+        "member": factories.member(rows, org, role="member", email="member@example.test", name="Mia Member"),
+    }
+    return org, people
+
+
+def membership_of(rows, org, user):
+    rows.rollback()  # end the read transaction: see what the app committed since
+    return rows.exec(
+        select(Membership).where(Membership.organization_id == org.id, Membership.user_id == user.id)
+    ).first()
+
+
+def audit_actions(rows):
+    rows.rollback()
+    return [event.action for event in rows.exec(select(AuditEvent).order_by(AuditEvent.id)).all()]
+
+
+def page(response):
+    return response.get_data(as_text=True)
+
+
+# --- who reaches which page -------------------------------------------------
+
+ORGANIZATION_PAGES = ["/settings/members", "/settings/access", "/settings/brands", "/settings/organization"]
+
+
+@pytest.mark.parametrize("path", ORGANIZATION_PAGES)
+def test_organization_pages_for_owners_and_managers(client, auth, agency, path):
+    for email in ("owner@example.test", "manager@example.test"):
+        auth.login(email)
+        response = client.get(path)
+        assert response.status_code == 200, (email, path)
+        body = page(response)
+        for label in ("Members", "Profile access", "Brands", "Organization", "Personal settings"):
+            assert label in body
+        assert 'href="/static/css/settings.css"' in body
+
+
+@pytest.mark.parametrize("path", ORGANIZATION_PAGES)
+def test_members_get_403_on_organization_pages(client, auth, agency, path):
+    auth.login("member@example.test")
+    assert client.get(path).status_code == 403
+
+
+def test_members_cannot_post_organization_changes(client, auth, agency, rows):
+    org, people = agency
+    auth.login("member@example.test")
+    target = membership_of(rows, org, people["manager"])
+    response = auth.post(f"/settings/members/{target.id}/role", {"role": "member"})
+    assert response.status_code == 403
+    response = auth.post("/settings/organization", {"name": "Mine", "expiry_window_days": "3",
+                                                   "notification_thresholds": "1"})
+    assert response.status_code == 403
+    assert membership_of(rows, org, people["manager"]).role == "manager"
+    rows.rollback()
+    assert rows.get(Organization, org.id).name == "Northwind Agency"
+
+
+def test_anonymous_is_sent_to_sign_in(client, agency):
+    response = client.get("/settings/members")
+    assert response.status_code in (302, 303)
+    assert "/login" in response.headers["Location"]
+
+
+def test_personal_settings_for_every_signed_in_user(client, auth, agency, rows):
+    factories.user(rows, email="loner@example.test")  # in no organization at all
+    for email in ("member@example.test", "loner@example.test"):
+        auth.login(email)
+        response = client.get("/settings/personal")
+        assert response.status_code == 200
+        body = page(response)
+        assert "Personal settings" in body
+        assert "Notifications" in body
+        assert "Members" not in body.split('class="sidebar"')[1].split("</nav>")[0]
+
+
+# --- members ------------------------------------------------------------------
+
+def test_members_page_lists_people_with_role_switch_and_last_sign_in(client, auth, agency):
+    auth.login("owner@example.test")
+    body = page(client.get("/settings/members"))
+    for text in ("Olivia Owner", "owner@example.test", "Max Manager", "Mia Member", "member@example.test",
+                 "Manage social profiles", "Last sign-in", "Never", 'role="switch"', "Invite someone",
+                 "Pending invitations"):
+        assert text in body, text
+
+
+def test_owner_changes_a_role(client, auth, agency, rows):
+    org, people = agency
+    auth.login("owner@example.test")
+    target = membership_of(rows, org, people["member"])
+    response = auth.post(f"/settings/members/{target.id}/role", {"role": "manager"})
+    assert response.status_code == 303
+    assert membership_of(rows, org, people["member"]).role == "manager"
+    assert "member.role_changed" in audit_actions(rows)
+
+
+def test_role_change_with_htmx_swaps_the_row(client, auth, agency, rows):
+    org, people = agency
+    auth.login("manager@example.test")
+    target = membership_of(rows, org, people["member"])
+    response = auth.post(f"/settings/members/{target.id}/role", {"role": "manager"}, headers=HTMX)
+    assert response.status_code == 200
+    body = page(response)
+    assert body.lstrip().startswith(f'<tr id="member-{target.id}"')
+    assert "<html" not in body
+    assert "Mia Member is now Manager." in body
+    assert "HX-Request" in response.headers["Vary"]
+    assert membership_of(rows, org, people["member"]).role == "manager"
+
+
+def test_only_an_owner_makes_an_owner(client, auth, agency, rows):
+    org, people = agency
+    auth.login("manager@example.test")
+    target = membership_of(rows, org, people["member"])
+    response = auth.post(f"/settings/members/{target.id}/role", {"role": "owner"})
+    assert response.status_code == 400
+    assert "Only an Owner can make someone an Owner" in page(response)
+    assert membership_of(rows, org, people["member"]).role == "member"
+
+    auth.login("owner@example.test")
+    assert auth.post(f"/settings/members/{target.id}/role", {"role": "owner"}).status_code == 303
+    assert membership_of(rows, org, people["member"]).role == "owner"
+
+
+def test_a_manager_cannot_demote_an_owner(client, auth, agency, rows):
+    org, people = agency
+    factories.member(rows, org, role="owner", email="second@example.test")
+    auth.login("manager@example.test")
+    target = membership_of(rows, org, people["owner"])
+    response = auth.post(f"/settings/members/{target.id}/role", {"role": "member"}, headers=HTMX)
+    assert response.status_code == 400
+    assert "Only an Owner can" in page(response)
+    assert membership_of(rows, org, people["owner"]).role == "owner"
+
+
+def test_the_last_owner_cannot_be_demoted(client, auth, agency, rows):
+    org, people = agency
+    auth.login("owner@example.test")
+    me = membership_of(rows, org, people["owner"])
+    response = auth.post(f"/settings/members/{me.id}/role", {"role": "manager"})
+    assert response.status_code == 400
+    assert "The organization needs at least one Owner" in page(response)
+    assert membership_of(rows, org, people["owner"]).role == "owner"
+    assert "member.role_changed" not in audit_actions(rows)
+
+
+def test_with_two_owners_one_may_step_down(client, auth, agency, rows):
+    org, people = agency
+    factories.member(rows, org, role="owner", email="second@example.test")
+    auth.login("owner@example.test")
+    me = membership_of(rows, org, people["owner"])
+    response = auth.post(f"/settings/members/{me.id}/role", {"role": "member"})
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/"  # no longer reaches the settings
+    assert membership_of(rows, org, people["owner"]).role == "member"
+
+
+def test_an_unknown_role_is_refused(client, auth, agency, rows):
+    org, people = agency
+    auth.login("owner@example.test")
+    target = membership_of(rows, org, people["member"])
+    response = auth.post(f"/settings/members/{target.id}/role", {"role": "emperor"})
+    assert response.status_code == 400
+    assert "Choose Owner, Manager or Member." in page(response)
+    assert membership_of(rows, org, people["member"]).role == "member"
+
+
+def test_manage_social_profiles_switch(client, auth, agency, rows):
+    org, people = agency
+    auth.login("manager@example.test")
+    target = membership_of(rows, org, people["member"])
+    response = auth.post(f"/settings/members/{target.id}/social-profiles", {"can_manage_profiles": "true"},
+                         headers=HTMX)
+    assert response.status_code == 200
+    assert 'aria-checked="true"' in page(response)
+    assert membership_of(rows, org, people["member"]).can_manage_profiles is True
+    response = auth.post(f"/settings/members/{target.id}/social-profiles", {"can_manage_profiles": "false"})
+    assert response.status_code == 303
+    assert membership_of(rows, org, people["member"]).can_manage_profiles is False
+    assert audit_actions(rows).count("member.manage_profiles") == 2
+
+
+def test_remove_a_member(client, auth, agency, rows):
+    org, people = agency
+    profile = factories.profile(rows, org)
+    factories.access(rows, people["member"], profile, "admin")
+    auth.login("manager@example.test")
+    target = membership_of(rows, org, people["member"])
+    confirm = client.get(f"/settings/members/{target.id}/remove")
+    assert confirm.status_code == 200
+    assert "Remove Mia Member?" in page(confirm)
+    assert membership_of(rows, org, people["member"]) is not None  # GET changes nothing
+
+    response = auth.post(f"/settings/members/{target.id}/remove", headers=HTMX)
+    assert response.status_code == 200
+    assert "Mia Member was removed" in page(response)
+    assert membership_of(rows, org, people["member"]) is None
+    assert rows.exec(select(ProfileAccess).where(ProfileAccess.user_id == people["member"].id)).first() is None
+    assert rows.get(User, people["member"].id) is not None  # the account stays
+    assert "member.removed" in audit_actions(rows)
+
+
+def test_remove_button_asks_for_confirmation(client, auth, agency):
+    auth.login("owner@example.test")
+    body = page(client.get("/settings/members"))
+    assert 'hx-confirm="Remove Mia Member from Northwind Agency?' in body
+
+
+def test_a_manager_cannot_remove_an_owner(client, auth, agency, rows):
+    org, people = agency
+    factories.member(rows, org, role="owner", email="second@example.test")
+    auth.login("manager@example.test")
+    target = membership_of(rows, org, people["owner"])
+    response = auth.post(f"/settings/members/{target.id}/remove")
+    assert response.status_code == 400
+    assert "Only an Owner can remove an Owner." in page(response)
+    assert membership_of(rows, org, people["owner"]) is not None
+
+
+def test_the_last_owner_cannot_be_removed(client, auth, agency, rows):
+    org, people = agency
+    auth.login("owner@example.test")
+    me = membership_of(rows, org, people["owner"])
+    response = auth.post(f"/settings/members/{me.id}/remove")
+    assert response.status_code == 400
+    assert "The organization needs at least one Owner" in page(response)
+    assert membership_of(rows, org, people["owner"]) is not None
+
+
+def test_an_owner_removes_another_owner(client, auth, agency, rows):
+    org, people = agency
+    second = factories.member(rows, org, role="owner", email="second@example.test")
+    auth.login("owner@example.test")
+    target = membership_of(rows, org, second)
+    assert auth.post(f"/settings/members/{target.id}/remove").status_code == 303
+    assert membership_of(rows, org, second) is None
+
+
+# --- invitations --------------------------------------------------------------
+
+def pending(rows, org):
+    rows.rollback()
+    return rows.exec(
+        select(Invitation).where(Invitation.organization_id == org.id, Invitation.revoked_at.is_(None))
+    ).all()
+
+
+def test_invite_and_revoke(client, auth, agency, rows):
+    org, people = agency
+    auth.login("manager@example.test")
+    response = auth.post("/settings/members/invite", {"email": "New.Person@Example.test", "role": "manager",
+                                                      "can_manage_profiles": "y"})
+    assert response.status_code == 303
+    [invitation] = pending(rows, org)
+    assert (invitation.email, invitation.role, invitation.can_manage_profiles) == (
+        "new.person@example.test", "manager", True)
+    assert invitation.invited_by_id == people["manager"].id
+    body = page(client.get("/settings/members"))
+    assert "new.person@example.test" in body and "Revoke" in body
+
+    response = auth.post(f"/settings/invitations/{invitation.id}/revoke", headers=HTMX)
+    assert response.status_code == 200
+    assert "The invitation to new.person@example.test was revoked." in page(response)
+    assert "<html" not in page(response)
+    assert pending(rows, org) == []
+    assert {"invitation.sent", "invitation.revoked"} <= set(audit_actions(rows))
+
+
+def test_invite_with_htmx_returns_the_invitations_region(client, auth, agency, rows):
+    org, _ = agency
+    auth.login("owner@example.test")
+    response = auth.post("/settings/members/invite", {"email": "someone@example.test", "role": "member"},
+                         headers=HTMX)
+    assert response.status_code == 200
+    body = page(response)
+    assert "<html" not in body
+    assert "Invitation sent to someone@example.test." in body
+    assert "someone@example.test" in body.split("Pending invitations")[1]
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"email": "not-an-address", "role": "member"}, "Enter an email address like name@example.com."),
+        ({"email": "", "role": "member"}, "This field is required."),
+        ({"email": "x@example.test", "role": "emperor"}, "Not a valid choice"),
+        ({"email": "member@example.test", "role": "member"}, "member@example.test is already a member"),
+    ],
+)
+def test_bad_invitations(client, auth, agency, rows, data, message):
+    org, _ = agency
+    auth.login("owner@example.test")
+    response = auth.post("/settings/members/invite", data)
+    assert response.status_code == 400
+    assert message in page(response)
+    assert pending(rows, org) == []
+
+
+def test_a_manager_cannot_invite_an_owner(client, auth, agency, rows):
+    org, _ = agency
+    auth.login("manager@example.test")
+    response = auth.post("/settings/members/invite", {"email": "boss@example.test", "role": "owner"})
+    assert response.status_code == 400
+    assert "Only an Owner can make someone an Owner" in page(response)
+    assert pending(rows, org) == []
+
+
+# --- profile access -----------------------------------------------------------
+
+def level_of(rows, user, profile):
+    rows.rollback()
+    row = rows.exec(
+        select(ProfileAccess).where(ProfileAccess.user_id == user.id, ProfileAccess.profile_id == profile.id)
+    ).first()
+    return row.level if row else None
+
+
+def test_profile_access_pages(client, auth, agency, rows):
+    org, people = agency
+    brand = factories.brand(rows, org, name="Acme")
+    first = factories.profile(rows, org, name="Acme Facebook", brands=[brand])
+    factories.profile(rows, org, name="Globex X", network="x")
+    factories.access(rows, people["member"], first, "editor")
+    auth.login("owner@example.test")
+    body = page(client.get("/settings/access"))
+    assert "Owners and Managers see and renew every profile" in body
+    assert "Editor · 1" in body
+    target = membership_of(rows, org, people["member"])
+    body = page(client.get(f"/settings/access/{target.id}"))
+    assert "Acme Facebook" in body and "Globex X" in body
+    body = page(client.get(f"/settings/access/{target.id}?brand={brand.id}"))
+    assert "Acme Facebook" in body and "Globex X" not in body
+
+
+def test_set_one_level_with_htmx(client, auth, agency, rows):
+    org, people = agency
+    profile = factories.profile(rows, org, name="Acme Facebook")
+    auth.login("manager@example.test")
+    target = membership_of(rows, org, people["member"])
+    url = f"/settings/access/{target.id}/{profile.id}"
+    response = auth.post(url, {f"level-{profile.id}": "admin"}, headers=HTMX)
+    assert response.status_code == 200
+    assert page(response).lstrip().startswith(f'<tr id="access-{profile.id}"')
+    assert level_of(rows, people["member"], profile) == "admin"
+    auth.post(url, {f"level-{profile.id}": "viewer"}, headers=HTMX)
+    assert level_of(rows, people["member"], profile) == "viewer"
+    auth.post(url, {f"level-{profile.id}": ""}, headers=HTMX)
+    assert level_of(rows, people["member"], profile) is None
+    assert audit_actions(rows).count("access.changed") == 3
+
+
+def test_save_the_whole_table_and_set_all_shown(client, auth, agency, rows):
+    org, people = agency
+    brand = factories.brand(rows, org)
+    one = factories.profile(rows, org, brands=[brand])
+    two = factories.profile(rows, org)
+    auth.login("owner@example.test")
+    target = membership_of(rows, org, people["member"])
+    response = auth.post(f"/settings/access/{target.id}", {f"level-{one.id}": "editor", f"level-{two.id}": "viewer"})
+    assert response.status_code == 303
+    assert (level_of(rows, people["member"], one), level_of(rows, people["member"], two)) == ("editor", "viewer")
+    # "Set all shown" applies to the profiles of the brand filter only.
+    auth.post(f"/settings/access/{target.id}?brand={brand.id}", {"all": "admin"})
+    assert (level_of(rows, people["member"], one), level_of(rows, people["member"], two)) == ("admin", "viewer")
+
+
+def test_a_bad_level_is_refused(client, auth, agency, rows):
+    org, people = agency
+    profile = factories.profile(rows, org)
+    factories.access(rows, people["member"], profile, "viewer")
+    auth.login("owner@example.test")
+    target = membership_of(rows, org, people["member"])
+    response = auth.post(f"/settings/access/{target.id}", {f"level-{profile.id}": "god"})
+    assert response.status_code == 400
+    assert "Choose Admin, Editor, Viewer or No access." in page(response)
+    response = auth.post(f"/settings/access/{target.id}/{profile.id}", {f"level-{profile.id}": "god"}, headers=HTMX)
+    assert response.status_code == 400
+    assert "Choose Admin, Editor, Viewer or No access." in page(response)
+    assert level_of(rows, people["member"], profile) == "viewer"
+
+
+# --- brands -------------------------------------------------------------------
+
+def brand_names(rows, org):
+    rows.rollback()
+    return sorted(b.name for b in rows.exec(select(Brand).where(Brand.organization_id == org.id)).all())
+
+
+def test_create_rename_and_delete_a_brand(client, auth, agency, rows):
+    org, _ = agency
+    profile = factories.profile(rows, org, name="Acme Facebook")
+    auth.login("manager@example.test")
+    response = auth.post("/settings/brands", {"name": "  Acme  "})
+    assert response.status_code == 303
+    assert brand_names(rows, org) == ["Acme"]
+    brand = rows.exec(select(Brand).where(Brand.organization_id == org.id)).one()
+    assert response.headers["Location"] == f"/settings/brands/{brand.id}"
+    assert "Acme" in page(client.get("/settings/brands"))
+
+    assert auth.post(f"/settings/brands/{brand.id}", {"name": "Acme Corp"}).status_code == 303
+    assert brand_names(rows, org) == ["Acme Corp"]
+
+    response = auth.post(f"/settings/brands/{brand.id}/profiles/{profile.id}", {"enabled": "true"}, headers=HTMX)
+    assert response.status_code == 200
+    assert 'aria-checked="true"' in page(response)
+    rows.rollback()
+    assert rows.get(BrandProfile, (brand.id, profile.id)) is not None
+
+    confirm = client.get(f"/settings/brands/{brand.id}/delete")
+    assert confirm.status_code == 200 and "Delete the brand Acme Corp?" in page(confirm)
+    assert "hx-confirm=" in page(client.get(f"/settings/brands/{brand.id}"))
+    assert auth.post(f"/settings/brands/{brand.id}/delete").status_code == 303
+    assert brand_names(rows, org) == []
+    rows.rollback()
+    assert rows.get(SocialProfile, profile.id) is not None  # the profile stays
+    assert rows.exec(select(BrandProfile)).all() == []
+    actions = audit_actions(rows)
+    for action in ("brand.created", "brand.renamed", "brand.profile_enabled", "brand.deleted"):
+        assert action in actions
+
+
+def test_disable_a_profile_in_a_brand(client, auth, agency, rows):
+    org, _ = agency
+    acme, globex = factories.brand(rows, org, name="Acme"), factories.brand(rows, org, name="Globex")
+    profile = factories.profile(rows, org, brands=[acme, globex])
+    auth.login("owner@example.test")
+    response = auth.post(f"/settings/brands/{acme.id}/profiles/{profile.id}", {"enabled": "false"})
+    assert response.status_code == 303
+    rows.rollback()
+    assert rows.get(BrandProfile, (acme.id, profile.id)) is None
+    assert rows.get(BrandProfile, (globex.id, profile.id)) is not None
+
+
+@pytest.mark.parametrize("name", ["Acme", "acme", " ACME "])
+def test_brand_names_are_unique_per_organization(client, auth, agency, rows, name):
+    org, _ = agency
+    factories.brand(rows, org, name="Acme")
+    other = factories.brand(rows, org, name="Globex")
+    factories.brand(rows, factories.organization(rows), name="Initech")  # another agency's name is free
+    auth.login("owner@example.test")
+    response = auth.post("/settings/brands", {"name": name})
+    assert response.status_code == 400
+    assert "There is already a brand called" in page(response)
+    response = auth.post(f"/settings/brands/{other.id}", {"name": name})
+    assert response.status_code == 400
+    assert "There is already a brand called" in page(response)
+    assert brand_names(rows, org) == ["Acme", "Globex"]
+    assert auth.post("/settings/brands", {"name": "Initech"}).status_code == 303
+
+
+@pytest.mark.parametrize("name", ["", "   ", "x" * 121])
+def test_bad_brand_names(client, auth, agency, rows, name):
+    org, _ = agency
+    auth.login("owner@example.test")
+    response = auth.post("/settings/brands", {"name": name})
+    assert response.status_code == 400
+    assert 'class="error"' in page(response)
+    assert brand_names(rows, org) == []
+
+
+# --- organization -------------------------------------------------------------
+
+def test_organization_settings(client, auth, agency, rows):
+    org, _ = agency
+    auth.login("owner@example.test")
+    body = page(client.get("/settings/organization"))
+    assert 'value="7"' in body and 'value="7,3,1,0"' in body
+    response = auth.post("/settings/organization", {"name": "Northwind & Co", "expiry_window_days": "14",
+                                                   "notification_thresholds": " 3, 10,0,3 ,5"})
+    assert response.status_code == 303
+    rows.rollback()
+    saved = rows.get(Organization, org.id)
+    assert (saved.name, saved.expiry_window_days, saved.notification_thresholds) == ("Northwind & Co", 14, "10,5,3,0")
+    assert saved.thresholds == [10, 5, 3, 0]
+    assert "organization.updated" in audit_actions(rows)
+
+
+@pytest.mark.parametrize(
+    ("window", "thresholds", "message"),
+    [
+        ("0", "7,3,1,0", "Choose between 1 and 60 days."),
+        ("61", "7,3,1,0", "Choose between 1 and 60 days."),
+        ("", "7,3,1,0", "Enter a whole number of days."),
+        ("seven", "7,3,1,0", "Not a valid integer value."),
+        ("7", "", "Enter at least one day"),
+        ("7", " , ,", "Enter at least one day"),
+        ("7", "7,three,1", "“three” is not a whole number of days."),
+        ("7", "7;3", "“7;3” is not a whole number of days."),
+        ("7", "2.5", "“2.5” is not a whole number of days."),
+        ("7", "91", "“91” is out of range: each day must be between 0 and 90."),
+        ("7", "3,-1", "“-1” is out of range"),
+    ],
+)
+def test_bad_organization_settings(client, auth, agency, rows, window, thresholds, message):
+    org, _ = agency
+    auth.login("owner@example.test")
+    response = auth.post("/settings/organization", {"name": "Changed", "expiry_window_days": window,
+                                                   "notification_thresholds": thresholds})
+    assert response.status_code == 400
+    assert message in page(response)
+    rows.rollback()
+    saved = rows.get(Organization, org.id)
+    assert (saved.name, saved.expiry_window_days, saved.notification_thresholds) == ("Northwind Agency", 7, "7,3,1,0")
+
+
+# --- personal settings --------------------------------------------------------
+
+def test_name_and_language(client, auth, agency, rows):
+    _, people = agency
+    auth.login("member@example.test")
+    body = page(client.get("/settings/personal"))
+    for label in ("Browser default", "English", "Français", "Deutsch", "Nederlands"):
+        assert label in body
+    response = auth.post("/settings/personal", {"name": "Mia M.", "locale": "fr"})
+    assert response.status_code == 303
+    rows.rollback()
+    user = rows.get(User, people["member"].id)
+    assert (user.name, user.locale) == ("Mia M.", "fr")
+    assert '<html lang="fr">' in page(client.get("/settings/personal"))
+    auth.post("/settings/personal", {"name": "Mia M.", "locale": ""})
+    rows.rollback()
+    assert rows.get(User, people["member"].id).locale is None
+
+
+def test_an_unknown_language_is_refused(client, auth, agency, rows):
+    _, people = agency
+    auth.login("member@example.test")
+    response = auth.post("/settings/personal", {"name": "Mia", "locale": "xx"})
+    assert response.status_code == 400
+    assert "Not a valid choice" in page(response)
+    rows.rollback()
+    assert rows.get(User, people["member"].id).name == "Mia Member"
+
+
+def test_change_password_keeps_this_session_and_ends_the_others(app, client, auth, agency, rows):
+    _, people = agency
+    other = app.test_client()
+    auth.login("member@example.test")
+    assert other.post("/login", data={"email": "member@example.test", "password": factories.PASSWORD,
+                                      "csrf_token": csrf_token(other)}).status_code == 303
+    assert other.get("/settings/personal").status_code == 200
+
+    response = auth.post("/settings/personal/password", {
+        "current_password": factories.PASSWORD,
+        "new_password": "a much newer secret",
+        "confirm_password": "a much newer secret",
+    })
+    assert response.status_code == 303
+    rows.rollback()
+    user = rows.get(User, people["member"].id)
+    assert verify_password(user, "a much newer secret")
+    assert user.session_version == 2
+    assert client.get("/settings/personal").status_code == 200  # still signed in here
+    ended = other.get("/settings/personal")
+    assert ended.status_code in (302, 303) and "/login" in ended.headers["Location"]
+    assert "user.password_changed" in audit_actions(rows)
+
+
+@pytest.mark.parametrize(
+    ("current", "new", "confirm", "message"),
+    [
+        ("wrong password!", "a much newer secret", "a much newer secret", "That is not your current password."),
+        (factories.PASSWORD, "short", "short", "Use at least 10 characters."),
+        (factories.PASSWORD, "a much newer secret", "a much newer secrex", "The two new passwords do not match."),
+        ("", "a much newer secret", "a much newer secret", "This field is required."),
+    ],
+)
+def test_bad_password_changes(client, auth, agency, rows, current, new, confirm, message):
+    _, people = agency
+    auth.login("member@example.test")
+    response = auth.post("/settings/personal/password", {
+        "current_password": current, "new_password": new, "confirm_password": confirm})
+    assert response.status_code == 400
+    assert message in page(response)
+    rows.rollback()
+    user = rows.get(User, people["member"].id)
+    assert user.session_version == 1
+    assert verify_password(user, factories.PASSWORD)
+
+
+# --- switching organization -----------------------------------------------------
+
+def test_switch_organization_and_brand(client, auth, agency, rows):
+    org, people = agency
+    second = factories.organization(rows, name="Zenith Studio")
+    rows.add(Membership(user_id=people["member"].id, organization_id=second.id, role="manager"))
+    rows.commit()
+    zenith_brand = factories.brand(rows, second, name="Zenith Brand")
+    foreign_brand = factories.brand(rows, factories.organization(rows, name="Elsewhere"), name="Foreign")
+
+    auth.login("member@example.test")
+    assert client.get("/settings/members").status_code == 403  # a Member in Northwind (first by name)
+    response = auth.post("/settings/switch", {"organization_id": second.id, "next": "/settings/members"})
+    assert response.status_code == 303 and response.headers["Location"] == "/settings/members"
+    body = page(client.get("/settings/members"))
+    assert "People in Zenith Studio" in body  # a Manager there
+
+    auth.post("/settings/switch", {"organization_id": second.id, "brand_id": zenith_brand.id})
+    assert '<option value="%d" selected>' % zenith_brand.id in page(client.get("/")).replace(" >", ">")
+
+    # A brand of another organization is ignored: back to all brands.
+    auth.post("/settings/switch", {"organization_id": second.id, "brand_id": foreign_brand.id})
+    body = page(client.get("/"))
+    assert "Foreign" not in body
+    assert "Connections of every brand" in body
+
+
+def test_switch_to_an_organization_one_does_not_belong_to_is_404(client, auth, agency, rows):
+    foreign = factories.organization(rows, name="Elsewhere")
+    factories.member(rows, foreign, role="owner")
+    auth.login("member@example.test")
+    response = auth.post("/settings/switch", {"organization_id": foreign.id})
+    assert response.status_code == 404
+    assert "Elsewhere" not in page(client.get("/"))
+    assert auth.post("/settings/switch", {"organization_id": "nonsense"}).status_code == 404
