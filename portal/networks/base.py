@@ -183,8 +183,9 @@ class _ScrubQueries(logging.Filter):
     """httpx2 logs every request URL at INFO; Meta puts tokens in query strings."""
 
     def filter(self, record):
-        if record.args:
-            record.args = tuple(scrub(a) if not isinstance(a, int) else a for a in record.args)
+        if isinstance(record.args, tuple):
+            record.args = tuple(a if isinstance(a, (int, float)) else scrub(a) for a in record.args)
+        record.msg = scrub(record.msg)
         return True
 
 
