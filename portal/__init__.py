@@ -55,6 +55,11 @@ def create_app(config=None):
     app.register_blueprint(home_bp)
     app.register_blueprint(health_bp)
     app.register_blueprint(settings_bp)
+    if app.config["SANDBOX"]:
+        from portal.sandbox import bp as sandbox_bp
+
+        csrf.exempt(sandbox_bp)
+        app.register_blueprint(sandbox_bp)
     if app.config["DEV_TOOLS"]:
         from portal.devmail import bp as devmail_bp
 
