@@ -84,5 +84,11 @@ class LinkedInAdapter(Adapter):
         body = self.check(response, Stage.RETRY if after_refresh else Stage.API)
         if not body.get("active"):
             status = str(body.get("status") or "").lower()
-            raise RenewNeeded(STATUS_REASONS.get(status, InvalidReason.UNKNOWN), f"LinkedIn: token {status or 'inactive'}")
+            # "revoked" is 65601's answer, which fresh tokens also get for a
+            # while: the caller looks again before flagging.
+            raise RenewNeeded(
+                STATUS_REASONS.get(status, InvalidReason.UNKNOWN),
+                f"LinkedIn: token {status or 'inactive'}",
+                recheck=status == "revoked",
+            )
         return Validation(ok=True, expires_at=moment(body.get("expires_at")), scopes=str(body.get("scope") or "").replace(",", " "))

@@ -225,6 +225,7 @@ def test_linkedin_revoked_token_asks_for_a_recheck(world):
     with pytest.raises(RenewNeeded) as caught:
         world.adapter("linkedin_personal").validate(provisioned(issued))
     assert caught.value.reason == InvalidReason.PERMISSION_REVOKED
+    assert caught.value.recheck is True  # 65601: look again before flagging
 
 
 def test_linkedin_expired_refresh_token(world):
