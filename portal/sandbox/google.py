@@ -100,10 +100,11 @@ def tokeninfo():
             return reply(400, {"error": "invalid_token", "error_description": "Invalid Value"})
         seen(grant["network"])
         person = store.person(c, grant["person_id"])
+        offline = _offline(c, grant)
     return reply(200, {
         "azp": grant["client_id"], "aud": grant["client_id"], "sub": person["external_id"], "scope": grant["scopes"],
         "exp": str(int(grant["access_expires_at"])), "expires_in": str(expires_in(grant["access_expires_at"])),
-        "email": person["email"], "email_verified": "true", "access_type": "offline" if _offline(c, grant) else "online",
+        "email": person["email"], "email_verified": "true", "access_type": "offline" if offline else "online",
     })
 
 
