@@ -73,7 +73,7 @@ def done(body, status=200):
 def failed(message):
     if request.is_json:
         return reply(400, {"error": message})
-    return render_template("sandbox/admin.html", **_page_context(), error=message), 400
+    return render_template("sandbox/admin.html", **dict(_page_context(), error=message)), 400
 
 
 # ---------------------------------------------------------------- provisioning
