@@ -254,6 +254,9 @@ def classify_meta(status, body, stage=Stage.API):
         if subcode in META_SUBCODE_REASONS:
             return renew(META_SUBCODE_REASONS[subcode], detail)
         return renew(_meta_reason_from_message(message), detail)
+    if "client secret" in message.lower():
+        # Code 1 as well, but no retry mends a wrong secret: say so instead.
+        return unexpected(detail)
     if code in META_TRANSIENT_CODES or error.get("is_transient") is True:
         return transient(detail)
     if code == 10 or 200 <= code <= 299:
@@ -318,7 +321,7 @@ def classify_linkedin(status, body, stage=Stage.API):
     server = _server_side(status)
     if server:
         return server
-    if status == 401:
+    if status == 401 and stage != Stage.TOKEN and not error:
         return renew(_reason_from_text(message), f"LinkedIn: {message or 'HTTP 401'}")
     if status == 403:
         return permission(f"LinkedIn: {message or 'forbidden'}")

@@ -7,12 +7,14 @@ import pytest
 
 from portal.models import CanRenew, InvalidReason
 from portal.networks import (
-    AccessTokenRejected,
     NETWORK_KEYS,
+    AccessTokenRejected,
     NotYetRefreshable,
+    PermissionMissing,
     RenewNeeded,
     TokenSet,
     Transient,
+    UnexpectedResponse,
 )
 from portal.networks.base import moment, utcnow
 
@@ -322,3 +324,23 @@ def test_no_token_reaches_a_log_line(world, caplog):
     assert "refresh_access_token" in ours  # the calls were logged...
     assert issued["access_token"] not in ours  # ...without their tokens
     assert renewed.access_token not in ours
+
+
+def test_tiktok_missing_scope_is_a_missing_permission(world):
+    issued = world.grant("tiktok", "5001", scopes="video.publish,video.upload")
+    with pytest.raises(PermissionMissing):
+        world.adapter("tiktok").validate(provisioned(issued))
+
+
+@pytest.mark.parametrize("network,secret_setting", [
+    ("facebook", "FACEBOOK_CLIENT_SECRET"), ("x", "X_CLIENT_SECRET"), ("youtube", "GOOGLE_CLIENT_SECRET"),
+    ("linkedin_personal", "LINKEDIN_CLIENT_SECRET"), ("tiktok", "TIKTOK_CLIENT_SECRET"),
+    # Not Pinterest: its 401 "Authentication failed." is the same for a bad
+    # client as for a dead refresh token, and PROVIDERS.md reads it as the latter.
+])
+def test_a_wrong_client_secret_is_not_a_dead_token(world, network, secret_setting):
+    issued = world.grant(network, "5001")
+    adapter = world.adapter(network, **{secret_setting: "not-the-secret"})
+    with pytest.raises(UnexpectedResponse) as caught:
+        adapter.refresh(provisioned(issued))
+    assert_no_token_in(caught.value, issued["access_token"], issued.get("refresh_token"), "not-the-secret")

@@ -67,6 +67,8 @@ META = [
     (200, {"data": {"is_valid": True, "expires_at": 0}}, Kind.OK, None),
     (200, {"access_token": "EAAB", "token_type": "bearer", "expires_in": 5183944}, Kind.OK, None),
     (400, meta(100, None, "Invalid parameter"), Kind.ERROR, None),
+    (400, meta(1, None, "Error validating client secret."), Kind.ERROR, None),  # configuration, not an outage
+    (400, meta(101, None, "Error validating application. Invalid application ID."), Kind.ERROR, None),
 ]
 
 
@@ -124,6 +126,9 @@ LINKEDIN = [
      Stage.TOKEN, Kind.RENEW, InvalidReason.UNKNOWN),
     (400, {"error": "invalid_redirect_uri", "error_description": "Unable to retrieve access token"},
      Stage.TOKEN, Kind.ERROR, None),
+    (401, {"error": "invalid_client", "error_description": "Client authentication failed"}, Stage.TOKEN,
+     Kind.ERROR, None),
+    (401, {"message": "Empty oauth2 access token", "status": 401}, Stage.API, Kind.RENEW, InvalidReason.UNKNOWN),
     (403, {"serviceErrorCode": 100, "code": "ACCESS_DENIED", "message": "Not enough permissions", "status": 403},
      Stage.API, Kind.PERMISSION, None),
     (429, {"message": "Resource level throttle limit", "status": 429}, Stage.API, Kind.TRANSIENT, None),
