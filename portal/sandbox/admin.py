@@ -44,8 +44,8 @@ SCOPES = {
     "linkedin_company": "w_organization_social r_organization_social rw_organization_admin",
     "youtube": "https://www.googleapis.com/auth/youtube.upload https://www.googleapis.com/auth/youtube.readonly",
     "google_business": "https://www.googleapis.com/auth/business.manage",
-    "tiktok": "user.info.basic,video.publish,video.upload",
-    "pinterest": "boards:read,pins:read,pins:write,user_accounts:read",
+    "tiktok": "user.info.basic video.publish video.upload",
+    "pinterest": "boards:read pins:read pins:write user_accounts:read",
 }
 # Single-account networks: the grant is bound to the account itself.
 MULTI_ACCOUNT = {"facebook", "instagram_business", "linkedin_company", "youtube", "google_business"}
@@ -112,9 +112,10 @@ def provision(c, body):
     refresh_lifetime = body["refresh_expires_in"] if "refresh_expires_in" in body else refresh_default
     moment = store.now()
     meta = provider == "facebook"
+    scopes = " ".join((body.get("scopes") or SCOPES[network]).replace(",", " ").split())
     grant = store.issue(
         c, provider, network, store.CLIENT_ID, person["id"], kind=kind,
-        account_id=None if network in MULTI_ACCOUNT else account["id"], scopes=body.get("scopes") or SCOPES[network],
+        account_id=None if network in MULTI_ACCOUNT else account["id"], scopes=scopes,
         access_lifetime=access_default if meta and lifetime is None else lifetime,
         refresh=has_refresh, refresh_lifetime=refresh_lifetime,
         data_access_expires_at=moment + 90 * DAY if meta else None,
@@ -141,7 +142,7 @@ def provision(c, body):
         "expires_at": store.iso(grant["access_expires_at"]),
         "refresh_expires_at": store.iso(grant["refresh_expires_at"]),
         "data_access_expires_at": store.iso(grant["data_access_expires_at"]),
-        "scopes": grant["scopes"].replace(",", " "),
+        "scopes": grant["scopes"],
         "grant_id": grant["id"],
         "person_external_id": person["external_id"],
     }
