@@ -49,12 +49,14 @@ def create_app(config=None):
     from portal.auth import bp as auth_bp
     from portal.home import bp as home_bp
     from portal.health import bp as health_bp
+    from portal.links import bp as links_bp
     from portal.settings import bp as settings_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(home_bp)
     app.register_blueprint(health_bp)
     app.register_blueprint(settings_bp)
+    app.register_blueprint(links_bp)
     if app.config["SANDBOX"]:
         from portal.sandbox import bp as sandbox_bp
 

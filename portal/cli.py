@@ -16,6 +16,7 @@ def init_app(app):
     app.cli.add_command(rotate_token_keys)
     app.cli.add_command(seed_demo)
     app.cli.add_command(db_revision)
+    app.cli.add_command(scan)
 
 
 @click.command("db-upgrade")
@@ -46,6 +47,19 @@ def seed_demo():
     else:
         click.echo("Demo data already present; nothing changed.")
     click.echo(f"Sign in as {', '.join(p['email'] for p in PEOPLE)} with the password {DEMO_PASSWORD}.")
+
+
+@click.command("scan")
+@with_appcontext
+def scan():
+    """Renew what is due silently, then write and enqueue the token notices that are due."""
+    from jobs.scan import scan as run_scan
+
+    report = run_scan()
+    click.echo(
+        f"Scan done: {report.renewals} renewal(s) enqueued, {report.credentials} credential(s) due, "
+        f"{report.notifications} new notice(s), {len(report.deliveries)} new delivery(ies) enqueued."
+    )
 
 
 @click.command("rotate-token-keys")

@@ -148,6 +148,7 @@ class Config:
         self.RATELIMIT_HEADERS_ENABLED = True
         self.LOGIN_ATTEMPTS_PER_MINUTE = _number(env, "LOGIN_ATTEMPTS_PER_MINUTE", 10)
         self.LINK_LIFETIME_HOURS = _number(env, "LINK_LIFETIME_HOURS", 72)
+        self.SCAN_INTERVAL_SECONDS = _number(env, "SCAN_INTERVAL_SECONDS", 600)
 
         self.BABEL_DEFAULT_LOCALE = "en"
         self.LANGUAGES = ["en", "fr", "de", "nl"]

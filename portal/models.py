@@ -195,7 +195,7 @@ class Credential(SQLModel, table=True):
     last_check_ok: bool | None = Field(default=None)
     status: str = Field(default=CredentialState.ACTIVE, max_length=20)
     invalid_reason: str | None = Field(default=None, max_length=30)
-    invalidated_at: datetime | None = _when()
+    invalidated_at: datetime | None = _when(index=True)  # the scan looks for recent ones
     superseded_at: datetime | None = _when()
     version: int = Field(default=1)
 

@@ -1,0 +1,252 @@
+"""The periodic scan: renew what can be renewed silently, then tell people
+about every token that crossed a notice threshold or stopped working.
+
+Idempotent by construction: every notice and delivery has a unique key
+(credential, effective expiry, threshold or "invalid", recipient, channel)
+and is written with an insert-if-absent, so a second scan, or two scans at
+once, write and send nothing twice. Notices and deliveries of one scan are
+written in one transaction and enqueued only after it committed.
+"""
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, or_
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import select
+
+from jobs import in_app_context
+from jobs.renewal import renew_due
+from portal.db import locked_session, utcnow
+from portal.models import (
+    Credential,
+    CredentialState,
+    Delivery,
+    Membership,
+    Notification,
+    NotificationPreference,
+    Organization,
+    ProfileAccess,
+    SocialProfile,
+    User,
+)
+from portal.notify import rules
+from portal.queue import redis
+
+log = logging.getLogger("keepalive.scan")
+
+LAST_SCAN_KEY = "keepalive:last_scan"  # read by /healthz
+# An "at expiry" notice is still sent this long after the expiry (a scan
+# that was down for a while catches up); older expiries are not looked at.
+LOOKBACK = timedelta(days=3)
+# Invalidations are looked for since the last scan, less this overlap (a
+# transaction that set `invalidated_at` may commit after a scan read).
+INVALID_OVERLAP = timedelta(hours=1)
+# A pending delivery never tried this long after it was written lost its
+# job (the scan stopped between commit and enqueue): it is enqueued again.
+STALE_PENDING = timedelta(minutes=10)
+STALE_LIMIT = 1000
+BATCH_SIZE = 50  # deliveries per job: one SMTP connection each
+INSERT_CHUNK = 500
+
+
+@dataclass
+class ScanReport:
+    renewals: int = 0
+    credentials: int = 0
+    notifications: int = 0
+    deliveries: list = field(default_factory=list)  # ids of deliveries written by this scan
+    requeued: list = field(default_factory=list)  # ids of stale pending deliveries enqueued again
+
+
+@in_app_context
+def scan(now=None):
+    """Renew silently what is due, write the notices that are due, enqueue their deliveries."""
+    now = now or utcnow()
+    report = ScanReport(renewals=renew_due(now))
+    since = invalid_since(now)
+    with locked_session() as session:
+        due = due_credentials(session, now, since)
+        report.credentials = len(due)
+        report.notifications, report.deliveries = write_notices(session, due, now)
+        session.commit()
+        report.requeued = stale_deliveries(session, now, exclude=set(report.deliveries))
+    enqueue_deliveries(report.deliveries + report.requeued)
+    redis().set(LAST_SCAN_KEY, now.isoformat())
+    log.info("scan: %d renewal(s), %d credential(s) due, %d notice(s), %d deliveries, %d re-enqueued",
+             report.renewals, report.credentials, report.notifications, len(report.deliveries),
+             len(report.requeued))
+    return report
+
+
+def invalid_since(now):
+    """From when to look for newly invalid credentials: the last scan (never
+    later than now), less an overlap; without a last scan, LOOKBACK."""
+    value = redis().get(LAST_SCAN_KEY)
+    try:
+        last = datetime.fromisoformat(value.decode()) if value else None
+    except (ValueError, UnicodeDecodeError):
+        last = None
+    if last is None or last.tzinfo is None:
+        return now - LOOKBACK
+    return min(last, now) - INVALID_OVERLAP
+
+
+def due_credentials(session, now, since):
+    """(notice, credential, profile, organization) of every current credential
+    due a notice now. Only indexed ranges are read: credentials whose
+    effective expiry lies between now - LOOKBACK and now + the largest
+    threshold, and those invalidated since `since`; the cost follows what
+    is due, not how many credentials there are."""
+    organizations = {o.id: o for o in session.exec(select(Organization)).all()}
+    if not organizations:
+        return []
+    horizon = now + timedelta(days=max((max(o.thresholds, default=0) for o in organizations.values()), default=0))
+    earliest = now - LOOKBACK
+    current = (Credential.superseded_at.is_(None),)
+    expiring = session.exec(
+        select(Credential, SocialProfile)
+        .join(SocialProfile, SocialProfile.id == Credential.profile_id)
+        .where(
+            *current,
+            Credential.status == CredentialState.ACTIVE,
+            or_(
+                and_(Credential.sealed_refresh_token.is_(None),
+                     Credential.expires_at > earliest, Credential.expires_at <= horizon),
+                and_(Credential.sealed_refresh_token.is_not(None),
+                     Credential.refresh_expires_at > earliest, Credential.refresh_expires_at <= horizon),
+            ),
+        )
+    ).all()
+    invalid = session.exec(
+        select(Credential, SocialProfile)
+        .join(SocialProfile, SocialProfile.id == Credential.profile_id)
+        .where(*current, Credential.invalidated_at >= since, Credential.status == CredentialState.INVALID)
+    ).all()
+    due = []
+    for credential, profile in {c.id: (c, p) for c, p in expiring + invalid}.values():
+        organization = organizations[profile.organization_id]
+        notice = rules.due_notice(credential, now, organization.thresholds, invalid_since=since)
+        if notice is not None:
+            due.append((notice, credential, profile, organization))
+    return due
+
+
+def write_notices(session, due, now):
+    """Insert the in-app notices and the deliveries of `due` if absent;
+    returns (notices inserted, ids of deliveries inserted)."""
+    if not due:
+        return 0, []
+    from jobs.deliver import SENDERS  # the channels that have a sender
+
+    audience = Audience(session, due)
+    notifications, deliveries = [], []
+    for notice, credential, profile, organization in due:
+        for user in audience.recipients(profile):
+            key = rules.notification_key(credential.id, notice, user.id)
+            notifications.append({
+                "key": key, "user_id": user.id, "organization_id": organization.id,
+                "profile_id": profile.id, "credential_id": credential.id, "kind": notice.kind,
+                "threshold_days": notice.threshold_days, "expires_at": notice.expires_at, "created_at": now,
+            })
+            choice = rules.preference_for(audience.preferences(user.id, organization.id), profile.id)
+            for channel in rules.channels_for(choice, available=tuple(SENDERS)):
+                deliveries.append({
+                    "key": rules.delivery_key(credential.id, notice, user.id, channel),
+                    "notification_key": key, "channel": channel, "recipient": user.email,
+                })
+    inserted = insert_absent(session, Notification, notifications)
+    ids = notification_ids(session, [row["key"] for row in notifications])
+    rows = [
+        {"key": d["key"], "notification_id": ids[d["notification_key"]], "channel": d["channel"],
+         "recipient": d["recipient"], "status": "pending", "attempts": 0, "created_at": now}
+        for d in deliveries
+    ]
+    return len(inserted), insert_absent(session, Delivery, rows)
+
+
+class Audience:
+    """Who may renew the profiles of `due`, and their preferences, read in
+    a few queries for the whole scan."""
+
+    def __init__(self, session, due):
+        organization_ids = {organization.id for _, _, _, organization in due}
+        profile_ids = {profile.id for _, _, profile, _ in due}
+        self.memberships = defaultdict(list)
+        self.users = {}
+        for membership, user in session.exec(
+            select(Membership, User)
+            .join(User, User.id == Membership.user_id)
+            .where(Membership.organization_id.in_(organization_ids))
+        ).all():
+            self.memberships[membership.organization_id].append(membership)
+            self.users[user.id] = user
+        self.levels = defaultdict(dict)
+        for access in session.exec(select(ProfileAccess).where(ProfileAccess.profile_id.in_(profile_ids))).all():
+            self.levels[access.profile_id][access.user_id] = access.level
+        self._preferences = defaultdict(list)
+        for preference in session.exec(
+            select(NotificationPreference).where(
+                NotificationPreference.organization_id.in_(organization_ids),
+                or_(NotificationPreference.profile_id.is_(None), NotificationPreference.profile_id.in_(profile_ids)),
+            )
+        ).all():
+            self._preferences[(preference.user_id, preference.organization_id)].append(preference)
+
+    def recipients(self, profile):
+        return rules.recipients(self.memberships[profile.organization_id], self.levels[profile.id], self.users)
+
+    def preferences(self, user_id, organization_id):
+        return self._preferences[(user_id, organization_id)]
+
+
+def dialect_insert(session, model):
+    """The dialect's INSERT, which knows ON CONFLICT DO NOTHING (SQLite, PostgreSQL)."""
+    name = session.get_bind().dialect.name
+    if name == "postgresql":
+        return postgresql.insert(model)
+    if name == "sqlite":
+        return sqlite.insert(model)
+    raise RuntimeError(f"insert-if-absent is not written for {name}")
+
+
+def insert_absent(session, model, rows):
+    """Insert `rows` whose unique `key` is not there yet; rows already
+    written (by an earlier or a concurrent scan) are left alone. Returns
+    the ids of the rows inserted."""
+    new_ids = []
+    for start in range(0, len(rows), INSERT_CHUNK):
+        chunk = rows[start:start + INSERT_CHUNK]
+        statement = dialect_insert(session, model).values(chunk).on_conflict_do_nothing(index_elements=["key"])
+        new_ids.extend(session.execute(statement.returning(model.id)).scalars().all())
+    return sorted(new_ids)
+
+
+def notification_ids(session, keys):
+    ids = {}
+    for start in range(0, len(keys), INSERT_CHUNK):
+        chunk = keys[start:start + INSERT_CHUNK]
+        ids.update(session.exec(select(Notification.key, Notification.id).where(Notification.key.in_(chunk))).all())
+    return ids
+
+
+def stale_deliveries(session, now, exclude=()):
+    """Pending deliveries never tried, written long enough ago that their job was lost."""
+    ids = session.exec(
+        select(Delivery.id)
+        .where(Delivery.status == "pending", Delivery.attempts == 0, Delivery.created_at < now - STALE_PENDING)
+        .order_by(Delivery.id)
+        .limit(STALE_LIMIT)
+    ).all()
+    return [delivery_id for delivery_id in ids if delivery_id not in exclude]
+
+
+def enqueue_deliveries(delivery_ids):
+    """One job per batch of deliveries (one SMTP connection each)."""
+    from jobs.deliver import enqueue_batch
+
+    jobs = []
+    for start in range(0, len(delivery_ids), BATCH_SIZE):
+        jobs.append(enqueue_batch(delivery_ids[start:start + BATCH_SIZE]))
+    return jobs

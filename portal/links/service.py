@@ -1,0 +1,105 @@
+"""Renewal links in the database: issue, find, spend, revoke, and tell the
+agency how a client's renewal went."""
+import secrets
+
+from sqlalchemy import update
+from sqlmodel import select
+
+from portal.db import utcnow
+from portal.links import hash_secret, new_secret
+from portal.links.rules import LIFETIME
+from portal.models import AuditEvent, Membership, Notification, ProfileAccess, RenewalLink, User
+from portal.notify.rules import recipients
+
+MAX_SECRET_LENGTH = 100
+
+KIND_LINK_RENEWED = "link_renewed"
+KIND_LINK_FAILED = "link_failed"
+
+
+def issue(session, profile, recipient, purpose, created_by_id=None, now=None):
+    """A new link for `profile`; returns (secret, link). The secret goes in
+    the URL and nowhere else; the row keeps its hash. The caller commits."""
+    now = now or utcnow()
+    secret, digest = new_secret()
+    link = RenewalLink(
+        secret_hash=digest, profile_id=profile.id, recipient=recipient, purpose=purpose,
+        created_by_id=created_by_id, created_at=now, expires_at=now + LIFETIME,
+    )
+    session.add(link)
+    session.flush()
+    return secret, link
+
+
+def find(session, secret):
+    """The link whose secret this is, or None (also for anything malformed)."""
+    if not secret or len(secret) > MAX_SECRET_LENGTH:
+        return None
+    return session.exec(select(RenewalLink).where(RenewalLink.secret_hash == hash_secret(secret))).first()
+
+
+def spend(session, link_id, now=None):
+    """Mark the link used if it still can be; False if it was used, revoked
+    or expired meanwhile (a conditional update: two clicks spend it once)."""
+    now = now or utcnow()
+    result = session.exec(
+        update(RenewalLink)
+        .where(RenewalLink.id == link_id, RenewalLink.used_at.is_(None),
+               RenewalLink.revoked_at.is_(None), RenewalLink.expires_at > now)
+        .values(used_at=now)
+    )
+    return result.rowcount == 1
+
+
+def revoke(session, link, now=None):
+    if link.revoked_at is None and link.used_at is None:
+        link.revoked_at = now or utcnow()
+        session.add(link)
+        return True
+    return False
+
+
+def open_links(session, profile_id, now=None):
+    """Links of `profile_id` that still work, newest first (for the profile's page)."""
+    now = now or utcnow()
+    return session.exec(
+        select(RenewalLink)
+        .where(RenewalLink.profile_id == profile_id, RenewalLink.used_at.is_(None),
+               RenewalLink.revoked_at.is_(None), RenewalLink.expires_at > now)
+        .order_by(RenewalLink.created_at.desc())
+    ).all()
+
+
+def who_may_renew(session, profile):
+    """The people of the profile's organization who may renew it."""
+    pairs = session.exec(
+        select(Membership, User)
+        .join(User, User.id == Membership.user_id)
+        .where(Membership.organization_id == profile.organization_id)
+    ).all()
+    levels = dict(session.exec(
+        select(ProfileAccess.user_id, ProfileAccess.level).where(ProfileAccess.profile_id == profile.id)
+    ).all())
+    return recipients([m for m, _ in pairs], levels, {u.id: u for _, u in pairs})
+
+
+def tell_agency(session, link, profile, renewed, reason=None, credential_id=None, now=None):
+    """An in-app notice to everyone who may renew the profile, and an audit
+    event, saying how the client's renewal went. The caller commits."""
+    now = now or utcnow()
+    kind = KIND_LINK_RENEWED if renewed else KIND_LINK_FAILED
+    # A link renews once, but may fail several times before it does.
+    occasion = "ok" if renewed else f"{int(now.timestamp())}-{secrets.token_hex(4)}"
+    for user in who_may_renew(session, profile):
+        session.add(Notification(
+            key=f"link{link.id}:{occasion}:u{user.id}", user_id=user.id,
+            organization_id=profile.organization_id, profile_id=profile.id,
+            credential_id=credential_id, kind=kind, created_at=now,
+        ))
+    session.add(AuditEvent(
+        organization_id=profile.organization_id, user_id=link.created_by_id, profile_id=profile.id,
+        action="link.renewed" if renewed else "link.renewal_failed",
+        detail=f"renewal link sent to {link.recipient}" + (f": {reason}" if reason else ""),
+        created_at=now,
+    ))
+

@@ -1,0 +1,67 @@
+"""The words of token notices by email, in the recipient's language."""
+from flask import current_app, render_template, url_for
+from flask_babel import force_locale, format_datetime, gettext as _, ngettext
+from flask_mail import Message
+
+from portal.catalog import network
+from portal.notify.rules import KIND_EXPIRED, KIND_EXPIRING, KIND_INVALID
+from portal.status import TokenStatus, Status
+from portal.templating import reason_text
+
+
+def subject(kind, threshold_days, profile_name, network_label):
+    """"Action needed: the Facebook token of Northwind Café expires in 3 days"."""
+    values = {"network": network_label, "name": profile_name}
+    if kind == KIND_EXPIRING:
+        return ngettext("Action needed: the %(network)s token of %(name)s expires in %(num)d day",
+                        "Action needed: the %(network)s token of %(name)s expires in %(num)d days",
+                        threshold_days, **values)
+    if kind == KIND_EXPIRED:
+        return _("Action needed: the %(network)s token of %(name)s has expired", **values)
+    return _("Action needed: the %(network)s token of %(name)s has stopped working", **values)
+
+
+def locale_of(user):
+    languages = current_app.config["LANGUAGES"]
+    return user.locale if user.locale in languages else current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def url_context():
+    """A request context on BASE_URL, so that a worker builds the same
+    absolute URLs as the site."""
+    return current_app.test_request_context("/", base_url=current_app.config["BASE_URL"])
+
+
+def token_notice(notification, user, profile, organization, credential, secret):
+    """The email of one notice to one person, with their renewal link."""
+    label = network(profile.network).label
+    with url_context(), force_locale(locale_of(user)):
+        reason = None
+        if notification.kind == KIND_INVALID:
+            status = TokenStatus(Status.EXPIRED, None, None, credential.invalid_reason)
+            reason = reason_text(status, profile.network)
+        context = {
+            "user": user,
+            "profile": profile,
+            "organization": organization,
+            "network_label": label,
+            "native_permission": str(network(profile.network).native_permission),
+            "kind": notification.kind,
+            "days": notification.threshold_days,
+            "expires_at": format_datetime(notification.expires_at, "long") if notification.expires_at else None,
+            "reason": reason,
+            "link": url_for("links.member", secret=secret, _external=True),
+            "preferences": url_for("settings.personal", _external=True),
+        }
+        return Message(
+            subject=subject(notification.kind, notification.threshold_days, profile.name, label),
+            recipients=[user.email],
+            body=render_template("email/token_notice.txt", **context),
+            html=render_template("email/token_notice.html", **context),
+            extra_headers={"List-Unsubscribe": f"<{context['preferences']}>"},
+        )
+
+
+def client_link_subject(profile_name, network_label, organization_name):
+    return _("%(organization)s asks you to renew the %(network)s connection of %(name)s",
+             organization=organization_name, network=network_label, name=profile_name)
