@@ -1,0 +1,166 @@
+"""Tenant isolation: no route that names an object by id lets one agency
+reach another agency's object.
+
+Every rule of the URL map with an `<int:...>` argument is collected; each
+must appear in ID_ROUTES (which kind of object each id names) or in
+NOT_AGENCY_OBJECTS (with the reason). A route added later without an entry
+is a failing case of its own, so it cannot slip through untested.
+"""
+import hashlib
+import os
+import tempfile
+from datetime import timedelta
+
+import pytest
+from flask import url_for
+from sqlmodel import Session, SQLModel, select
+
+from portal import create_app
+from portal.db import utcnow
+from portal.models import Invitation, Membership, RenewalLink
+from tests import factories
+from tests.conftest import csrf_token
+
+# endpoint -> ({url argument: kind of object}, form data of a POST that would change something).
+# An entry whose route is not (or no longer) in the app generates no case.
+ID_ROUTES = {
+    "settings.access_member": ({"membership_id": "membership"}, {"all": "admin"}),
+    "settings.access_level": ({"membership_id": "membership", "profile_id": "profile"}, {"level": "admin"}),
+    "settings.brand": ({"brand_id": "brand"}, {"name": "Taken over"}),
+    "settings.brand_delete": ({"brand_id": "brand"}, {}),
+    "settings.brand_profile": ({"brand_id": "brand", "profile_id": "profile"}, {"enabled": "true"}),
+    "settings.invitation_revoke": ({"invitation_id": "invitation"}, {}),
+    "settings.member_remove": ({"membership_id": "membership"}, {}),
+    "settings.member_role": ({"membership_id": "membership"}, {"role": "manager"}),
+    "settings.member_manage_profiles": ({"membership_id": "membership"}, {"can_manage_profiles": "true"}),
+    "renewal.renew": ({"profile_id": "profile"}, {}),
+    "accounts.profile": ({"profile_id": "profile"}, {}),
+    "accounts.managers": ({"profile_id": "profile"}, {}),
+    "links.send": ({"profile_id": "profile"}, {"email": "client@example.test", "language": "en"}),
+    "links.revoke": ({"link_id": "renewal_link"}, {}),
+
+}
+
+# Routes whose ids name no agency's object.
+NOT_AGENCY_OBJECTS = {
+    # The sandbox plays the social networks (the outside world); its grants belong to no agency.
+    "sandbox.api_grant_action",
+}
+
+# Methods that read or change; HEAD and OPTIONS follow GET and the CORS machinery.
+METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+
+
+def id_rules(app):
+    return [
+        rule for rule in app.url_map.iter_rules()
+        if any(type(converter).__name__ == "IntegerConverter" for converter in rule._converters.values())
+    ]
+
+
+def build_agency(session, app, name):
+    """An agency with one of every kind of object a URL can name."""
+    org = factories.organization(session, name=name)
+    owner = factories.member(session, org, role="owner", email=f"owner@{name.lower()}.test")
+    member = factories.member(session, org, role="member", email=f"member@{name.lower()}.test")
+    brand = factories.brand(session, org, name=f"{name} brand")
+    profile = factories.profile(session, org, name=f"{name} page", brands=[brand])
+    factories.access(session, member, profile, "viewer")
+    with app.app_context():
+        factories.credential(session, profile, refresh_token="refresh-" + name)
+    secret_hash = hashlib.sha256(os.urandom(32)).hexdigest()  # a link nobody will open
+    invitation = Invitation(organization_id=org.id, email=f"new@{name.lower()}.test", role="member",
+                            secret_hash=secret_hash, expires_at=utcnow() + timedelta(days=3))
+    link = RenewalLink(secret_hash=hashlib.sha256(os.urandom(32)).hexdigest(), profile_id=profile.id,
+                       recipient=f"client@{name.lower()}.test", purpose="client",
+                       expires_at=utcnow() + timedelta(days=3))
+    session.add_all([invitation, link])
+    session.commit()
+    membership = session.exec(select(Membership).where(Membership.user_id == member.id)).one()
+    return {
+        "organization": org, "owner": owner, "member": member, "membership": membership,
+        "brand": brand, "profile": profile, "invitation": invitation, "renewal_link": link,
+    }
+
+
+def snapshot(engine):
+    """Every row of every table: what "nothing changed" is compared against."""
+    with engine.connect() as connection:
+        return {
+            table.name: sorted(map(repr, connection.execute(table.select()).all()))
+            for table in SQLModel.metadata.sorted_tables
+        }
+
+
+@pytest.fixture
+def rows(app):
+    """A database session with no app context held open (each request gets its own `g`)."""
+    with Session(app.extensions["keepalive.engine"], expire_on_commit=False) as session:
+        yield session
+
+
+@pytest.fixture
+def agencies(app, rows):
+    return build_agency(rows, app, "Alpha"), build_agency(rows, app, "Bravo")
+
+
+def url_map_rules():
+    """(endpoint, methods) of every id-bearing rule, read from an app made
+    for the purpose (collection runs before any fixture) in a scratch
+    instance folder."""
+    previous = os.environ.get("KEEPALIVE_INSTANCE")
+    with tempfile.TemporaryDirectory() as instance:
+        os.environ["KEEPALIVE_INSTANCE"] = instance
+        try:
+            app = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{instance}/routes.sqlite"})
+            rules = [(rule.endpoint, rule.methods) for rule in id_rules(app)]
+            app.extensions["keepalive.engine"].dispose()
+        finally:
+            if previous is None:
+                os.environ.pop("KEEPALIVE_INSTANCE", None)
+            else:
+                os.environ["KEEPALIVE_INSTANCE"] = previous
+    return sorted(rules, key=lambda rule: rule[0])
+
+
+def cases():
+    """(endpoint, method, which ids name the other agency's objects): every
+    id foreign, and for routes with several ids each one foreign alone (an
+    own brand must not take in another agency's profile). An endpoint
+    missing from ID_ROUTES is a case of its own, which fails."""
+    for endpoint, methods in url_map_rules():
+        if endpoint in NOT_AGENCY_OBJECTS:
+            continue
+        if endpoint not in ID_ROUTES:
+            yield pytest.param(endpoint, None, (), id=f"{endpoint}-unlisted")
+            continue
+        arguments, _ = ID_ROUTES[endpoint]
+        variants = [tuple(arguments)]
+        if len(arguments) > 1:
+            variants += [(name,) for name in arguments]
+        for method in sorted(set(METHODS) & methods):
+            for foreign in variants:
+                yield pytest.param(endpoint, method, foreign, id=f"{endpoint}-{method}-{'+'.join(foreign)}")
+
+
+@pytest.mark.parametrize(("endpoint", "method", "foreign"), list(cases()))
+def test_another_agencys_object_is_404(app, client, auth, agencies, endpoint, method, foreign):
+    assert endpoint in ID_ROUTES, (
+        f"{endpoint} names an object by id: add it to ID_ROUTES in {__name__} "
+        "(or to NOT_AGENCY_OBJECTS, saying why)"
+    )
+    own, other = agencies
+    arguments, data = ID_ROUTES[endpoint]
+    values = {name: (other if name in foreign else own)[kind].id for name, kind in arguments.items()}
+    with app.test_request_context():
+        path = url_for(endpoint, **values)
+    auth.login(own["owner"].email)  # an Owner: nothing but the agency boundary stands in the way
+    token = csrf_token(client, "/")
+    engine = app.extensions["keepalive.engine"]
+    before = snapshot(engine)
+    if method == "GET":
+        response = client.get(path)
+    else:
+        response = client.open(path, method=method, data={**data, "csrf_token": token})
+    assert response.status_code == 404, f"{method} {path}: {response.status_code}"
+    assert snapshot(engine) == before, f"{method} {path} changed the database"
