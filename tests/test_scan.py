@@ -41,12 +41,14 @@ def agency(db):
 
 
 def notices(db):
-    db.commit()  # a new snapshot: the scan wrote from its own connection
+    db.commit()  # a new snapshot, and fresh rows: the scan wrote from its own connection
+    db.expire_all()
     return db.exec(select(Notification).order_by(Notification.id)).all()
 
 
 def deliveries(db):
-    db.commit()  # a new snapshot: the scan wrote from its own connection
+    db.commit()  # a new snapshot, and fresh rows: the scan wrote from its own connection
+    db.expire_all()
     return db.exec(select(Delivery).order_by(Delivery.id)).all()
 
 

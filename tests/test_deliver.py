@@ -1,0 +1,323 @@
+"""Email delivery of the outbox, over real SMTP on loopback and real RQ workers."""
+import asyncio
+import email
+import email.policy
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from redis import Redis
+from rq import Queue
+from rq.registry import FailedJobRegistry, ScheduledJobRegistry, StartedJobRegistry
+from sqlmodel import select
+
+from jobs import deliver as deliver_module
+from jobs.scan import LAST_SCAN_KEY, scan
+from portal.db import utcnow
+from portal.models import Delivery, RenewalLink
+from tests import factories
+from tests.conftest import free_port, run_jobs
+
+ROOT = Path(__file__).resolve().parent.parent
+DAY = timedelta(days=1)
+MINUTE = timedelta(minutes=1)
+
+
+class Mailbox:
+    """An SMTP server's behaviour: refuse some recipients with a code, hold
+    one message before answering; keep what it accepted."""
+
+    def __init__(self):
+        self.messages = []
+        self.refuse = {}  # address -> "550 ..." or "451 ..."
+        self.hold = None  # an address whose DATA is held until `release` is set
+        self.holding = threading.Event()
+        self.release = threading.Event()
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address in self.refuse:
+            return self.refuse[address]
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        if self.hold in envelope.rcpt_tos:
+            self.holding.set()
+            while not self.release.is_set():
+                await asyncio.sleep(0.05)
+            return "451 try again later"  # the sender is gone: nothing accepted
+        self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
+        return "250 Message accepted for delivery"
+
+
+@pytest.fixture
+def mailbox(request, app_config):
+    from aiosmtpd.controller import Controller
+
+    box = Mailbox()
+    controller = Controller(box, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    app_config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=controller.port, MAIL_USE_TLS=False,
+                      MAIL_USE_SSL=False, MAIL_SUPPRESS_SEND=False, MAIL_TIMEOUT=3.0)
+    box.port = controller.port
+    try:
+        request.getfixturevalue("app")
+        yield box
+    finally:
+        box.release.set()
+        controller.stop()
+
+
+@pytest.fixture(autouse=True)
+def forget_last_scan(app_config):
+    yield
+    Redis.from_url(app_config["REDIS_URL"]).delete(LAST_SCAN_KEY)
+
+
+def agency(db, people=1, network="facebook", profile_name="Northwind Café", expires_in=3 * DAY - MINUTE):
+    org = factories.organization(db, name="Northwind")
+    owners = [factories.member(db, org, role="owner", email=f"owner{n}@example.test") for n in range(people)]
+    page = factories.profile(db, org, network=network, name=profile_name)
+    credential = factories.credential(db, page, expires_in=expires_in)
+    return org, owners, page, credential
+
+
+def outbox(db):
+    db.commit()  # a new snapshot, and fresh rows: the workers wrote from their own sessions
+    db.expire_all()
+    return db.exec(select(Delivery).order_by(Delivery.id)).all()
+
+
+def queue_of(app):
+    return Queue(app.config["QUEUE_NAME"], connection=Redis.from_url(app.config["REDIS_URL"]))
+
+
+def test_a_notice_is_emailed_with_a_renewal_link(smtp_server, app, db):
+    _, [owner], page, _ = agency(db)
+
+    scan()
+    finished, failed = run_jobs(app)
+
+    assert (finished, failed) == (1, 0)
+    [message] = smtp_server
+    assert message["To"] == owner.email
+    assert message["Subject"] == "Action needed: the Facebook token of Northwind Café expires in 3 days"
+    assert message["List-Unsubscribe"] == "<http://localhost/settings/personal>"
+    text = message.get_body(("plain",)).get_content()
+    html = message.get_body(("html",)).get_content()
+    for body in (text, html):
+        assert "publishing, the inbox and reports" in body
+        assert "/renew/link/" in body
+    [delivery] = outbox(db)
+    assert (delivery.status, delivery.attempts, delivery.last_error) == ("sent", 1, None)
+    assert delivery.sent_at is not None
+    # The link in the email is a fresh member link of that profile, stored as a hash only.
+    secret = re.search(r"/renew/link/([\w-]+)", text).group(1)
+    [link] = db.exec(select(RenewalLink)).all()
+    assert (link.profile_id, link.recipient, link.purpose) == (page.id, owner.email, "member")
+    assert secret not in link.secret_hash
+    assert timedelta(days=6, hours=23) < link.expires_at - utcnow() <= timedelta(days=7)
+
+
+def test_expired_and_invalid_subjects(smtp_server, app, db):
+    org, [owner], page, credential = agency(db, expires_in=-MINUTE)
+    other = factories.profile(db, org, network="linkedin_company", name="Contoso")
+    factories.credential(db, other, expires_in=30 * DAY, status="invalid", invalid_reason="password_changed",
+                         invalidated_at=utcnow())
+
+    scan()
+    run_jobs(app)
+
+    subjects = sorted(m["Subject"] for m in smtp_server)
+    assert subjects == [
+        "Action needed: the Facebook token of Northwind Café has expired",
+        "Action needed: the LinkedIn Page token of Contoso has stopped working",
+    ]
+    invalid = next(m for m in smtp_server if "Contoso" in m["Subject"])
+    assert "Password changed on LinkedIn Page" in invalid.get_body(("plain",)).get_content()
+
+
+def test_one_smtp_connection_per_batch(smtp_server, app, db, monkeypatch):
+    agency(db, people=3)
+    opened = []
+    original = deliver_module.TimedConnection.configure_host
+    monkeypatch.setattr(deliver_module.TimedConnection, "configure_host",
+                        lambda self: opened.append(1) or original(self))
+
+    scan()
+    run_jobs(app)
+
+    assert len(smtp_server) == 3 and len(opened) == 1
+
+
+def test_a_batch_run_twice_sends_each_message_once(smtp_server, app, db):
+    agency(db, people=2)
+    report = scan()
+    deliver_module.enqueue_batch(report.deliveries)  # the same batch again, as a duplicate enqueue would
+
+    assert run_jobs(app) == (2, 0)
+    assert len(smtp_server) == 2
+    assert [d.status for d in outbox(db)] == ["sent", "sent"]
+
+
+def test_a_permanent_refusal_is_recorded_and_not_retried(mailbox, app, db):
+    _, owners, _, _ = agency(db, people=2)
+    mailbox.refuse[owners[0].email] = "550 5.1.1 mailbox unavailable"
+
+    scan()
+    finished, failed = run_jobs(app)
+
+    assert (finished, failed) == (1, 0)
+    refused, accepted = outbox(db)
+    assert (refused.status, refused.attempts) == ("failed", 1)
+    assert "550" in refused.last_error
+    assert accepted.status == "sent"
+    assert [m["To"] for m in mailbox.messages] == [owners[1].email]
+    assert ScheduledJobRegistry(queue=queue_of(app)).count == 0
+
+
+def test_a_transient_refusal_is_retried_with_backoff(mailbox, app, db):
+    _, owners, _, _ = agency(db, people=2)
+    mailbox.refuse[owners[0].email] = "451 4.3.0 try again later"
+
+    scan()
+    assert run_jobs(app) == (0, 1)
+
+    postponed, accepted = outbox(db)
+    assert (postponed.status, postponed.attempts) == ("pending", 1)
+    assert "451" in postponed.last_error
+    assert accepted.status == "sent"
+    scheduled = ScheduledJobRegistry(queue=queue_of(app))
+    [job_id] = scheduled.get_job_ids()
+    delay = scheduled.get_scheduled_time(job_id) - utcnow()
+    assert timedelta(seconds=50) < delay <= timedelta(seconds=60)
+
+    # The server takes it now; the retry (run at once here) sends only what is left.
+    del mailbox.refuse[owners[0].email]
+    job = queue_of(app).fetch_job(job_id)
+    scheduled.remove(job)
+    queue_of(app).enqueue_job(job)
+    assert run_jobs(app) == (1, 0)
+    assert sorted(m["To"] for m in mailbox.messages) == sorted(o.email for o in owners)
+    assert [(d.status, d.attempts, d.last_error) for d in outbox(db)] == [("sent", 2, None), ("sent", 1, None)]
+
+
+def test_the_last_try_marks_a_transient_failure_failed(mailbox, app, db):
+    _, [owner], _, _ = agency(db)
+    mailbox.refuse[owner.email] = "451 4.3.0 try again later"
+    scan()
+    [job] = queue_of(app).jobs
+    job.retries_left = 0
+    job.save()
+
+    run_jobs(app)
+
+    [delivery] = outbox(db)
+    assert delivery.status == "failed" and "451" in delivery.last_error
+
+
+def test_a_silent_server_times_out(app_config, request):
+    """A server that accepts the connection and never answers holds a worker
+    MAIL_TIMEOUT seconds, not forever."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(5)
+    app_config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=listener.getsockname()[1],
+                      MAIL_SUPPRESS_SEND=False, MAIL_TIMEOUT=1.0)
+    app = request.getfixturevalue("app")
+    db = request.getfixturevalue("db")
+    try:
+        agency(db)
+        scan()
+        started = time.monotonic()
+        assert run_jobs(app) == (0, 1)
+        assert time.monotonic() - started < 5
+    finally:
+        listener.close()
+    [delivery] = outbox(db)
+    assert delivery.status == "pending" and "timed out" in delivery.last_error
+
+
+def test_a_notice_renewed_before_it_is_sent_is_dropped(smtp_server, app, db):
+    _, _, page, credential = agency(db)
+    scan()
+    db.commit()
+    credential.expires_at = utcnow() + 60 * DAY  # refreshed in place meanwhile
+    db.add(credential)
+    db.commit()
+
+    run_jobs(app)
+
+    assert smtp_server == []
+    assert [d.status for d in outbox(db)] == ["obsolete"]
+
+
+def worker_environment(app):
+    env = dict(os.environ)
+    env.update(
+        DATABASE_URL=app.config["DATABASE_URL"], REDIS_URL=app.config["REDIS_URL"],
+        QUEUE_NAME=app.config["QUEUE_NAME"], MAIL_SERVER="127.0.0.1", MAIL_PORT=str(app.config["MAIL_PORT"]),
+        MAIL_TIMEOUT="30", BASE_URL="http://localhost", PYTHONPATH=str(ROOT),
+    )
+    return env
+
+
+def start_worker(app, *extra):
+    return subprocess.Popen(
+        [sys.executable, "-m", "rq.cli", "worker", "--url", app.config["REDIS_URL"],
+         "--worker-class", "rq.worker.SimpleWorker", *extra, app.config["QUEUE_NAME"]],
+        cwd=ROOT, env=worker_environment(app), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+
+
+def test_a_killed_worker_loses_nothing_and_sends_nothing_twice(mailbox, app, db):
+    """SIGKILL a real `rq worker` while it waits for the SMTP server's answer
+    to the third message of a batch; RQ requeues the abandoned job and a new
+    worker sends every delivery, none twice."""
+    _, owners, _, _ = agency(db, people=5)
+    mailbox.hold = owners[2].email
+    scan()
+
+    worker = start_worker(app)
+    try:
+        assert mailbox.holding.wait(60), worker.stdout.read1().decode() if worker.poll() is not None else ""
+        os.killpg(worker.pid, signal.SIGKILL)
+        worker.wait(10)
+    finally:
+        if worker.poll() is None:
+            os.killpg(worker.pid, signal.SIGKILL)
+            worker.wait(10)
+        worker.stdout.close()
+    mailbox.release.set()
+    assert sorted(m["To"] for m in mailbox.messages) == [o.email for o in owners[:2]]
+    statuses = [d.status for d in outbox(db)]
+    assert statuses == ["sent", "sent", "sending", "pending", "pending"]
+
+    # What a worker's maintenance does once the dead worker's heartbeat has
+    # lapsed (a minute or more): the abandoned job goes back for a retry.
+    queue = queue_of(app)
+    started = StartedJobRegistry(queue=queue)
+    started.cleanup(timestamp=time.time() + 3600)
+    scheduled = ScheduledJobRegistry(queue=queue)
+    [job_id] = scheduled.get_job_ids()
+    job = queue.fetch_job(job_id)
+    scheduled.remove(job)
+    queue.enqueue_job(job)  # its backoff elapsed
+
+    mailbox.hold = None
+    again = start_worker(app, "--burst")
+    output, _ = again.communicate(timeout=60)
+    assert again.returncode == 0, output.decode()
+
+    assert sorted(m["To"] for m in mailbox.messages) == sorted(o.email for o in owners)
+    assert [d.status for d in outbox(db)] == ["sent"] * 5
+    assert FailedJobRegistry(queue=queue).count == 0
