@@ -46,6 +46,7 @@ def create_app(config=None):
     auth.init_login(app, login_manager)
     app.before_request(tenancy.load_current)
 
+    from portal.accounts import bp as accounts_bp
     from portal.auth import bp as auth_bp
     from portal.home import bp as home_bp
     from portal.health import bp as health_bp
@@ -53,6 +54,7 @@ def create_app(config=None):
     from portal.settings import bp as settings_bp
 
     app.register_blueprint(auth_bp)
+    app.register_blueprint(accounts_bp)
     app.register_blueprint(home_bp)
     app.register_blueprint(health_bp)
     app.register_blueprint(settings_bp)

@@ -1,0 +1,177 @@
+"""What the token-health pages read besides `visible_profiles`: who renewed
+last, a profile's history, and the people who relate to a profile. Each
+function reads a fixed number of queries, whatever the number of rows."""
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import and_, func, or_
+from sqlmodel import select
+
+from portal.db import get_session, utcnow
+from portal.models import (
+    AccessLevel,
+    AuditEvent,
+    Credential,
+    Membership,
+    NativeRole,
+    ProfileAccess,
+    RenewalAttempt,
+    Role,
+    SocialProfile,
+    User,
+)
+from portal.permissions import may_renew, may_see_profile
+from portal.profiles import ProfileRow, brands_by_profile
+from portal.status import token_status
+
+RENEWED = "renewed"
+HISTORY_LIMIT = 25
+
+
+@dataclass(frozen=True)
+class LastRenewal:
+    when: datetime
+    user: User | None  # None: renewed by Keepalive itself, without a person
+
+
+def users_by_id(user_ids):
+    ids = {user_id for user_id in user_ids if user_id is not None}
+    if not ids:
+        return {}
+    return {user.id: user for user in get_session().exec(select(User).where(User.id.in_(ids))).all()}
+
+
+def last_renewals(rows):
+    """{profile id: LastRenewal} for `rows` (ProfileRow): the later of the
+    latest successful renewal attempt and the current credential's own
+    refresh or grant time."""
+    profile_ids = [row.profile.id for row in rows]
+    if not profile_ids:
+        return {}
+    session = get_session()
+    latest = (
+        select(func.max(RenewalAttempt.id).label("id"))
+        .where(RenewalAttempt.profile_id.in_(profile_ids), RenewalAttempt.outcome == RENEWED)
+        .group_by(RenewalAttempt.profile_id)
+        .subquery()
+    )
+    attempts = {
+        attempt.profile_id: attempt
+        for attempt in session.exec(select(RenewalAttempt).where(RenewalAttempt.id.in_(select(latest.c.id)))).all()
+    }
+    people = users_by_id(
+        [attempt.user_id for attempt in attempts.values()]
+        + [row.credential.granted_by_id for row in rows if row.credential is not None]
+    )
+    result = {}
+    for row in rows:
+        candidates = []
+        credential = row.credential
+        if credential is not None:
+            if credential.last_refreshed_at is not None:
+                # A refresh in place is silent unless an attempt says who asked for it.
+                candidates.append(LastRenewal(credential.last_refreshed_at, None))
+            else:
+                candidates.append(LastRenewal(credential.created_at, people.get(credential.granted_by_id)))
+        attempt = attempts.get(row.profile.id)
+        if attempt is not None:
+            candidates.append(LastRenewal(attempt.finished_at or attempt.started_at, people.get(attempt.user_id)))
+        if candidates:
+            # On a tie the attempt wins: it knows who renewed.
+            result[row.profile.id] = max(reversed(candidates), key=lambda renewal: renewal.when)
+    return result
+
+
+def credential_history(profile_id):
+    """Every grant of a profile, newest first, with the person who granted it."""
+    session = get_session()
+    return session.exec(
+        select(Credential, User)
+        .outerjoin(User, User.id == Credential.granted_by_id)
+        .where(Credential.profile_id == profile_id)
+        .order_by(Credential.created_at.desc(), Credential.id.desc())
+    ).all()
+
+
+def renewal_attempts(profile_id, limit=HISTORY_LIMIT):
+    return get_session().exec(
+        select(RenewalAttempt, User)
+        .outerjoin(User, User.id == RenewalAttempt.user_id)
+        .where(RenewalAttempt.profile_id == profile_id)
+        .order_by(RenewalAttempt.started_at.desc(), RenewalAttempt.id.desc())
+        .limit(limit)
+    ).all()
+
+
+def audit_events(organization_id, profile_id, limit=HISTORY_LIMIT):
+    return get_session().exec(
+        select(AuditEvent, User)
+        .outerjoin(User, User.id == AuditEvent.user_id)
+        .where(AuditEvent.profile_id == profile_id, AuditEvent.organization_id == organization_id)
+        .order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
+        .limit(limit)
+    ).all()
+
+
+@dataclass(frozen=True)
+class Manager:
+    user: User
+    role: str  # Keepalive role in the organization
+    can_manage_profiles: bool
+    access_level: str | None  # on this profile
+    native_role: NativeRole | None
+
+
+def profile_managers(profile: SocialProfile):
+    """The organization's people who relate to `profile`: Owners, Managers,
+    the profile's Admins, and anyone the network told us about (NativeRole),
+    those who can renew natively first."""
+    session = get_session()
+    rows = session.exec(
+        select(User, Membership, ProfileAccess.level, NativeRole)
+        .join(Membership, (Membership.user_id == User.id) & (Membership.organization_id == profile.organization_id))
+        .outerjoin(ProfileAccess, (ProfileAccess.user_id == User.id) & (ProfileAccess.profile_id == profile.id))
+        .outerjoin(NativeRole, (NativeRole.user_id == User.id) & (NativeRole.profile_id == profile.id))
+        .where(
+            or_(
+                Membership.role.in_([Role.OWNER, Role.MANAGER]),
+                ProfileAccess.level == AccessLevel.ADMIN,
+                NativeRole.id.is_not(None),
+            )
+        )
+    ).all()
+    # Likeliest to renew first: known able, held a token, never observed, known unable.
+    order = {"yes": 0, "unknown": 1, None: 2, "no": 3}
+    rank = {Role.OWNER: 0, Role.MANAGER: 1, Role.MEMBER: 2}
+    managers = [
+        Manager(user=user, role=membership.role, can_manage_profiles=membership.can_manage_profiles,
+                access_level=level, native_role=native)
+        for user, membership, level, native in rows
+    ]
+    managers.sort(key=lambda m: (order.get(m.native_role.can_renew if m.native_role else None, 3),
+                                 rank.get(m.role, 3), m.user.display_name.casefold()))
+    return managers
+
+
+def profile_row(membership, organization, profile_id, now=None):
+    """The ProfileRow of one profile, if `membership` may see it (else None)."""
+    found = get_session().exec(
+        select(SocialProfile, Credential, ProfileAccess.level)
+        .outerjoin(Credential, and_(Credential.profile_id == SocialProfile.id, Credential.superseded_at.is_(None)))
+        .outerjoin(ProfileAccess,
+                   and_(ProfileAccess.profile_id == SocialProfile.id, ProfileAccess.user_id == membership.user_id))
+        .where(SocialProfile.id == profile_id, SocialProfile.organization_id == organization.id)
+    ).first()
+    if found is None:
+        return None
+    profile, credential, level = found
+    if not may_see_profile(membership, level):
+        return None
+    return ProfileRow(
+        profile=profile,
+        credential=credential,
+        access_level=level,
+        brands=brands_by_profile([profile.id]).get(profile.id, []),
+        status=token_status(credential, now or utcnow(), organization.expiry_window_days),
+        renew=may_renew(membership, level),
+    )

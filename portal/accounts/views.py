@@ -1,0 +1,224 @@
+"""Manage Accounts, profile details, "See all managers", "Try renewing all",
+and the header's "Expired Tokens" dropdown."""
+from types import SimpleNamespace
+from urllib.parse import urlsplit
+
+from flask import abort, current_app, flash, g, request, url_for
+from flask_babel import gettext as _, lazy_gettext as _l
+from flask_login import current_user, login_required
+from rq.exceptions import NoSuchJobError
+from rq.job import Job, JobStatus
+from sqlmodel import select
+
+from portal.accounts import TOKENS_CHANGED, bp, queries, wording
+from portal.accounts.filters import (
+    STATUSES,
+    BadFilter,
+    paginate,
+    parse_filters,
+    renewable_by_network,
+    select_rows,
+)
+from portal.accounts.rows import row_context
+from portal.catalog import NETWORKS, network
+from portal.db import get_session
+from portal.models import SocialProfile
+from portal.profiles import visible_profiles
+from portal.queue import enqueue, redis
+from portal.templating import reason_text
+from portal.tenancy import brands_of, organization_required
+from portal.web import redirect_after_post, render, safe_next, wants_fragment
+
+BAD_FILTERS = {
+    "status": _l("That status filter does not exist. Choose one from the list."),
+    "network": _l("That network filter does not exist. Choose one from the list."),
+    "brand": _l("That brand does not exist in this organization. Choose one from the list."),
+}
+RENEW_ALL_JOB = "jobs.renewal.renew_all"
+JOB_DONE = {JobStatus.FINISHED, JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED}
+
+
+def current_page_url():
+    """Where the person is: the page's own URL, or for an htmx request the
+    page that sent it (a fragment's URL is no place to come back to)."""
+    if request.headers.get("HX-Request") == "true" and request.headers.get("HX-Current-URL"):
+        parts = urlsplit(request.headers["HX-Current-URL"])
+        path = parts.path + (f"?{parts.query}" if parts.query else "")
+        return safe_next(path, url_for("accounts.index"))
+    return request.full_path.rstrip("?")
+
+
+def visible_row_or_404(profile_id):
+    row = queries.profile_row(g.membership, g.organization, profile_id)
+    if row is None:
+        abort(404)
+    return row
+
+
+@bp.route("/accounts/expired-tokens")
+@login_required
+@organization_required
+def expired_tokens():
+    """Profiles at risk in the current brand, most urgent first: the header
+    dropdown (a fragment for htmx) or a page of its own without JavaScript."""
+    rows = [row for row in visible_profiles(g.membership, g.organization, g.brand) if row.status.needs_attention]
+    # The list is in the header and, without JavaScript, in the page: ids differ.
+    list_id = "dropdown" if wants_fragment() else "page"
+    return render("accounts/expired_tokens.html", block="dropdown", rows=rows, next_url=current_page_url(),
+                  list_id=list_id)
+
+
+@bp.route("/accounts")
+@login_required
+@organization_required
+def index():
+    rows = visible_profiles(g.membership, g.organization)
+    brands = brands_of(g.organization.id)
+    try:
+        filters = parse_filters(request.args, NETWORKS.keys(), {brand.id for brand in brands},
+                                g.brand.id if g.brand else None)
+    except BadFilter as error:
+        abort(400, description=str(BAD_FILTERS[error.key]))
+    selected, counts = select_rows(rows, filters)
+    page = paginate(selected, filters.page)
+    in_network = [row for row in rows if filters.network in (None, row.profile.network)]
+    present = {row.profile.network for row in rows}
+    return render(
+        "accounts/index.html",
+        block="results",
+        page=page,
+        counts=counts,
+        filters=filters,
+        statuses=STATUSES,
+        brands=brands,
+        networks=[NETWORKS[key] for key in NETWORKS if key in present],
+        to_renew=renewable_by_network(in_network),
+        fragment=wants_fragment(),
+        **row_context(page.items, request.full_path.rstrip("?")),
+    )
+
+
+@bp.route("/accounts/<int:profile_id>")
+@login_required
+@organization_required
+def profile(profile_id):
+    row = visible_row_or_404(profile_id)
+    organization_id = g.organization.id
+    return render(
+        "accounts/profile.html",
+        row=row,
+        history=queries.credential_history(profile_id),
+        attempts=queries.renewal_attempts(profile_id),
+        events=queries.audit_events(organization_id, profile_id),
+        renewals=queries.last_renewals([row]),
+        next_url=request.full_path.rstrip("?"),
+        send_link="links.send" in current_app.view_functions,
+        youtube_deadline=wording.youtube_deletion_deadline(row),
+        stopped_while_expired=wording.STOPPED_WHILE_EXPIRED,
+        attempt_modes=wording.ATTEMPT_MODES,
+    )
+
+
+@bp.route("/accounts/<int:profile_id>/managers")
+@login_required
+@organization_required
+def managers(profile_id):
+    """"See all managers": a dialog for htmx, a page without JavaScript."""
+    row = visible_row_or_404(profile_id)
+    return render("accounts/managers.html", block="dialog", row=row,
+                  managers=queries.profile_managers(row.profile))
+
+
+@bp.route("/accounts/renew-all", methods=["POST"])
+@login_required
+@organization_required
+def renew_all():
+    """Queue the renewal of every token at risk of one network."""
+    network_key = request.form.get("network", "")
+    if network_key not in NETWORKS:
+        abort(400, description=_("Choose a network whose tokens to renew."))
+    rows = [row for row in visible_profiles(g.membership, g.organization) if row.profile.network == network_key]
+    total = renewable_by_network(rows).get(network_key, 0)
+    if not total:
+        flash(_("No token of %(network)s needs renewing that you may renew.", network=network(network_key).label),
+              "info")
+        return redirect_after_post(safe_next(request.form.get("next"), url_for("accounts.index")))
+    job = enqueue(RENEW_ALL_JOB, g.organization.id, network_key, current_user.id,
+                  meta={"organization_id": g.organization.id, "network": network_key, "user_id": current_user.id,
+                        "done": 0, "total": total, "renewed": 0, "needs_consent": [], "failed": []})
+    if wants_fragment():
+        return progress_response(job)
+    return redirect_after_post(url_for("accounts.renew_all_progress", job_id=job.id))
+
+
+@bp.route("/accounts/renew-all/<job_id>")
+@login_required
+@organization_required
+def renew_all_progress(job_id):
+    try:
+        job = Job.fetch(job_id, connection=redis())
+    except NoSuchJobError:
+        abort(404)
+    if job.meta.get("organization_id") != g.organization.id:
+        abort(404)
+    return progress_response(job)
+
+
+def progress_response(job):
+    progress = renew_all_progress_of(job)
+    response = render("accounts/renew_all.html", block="progress", job=job, progress=progress)
+    if progress["finished"]:
+        response.headers["HX-Trigger"] = TOKENS_CHANGED
+    return response
+
+
+def renew_all_progress_of(job):
+    """What a "Try renewing all" job has done so far, from its `meta`."""
+    meta = job.meta
+    status = job.get_status(refresh=False)
+    total = int(meta.get("total") or 0)
+    done = int(meta.get("done") or 0)
+    finished = status in JOB_DONE or (total > 0 and done >= total)
+    consent_ids = [int(i) for i in meta.get("needs_consent") or []]
+    failed = [(int(pair[0]), pair[1]) for pair in meta.get("failed") or []]
+    wanted = set(consent_ids) | {profile_id for profile_id, _reason in failed}
+    rows = {}
+    if finished and wanted:
+        rows = {row.profile.id: row for row in visible_profiles(g.membership, g.organization)
+                if row.profile.id in wanted}
+    names = {}
+    if finished and wanted.difference(rows):
+        # Profiles the viewer may not see are named, not offered.
+        names = dict(get_session().exec(
+            select(SocialProfile.id, SocialProfile.name).where(
+                SocialProfile.id.in_(wanted.difference(rows)),
+                SocialProfile.organization_id == g.organization.id)
+        ).all())
+    return {
+        "network": network(meta.get("network", "")),
+        "total": total,
+        "done": min(done, total) if total else done,
+        "percent": int(100 * done / total) if total else (100 if finished else 0),
+        "renewed": int(meta.get("renewed") or 0),
+        "finished": finished,
+        "stopped": status in (JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED) and done < total,
+        "needs_consent": [rows.get(i) or names.get(i) for i in consent_ids if i in rows or i in names],
+        "failed": [(rows.get(i) or names.get(i), reason) for i, reason in failed if i in rows or i in names],
+    }
+
+
+@bp.app_template_global()
+def refusal_text(reason):
+    """Why a person may not renew, in words."""
+    return wording.refusal_text(reason)
+
+
+@bp.app_template_global()
+def renew_failure_text(reason, network_key):
+    return wording.failure_text(reason, network_key)
+
+
+@bp.app_template_global()
+def credential_reason(reason, network_key):
+    """Why a past grant stopped working, in words."""
+    return reason_text(SimpleNamespace(reason=reason), network_key)

@@ -1,0 +1,66 @@
+"""Words for what the token-health pages show: why someone may not renew,
+why a renewal failed, what stops while a token is expired."""
+from datetime import timedelta
+
+from flask_babel import lazy_gettext as _l
+
+from portal.catalog import network
+from portal.models import InvalidReason
+
+REFUSALS = {
+    "not_a_member": _l("You are not a member of this organization."),
+    "no_manage_profiles": _l("You may not renew tokens: ask an Owner or Manager for "
+                             "\"Manage social profiles\"."),
+    "not_profile_admin": _l("You may not renew this token: it needs the Admin level on this profile."),
+}
+
+FAILURES = {
+    "unavailable": _l("{network} is not answering right now; try again in a few minutes."),
+    "insufficient_permission": _l("The account on {network} lacks the rights to renew it."),
+    "refused": _l("{network} refused the renewal."),
+    "wrong_account": _l("The account on {network} does not manage this profile."),
+    InvalidReason.EXPIRED: _l("The token had already expired on {network}."),
+    InvalidReason.PASSWORD_CHANGED: _l("The password changed on {network}."),
+    InvalidReason.PERMISSION_REVOKED: _l("The permission was revoked on {network}."),
+    InvalidReason.ROLE_CHANGED: _l("The role changed on {network}."),
+    InvalidReason.APP_REMOVED: _l("The app was removed on {network}."),
+    InvalidReason.CHECKPOINT: _l("{network} asks the account to sign in again."),
+}
+UNKNOWN_FAILURE = _l("{network} did not renew it.")
+
+# What stops for a profile while its token is expired (seed 003).
+STOPPED_WHILE_EXPIRED = (
+    _l("Publishing: scheduled posts are not published."),
+    _l("Inbox: new messages and comments are not synced."),
+    _l("Reports: analytics are not collected for the period."),
+)
+
+ATTEMPT_MODES = {
+    "silent": _l("Silently"),
+    "interactive": _l("With consent"),
+    "health_check": _l("Health check"),
+}
+
+# YouTube's terms: data synced from a channel is deleted when its token
+# stays expired this long.
+YOUTUBE_DELETION_DAYS = 7
+
+
+def refusal_text(reason):
+    return str(REFUSALS.get(reason, REFUSALS["not_a_member"]))
+
+
+def failure_text(reason, network_key):
+    return str(FAILURES.get(reason, UNKNOWN_FAILURE)).format(network=network(network_key).label)
+
+
+def youtube_deletion_deadline(row):
+    """When a YouTube profile's data is deleted if nobody renews: 7 days after
+    the token stopped working (or will stop). None for other networks."""
+    if row.profile.network != "youtube":
+        return None
+    credential = row.credential
+    since = row.status.effective_expiry
+    if credential is not None and credential.is_invalid and credential.invalidated_at is not None:
+        since = credential.invalidated_at
+    return since + timedelta(days=YOUTUBE_DELETION_DAYS) if since else None

@@ -1,0 +1,627 @@
+"""Manage Accounts, profile details, See all managers and Try renewing all:
+what each person sees, the filters and their URL, htmx fragments against
+full pages, the in-place row after a silent renewal, and the number of SQL
+queries as the number of profiles grows."""
+import re
+from datetime import timedelta
+
+import pytest
+from redis import Redis
+from rq import Queue
+from rq.job import Job
+from sqlalchemy import event
+from sqlmodel import Session, select
+
+from portal.db import utcnow
+from portal.models import (
+    AuditEvent,
+    CanRenew,
+    Credential,
+    CredentialState,
+    InvalidReason,
+    NativeRole,
+    RenewalAttempt,
+    SocialProfile,
+)
+from tests import factories as f
+from tests.conftest import csrf_token
+
+HTMX = {"HX-Request": "true"}
+
+
+@pytest.fixture
+def store(app):
+    with Session(app.extensions["keepalive.engine"], expire_on_commit=False) as session:
+        yield session
+
+
+@pytest.fixture
+def agency(app, store):
+    """An agency with two brands, people of each kind and one profile in each token state."""
+    s = store
+    with app.app_context():
+        org = f.organization(s, name="Northwind Agency")
+        cafe, books = f.brand(s, org, "Cafe"), f.brand(s, org, "Books")
+        people = {
+            "owner": f.member(s, org, role="owner", email="owner@example.test", name="Olivia Owner"),
+            "manager": f.member(s, org, role="manager", email="manager@example.test", name="Max Manager"),
+            "viewer": f.member(s, org, role="member", email="viewer@example.test", name="Vic Viewer"),
+            "admin": f.member(s, org, role="member", email="admin@example.test", name="Ada Admin",
+                              can_manage_profiles=True),
+            "outsider": f.member(s, org, role="member", email="outsider@example.test", name="Oscar Outsider"),
+        }
+        profiles = {
+            "expired": f.profile(s, org, "facebook", name="Cafe Page", handle="@cafepage", brands=[cafe]),
+            "revoked": f.profile(s, org, "instagram_business", name="Books Gram", handle="@booksgram", brands=[books]),
+            "expiring": f.profile(s, org, "linkedin_company", name="Cafe LinkedIn", handle="cafe-li", brands=[cafe]),
+            "valid": f.profile(s, org, "facebook", name="Books Page", handle="@bookspage", brands=[books]),
+            "no_expiry": f.profile(s, org, "x", name="Cafe X", handle="@cafex", brands=[cafe, books]),
+            "youtube": f.profile(s, org, "youtube", name="Cafe Tube", handle="@cafetube", brands=[cafe]),
+        }
+        now = utcnow()
+        f.credential(s, profiles["expired"], expires_in=timedelta(days=-1), granted_by_id=people["owner"].id)
+        f.credential(s, profiles["revoked"], expires_in=timedelta(days=50), status=CredentialState.INVALID,
+                     invalid_reason=InvalidReason.PASSWORD_CHANGED, invalidated_at=now - timedelta(days=2))
+        f.credential(s, profiles["expiring"], expires_in=timedelta(days=3, hours=1))
+        f.credential(s, profiles["valid"], expires_in=timedelta(days=50),
+                     data_access_expires_at=now + timedelta(days=80))
+        f.credential(s, profiles["no_expiry"], expires_in=None, last_check_ok=True)
+        f.credential(s, profiles["youtube"], expires_in=timedelta(days=5))
+        # The viewer sees two profiles without rights; the admin may renew one.
+        f.access(s, people["viewer"], profiles["expired"], "viewer")
+        f.access(s, people["viewer"], profiles["expiring"], "editor")
+        f.access(s, people["admin"], profiles["expired"], "admin")
+        f.access(s, people["admin"], profiles["valid"], "viewer")
+        other = f.organization(s, name="Other Agency")
+        stranger = f.profile(s, other, "facebook", name="Stranger Page")
+        f.credential(s, stranger, expires_in=timedelta(days=-3))
+        f.member(s, other, role="owner", email="other@example.test")
+    return {"org": org, "brands": {"cafe": cafe, "books": books}, "people": people, "profiles": profiles,
+            "stranger": stranger, "other": other}
+
+
+def text(response):
+    return response.get_data(as_text=True)
+
+
+def row_ids(html):
+    return [int(i) for i in re.findall(r'<tr id="profile-row-(\d+)"', html)]
+
+
+def dropdown_names(html):
+    return re.findall(r'class="token-name" href="[^"]+">([^<]+)</a>', html)
+
+
+def count_of(html, status):
+    return int(re.search(rf'id="count-{status}"[^>]*>(\d+)<', html).group(1))
+
+
+# --- Manage Accounts ----------------------------------------------------------
+
+def test_manage_accounts_lists_every_profile_most_urgent_first(client, auth, agency):
+    auth.login("owner@example.test")
+    response = client.get("/accounts")
+    assert response.status_code == 200
+    html = text(response)
+    assert "<h1>Manage Accounts</h1>" in html
+    assert 'href="/accounts" aria-current=page' in html  # in the main navigation
+    p = agency["profiles"]
+    ids = row_ids(html)
+    assert ids[:2] == sorted([p["expired"].id, p["revoked"].id], key=ids.index)
+    assert set(ids[:2]) == {p["expired"].id, p["revoked"].id}
+    assert ids[2:] == [p["expiring"].id, p["youtube"].id, p["no_expiry"].id, p["valid"].id]
+    assert agency["stranger"].id not in ids
+    assert "Stranger Page" not in html
+    # Pills: red with the icon, "N days left", green, grey.
+    assert 'class="pill pill-expired"><svg class="pill-icon"' in html
+    assert "3 days left" in html
+    assert '<span class="pill pill-valid">Valid</span>' in html
+    assert '<span class="pill pill-no_expiry">No expiration date</span>' in html
+    assert "Password changed on Instagram (Business)" in html
+    # Last renewed: who granted the current credential.
+    row = html.split(f'id="profile-row-{p["expired"].id}"')[1].split("</tr>")[0]
+    assert "by Olivia Owner" in row
+
+
+def test_status_filter_selects_and_counts_each_status(client, auth, agency):
+    auth.login("owner@example.test")
+    html = text(client.get("/accounts?status=expired"))
+    p = agency["profiles"]
+    assert set(row_ids(html)) == {p["expired"].id, p["revoked"].id}
+    assert (count_of(html, "all"), count_of(html, "expired"), count_of(html, "expiring"),
+            count_of(html, "valid"), count_of(html, "no_expiry")) == (6, 2, 2, 1, 1)
+    assert "Expiring within 7 days" in html
+    assert re.search(r'<input type="radio" name="status" value="expired" checked>', html)
+    assert set(row_ids(text(client.get("/accounts?status=expiring")))) == {p["expiring"].id, p["youtube"].id}
+    assert row_ids(text(client.get("/accounts?status=valid"))) == [p["valid"].id]
+    assert row_ids(text(client.get("/accounts?status=no_expiry"))) == [p["no_expiry"].id]
+
+
+def test_expiring_filter_follows_the_organization_window(client, auth, agency, store):
+    org = agency["org"]
+    org.expiry_window_days = 60
+    store.add(org)
+    store.commit()
+    auth.login("owner@example.test")
+    html = text(client.get("/accounts?status=expiring"))
+    assert "Expiring within 60 days" in html
+    assert count_of(html, "expiring") == 3  # the valid Page now expires within the window
+
+
+def test_network_brand_and_text_filters_narrow_the_counts_too(client, auth, agency):
+    auth.login("owner@example.test")
+    p, brands = agency["profiles"], agency["brands"]
+    html = text(client.get("/accounts?network=facebook"))
+    assert set(row_ids(html)) == {p["expired"].id, p["valid"].id}
+    assert (count_of(html, "expired"), count_of(html, "valid"), count_of(html, "expiring")) == (1, 1, 0)
+    assert '<option value="facebook" selected>' in html
+    html = text(client.get(f"/accounts?brand={brands['books'].id}"))
+    assert set(row_ids(html)) == {p["revoked"].id, p["valid"].id, p["no_expiry"].id}
+    html = text(client.get("/accounts?q=CAFE"))
+    assert set(row_ids(html)) == {p["expired"].id, p["expiring"].id, p["no_expiry"].id, p["youtube"].id}
+    html = text(client.get("/accounts?q=@booksgram"))
+    assert row_ids(html) == [p["revoked"].id]
+    html = text(client.get("/accounts?q=nothing-like-it"))
+    assert row_ids(html) == []
+    assert "No profile matches these filters" in html
+
+
+def test_the_brand_chosen_in_the_header_is_the_default_brand_filter(client, auth, agency):
+    auth.login("owner@example.test")
+    books = agency["brands"]["books"]
+    with client.session_transaction() as session:
+        session["brand_id"] = books.id
+    html = text(client.get("/accounts"))
+    assert f'<option value="{books.id}" selected>' in html
+    assert len(row_ids(html)) == 3
+    assert len(row_ids(text(client.get("/accounts?brand=")))) == 6  # "All brands", said explicitly
+
+
+@pytest.mark.parametrize("query", ["status=broken", "network=myspace", "brand=999999", "brand=abc"])
+def test_a_filter_that_names_nothing_is_a_400_with_a_message(client, auth, agency, query):
+    auth.login("owner@example.test")
+    response = client.get(f"/accounts?{query}")
+    assert response.status_code == 400
+    assert "does not exist" in text(response)
+
+
+def test_another_agencys_brand_is_not_a_filter(client, auth, agency, store):
+    other_brand = f.brand(store, agency["other"], "Theirs")
+    auth.login("owner@example.test")
+    assert client.get(f"/accounts?brand={other_brand.id}").status_code == 400
+
+
+def test_htmx_gets_the_results_fragment_and_a_pushed_url_the_full_page(client, auth, agency):
+    auth.login("owner@example.test")
+    fragment = client.get("/accounts?status=expired", headers=HTMX)
+    assert fragment.status_code == 200
+    assert "HX-Request" in fragment.headers["Vary"]
+    body = text(fragment)
+    assert "<html" not in body and "<form class=\"filters" not in body
+    assert '<table class="profiles accounts-table">' in body
+    # The counts beside the status filter are swapped out of band.
+    assert re.search(r'<span class="count" id="count-expired" hx-swap-oob="true">2</span>', body)
+    page = client.get("/accounts?status=expired")
+    assert "HX-Request" in page.headers["Vary"]
+    assert "<html" in text(page) and "hx-swap-oob" not in text(page)
+    # A history restore or a boosted request needs the whole page.
+    for headers in ({**HTMX, "HX-History-Restore-Request": "true"}, {**HTMX, "HX-Boosted": "true"}):
+        assert "<html" in text(client.get("/accounts?status=expired", headers=headers))
+
+
+def test_the_filter_form_is_a_get_form_that_htmx_submits_and_pushes(client, auth, agency):
+    auth.login("owner@example.test")
+    html = text(client.get("/accounts"))
+    form = re.search(r'<form class="filters card"[^>]*>', html).group(0)
+    assert 'method="get" action="/accounts"' in form
+    assert 'hx-get="/accounts"' in form and 'hx-target="#accounts-results"' in form
+    assert 'hx-push-url="true"' in form
+    for name in ("status", "network", "brand", "q"):
+        assert f'name="{name}"' in html
+    assert "Apply filters" in html  # the button of a page without JavaScript
+
+
+def make_profiles(app, store, org, count, brand=None):
+    store.rollback()  # end a read begun before the app's last write: SQLite would refuse to write
+    with app.app_context():
+        for n in range(count):
+            profile = f.profile(store, org, ["facebook", "x", "youtube", "linkedin_company"][n % 4],
+                                name=f"Client {n:03d}", brands=[brand] if brand else [])
+            f.credential(store, profile, expires_in=timedelta(days=(n % 20) - 5))
+
+
+def test_fifty_a_page_with_links_that_keep_the_filters(client, auth, app, store):
+    org = f.organization(store)
+    f.member(store, org, role="owner", email="boss@example.test")
+    make_profiles(app, store, org, 60)
+    auth.login("boss@example.test")
+    first = text(client.get("/accounts"))
+    assert len(row_ids(first)) == 50
+    assert "1–50 of 60 · page 1 of 2" in first
+    assert 'href="/accounts?page=2"' in first
+    second = text(client.get("/accounts?page=2"))
+    assert len(row_ids(second)) == 10
+    assert set(row_ids(first)).isdisjoint(row_ids(second))
+    assert 'href="/accounts"' in second and 'rel="prev"' in second
+    filtered = text(client.get("/accounts?network=x&q=Client"))
+    assert len(row_ids(filtered)) == 15 and 'rel="next"' not in filtered
+    many = text(client.get("/accounts?q=Client&page=2"))
+    assert re.search(r'href="/accounts\?(q=Client&amp;page=1|page=1)"|href="/accounts\?q=Client"', many)
+    assert len(row_ids(text(client.get("/accounts?page=99")))) == 10  # past the end: the last page
+    assert len(row_ids(text(client.get("/accounts?page=zero")))) == 50
+
+
+# --- rights --------------------------------------------------------------------
+
+def test_a_member_without_rights_sees_the_reason_instead_of_renew(client, auth, agency):
+    auth.login("viewer@example.test")
+    html = text(client.get("/accounts"))
+    p = agency["profiles"]
+    assert set(row_ids(html)) == {p["expired"].id, p["expiring"].id}
+    assert "Renew Token" in html  # only as a disabled menu item, with the reason
+    assert 'action="/profiles/' not in html
+    assert 'role="menuitem" aria-disabled="true"' in html
+    assert "ask an Owner or Manager" in html
+    assert "Try renewing all" not in html
+    dropdown = text(client.get("/accounts/expired-tokens", headers=HTMX))
+    assert dropdown_names(dropdown) == ["Cafe Page", "Cafe LinkedIn"]
+    assert "/renew" not in dropdown and "<button type=\"submit\"" not in dropdown
+    assert 'role="tooltip"' in dropdown and "ask an Owner or Manager" in dropdown
+
+
+def test_a_member_admin_with_manage_rights_renews_only_where_admin(client, auth, agency):
+    auth.login("admin@example.test")
+    p = agency["profiles"]
+    html = text(client.get("/accounts"))
+    assert f'action="/profiles/{p["expired"].id}/renew"' in html
+    assert f'action="/profiles/{p["valid"].id}/renew"' not in html
+    assert "it needs the Admin level on this profile" in html
+
+
+def test_other_agencies_profiles_are_not_found(client, auth, agency):
+    auth.login("owner@example.test")
+    stranger = agency["stranger"].id
+    for path in (f"/accounts/{stranger}", f"/accounts/{stranger}/managers"):
+        assert client.get(path).status_code == 404
+        assert client.get(path, headers=HTMX).status_code == 404
+
+
+def test_a_member_cannot_open_a_profile_they_cannot_see(client, auth, agency):
+    auth.login("viewer@example.test")
+    hidden = agency["profiles"]["valid"].id
+    assert client.get(f"/accounts/{hidden}").status_code == 404
+    assert client.get(f"/accounts/{hidden}/managers").status_code == 404
+    assert client.get(f"/accounts/{agency['profiles']['expired'].id}").status_code == 200
+
+
+def test_signed_out_htmx_requests_are_sent_to_sign_in_not_swapped(client, agency):
+    response = client.get("/accounts/expired-tokens", headers=HTMX)
+    assert response.status_code == 200 and response.headers["HX-Redirect"].startswith("/login")
+    assert client.get("/accounts").status_code == 302
+
+
+# --- the ⋯ menu ----------------------------------------------------------------
+
+def test_row_menu_offers_renew_managers_and_notifications(client, auth, agency):
+    auth.login("owner@example.test")
+    pid = agency["profiles"]["expired"].id
+    html = text(client.get("/accounts"))
+    row = html.split(f'id="profile-row-{pid}"')[1].split("</tr>")[0]
+    assert 'aria-haspopup="true" aria-expanded="false"' in row
+    assert "More actions for Cafe Page" in row
+    assert 'role="menu"' in row
+    assert re.search(rf'<form method="post" action="/profiles/{pid}/renew" class="inline-form" '
+                     rf'hx-post="/profiles/{pid}/renew" hx-target="#profile-row-{pid}" hx-swap="outerHTML" '
+                     r'role="none">', row)
+    assert f'role="menuitem" href="/accounts/{pid}/managers"' in row
+    assert f'hx-get="/accounts/{pid}/managers" hx-target="#dialog-slot"' in row
+    assert f'href="/settings/personal?profile={pid}#notifications"' in row
+    assert f'role="menuitem" href="/accounts/{pid}/send-link">Send renewal link' in row
+    assert 'name="next" value="/accounts"' in row
+
+
+def test_send_renewal_link_is_left_out_while_its_page_does_not_exist(app, client, auth, agency, monkeypatch):
+    monkeypatch.delitem(app.view_functions, "links.send", raising=False)
+    auth.login("owner@example.test")
+    assert "Send renewal link" not in text(client.get("/accounts"))
+
+
+def test_renew_from_a_row_keeps_the_filtered_page_as_next(client, auth, agency):
+    auth.login("owner@example.test")
+    html = text(client.get("/accounts?status=expired&q=cafe"))
+    assert 'name="next" value="/accounts?status=expired&amp;q=cafe"' in html
+
+
+def test_a_silent_renewal_from_a_row_answers_the_row_and_the_event(client, auth, agency, store, monkeypatch):
+    from portal.renewal import views as renewal_views
+    from portal.renewal.silent import Outcome, Result
+
+    pid = agency["profiles"]["expiring"].id
+
+    def renewed(profile_id, adapter, **kwargs):
+        """What a silent renewal leaves behind: a later expiry and its attempt."""
+        store.rollback()
+        current = store.exec(select(Credential).where(Credential.profile_id == profile_id,
+                                                      Credential.superseded_at.is_(None))).one()
+        current.expires_at = utcnow() + timedelta(days=60)
+        current.last_refreshed_at = utcnow()
+        store.add(current)
+        store.add(RenewalAttempt(profile_id=profile_id, user_id=agency["people"]["owner"].id, mode="silent",
+                                 outcome="renewed", finished_at=utcnow()))
+        store.commit()
+        return Outcome(Result.RENEWED)
+
+    monkeypatch.setattr(renewal_views, "renew_silently", renewed)
+    auth.login("owner@example.test")
+    token = csrf_token(client, "/accounts")
+    response = client.post(f"/profiles/{pid}/renew", data={"csrf_token": token, "next": "/accounts?status=expiring"},
+                           headers={**HTMX, "HX-Target": f"profile-row-{pid}"})
+    assert response.status_code == 200
+    assert response.headers["HX-Trigger"] == "tokens-changed"
+    body = text(response)
+    assert body.strip().startswith(f'<tr id="profile-row-{pid}" class="status-valid">')
+    assert "Token renewed" in body and "by Olivia Owner" in body
+    assert 'name="next" value="/accounts?status=expiring"' in body
+    # Elsewhere (the dropdown, a plain form) the renewal still answers with a redirect.
+    plain = client.post(f"/profiles/{pid}/renew", data={"csrf_token": token, "next": "/accounts"})
+    assert plain.status_code == 303 and plain.headers["Location"].endswith("/accounts")
+
+
+# --- the header dropdown --------------------------------------------------------
+
+def test_every_signed_in_page_loads_the_dropdown_with_htmx(client, auth, agency):
+    auth.login("owner@example.test")
+    for path in ("/", "/accounts", "/settings/personal"):
+        html = text(client.get(path))
+        slot = re.search(r'<div id="expired-tokens"[^>]*>', html, re.S).group(0)
+        assert 'hx-get="/accounts/expired-tokens"' in slot
+        assert 'hx-trigger="load, tokens-changed from:body"' in slot
+        assert "Expired Tokens" in html
+
+
+def test_dropdown_lists_tokens_at_risk_most_urgent_first(client, auth, agency):
+    auth.login("owner@example.test")
+    response = client.get("/accounts/expired-tokens",
+                          headers={**HTMX, "HX-Current-URL": "http://localhost/accounts?status=valid"})
+    assert response.status_code == 200 and "HX-Request" in response.headers["Vary"]
+    html = text(response)
+    assert "<html" not in html
+    assert re.search(r'aria-expanded="false" aria-controls="expired-tokens-panel">.*?<span>Expired Tokens</span>\s*'
+                     r'<span class="badge">4</span>', html, re.S)
+    names = dropdown_names(html)
+    assert set(names[:2]) == {"Cafe Page", "Books Gram"}
+    assert names[2:] == ["Cafe LinkedIn", "Cafe Tube"]
+    assert "Expired · Password changed on Instagram (Business)" in html
+    assert "Expires in 3 days" in html
+    assert html.count(">Renew Token<") == 4
+    assert html.count('name="next" value="/accounts?status=valid"') == 4
+    assert 'role="menu"' not in html  # a disclosure of links and buttons, not a menu
+
+
+def test_dropdown_follows_the_current_brand(client, auth, agency):
+    auth.login("owner@example.test")
+    with client.session_transaction() as session:
+        session["brand_id"] = agency["brands"]["books"].id
+    html = text(client.get("/accounts/expired-tokens", headers=HTMX))
+    assert dropdown_names(html) == ["Books Gram"]
+    assert '<span class="badge">1</span>' in html
+
+
+def test_dropdown_says_when_every_token_is_healthy(client, auth, store):
+    org = f.organization(store)
+    f.member(store, org, role="owner", email="calm@example.test")
+    auth.login("calm@example.test")
+    html = text(client.get("/accounts/expired-tokens", headers=HTMX))
+    assert "All your tokens are healthy" in html
+    assert '<span class="badge badge-zero">0</span>' in html
+
+
+def test_without_javascript_the_dropdown_is_a_page(client, auth, agency):
+    auth.login("owner@example.test")
+    html = text(client.get("/accounts/expired-tokens"))
+    assert "<html" in html and "<h1>Expired Tokens</h1>" in html
+    assert html.count(">Renew Token<") == 4
+    assert 'name="next" value="/accounts/expired-tokens"' in html
+
+
+# --- See all managers -----------------------------------------------------------
+
+def test_see_all_managers_lists_who_relates_and_who_can_renew(client, auth, agency, store):
+    p, people = agency["profiles"], agency["people"]
+    now = utcnow()
+    store.add(NativeRole(profile_id=p["expired"].id, user_id=people["owner"].id, can_renew=CanRenew.YES,
+                         role="Admin", observed_at=now - timedelta(days=3)))
+    store.add(NativeRole(profile_id=p["expired"].id, user_id=people["viewer"].id, can_renew=CanRenew.NO,
+                         role="Analyst", observed_at=now))
+    store.add(NativeRole(profile_id=p["expired"].id, user_id=people["manager"].id, can_renew=CanRenew.UNKNOWN,
+                         role="", observed_at=now))
+    store.commit()
+    auth.login("owner@example.test")
+    response = client.get(f"/accounts/{p['expired'].id}/managers", headers=HTMX)
+    html = text(response)
+    assert html.strip().startswith("<dialog class=\"managers-dialog\" data-dialog")
+    assert "Full control (Admin) of the Facebook Page" in html
+    assert "Can renew tokens" in html
+    names = re.findall(r"<td><strong>([^<]+)</strong>", html)
+    assert names == ["Olivia Owner", "Max Manager", "Ada Admin", "Vic Viewer"]
+    assert "Oscar Outsider" not in html
+    assert '<span aria-hidden="true">✓</span><span class="visually-hidden">Can renew</span>' in html
+    assert '<span aria-hidden="true">X</span><span class="visually-hidden">Cannot renew</span>' in html
+    assert '<span class="visually-hidden">Unknown: held a token before</span>' in html
+    assert "Analyst" in html and "Admin on this profile" in html
+    page = client.get(f"/accounts/{p['expired'].id}/managers")
+    assert "<html" in text(page) and "<dialog" not in text(page)
+    assert "Managers of Cafe Page" in text(page)
+
+
+# --- profile details ------------------------------------------------------------
+
+def test_profile_details_show_history_attempts_and_what_stops(client, auth, agency, store, app):
+    p, people = agency["profiles"], agency["people"]
+    now = utcnow()
+    with app.app_context():
+        old = f.credential(store, p["revoked"], expires_in=timedelta(days=-30), granted_by_id=people["manager"].id,
+                           superseded_at=now - timedelta(days=30), created_at=now - timedelta(days=90))
+    store.add(RenewalAttempt(profile_id=p["revoked"].id, user_id=people["owner"].id, mode="interactive",
+                             outcome="failed", reason="insufficient_permission", finished_at=now))
+    store.add(AuditEvent(organization_id=agency["org"].id, profile_id=p["revoked"].id, action="credential.invalidated",
+                         detail="password_changed"))
+    store.commit()
+    auth.login("owner@example.test")
+    html = text(client.get(f"/accounts/{p['revoked'].id}"))
+    assert "<h1>Books Gram</h1>" in html
+    assert "Stopped while the token is expired" in html
+    assert "Publishing" in html and "Inbox" in html and "Reports" in html
+    assert "Credential history" in html and "Max Manager" in html and "Replaced" in html
+    assert "Password changed on Instagram (Business)" in html
+    assert old.id and "The account on Instagram (Business) lacks the rights to renew it." in html
+    assert "credential.invalidated" in html
+    assert "Last health check" in html
+
+
+def test_profile_details_show_meta_data_access_and_youtube_deadline(client, auth, agency):
+    auth.login("owner@example.test")
+    html = text(client.get(f"/accounts/{agency['profiles']['valid'].id}"))
+    assert "Data access expires" in html
+    assert "What stops if the token expires" in html
+    html = text(client.get(f"/accounts/{agency['profiles']['youtube'].id}"))
+    assert "If this token expires, YouTube data is deleted 7 days later" in html
+    html = text(client.get(f"/accounts/{agency['profiles']['expired'].id}"))
+    assert "YouTube" not in html.split("<main")[1].split("Credential history")[0]
+
+
+# --- Try renewing all -------------------------------------------------------------
+
+def queued_jobs(app):
+    connection = Redis.from_url(app.config["REDIS_URL"])
+    return connection, Queue(app.config["QUEUE_NAME"], connection=connection).jobs
+
+
+def test_try_renewing_all_is_offered_per_network_with_tokens_to_renew(client, auth, agency):
+    auth.login("owner@example.test")
+    html = text(client.get("/accounts"))
+    offered = re.findall(r'name="network" value="([a-z_]+)"', html)
+    assert offered == ["facebook", "instagram_business", "linkedin_company", "youtube"]
+    html = text(client.get("/accounts?network=youtube"))
+    assert re.findall(r'name="network" value="([a-z_]+)"', html) == ["youtube"]
+
+
+def test_try_renewing_all_enqueues_the_job_and_polls_its_progress(app, client, auth, agency):
+    auth.login("owner@example.test")
+    org, owner = agency["org"], agency["people"]["owner"]
+    token = csrf_token(client, "/accounts")
+    response = client.post("/accounts/renew-all", data={"csrf_token": token, "network": "facebook",
+                                                        "next": "/accounts"}, headers=HTMX)
+    assert response.status_code == 200
+    connection, jobs = queued_jobs(app)
+    assert len(jobs) == 1
+    job = jobs[0]
+    assert job.func_name == "jobs.renewal.renew_all"
+    assert job.args == (org.id, "facebook", owner.id)
+    assert job.meta["organization_id"] == org.id
+    body = text(response)
+    url = f"/accounts/renew-all/{job.id}"
+    assert f'hx-get="{url}" hx-trigger="every 1s" hx-swap="outerHTML"' in body
+    assert "0 of 1 tried" in body
+    # The worker reports its progress in job.meta; the fragment follows it.
+    job.meta.update(done=1, total=2)
+    job.save_meta()
+    polled = client.get(url, headers=HTMX)
+    assert "1 of 2 tried" in text(polled) and "every 1s" in text(polled)
+    assert "HX-Trigger" not in polled.headers
+    p = agency["profiles"]
+    job.meta.update(done=2, renewed=0, needs_consent=[p["expired"].id],
+                    failed=[[p["valid"].id, "unavailable"]])
+    job.save_meta()
+    done = client.get(url, headers=HTMX)
+    html = text(done)
+    assert "every 1s" not in html and "hx-get" not in html  # polling stops
+    assert done.headers["HX-Trigger"] == "tokens-changed"
+    assert "0 tokens renewed" in html
+    assert "1 needs your consent on the network" in html
+    assert f'action="/profiles/{p["expired"].id}/renew"' in html
+    assert "Books Page" in html and "Facebook is not answering right now" in html
+    # Without JavaScript the same progress is a page.
+    assert "<html" in text(client.get(url))
+    connection.close()
+
+
+def test_try_renewing_all_without_javascript_redirects_to_the_progress_page(app, client, auth, agency):
+    auth.login("owner@example.test")
+    token = csrf_token(client, "/accounts")
+    response = client.post("/accounts/renew-all", data={"csrf_token": token, "network": "youtube"})
+    assert response.status_code == 303
+    connection, jobs = queued_jobs(app)
+    assert response.headers["Location"] == f"/accounts/renew-all/{jobs[0].id}"
+    connection.close()
+
+
+def test_renew_all_progress_of_another_organization_is_not_found(app, client, auth, agency):
+    connection = Redis.from_url(app.config["REDIS_URL"])
+    job = Job.create("jobs.renewal.renew_all", args=(agency["other"].id, "facebook", 1), connection=connection,
+                     meta={"organization_id": agency["other"].id, "network": "facebook"})
+    job.save()
+    auth.login("owner@example.test")
+    assert client.get(f"/accounts/renew-all/{job.id}").status_code == 404
+    assert client.get("/accounts/renew-all/no-such-job").status_code == 404
+    job.delete()
+    connection.close()
+
+
+def test_renew_all_refuses_a_bad_network_and_has_nothing_to_do_for_a_viewer(app, client, auth, agency):
+    auth.login("viewer@example.test")
+    token = csrf_token(client, "/accounts")
+    assert client.post("/accounts/renew-all", data={"csrf_token": token, "network": "myspace"}).status_code == 400
+    response = client.post("/accounts/renew-all", data={"csrf_token": token, "network": "facebook"})
+    assert response.status_code == 303
+    connection, jobs = queued_jobs(app)
+    assert jobs == []
+    connection.close()
+
+
+# --- queries --------------------------------------------------------------------
+
+class QueryCounter:
+    def __init__(self, engine):
+        self.engine, self.count = engine, 0
+
+    def __call__(self, *args):
+        self.count += 1
+
+    def __enter__(self):
+        event.listen(self.engine, "before_cursor_execute", self)
+        return self
+
+    def __exit__(self, *exc):
+        event.remove(self.engine, "before_cursor_execute", self)
+
+
+def profile_ids(store, org):
+    return store.exec(select(SocialProfile.id).where(SocialProfile.organization_id == org.id)).all()
+
+
+def queries_for(app, client, path, headers=None):
+    with QueryCounter(app.extensions["keepalive.engine"]) as counter:
+        assert client.get(path, headers=headers or {}).status_code == 200
+    return counter.count
+
+
+def test_queries_do_not_grow_with_the_number_of_profiles(app, client, auth, store):
+    org = f.organization(store)
+    owner = f.member(store, org, role="owner", email="counted@example.test")
+    brand = f.brand(store, org, "Counted")
+    make_profiles(app, store, org, 5, brand)
+    for profile_id in profile_ids(store, org)[:3]:
+        store.add(RenewalAttempt(profile_id=profile_id, user_id=owner.id, mode="silent", outcome="renewed"))
+    store.commit()
+    auth.login("counted@example.test")
+    small = {path: queries_for(app, client, path, headers)
+             for path, headers in (("/accounts", None), ("/accounts/expired-tokens", HTMX))}
+    make_profiles(app, store, org, 55, brand)
+    for profile_id in profile_ids(store, org)[5:50]:
+        store.add(RenewalAttempt(profile_id=profile_id, user_id=owner.id, mode="silent", outcome="renewed"))
+    store.commit()
+    large = {path: queries_for(app, client, path, headers)
+             for path, headers in (("/accounts", None), ("/accounts/expired-tokens", HTMX))}
+    assert large == small
+    assert small["/accounts"] <= 12 and small["/accounts/expired-tokens"] <= 8
