@@ -51,6 +51,7 @@ def create_app(config=None):
     from portal.home import bp as home_bp
     from portal.health import bp as health_bp
     from portal.links import bp as links_bp
+    from portal.renewal import bp as renewal_bp
     from portal.settings import bp as settings_bp
 
     app.register_blueprint(auth_bp)
@@ -58,6 +59,7 @@ def create_app(config=None):
     app.register_blueprint(home_bp)
     app.register_blueprint(health_bp)
     app.register_blueprint(settings_bp)
+    app.register_blueprint(renewal_bp)
     app.register_blueprint(links_bp)
     if app.config["SANDBOX"]:
         from portal.sandbox import bp as sandbox_bp

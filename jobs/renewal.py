@@ -1,0 +1,175 @@
+"""Silent renewal and health checks, in the worker."""
+import logging
+from datetime import timedelta
+
+from rq import Retry, get_current_job
+from sqlalchemy import and_, func, or_
+from sqlmodel import select
+
+from jobs import in_app_context
+from portal.db import get_session, utcnow
+from portal.models import Credential, CredentialState, SocialProfile
+from portal.networks.outcomes import Transient
+from portal.networks.registry import adapter_for
+from portal.queue import enqueue, queue
+from portal.renewal.policy import policy_for
+from portal.renewal.rules import KEEPALIVE_EVERY, MARGIN, refresh_due
+from portal.renewal.silent import RecheckLater, renew_silently
+
+log = logging.getLogger("keepalive.renewal")
+
+# Transient failures: try again after 30 s, 2 min, 10 min, 30 min, 1 h.
+BACKOFF = Retry(max=5, interval=[30, 120, 600, 1800, 3600])
+SECOND_LOOK_SECONDS = 10
+
+
+def enqueue_renewal(profile_id, seen_version=None, force=False):
+    return enqueue("jobs.renewal.renew_profile", profile_id, seen_version, force, retry=BACKOFF)
+
+
+@in_app_context
+def renew_profile(profile_id, seen_version=None, force=False, second_look=False):
+    """Renew one profile's credential silently; a busy network raises for RQ to retry."""
+    profile = get_session().get(SocialProfile, profile_id)
+    if profile is None:
+        return "no_profile"
+    try:
+        outcome = renew_silently(profile_id, adapter_for(profile.network), seen_version=seen_version,
+                                 force=force, second_look=second_look)
+    except RecheckLater:
+        queue().enqueue_in(
+            timedelta(seconds=SECOND_LOOK_SECONDS), "jobs.renewal.renew_profile", profile_id, None, True, True
+        )
+        return "recheck"
+    except Transient as error:
+        log.info("renewal of profile %s postponed: %s", profile_id, error.detail)
+        raise
+    job = get_current_job()
+    if job is not None:
+        job.meta["outcome"] = outcome.result
+        job.save_meta()
+    return outcome.result
+
+
+@in_app_context
+def renew_due(now=None):
+    """Enqueue a renewal for every credential whose silent renewal is due."""
+    now = now or utcnow()
+    session = get_session()
+    # Only rows the rule could find due are read, so the scan grows with
+    # what is due, not with every credential there is.
+    rows = session.exec(
+        select(Credential, SocialProfile.network)
+        .join(SocialProfile, SocialProfile.id == Credential.profile_id)
+        .where(
+            Credential.superseded_at.is_(None),
+            Credential.status == CredentialState.ACTIVE,
+            or_(
+                Credential.expires_at <= now + MARGIN,
+                Credential.refresh_expires_at <= now + MARGIN,
+                and_(
+                    Credential.sealed_refresh_token.is_not(None),
+                    func.coalesce(Credential.last_refreshed_at, Credential.created_at) <= now - KEEPALIVE_EVERY,
+                ),
+            ),
+        )
+    ).all()
+    enqueued = 0
+    for credential, network_key in rows:
+        if refresh_due(credential, policy_for(adapter_for(network_key)), now):
+            enqueue_renewal(credential.profile_id, seen_version=credential.version)
+            enqueued += 1
+    return enqueued
+
+
+@in_app_context
+def renew_all(organization_id, network_key, user_id):
+    """Try renewing all: every profile of one network that `user_id` may renew,
+    silently where the network allows; progress in `job.meta` for the page
+    that polls it."""
+    from portal.models import Membership, Organization
+    from portal.profiles import visible_profiles
+    from portal.status import Status
+
+    session = get_session()
+    organization = session.get(Organization, organization_id)
+    membership = session.exec(
+        select(Membership).where(Membership.organization_id == organization_id, Membership.user_id == user_id)
+    ).first()
+    job = get_current_job()
+    meta = {"organization_id": organization_id, "network": network_key, "done": 0, "total": 0,
+            "renewed": [], "needs_consent": [], "failed": [], "finished": False}
+    rows = [] if organization is None or membership is None else [
+        row for row in visible_profiles(membership, organization)
+        if row.profile.network == network_key and row.renew
+    ]
+    meta["total"] = len(rows)
+    _save_progress(job, meta)
+    adapter = adapter_for(network_key)
+    for row in rows:
+        profile_id = row.profile.id
+        if row.credential is None or row.credential.is_invalid or row.status.status == Status.EXPIRED:
+            meta["needs_consent"].append(profile_id)
+        else:
+            try:
+                outcome = renew_silently(profile_id, adapter, seen_version=row.credential.version, force=True,
+                                         user_id=user_id)
+            except Transient as error:
+                meta["failed"].append([profile_id, "unavailable"])
+                log.info("renew-all: profile %s postponed: %s", profile_id, error.detail)
+            else:
+                if outcome.renewed:
+                    meta["renewed"].append(profile_id)
+                elif outcome.result == "not_yet":
+                    meta["failed"].append([profile_id, "not_yet"])
+                else:
+                    meta["needs_consent"].append(profile_id)
+        meta["done"] += 1
+        _save_progress(job, meta)
+    meta["finished"] = True
+    _save_progress(job, meta)
+    return meta
+
+
+def _save_progress(job, meta):
+    if job is not None:
+        job.meta.update(meta)
+        job.save_meta()
+
+
+# A credential with no expiry date is checked this often, so a revoked one is
+# caught before a post fails.
+HEALTH_CHECK_EVERY = timedelta(hours=24)
+
+
+@in_app_context
+def check_health(now=None):
+    """Enqueue a validation of every credential with no known expiry not checked lately."""
+    now = now or utcnow()
+    profile_ids = get_session().exec(
+        select(Credential.profile_id).where(
+            Credential.superseded_at.is_(None),
+            Credential.status == CredentialState.ACTIVE,
+            Credential.expires_at.is_(None) | Credential.sealed_refresh_token.is_not(None),
+            or_(Credential.last_checked_at.is_(None), Credential.last_checked_at <= now - HEALTH_CHECK_EVERY),
+        )
+    ).all()
+    for profile_id in profile_ids:
+        enqueue("jobs.renewal.check_profile", profile_id, retry=BACKOFF)
+    return len(profile_ids)
+
+
+@in_app_context
+def check_profile(profile_id, second_look=False):
+    """Validate one profile's token with its network (debug_token, introspection,
+    tokeninfo, /me); a dead one is marked invalid at once."""
+    from portal.renewal.health import check_credential
+
+    profile = get_session().get(SocialProfile, profile_id)
+    if profile is None:
+        return "no_profile"
+    try:
+        return check_credential(profile_id, adapter_for(profile.network), second_look=second_look)
+    except RecheckLater:
+        queue().enqueue_in(timedelta(seconds=SECOND_LOOK_SECONDS), "jobs.renewal.check_profile", profile_id, True)
+        return "recheck"

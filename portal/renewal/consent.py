@@ -1,0 +1,165 @@
+"""Interactive renewal: send a person to the network's consent page and take
+the answer back.
+
+The `state` of each consent is a random value whose record lives in Redis
+for ten minutes and is taken (GETDEL) by the callback: single use, expiring,
+and bound to who started it (the signed-in user and a nonce kept in their
+session, or the renewal link). The PKCE verifier stays on the server.
+"""
+import json
+import secrets
+from dataclasses import asdict, dataclass, field
+
+from flask import current_app, session as web_session, url_for
+from sqlmodel import select
+
+from portal.db import get_session, utcnow
+from portal.links import hash_secret
+from portal.models import CanRenew, NativeRole, SocialProfile, User
+from portal.networks.base import new_code_verifier
+from portal.networks.outcomes import NetworkError, PermissionMissing, RenewNeeded, Transient
+from portal.queue import redis
+from portal.renewal.credentials import record_attempt, record_native_role, store_grant
+
+STATE_TTL_SECONDS = 600
+NONCE_KEY = "consent_nonce"
+
+
+@dataclass
+class ConsentRecord:
+    network: str
+    profile_id: int
+    organization_id: int
+    code_verifier: str
+    next_url: str
+    user_id: int | None = None
+    nonce: str | None = None
+    link_id: int | None = None
+
+
+@dataclass
+class ConsentResult:
+    ok: bool
+    message_key: str
+    profile: SocialProfile | None = None
+    renewed: list = field(default_factory=list)  # every profile this consent renewed
+    could_renew: list = field(default_factory=list)  # names of people who could, when we could not
+    next_url: str | None = None
+    link_id: int | None = None
+
+
+def redirect_uri(network_key):
+    return current_app.config["BASE_URL"] + url_for("renewal.callback", network_key=network_key)
+
+
+def _key(state):
+    return f"keepalive:consent:{hash_secret(state)}"
+
+
+def session_nonce():
+    """A random value in the browser session that a consent is bound to."""
+    if NONCE_KEY not in web_session:
+        web_session[NONCE_KEY] = secrets.token_urlsafe(16)
+    return web_session[NONCE_KEY]
+
+
+def start(adapter, profile, next_url, user_id=None, link_id=None):
+    """The network's consent URL for renewing `profile`, with its state recorded."""
+    state = secrets.token_urlsafe(32)
+    record = ConsentRecord(
+        network=profile.network,
+        profile_id=profile.id,
+        organization_id=profile.organization_id,
+        code_verifier=new_code_verifier(),
+        next_url=next_url,
+        user_id=user_id,
+        nonce=session_nonce() if user_id is not None else None,
+        link_id=link_id,
+    )
+    redis().set(_key(state), json.dumps(asdict(record)), ex=STATE_TTL_SECONDS)
+    return adapter.authorize_url(state, record.code_verifier, redirect_uri(profile.network))
+
+
+def take_record(state):
+    """The record of `state`, removed so it can never serve twice; None if unknown or expired."""
+    if not state or len(state) > 200:
+        return None
+    raw = redis().getdel(_key(state))
+    return ConsentRecord(**json.loads(raw)) if raw else None
+
+
+def bound_to_caller(record, user_id):
+    """The callback comes back to whoever started the consent."""
+    if record.link_id is not None:
+        return True  # checked by the renewal link's own page, which started it
+    return record.user_id is not None and record.user_id == user_id and record.nonce == web_session.get(NONCE_KEY)
+
+
+def complete(adapter, record, args):
+    """Finish a consent from the callback's query `args`; store nothing unless
+    the consenting account is the profile's own."""
+    db = get_session()
+    profile = db.get(SocialProfile, record.profile_id)
+    if profile is None or profile.organization_id != record.organization_id:
+        return ConsentResult(False, "profile_gone", next_url=record.next_url)
+    result = _complete(db, adapter, record, args, profile)
+    result.profile, result.next_url, result.link_id = profile, record.next_url, record.link_id
+    if not result.ok:
+        record_attempt(db, profile, "interactive", "failed", user_id=record.user_id, reason=result.message_key)
+        db.commit()
+    return result
+
+
+def _complete(db, adapter, record, args, profile):
+    if args.get("error") or args.get("error_reason"):
+        return ConsentResult(False, "denied")
+    code = args.get("code")
+    if not code:
+        return ConsentResult(False, "no_code")
+    try:
+        grant = adapter.exchange_code(code, record.code_verifier, redirect_uri(record.network))
+    except Transient:
+        return ConsentResult(False, "unavailable")
+    except (RenewNeeded, PermissionMissing, NetworkError):
+        return ConsentResult(False, "refused")
+    granted = {(p.network, p.external_id): p for p in grant.profiles}
+    own = granted.get((profile.network, profile.external_id))
+    if own is None:
+        return ConsentResult(False, "wrong_account")
+    if own.can_renew == CanRenew.NO:
+        if record.user_id is not None:
+            record_native_role(db, profile.id, record.user_id, own.native_role, own.can_renew)
+            db.commit()
+        return ConsentResult(False, "insufficient_permission", could_renew=who_could_renew(db, profile.id))
+    renewed = []
+    others = db.exec(
+        select(SocialProfile).where(
+            SocialProfile.organization_id == profile.organization_id,
+            SocialProfile.external_id.in_({p.external_id for p in grant.profiles}),
+        )
+    ).all()
+    for candidate in others:
+        granted_profile = granted.get((candidate.network, candidate.external_id))
+        if granted_profile is None or granted_profile.can_renew == CanRenew.NO:
+            continue
+        # A renewal link renews its one profile and nothing else.
+        if record.link_id is not None and candidate.id != profile.id:
+            continue
+        credential = store_grant(db, candidate, granted_profile.tokens, granted_by_id=record.user_id)
+        if record.user_id is not None:
+            record_native_role(db, candidate.id, record.user_id, granted_profile.native_role,
+                               granted_profile.can_renew)
+        record_attempt(db, candidate, "interactive", "renewed", credential, record.user_id)
+        renewed.append(candidate)
+    db.commit()
+    return ConsentResult(True, "renewed", renewed=renewed)
+
+
+def who_could_renew(db, profile_id):
+    """People of the agency the network last said can renew this profile."""
+    return db.exec(
+        select(User)
+        .join(NativeRole, NativeRole.user_id == User.id)
+        .where(NativeRole.profile_id == profile_id, NativeRole.can_renew == CanRenew.YES)
+        .order_by(User.name, User.email)
+    ).all()

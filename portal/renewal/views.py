@@ -1,0 +1,94 @@
+from flask import abort, flash, g, redirect, request, url_for
+from flask_babel import gettext as _, lazy_gettext as _l
+from flask_login import current_user, login_required
+from sqlmodel import select
+
+from portal.accounts.rows import ROW_TARGET_PREFIX, render_row
+from portal.catalog import NETWORKS, network
+from portal.db import get_session
+from portal.models import ProfileAccess, SocialProfile
+from portal.networks.outcomes import Transient
+from portal.networks.registry import adapter_for
+from portal.permissions import may_renew
+from portal.renewal import bp, consent
+from portal.renewal.credentials import current_credential
+from portal.renewal.silent import Result, renew_silently
+from portal.tenancy import organization_required
+from portal.web import owned_or_404, redirect_after_post, render, safe_next
+
+FAILURES = {
+    "denied": _l("You declined the request on %(network)s, so the token of %(name)s was not renewed."),
+    "no_code": _l("%(network)s did not send an answer we can use. Try again."),
+    "unavailable": _l("%(network)s is not answering right now. Nothing changed; try again in a few minutes."),
+    "refused": _l("%(network)s refused the renewal (the request may have been used already). Try again."),
+    "wrong_account": _l("You signed in to %(network)s with an account that does not manage %(name)s. "
+                        "Sign in to %(network)s with the right account and try again."),
+    "insufficient_permission": _l("Your account on %(network)s lacks the rights to renew %(name)s: %(permission)s."),
+    "profile_gone": _l("That profile is no longer connected."),
+}
+
+
+def access_level(profile_id):
+    return get_session().exec(
+        select(ProfileAccess.level).where(
+            ProfileAccess.profile_id == profile_id, ProfileAccess.user_id == current_user.id
+        )
+    ).first()
+
+
+@bp.route("/profiles/<int:profile_id>/renew", methods=["POST"])
+@login_required
+@organization_required
+def renew(profile_id):
+    """Renew silently when the network allows it, else go to its consent page."""
+    profile = owned_or_404(SocialProfile, profile_id)
+    decision = may_renew(g.membership, access_level(profile.id))
+    if not decision:
+        abort(403)
+    next_url = safe_next(request.form.get("next"), url_for("home.index"))
+    adapter = adapter_for(profile.network)
+    credential = current_credential(get_session(), profile.id)
+    if credential is not None and not credential.is_invalid:
+        try:
+            outcome = renew_silently(profile.id, adapter, seen_version=credential.version, force=True,
+                                     user_id=current_user.id)
+        except Transient:
+            outcome = None  # the network is busy: a consent may still work
+        if outcome is not None and outcome.renewed:
+            if request.headers.get("HX-Target", "").startswith(ROW_TARGET_PREFIX):
+                return render_row(profile.id, next_url)  # the Manage Accounts row, green in place
+            flash(_("The token of %(name)s is renewed.", name=profile.name), "success")
+            return redirect_after_post(next_url)
+    get_session().rollback()
+    return redirect_after_post(consent.start(adapter, profile, next_url, user_id=current_user.id))
+
+
+@bp.route("/renew/callback/<network_key>")
+def callback(network_key):
+    """Where every network sends the person back after consent (one URI per network)."""
+    if network_key not in NETWORKS:
+        abort(404)
+    record = consent.take_record(request.args.get("state"))
+    user_id = current_user.id if current_user.is_authenticated else None
+    if record is None or record.network != network_key or not consent.bound_to_caller(record, user_id):
+        # Nothing is stored: an unknown, replayed, expired or foreign state.
+        return render("renewal/unverified.html"), 400
+    if record.link_id is not None:
+        from portal.links.views import finish_consent  # a client's renewal link: its own pages
+
+        return finish_consent(adapter_for(network_key), record, request.args)
+    result = consent.complete(adapter_for(network_key), record, request.args)
+    label = network(network_key).label
+    if result.ok:
+        names = ", ".join(p.name for p in result.renewed)
+        flash(_("Renewed: %(names)s.", names=names), "success")
+    else:
+        message = FAILURES[result.message_key] % {
+            "network": label,
+            "name": result.profile.name if result.profile else "",
+            "permission": network(network_key).native_permission,
+        }
+        if result.could_renew:
+            message += " " + _("Who can renew it: %(people)s.", people=", ".join(u.display_name for u in result.could_renew))
+        flash(message, "error")
+    return redirect(safe_next(result.next_url, url_for("home.index")), 303)

@@ -1,0 +1,216 @@
+"""Interactive renewal through the sandbox over HTTP, for every network:
+Renew → the network's consent → the callback → a valid, encrypted credential."""
+import pytest
+from sqlmodel import select
+
+from portal.db import utcnow
+from portal.models import AuditEvent, CanRenew, NativeRole, RenewalAttempt
+from portal.networks.registry import NETWORK_KEYS
+from portal.status import Status, token_status
+from tests import factories
+from tests.renewal.conftest import OWNER, agency, query_of
+
+
+@pytest.mark.parametrize("network", NETWORK_KEYS)
+def test_renew_through_consent(live, store, network):
+    live.grant(network, "5001")
+    org, person, profile = agency(store, network, "5001")
+    live.login()
+
+    response = live.renew_interactively(profile.id, next_url="/?from=renew")
+
+    assert response.status_code == 303
+    assert response.headers["location"] == "/?from=renew"
+    credential = live.current(profile.id)
+    assert not credential.is_invalid and credential.granted_by_id == person.id
+    assert token_status(credential, utcnow(), 7).status in (Status.VALID, Status.NO_EXPIRY)
+    access = live.cipher().unseal(credential.sealed_access_token)
+    assert access and access not in credential.sealed_access_token
+    history = store.exec(select(RenewalAttempt).where(RenewalAttempt.profile_id == profile.id)).all()
+    assert [(a.mode, a.outcome) for a in history] == [("interactive", "renewed")]
+    role = store.exec(select(NativeRole).where(NativeRole.profile_id == profile.id)).one()
+    assert (role.user_id, role.can_renew) == (person.id, CanRenew.YES)
+    assert any("Renewed: Northwind Café" in text for _, text in live.flashes())
+    assert store.exec(select(AuditEvent).where(AuditEvent.action == "token.renewed")).first()
+
+
+def test_the_consent_url_carries_state_and_pkce(live, store):
+    live.grant("x", "5001")
+    _, _, profile = agency(store, "x", "5001")
+    live.login()
+    started = live.renew(profile.id)
+    params = query_of(started.headers["location"])
+    assert len(params["state"]) >= 32
+    assert params["code_challenge_method"] == "S256" and params["code_challenge"]
+    assert params["redirect_uri"] == f"{live.base_url}/renew/callback/x"
+    assert "code_verifier" not in started.headers["location"]
+
+
+def test_a_facebook_consent_renews_every_page_it_grants(live, store):
+    for page in ("1001", "1002", "1003"):
+        live.grant("facebook", page, name=f"Page {page}")
+    org = factories.organization(store, name="Northwind Agency")
+    factories.member(store, org, role="owner", email=OWNER)
+    cafe, bakery = factories.brand(store, org, "Café"), factories.brand(store, org, "Bakery")
+    profiles = [
+        factories.profile(store, org, network="facebook", external_id=page, name=f"Page {page}",
+                          brands=[cafe, bakery] if page == "1001" else [cafe])
+        for page in ("1001", "1002", "1003")
+    ]
+    for profile in profiles:
+        factories.credential(store, profile, status="invalid", invalid_reason="expired")
+    live.login()
+
+    live.renew_interactively(profiles[0].id)
+
+    for profile in profiles:
+        assert not live.current(profile.id).is_invalid, profile.name
+    # One profile, one credential: it reads renewed in both of its brands.
+    for brand in (cafe, bakery):
+        live.http.post("/settings/switch", data={
+            "csrf_token": live.csrf("/"), "organization_id": org.id, "brand_id": brand.id,
+        })
+        page = live.http.get("/").text
+        assert "Page 1001" in page and "pill-expired" not in page
+
+
+def test_a_profile_of_another_agency_is_not_touched_by_the_same_consent(live, store):
+    live.grant("facebook", "1001")
+    _, _, profile = agency(store, "facebook", "1001")
+    other = factories.organization(store, name="Other Agency")
+    theirs = factories.profile(store, other, network="facebook", external_id="1001")
+    factories.credential(store, theirs, status="invalid", invalid_reason="expired")
+    live.login()
+    live.renew_interactively(profile.id)
+    assert live.current(theirs.id).is_invalid
+
+
+# --- failures: each explained, nothing stored ------------------------------
+
+def test_denied_consent_changes_nothing(live, store):
+    live.grant("linkedin_personal", "li-1")
+    _, _, profile = agency(store, "linkedin_personal", "li-1")
+    before = live.current(profile.id)
+    live.login()
+    response = live.renew_interactively(profile.id, decision="deny")
+    assert response.status_code == 303
+    assert live.current(profile.id).id == before.id
+    assert any("declined" in text for kind, text in live.flashes() if kind == "error")
+
+
+def test_a_different_account_is_refused(live, store):
+    live.grant("tiktok", "tt-1")
+    live.grant("tiktok", "tt-other", email="someone@else.test")
+    _, _, profile = agency(store, "tiktok", "tt-1")
+    before = live.current(profile.id)
+    live.login()
+    live.renew_interactively(profile.id, email="someone@else.test")
+    assert live.current(profile.id).id == before.id
+    assert any("does not manage" in text for _, text in live.flashes())
+
+
+def test_insufficient_native_rights_name_who_could_renew(live, store):
+    live.grant("facebook", "1001", roles=[
+        {"email": "analyst@demo.test", "role": "ANALYST", "can_renew": False},
+        {"email": OWNER, "role": "ADMIN", "can_renew": True},
+    ])
+    org, owner, profile = agency(store, "facebook", "1001")
+    manager = factories.member(store, org, role="manager", email="analyst@demo.test", name="Ana Analyst")
+    store.add(NativeRole(profile_id=profile.id, user_id=owner.id, can_renew=CanRenew.YES, role="Admin"))
+    store.commit()
+    before = live.current(profile.id)
+    live.login("analyst@demo.test")
+    live.renew_interactively(profile.id, email="analyst@demo.test")
+    assert live.current(profile.id).id == before.id
+    message = " ".join(text for _, text in live.flashes())
+    assert "lacks the rights" in message and "Olivia Owner" in message
+    role = store.exec(select(NativeRole).where(NativeRole.user_id == manager.id)).one()
+    assert role.can_renew == CanRenew.NO
+
+
+def test_the_network_down_during_the_exchange_marks_nothing_dead(live, store):
+    live.grant("pinterest", "pin-1")
+    _, _, profile = agency(store, "pinterest", "pin-1", expires_in=None, last_check_ok=True)
+    live.login()
+    started = live.renew(profile.id)
+    back = live.consent(started.headers["location"])
+    live.fault("pinterest", "500", count=3)
+    live.http.get(back)
+    credential = live.current(profile.id)
+    assert not credential.is_invalid
+    assert any("not answering" in text for _, text in live.flashes())
+
+
+@pytest.mark.parametrize("tamper", ["missing", "unknown", "other_network", "replayed", "expired"])
+def test_the_callback_refuses_a_bad_state_and_stores_nothing(live, store, tamper):
+    live.grant("x", "5001")
+    _, _, profile = agency(store, "x", "5001")
+    before = live.current(profile.id)
+    live.login()
+    back = live.consent(live.renew(profile.id).headers["location"])
+    params = query_of(back)
+    if tamper == "missing":
+        url = f"/renew/callback/x?code={params['code']}"
+    elif tamper == "unknown":
+        url = f"/renew/callback/x?code={params['code']}&state=forged-{params['state'][:20]}"
+    elif tamper == "other_network":
+        url = f"/renew/callback/tiktok?code={params['code']}&state={params['state']}"
+    elif tamper == "replayed":
+        assert live.http.get(back).status_code == 303
+        before = live.current(profile.id)
+        url = back
+    else:
+        from portal.links import hash_secret
+        from portal.queue import redis
+
+        with live.app.app_context():
+            redis().delete(f"keepalive:consent:{hash_secret(params['state'])}")
+        url = back
+    response = live.http.get(url)
+    assert response.status_code == 400
+    assert "could not be verified" in response.text
+    assert live.current(profile.id).id == before.id
+
+
+def test_the_callback_is_bound_to_the_browser_that_started_it(live, store):
+    import httpx2
+
+    live.grant("x", "5001")
+    _, _, profile = agency(store, "x", "5001")
+    before = live.current(profile.id)
+    live.login()
+    back = live.consent(live.renew(profile.id).headers["location"])
+    with httpx2.Client(base_url=live.base_url, follow_redirects=False, trust_env=False) as stranger:
+        assert stranger.get(back).status_code == 400
+    assert live.current(profile.id).id == before.id
+
+
+def test_a_reused_code_is_refused(live, store):
+    live.grant("x", "5001")
+    _, _, profile = agency(store, "x", "5001")
+    live.login()
+    first = live.consent(live.renew(profile.id).headers["location"])
+    live.http.get(first)
+    renewed = live.current(profile.id)
+    live.fault("x", "500", count=1)  # the silent attempt fails: a consent again
+    second = query_of(live.renew(profile.id).headers["location"])
+    used_code = query_of(first)["code"]
+    live.http.get(f"/renew/callback/x?code={used_code}&state={second['state']}")
+    assert live.current(profile.id).id == renewed.id
+    assert any("refused" in text for _, text in live.flashes())
+
+
+def test_next_pointing_off_site_is_ignored(live, store):
+    live.grant("threads", "th-1")
+    _, _, profile = agency(store, "threads", "th-1")
+    live.login()
+    response = live.renew_interactively(profile.id, next_url="https://evil.test/phish")
+    assert response.headers["location"] == "/"
+
+
+def test_only_those_who_may_renew_can_start(live, store):
+    live.grant("x", "5001")
+    org, _, profile = agency(store, "x", "5001")
+    factories.member(store, org, role="member", email="viewer@demo.test")
+    live.login("viewer@demo.test")
+    assert live.renew(profile.id).status_code in (403, 404)
