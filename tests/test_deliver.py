@@ -127,6 +127,17 @@ def test_a_notice_is_emailed_with_a_renewal_link(smtp_server, app, db):
     assert timedelta(days=6, hours=23) < link.expires_at - utcnow() <= timedelta(days=7)
 
 
+def test_a_long_subject_with_accents_arrives_whole(smtp_server, app, db):
+    agency(db, network="google_business", profile_name="Café Crème Brûlée de Montréal")
+
+    scan()
+    run_jobs(app)
+
+    [message] = smtp_server
+    assert message["Subject"] == (
+        "Action needed: the Google Business Profile token of Café Crème Brûlée de Montréal expires in 3 days")
+
+
 def test_expired_and_invalid_subjects(smtp_server, app, db):
     org, [owner], page, credential = agency(db, expires_in=-MINUTE)
     other = factories.profile(db, org, network="linkedin_company", name="Contoso")

@@ -13,6 +13,7 @@ from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from sqlmodel import select
 from wtforms import EmailField, SelectField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired
 
 from portal import mailer
@@ -101,8 +102,8 @@ def member(secret):
         session["organization_id"] = profile.organization_id
         session.pop("brand_id", None)
     window = db.get(Organization, profile.organization_id).expiry_window_days
-    status = token_status(current_credential(db, profile.id), utcnow(), window)
-    return render("links/member.html", profile=profile, status=status)
+    token = token_status(current_credential(db, profile.id), utcnow(), window)
+    return render("links/member.html", profile=profile, token=token)
 
 
 # The agency sends a link to the client ----------------------------------------
@@ -110,7 +111,8 @@ def member(secret):
 class SendLinkForm(FlaskForm):
     email = EmailField(_l("Email address of the account owner"), validators=[InputRequired(), EmailAddress()])
     language = SelectField(_l("Language of the email"), choices=[
-        ("en", "English"), ("fr", "Français"), ("de", "Deutsch"), ("nl", "Nederlands"),
+        SelectChoice("en", "English"), SelectChoice("fr", "Français"),
+        SelectChoice("de", "Deutsch"), SelectChoice("nl", "Nederlands"),
     ])
 
 

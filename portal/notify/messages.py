@@ -9,6 +9,23 @@ from portal.status import TokenStatus, Status
 from portal.templating import reason_text
 
 
+class Email(Message):
+    """Flask-Mail's message, with a subject that survives folding.
+
+    Flask-Mail 0.10 encodes a non-ASCII subject itself and then switches the
+    message to the SMTP policy, which folds the encoded words again: a long
+    subject arrives with a space inside a word ("Northwind C afé"). Setting
+    the subject once more under that policy lets it encode it correctly.
+    """
+
+    def _message(self):
+        message = super()._message()
+        if self.subject:
+            del message["Subject"]
+            message["Subject"] = str(self.subject)
+        return message
+
+
 def subject(kind, threshold_days, profile_name, network_label):
     """"Action needed: the Facebook token of Northwind Café expires in 3 days"."""
     values = {"network": network_label, "name": profile_name}
@@ -53,7 +70,7 @@ def token_notice(notification, user, profile, organization, credential, secret):
             "link": url_for("links.member", secret=secret, _external=True),
             "preferences": url_for("settings.personal", _external=True),
         }
-        return Message(
+        return Email(
             subject=subject(notification.kind, notification.threshold_days, profile.name, label),
             recipients=[user.email],
             body=render_template("email/token_notice.txt", **context),
@@ -63,5 +80,4 @@ def token_notice(notification, user, profile, organization, credential, secret):
 
 
 def client_link_subject(profile_name, network_label, organization_name):
-    return _("%(organization)s asks you to renew the %(network)s connection of %(name)s",
-             organization=organization_name, network=network_label, name=profile_name)
+    return _("Please renew the %(network)s connection of %(name)s", network=network_label, name=profile_name)

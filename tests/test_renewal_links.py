@@ -1,0 +1,298 @@
+"""Renewal links: a member's emailed link, and the link an agency sends to a
+client's account owner."""
+import re
+from datetime import timedelta
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from redis import Redis
+from sqlmodel import select
+
+from jobs.scan import LAST_SCAN_KEY, scan
+from portal.db import utcnow
+from portal.links import service
+from portal.models import AuditEvent, Notification, RenewalLink
+from portal.renewal import consent
+from tests import factories
+from tests.conftest import csrf_token, run_jobs
+
+DAY = timedelta(days=1)
+
+
+@pytest.fixture(autouse=True)
+def forget_last_scan(app_config):
+    yield
+    Redis.from_url(app_config["REDIS_URL"]).delete(LAST_SCAN_KEY)
+
+
+@pytest.fixture
+def agency(store):
+    org = factories.organization(store, name="Northwind")
+    owner = factories.member(store, org, role="owner", email="owner@example.test")
+    page = factories.profile(store, org, network="facebook", name="Northwind Café", external_id="page-1")
+    other = factories.profile(store, org, network="facebook", name="Secret Client", external_id="page-2")
+    return org, owner, page, other
+
+
+def fresh(store):
+    store.commit()
+    store.expire_all()
+
+
+def make_link(app, store, profile, purpose, recipient, **fields):
+    with app.app_context():
+        secret, link = service.issue(store, profile, recipient, purpose)
+        for name, value in fields.items():
+            setattr(link, name, value)
+        store.add(link)
+        store.commit()
+    return secret, link
+
+
+def is_facebook_consent(location):
+    """The Facebook consent dialog (the sandbox's, in the tests), with a state."""
+    url = urlsplit(location)
+    query = parse_qs(url.query)
+    return url.path.endswith("/dialog/oauth") and query["client_id"] and query["state"] and \
+        query["redirect_uri"] == ["http://localhost/renew/callback/facebook"]
+
+
+# A member's emailed link ----------------------------------------------------------
+
+def test_the_emailed_link_leads_to_a_renewal(smtp_server, app, client, auth, store, agency):
+    _, owner, page, _ = agency
+    with app.app_context():
+        factories.credential(store, page, expires_in=DAY, status="invalid", invalid_reason="password_changed",
+                             invalidated_at=utcnow())
+    with app.app_context():
+        scan()
+    run_jobs(app)
+    [message] = smtp_server
+    url = re.search(r"http://localhost(/renew/link/[\w-]+)", message.get_body(("plain",)).get_content()).group(1)
+
+    # Signed out: sign in first, then back to the link.
+    response = client.get(url)
+    assert response.status_code == 302
+    assert "/login?next=" in response.headers["Location"] and "renew/link" in response.headers["Location"]
+    auth.login(owner.email)
+    response = client.get(url)
+    page_html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "Northwind Café" in page_html and "Secret Client" not in page_html
+    assert f'action="/profiles/{page.id}/renew"' in page_html and "Renew Token" in page_html
+    assert response.headers["Referrer-Policy"] == "no-referrer"
+
+    response = client.post(f"/profiles/{page.id}/renew",
+                           data={"csrf_token": csrf_token(client, "/"), "next": "/"})
+    assert response.status_code == 303
+    location = response.headers["Location"]
+    assert is_facebook_consent(location)
+    assert parse_qs(urlsplit(location).query)["state"]
+
+    # Followed once; the same link again is refused with a clear page.
+    again = client.get(url)
+    assert again.status_code == 410
+    assert "already used" in again.get_data(as_text=True)
+
+
+def test_a_member_link_problems(app, client, auth, store, agency):
+    _, owner, page, _ = agency
+    auth.login(owner.email)
+    _, _ = make_link(app, store, page, "member", owner.email)
+    expired, _ = make_link(app, store, page, "member", owner.email, expires_at=utcnow() - DAY)
+    revoked, _ = make_link(app, store, page, "member", owner.email, revoked_at=utcnow())
+    client_link, _ = make_link(app, store, page, "client", "client@example.test")
+    valid, _ = make_link(app, store, page, "member", owner.email)
+
+    cases = {
+        f"/renew/link/{expired}": (410, "has expired"),
+        f"/renew/link/{revoked}": (410, "withdrawn"),
+        f"/renew/link/{valid[:-2]}xx": (404, "not valid"),  # tampered
+        f"/renew/link/{'a' * 500}": (404, "not valid"),
+        f"/renew/link/{client_link}": (404, "not valid"),  # a client's link is not a member's
+    }
+    for url, (status, words) in cases.items():
+        response = client.get(url)
+        assert response.status_code == status, url
+        assert words in response.get_data(as_text=True), url
+
+
+def test_a_member_link_works_only_for_its_recipient_while_they_may_renew(app, client, auth, store, agency):
+    org, owner, page, _ = agency
+    viewer = factories.member(store, org, email="viewer@example.test")
+    factories.access(store, viewer, page, "viewer")
+    for_owner, _ = make_link(app, store, page, "member", owner.email)
+    for_viewer, _ = make_link(app, store, page, "member", viewer.email)
+
+    auth.login(viewer.email)
+    assert client.get(f"/renew/link/{for_owner}").status_code == 403
+    assert client.get(f"/renew/link/{for_viewer}").status_code == 403
+
+
+# The agency sends a client link ------------------------------------------------
+
+def send_link(client, profile_id, email="client@example.test", language="en"):
+    path = f"/accounts/{profile_id}/send-link"
+    return client.post(path, data={"csrf_token": csrf_token(client, path), "email": email, "language": language})
+
+
+def test_an_owner_sends_a_link_and_the_client_renews_only_that_profile(smtp_server, app, client, auth, store,
+                                                                       agency, monkeypatch):
+    org, owner, page, other = agency
+    manager = factories.member(store, org, role="manager")
+    auth.login(owner.email)
+    form = client.get(f"/accounts/{page.id}/send-link")
+    assert form.status_code == 200 and "Northwind Café" in form.get_data(as_text=True)
+
+    response = send_link(client, page.id)
+    assert response.status_code == 303
+    run_jobs(app)
+    [message] = smtp_server
+    assert message["To"] == "client@example.test"
+    assert "Northwind Café" in message["Subject"] and "Facebook" in message["Subject"]
+    text = message.get_body(("plain",)).get_content()
+    assert "What to do" in text
+    url = re.search(r"http://localhost(/renew/client/[\w-]+)", text).group(1)
+    fresh(store)
+    [link] = store.exec(select(RenewalLink)).all()
+    assert (link.purpose, link.recipient, link.profile_id, link.created_by_id) == (
+        "client", "client@example.test", page.id, owner.id)
+    assert store.exec(select(AuditEvent).where(AuditEvent.action == "link.sent")).first()
+
+    # The client owner, in a browser of their own.
+    visitor = app.test_client()
+    response = visitor.get(url)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "Northwind Café" in html and "Facebook" in html
+    for foreign in ("Secret Client", "Northwind<", "topbar", "Sign out", "/settings", f"/{page.id}", "owner@"):
+        assert foreign not in html, foreign
+    response = visitor.post(url, data={"csrf_token": re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)})
+    assert response.status_code == 303
+    location = response.headers["Location"]
+    assert is_facebook_consent(location)
+    state = parse_qs(urlsplit(location).query)["state"][0]
+    with app.app_context():
+        record = consent.take_record(state)
+        consent_key = consent._key(state)
+    assert (record.profile_id, record.link_id, record.user_id) == (page.id, link.id, None)
+    # Put it back for the callback below.
+    import json
+    from dataclasses import asdict
+    Redis.from_url(app.config["REDIS_URL"]).set(consent_key, json.dumps(asdict(record)), ex=600)
+
+    # Nothing else of the portal opens for them.
+    for path in ("/", f"/accounts/{other.id}/send-link", "/settings/personal"):
+        assert visitor.get(path).status_code in (302, 303), path
+    assert visitor.post(f"/profiles/{other.id}/renew").status_code in (302, 303, 400)
+
+    # The network says yes: the link is spent and the agency told.
+    def renewed(adapter, record, args):
+        return consent.ConsentResult(True, "renewed", renewed=[page])
+
+    monkeypatch.setattr(consent, "complete", renewed)
+    response = visitor.get(f"/renew/callback/facebook?state={state}&code=abc")
+    assert response.status_code == 303 and response.headers["Location"].endswith("/renew/client/done")
+    done = visitor.get("/renew/client/done")
+    assert "is renewed" in done.get_data(as_text=True)
+    fresh(store)
+    assert store.get(RenewalLink, link.id).used_at is not None
+    told = store.exec(select(Notification).where(Notification.kind == "link_renewed")).all()
+    assert {n.user_id for n in told} == {owner.id, manager.id}
+    assert store.exec(select(AuditEvent).where(AuditEvent.action == "link.renewed")).first()
+    # Single use.
+    assert visitor.get(url).status_code == 410
+
+
+def test_a_refused_consent_is_explained_to_the_client_and_told_to_the_agency(app, client, auth, store, agency):
+    org, owner, page, _ = agency
+    secret, link = make_link(app, store, page, "client", "client@example.test")
+    visitor = app.test_client()
+    url = f"/renew/client/{secret}"
+    token = re.search(r'name="csrf_token" value="([^"]+)"', visitor.get(url).get_data(as_text=True)).group(1)
+    location = visitor.post(url, data={"csrf_token": token}).headers["Location"]
+    state = parse_qs(urlsplit(location).query)["state"][0]
+
+    response = visitor.get(f"/renew/callback/facebook?state={state}&error=access_denied")
+    assert response.status_code == 303
+    done = visitor.get("/renew/client/done").get_data(as_text=True)
+    assert "You declined the request on Facebook" in done
+    fresh(store)
+    assert store.get(RenewalLink, link.id).used_at is None  # it may be tried again
+    [notice] = store.exec(select(Notification).where(Notification.kind == "link_failed")).all()
+    assert notice.user_id == owner.id
+    assert "denied" in store.exec(select(AuditEvent).where(AuditEvent.action == "link.renewal_failed")).first().detail
+
+
+def test_a_consent_finished_in_another_browser_is_not_taken(app, store, agency):
+    _, _, page, _ = agency
+    secret, link = make_link(app, store, page, "client", "client@example.test")
+    visitor = app.test_client()
+    url = f"/renew/client/{secret}"
+    token = re.search(r'name="csrf_token" value="([^"]+)"', visitor.get(url).get_data(as_text=True)).group(1)
+    state = parse_qs(urlsplit(visitor.post(url, data={"csrf_token": token}).headers["Location"]).query)["state"][0]
+
+    stranger = app.test_client()
+    stranger.get(f"/renew/callback/facebook?state={state}&code=abc")
+    assert "could not be verified" in stranger.get("/renew/client/done").get_data(as_text=True)
+    fresh(store)
+    assert store.get(RenewalLink, link.id).used_at is None
+
+
+def test_client_link_problems(app, store, agency):
+    _, owner, page, _ = agency
+    expired, _ = make_link(app, store, page, "client", "c@example.test", expires_at=utcnow() - DAY)
+    used, _ = make_link(app, store, page, "client", "c@example.test", used_at=utcnow())
+    member, _ = make_link(app, store, page, "member", owner.email)
+    visitor = app.test_client()
+    for url, status, words in [
+        (f"/renew/client/{expired}", 410, "has expired"),
+        (f"/renew/client/{used}", 410, "already used"),
+        (f"/renew/client/{member}", 404, "not valid"),
+        (f"/renew/client/{expired[:-3]}abc", 404, "not valid"),
+        ("/renew/client/done", 404, "Nothing to show"),
+    ]:
+        response = visitor.get(url)
+        html = response.get_data(as_text=True)
+        assert response.status_code == status, url
+        assert words in html and "topbar" not in html and "Northwind" not in html, url
+
+
+def test_revoking_a_link(app, client, auth, store, agency):
+    org, owner, page, _ = agency
+    secret, link = make_link(app, store, page, "client", "client@example.test")
+    auth.login(owner.email)
+
+    response = client.post(f"/renewal-links/{link.id}/revoke", data={"csrf_token": csrf_token(client, "/")})
+
+    assert response.status_code == 303
+    assert app.test_client().get(f"/renew/client/{secret}").status_code == 410
+    fresh(store)
+    assert store.get(RenewalLink, link.id).revoked_at is not None
+    assert store.exec(select(AuditEvent).where(AuditEvent.action == "link.revoked")).first()
+
+
+def test_who_may_send_and_revoke(app, client, auth, store, agency):
+    org, owner, page, _ = agency
+    admin = factories.member(store, org, email="admin@example.test")
+    factories.access(store, admin, page, "admin")
+    editor = factories.member(store, org, email="editor@example.test", can_manage_profiles=True)
+    factories.access(store, editor, page, "editor")
+    elsewhere = factories.organization(store)
+    foreign = factories.profile(store, elsewhere)
+    _, foreign_link = make_link(app, store, foreign, "client", "x@example.test")
+    _, own_link = make_link(app, store, page, "client", "y@example.test")
+
+    auth.login(editor.email)
+    assert client.get(f"/accounts/{page.id}/send-link").status_code == 403
+    assert client.post(f"/renewal-links/{own_link.id}/revoke",
+                       data={"csrf_token": csrf_token(client, "/")}).status_code == 403
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
+
+    auth.login(admin.email)
+    assert client.get(f"/accounts/{page.id}/send-link").status_code == 200
+    assert client.get(f"/accounts/{foreign.id}/send-link").status_code == 404
+    assert client.post(f"/renewal-links/{foreign_link.id}/revoke",
+                       data={"csrf_token": csrf_token(client, "/")}).status_code == 404
+    bad = send_link(client, page.id, email="not an address")
+    assert bad.status_code == 400 and "Enter an email address" in bad.get_data(as_text=True)
