@@ -652,3 +652,77 @@ def test_switch_to_an_organization_one_does_not_belong_to_is_404(client, auth, a
     assert response.status_code == 404
     assert "Elsewhere" not in page(client.get("/"))
     assert auth.post("/settings/switch", {"organization_id": "nonsense"}).status_code == 404
+
+
+# --- every organization route refuses Members -----------------------------------
+
+FOR_EVERYONE = {"settings.personal", "settings.password", "settings.switch"}
+
+
+def test_every_organization_settings_route_refuses_members(app, client, auth, rows):
+    """Read from the URL map, so a settings route added later is checked too."""
+    from flask import url_for
+
+    from tests.test_isolation import ID_ROUTES, build_agency, snapshot
+
+    own = build_agency(rows, app, "Alpha")
+    auth.login(own["member"].email)
+    engine = app.extensions["keepalive.engine"]
+    before = snapshot(engine)
+    checked = 0
+    for rule in app.url_map.iter_rules():
+        if not rule.endpoint.startswith("settings.") or rule.endpoint in FOR_EVERYONE:
+            continue
+        arguments, data = ID_ROUTES.get(rule.endpoint, ({}, {}))
+        with app.test_request_context():
+            path = url_for(rule.endpoint, **{name: own[kind].id for name, kind in arguments.items()})
+        for method in sorted({"GET", "POST"} & rule.methods):
+            form = {**data, "csrf_token": csrf_token(client, "/settings/personal")}
+            response = client.get(path) if method == "GET" else client.post(path, data=form)
+            assert response.status_code == 403, f"{method} {path}: {response.status_code}"
+            checked += 1
+    assert checked >= 15
+    assert snapshot(engine) == before
+
+
+# --- the pure rules -------------------------------------------------------------
+
+def test_threshold_parsing():
+    from portal.settings.rules import ThresholdError, format_thresholds, parse_thresholds
+
+    assert parse_thresholds("7,3,1,0") == [7, 3, 1, 0]
+    assert parse_thresholds(" 1, 10 ,1,,0 ") == [10, 1, 0]
+    assert format_thresholds(parse_thresholds("90,0")) == "90,0"
+    for text, key in [("", "empty"), (",", "empty"), ("1,a", "not_a_number"), ("1.5", "not_a_number"),
+                      ("+3", "not_a_number"), ("91", "out_of_range"), ("-1", "out_of_range")]:
+        with pytest.raises(ThresholdError) as raised:
+            parse_thresholds(text)
+        assert raised.value.args[0] == key, text
+
+
+def test_role_and_removal_rules():
+    from portal.settings.rules import (
+        LAST_OWNER,
+        MANAGER_REMOVES_OWNER,
+        ONLY_OWNERS_FOR_OWNERS,
+        invitation_refusal,
+        removal_refusal,
+        role_change_refusal,
+    )
+
+    owner, manager, member = (Membership(role=role) for role in ("owner", "manager", "member"))
+    assert role_change_refusal(owner, member, "owner", owner_count=1) is None
+    assert role_change_refusal(manager, member, "owner", owner_count=1) == ONLY_OWNERS_FOR_OWNERS
+    assert role_change_refusal(manager, owner, "member", owner_count=2) == ONLY_OWNERS_FOR_OWNERS
+    assert role_change_refusal(manager, member, "manager", owner_count=1) is None
+    assert role_change_refusal(owner, owner, "manager", owner_count=1) == LAST_OWNER
+    assert role_change_refusal(owner, owner, "manager", owner_count=2) is None
+    assert role_change_refusal(owner, owner, "owner", owner_count=1) is None  # no change
+    assert removal_refusal(manager, owner, owner_count=2) == MANAGER_REMOVES_OWNER
+    assert removal_refusal(owner, owner, owner_count=1) == LAST_OWNER
+    assert removal_refusal(owner, owner, owner_count=2) is None
+    assert removal_refusal(manager, member, owner_count=1) is None
+    assert removal_refusal(member, member, owner_count=1) == ONLY_OWNERS_FOR_OWNERS
+    assert invitation_refusal(manager, "owner") == ONLY_OWNERS_FOR_OWNERS
+    assert invitation_refusal(manager, "manager") is None
+    assert invitation_refusal(owner, "owner") is None
