@@ -1,0 +1,113 @@
+"""Silent renewal through the sandbox over HTTP: every network renews by its
+own rule; dead grants are flagged with their reason; outages flag nothing."""
+from datetime import timedelta
+
+import pytest
+from sqlmodel import select
+
+from portal.db import utcnow
+from portal.models import InvalidReason, RenewalAttempt
+from portal.networks.outcomes import Transient
+from portal.networks.registry import NETWORK_KEYS, adapter_for
+from portal.renewal.credentials import token_set
+from portal.renewal.silent import Result, renew_silently
+from tests.renewal.conftest import agency
+
+TWO_DAYS = 2 * 86400
+
+
+def connected(live, store, network, external_id="5001"):
+    """A profile renewed once through consent: its credential is what the adapter stores."""
+    live.grant(network, external_id)
+    _, _, profile = agency(store, network, external_id)
+    live.login()
+    live.renew_interactively(profile.id)
+    credential = live.current(profile.id)
+    assert not credential.is_invalid
+    return profile, credential
+
+
+def age(live, store, credential, seconds=TWO_DAYS):
+    """Make the credential (and its grant at the network) look `seconds` older."""
+    access = live.cipher().unseal(credential.sealed_access_token)
+    live.admin("tokens/backdate", {"token": access, "seconds": seconds})
+    credential.last_refreshed_at = credential.created_at = utcnow() - timedelta(seconds=seconds)
+    store.add(credential)
+    store.commit()
+
+
+@pytest.mark.parametrize("network", NETWORK_KEYS)
+def test_every_network_renews_silently(live, store, network):
+    profile, before = connected(live, store, network)
+    age(live, store, before)
+    old, version = token_set(before), before.version
+
+    outcome = renew_silently(profile.id, adapter_for(network), force=True)
+
+    assert outcome.result == Result.RENEWED
+    after = live.current(profile.id)
+    assert after.version == version + 1
+    new = token_set(after)
+    assert (new.access_token, new.refresh_token) != (old.access_token, old.refresh_token)
+    assert adapter_for(network).validate(new).ok
+    attempts = store.exec(select(RenewalAttempt).where(RenewalAttempt.profile_id == profile.id)).all()
+    assert [(a.mode, a.outcome) for a in attempts][-1] == ("silent", "renewed")
+
+
+def test_a_version_seen_before_someone_else_renewed_sends_nothing(live, store):
+    profile, credential = connected(live, store, "x")
+    renew_silently(profile.id, adapter_for("x"), force=True)
+    calls = len(live.calls("x", "refresh_token"))
+    outcome = renew_silently(profile.id, adapter_for("x"), seen_version=credential.version, force=True)
+    assert outcome.result == Result.ALREADY_RENEWED
+    assert len(live.calls("x", "refresh_token")) == calls
+
+
+def test_instagram_under_a_day_old_is_not_sent(live, store):
+    profile, _ = connected(live, store, "instagram")
+    calls = len(live.calls("instagram"))
+    outcome = renew_silently(profile.id, adapter_for("instagram"), force=True)
+    assert outcome.result == Result.NOT_YET and outcome.not_before > utcnow()
+    assert len(live.calls("instagram")) == calls
+
+
+@pytest.mark.parametrize("network,action,reason", [
+    ("facebook", "password_changed", InvalidReason.PASSWORD_CHANGED),
+    ("threads", "revoke", None),
+    ("tiktok", "revoke", None),
+    ("pinterest", "revoke", None),
+    ("youtube", "revoke", None),  # Google: "Token has been expired or revoked."
+])
+def test_a_dead_grant_is_flagged_with_its_reason(live, store, network, action, reason):
+    profile, credential = connected(live, store, network)
+    age(live, store, credential)
+    live.admin(f"tokens/{action}", {"token": live.cipher().unseal(credential.sealed_access_token)})
+    outcome = renew_silently(profile.id, adapter_for(network), force=True)
+    assert outcome.result == Result.INVALID
+    flagged = live.current(profile.id)
+    assert flagged.is_invalid and flagged.invalid_reason == outcome.reason
+    if reason:
+        assert outcome.reason == reason
+
+
+def test_reusing_a_spent_x_refresh_token_kills_the_grant_and_is_flagged(live, store):
+    profile, credential = connected(live, store, "x")
+    stale = token_set(credential)
+    adapter_for("x").refresh(stale)  # someone refreshed outside the lock: our copy is spent
+    outcome = renew_silently(profile.id, adapter_for("x"), force=True)
+    assert outcome.result == Result.INVALID
+    assert live.current(profile.id).is_invalid
+
+
+@pytest.mark.parametrize("mode", ["500", "429", "timeout"])
+def test_an_outage_flags_nothing_and_renewal_succeeds_once_it_ends(live, store, mode):
+    profile, credential = connected(live, store, "tiktok")
+    live.app.config["NETWORK_TIMEOUT"] = 0.5  # shorter than the sandbox's stall
+    live.fault("tiktok", mode, count=1)
+    with pytest.raises(Transient):
+        renew_silently(profile.id, adapter_for("tiktok"), force=True)
+    version = credential.version
+    unchanged = live.current(profile.id)
+    assert not unchanged.is_invalid and unchanged.version == version
+    live.app.config["NETWORK_TIMEOUT"] = 5
+    assert renew_silently(profile.id, adapter_for("tiktok"), force=True).result == Result.RENEWED
