@@ -156,17 +156,17 @@ def start(name, command, env=None):
 
 
 def stop(child, grace=10.0):
-    if not child.running:
-        return
-    try:
-        os.killpg(child.process.pid, signal.SIGTERM)
-        child.process.wait(grace)
-    except subprocess.TimeoutExpired:
-        os.killpg(child.process.pid, signal.SIGKILL)
-        child.process.wait()
-    except ProcessLookupError:
-        pass
-    # Leftovers of the group (a worker's job process), if any.
+    if child.running:
+        try:
+            os.killpg(child.process.pid, signal.SIGTERM)
+            child.process.wait(grace)
+        except subprocess.TimeoutExpired:
+            os.killpg(child.process.pid, signal.SIGKILL)
+            child.process.wait()
+        except ProcessLookupError:
+            pass
+    # Whatever is left of its group: the worker's scheduler or job process,
+    # also when the child itself died first.
     try:
         os.killpg(child.process.pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):

@@ -46,7 +46,6 @@ def test_cron_config_registers_the_purge_hourly(app, monkeypatch):
     sys.modules.pop("jobs.cron", None)
     importlib.import_module("jobs.cron")
     sys.modules.pop("jobs.cron", None)
-    [job] = cron._job_data_registry
-    assert job["func"] is purge_expired_links
+    [job] = [entry for entry in cron._job_data_registry if entry["func"] is purge_expired_links]
     assert job["interval"] == 3600
     assert job["queue_name"] == app.config["QUEUE_NAME"]

@@ -1,0 +1,241 @@
+"""`python -m portal.devrun` (what `make run` runs): choosing a Redis,
+building the commands, and a real run stopped by SIGTERM or by a dying child."""
+import http.cookiejar
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+import urllib.request
+import uuid
+
+import pytest
+from redis import Redis
+from rq import Queue, Worker
+
+from portal import devrun
+from portal.devrun import (
+    LOCAL_REDIS,
+    ROOT,
+    child_environment,
+    choose_redis,
+    commands,
+    free_port,
+    port_answers,
+    port_is_free,
+    redis_answers,
+    redis_server_binary,
+    redis_server_command,
+    start_private_redis,
+    stop,
+)
+
+
+def closed_url():
+    return f"redis://127.0.0.1:{free_port()}/0"
+
+
+def test_configured_redis_that_answers_is_used(redis_url):
+    assert choose_redis(redis_url) == redis_url
+
+
+def test_configured_redis_that_does_not_answer_falls_back_to_the_local_one():
+    configured = closed_url()
+    seen = []
+
+    def answers(url):
+        seen.append(url)
+        return redis_answers(url) if url == configured else url == LOCAL_REDIS
+
+    assert choose_redis(configured, answers) == LOCAL_REDIS
+    assert seen == [configured, LOCAL_REDIS]
+
+
+def test_no_redis_answering_means_a_private_one():
+    assert choose_redis(closed_url(), answers=lambda url: False) is None
+    assert choose_redis(None, answers=lambda url: False) is None
+
+
+def test_private_redis_is_started_and_stopped():
+    child, url = start_private_redis()
+    try:
+        assert url != LOCAL_REDIS
+        connection = Redis.from_url(url)
+        connection.set("devrun-test", "1")
+        assert connection.get("devrun-test") == b"1"
+        connection.close()
+    finally:
+        stop(child)
+    assert not child.running
+    assert not redis_answers(url, timeout=0.5)
+
+
+def test_redis_binary_and_command():
+    assert redis_server_binary(which=lambda name: "/opt/redis/bin/redis-server") == "/opt/redis/bin/redis-server"
+    command = redis_server_command("/usr/bin/redis-server", 6390)
+    assert command == ["/usr/bin/redis-server", "--save", "", "--appendonly", "no",
+                       "--port", "6390", "--bind", "127.0.0.1"]
+
+
+def test_commands_share_one_redis_and_queue():
+    built = commands("/venv/bin/python", 5001, "redis://127.0.0.1:7000/0", "keepalive", 1026, "/tmp/mail")
+    assert list(built) == ["mail capture", "web server", "worker", "scheduler"]
+    assert built["web server"][-4:] == ["--host", "127.0.0.1", "--port", "5001"]
+    assert built["worker"][-5:] == ["worker", "--with-scheduler", "--url", "redis://127.0.0.1:7000/0", "keepalive"]
+    assert built["scheduler"][-3:] == ["--url", "redis://127.0.0.1:7000/0", "jobs/cron.py"]
+    assert built["mail capture"][-4:] == ["--port", "1026", "--dir", "/tmp/mail"]
+    web = commands("py", 5001, "redis://x", "q", 1025, "/m", gunicorn=True)["web server"]
+    assert web[:3] == ["py", "-m", "gunicorn"] and "127.0.0.1:5001" in web
+
+
+def test_child_environment():
+    env = child_environment({"PATH": "/bin"}, "redis://r", 1026, "/tmp/mail", "http://127.0.0.1:5001")
+    assert env["REDIS_URL"] == "redis://r" and env["MAIL_PORT"] == "1026"
+    assert env["MAIL_SERVER"] == "127.0.0.1" and env["DEV_MAIL_DIR"] == "/tmp/mail"
+    assert env["BASE_URL"] == "http://127.0.0.1:5001"
+    kept = child_environment({"BASE_URL": "https://portal.example"}, "redis://r", 1025, "/m", "http://x")
+    assert kept["BASE_URL"] == "https://portal.example"
+
+
+def test_busy_port_is_refused_before_anything_starts(monkeypatch, tmp_path):
+    import socket
+
+    monkeypatch.setenv("KEEPALIVE_INSTANCE", str(tmp_path))
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert not port_is_free(port)
+        with pytest.raises(devrun.StartupError, match=f"Port {port} is in use"):
+            devrun.run(port)
+
+
+class Run:
+    """`python -m portal.devrun` as `make run` starts it, output collected."""
+
+    def __init__(self, tmp_path, redis_url):
+        self.port = free_port()
+        self.mail_port = free_port()
+        self.queue = f"devrun-{uuid.uuid4().hex[:8]}"
+        self.redis_url = redis_url
+        env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "BASE_URL", "PORT")}
+        env.update(KEEPALIVE_INSTANCE=str(tmp_path / "instance"), REDIS_URL=redis_url,
+                   QUEUE_NAME=self.queue, MAIL_PORT=str(self.mail_port), PYTHONUNBUFFERED="1")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "portal.devrun", "--port", str(self.port)],
+            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        )
+        self.lines = []
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self):
+        for line in self.process.stdout:
+            self.lines.append(line)
+
+    @property
+    def output(self):
+        return "".join(self.lines)
+
+    def wait_for(self, text, timeout=60):
+        deadline = time.monotonic() + timeout
+        while text not in self.output:
+            assert self.process.poll() is None, self.output
+            assert time.monotonic() < deadline, self.output
+            time.sleep(0.1)
+
+    def workers(self):
+        connection = Redis.from_url(self.redis_url)
+        return Worker.all(connection=connection, queue=Queue(self.queue, connection=connection))
+
+    def finish(self, timeout=30):
+        code = self.process.wait(timeout)
+        self.reader.join(5)
+        assert not self.reader.is_alive(), "a process of the run outlived it:\n" + self.output
+        self.process.stdout.close()
+        return code
+
+    def kill(self):
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+
+def sign_in(base_url, email, password):
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+    page = opener.open(f"{base_url}/login", timeout=10).read().decode()
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page) or re.search(
+        r'<meta name="csrf-token" content="([^"]+)"', page)
+    form = urllib.parse.urlencode({"email": email, "password": password, "csrf_token": token.group(1)})
+    response = opener.open(f"{base_url}/login", data=form.encode(), timeout=10)
+    return response.geturl(), response.read().decode()
+
+
+@pytest.mark.worker
+def test_a_real_run_serves_the_demo_and_stops_on_sigterm(tmp_path, redis_url):
+    run = Run(tmp_path, redis_url)
+    try:
+        run.wait_for("Press Ctrl-C to stop.")
+        base_url = f"http://127.0.0.1:{run.port}"
+        assert f"{base_url}/dev/mail" in run.output and "owner@demo.test" in run.output
+        assert "keepalive-demo" in run.output
+
+        url, page = sign_in(base_url, "owner@demo.test", "keepalive-demo")
+        assert url == f"{base_url}/" and "Northwind Agency" in page
+
+        deadline = time.monotonic() + 15
+        while not run.workers():
+            assert time.monotonic() < deadline, run.output
+            time.sleep(0.1)
+        health = urllib.request.urlopen(f"{base_url}/healthz", timeout=5).read().decode()
+        assert '"workers":1' in health.replace(" ", "")
+        assert port_answers(run.mail_port)
+
+        run.process.send_signal(signal.SIGTERM)
+        assert run.finish() == 0, run.output
+    finally:
+        run.kill()
+    assert port_is_free(run.port) and port_is_free(run.mail_port)
+    assert run.workers() == []
+
+
+def alive(pid):
+    """Running (not gone, not a zombie waiting for its reaper)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def test_a_dying_child_is_named_and_its_group_cleaned_up(tmp_path):
+    """A child whose leader died (SIGKILL) may leave its own children (the
+    worker's scheduler): they are stopped with it."""
+    pid_file = tmp_path / "grandchild.pid"
+    child = devrun.start("worker", ["sh", "-c", f"sleep 60 & echo $! > {pid_file}; exec sleep 60"])
+    others = [devrun.start("web server", ["sleep", "60"])]
+    try:
+        deadline = time.monotonic() + 5
+        while not pid_file.exists() or not pid_file.read_text().strip():
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        grandchild = int(pid_file.read_text())
+        os.kill(child.process.pid, signal.SIGKILL)
+        child.process.wait(5)
+        assert alive(grandchild)
+        with pytest.raises(devrun.StartupError, match="The worker stopped unexpectedly"):
+            devrun.check_children(others + [child])
+        devrun.stop_all(others + [child], grace=5)
+        assert not others[0].running
+        deadline = time.monotonic() + 5
+        while alive(grandchild):
+            assert time.monotonic() < deadline, "the orphan of the dead child is still running"
+            time.sleep(0.02)
+    finally:
+        for leftover in others + [child]:
+            if leftover.running:
+                leftover.process.kill()
+                leftover.process.wait()
