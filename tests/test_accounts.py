@@ -199,11 +199,11 @@ def test_htmx_gets_the_results_fragment_and_a_pushed_url_the_full_page(client, a
     body = text(fragment)
     assert "<html" not in body and "<form class=\"filters" not in body
     assert '<table class="profiles accounts-table">' in body
-    # The counts beside the status filter are swapped out of band.
-    assert re.search(r'<span class="count" id="count-expired" hx-swap-oob="true">2</span>', body)
+    # The counts beside the status filter, outside the target, are htmx partials.
+    assert '<hx-partial hx-target="#count-expired" hx-swap="innerHTML">2</hx-partial>' in body
     page = client.get("/accounts?status=expired")
     assert "HX-Request" in page.headers["Vary"]
-    assert "<html" in text(page) and "hx-swap-oob" not in text(page)
+    assert "<html" in text(page) and "<hx-partial" not in text(page)
     # A history restore or a boosted request needs the whole page.
     for headers in ({**HTMX, "HX-History-Restore-Request": "true"}, {**HTMX, "HX-Boosted": "true"}):
         assert "<html" in text(client.get("/accounts?status=expired", headers=headers))
@@ -362,6 +362,12 @@ def test_a_silent_renewal_from_a_row_answers_the_row_and_the_event(client, auth,
     assert body.strip().startswith(f'<tr id="profile-row-{pid}" class="status-valid">')
     assert "Token renewed" in body and "by Olivia Owner" in body
     assert 'name="next" value="/accounts?status=expiring"' in body
+    # The counts of the page it is on, and what is left to renew, follow.
+    assert '<hx-partial hx-target="#count-expiring" hx-swap="innerHTML">1</hx-partial>' in body
+    assert '<hx-partial hx-target="#count-valid" hx-swap="innerHTML">2</hx-partial>' in body
+    assert '<hx-partial hx-target="#renew-all-bar" hx-swap="outerHTML">' in body
+    assert 'name="network" value="linkedin_company"' not in body
+    assert 'name="network" value="youtube"' in body
     # Elsewhere (the dropdown, a plain form) the renewal still answers with a redirect.
     plain = client.post(f"/profiles/{pid}/renew", data={"csrf_token": token, "next": "/accounts"})
     assert plain.status_code == 303 and plain.headers["Location"].endswith("/accounts")

@@ -108,11 +108,12 @@ def paginate(rows, number, per_page=PER_PAGE):
                 per_page=per_page)
 
 
-def renewable_by_network(rows):
+def renewable_by_network(rows, network=None):
     """{network key: number of profiles at risk the user may renew}, for
-    "Try renewing all"; networks with none are left out."""
+    "Try renewing all" (of `network` only, if given); networks with none are
+    left out."""
     counts = {}
     for row in rows:
-        if row.status.needs_attention and row.renew:
+        if row.status.needs_attention and row.renew and network in (None, row.profile.network):
             counts[row.profile.network] = counts.get(row.profile.network, 0) + 1
     return counts

@@ -1,17 +1,20 @@
 """One row of Manage Accounts, rendered alone: what a renewal answers to an
 htmx request that came from that row, so the row turns green in place."""
+from urllib.parse import parse_qs, urlsplit
+
 from flask import current_app, g, make_response
 from jinja2_fragments.flask import render_block
+from werkzeug.datastructures import MultiDict
 
 from portal.accounts import TOKENS_CHANGED
-from portal.accounts.queries import last_renewals, profile_row
+from portal.accounts.filters import STATUSES, BadFilter, parse_filters, renewable_by_network, select_rows
+from portal.accounts.queries import last_renewals
+from portal.catalog import NETWORKS
 from portal.db import get_session
+from portal.profiles import visible_profiles
+from portal.tenancy import brands_of
 
 ROW_TARGET_PREFIX = "profile-row-"
-
-
-def row_id(profile_id):
-    return f"{ROW_TARGET_PREFIX}{profile_id}"
 
 
 def row_context(rows, next_url):
@@ -23,22 +26,36 @@ def row_context(rows, next_url):
     }
 
 
+def filters_of(url):
+    """The Manage Accounts filters of `url` (the page the row is on), or None."""
+    try:
+        args = MultiDict(parse_qs(urlsplit(url or "").query))
+        brand_ids = {brand.id for brand in brands_of(g.organization.id)}
+        return parse_filters(args, NETWORKS.keys(), brand_ids, g.brand.id if g.brand else None)
+    except BadFilter:
+        return None
+
+
 def render_row(profile_id, next_url=None):
-    """The response carrying the re-rendered row of `profile_id` and the
-    `tokens-changed` event, for the header dropdown to reload itself."""
+    """The response carrying the re-rendered row of `profile_id`, the status
+    counts and "Try renewing all" of the page it is on, and the
+    `tokens-changed` event for the header dropdown to reload itself."""
     # The renewal committed in a session of its own: end this request's
     # transaction and forget what it read, to show the row as it is now.
     session = get_session()
     session.commit()
     session.expire_all()
-    row = profile_row(g.membership, g.organization, profile_id)
+    rows = visible_profiles(g.membership, g.organization)
+    row = next((row for row in rows if row.profile.id == profile_id), None)
     if row is None:
-        body, status = "", 404
+        response = make_response("", 404)
     else:
-        body = render_block("accounts/index.html", "row", row=row, just_renewed=True,
-                            **row_context([row], next_url))
-        status = 200
-    response = make_response(body, status)
+        context = {"row": row, "just_renewed": True, **row_context([row], next_url)}
+        filters = filters_of(next_url)
+        if filters is not None:
+            context.update(counts=select_rows(rows, filters)[1], statuses=STATUSES,
+                           to_renew=renewable_by_network(rows, filters.network))
+        response = make_response(render_block("accounts/index.html", "row_update", **context))
     response.headers["HX-Trigger"] = TOKENS_CHANGED
     response.vary.add("HX-Request")
     return response

@@ -81,7 +81,6 @@ def index():
         abort(400, description=str(BAD_FILTERS[error.key]))
     selected, counts = select_rows(rows, filters)
     page = paginate(selected, filters.page)
-    in_network = [row for row in rows if filters.network in (None, row.profile.network)]
     present = {row.profile.network for row in rows}
     return render(
         "accounts/index.html",
@@ -92,7 +91,7 @@ def index():
         statuses=STATUSES,
         brands=brands,
         networks=[NETWORKS[key] for key in NETWORKS if key in present],
-        to_renew=renewable_by_network(in_network),
+        to_renew=renewable_by_network(rows, filters.network),
         fragment=wants_fragment(),
         **row_context(page.items, request.full_path.rstrip("?")),
     )
