@@ -175,22 +175,27 @@ def smtp_server(request, app_config):
     """A real SMTP server on 127.0.0.1; the list of `EmailMessage`s it received.
 
     Flask-Mail reads its settings when the app is created, so this fixture
-    points `app_config` at the server and then creates the app itself: a test
-    may list `smtp_server` before or after `app`/`client`, but if the app was
-    already made with other settings the test stops with a clear message.
+    points `app_config` at the server before it creates the app; if the test
+    asked for the app first, the app's mail is pointed here afterwards. Either
+    order of fixtures works.
     """
     from aiosmtpd.controller import Controller
+
+    from portal.extensions import mail
 
     handler = ReceivedMail()
     controller = Controller(handler, hostname="127.0.0.1", port=free_port())
     controller.start()
     # Flask-Mail sends nothing under TESTING unless told to.
-    app_config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=controller.port,
-                      MAIL_USE_TLS=False, MAIL_USE_SSL=False, MAIL_SUPPRESS_SEND=False)
+    settings = dict(MAIL_SERVER="127.0.0.1", MAIL_PORT=controller.port,
+                    MAIL_USE_TLS=False, MAIL_USE_SSL=False, MAIL_SUPPRESS_SEND=False)
+    app_config.update(settings)
     try:
         app = request.getfixturevalue("app")
         if app.config["MAIL_PORT"] != controller.port:
-            pytest.fail("the app was created before smtp_server: request smtp_server first")
+            # The test asked for the app first: point its mail at this server.
+            app.config.update(settings)
+            mail.init_app(app)
         yield handler.messages
     finally:
         controller.stop()

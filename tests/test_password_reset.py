@@ -4,7 +4,7 @@ import re
 from datetime import timedelta
 
 import pytest
-from sqlmodel import Session, select
+from sqlmodel import Session, select, update
 
 from portal.auth import resets
 from portal.db import utcnow
@@ -131,6 +131,17 @@ def test_two_submissions_racing_cannot_both_succeed(app, store, person):
         with pytest.raises(resets.LinkSpent):
             resets.complete_reset(other, second, "another passphrase")
     assert reload(store, person).session_version == 2
+
+
+def test_a_link_that_expires_while_the_form_is_open_is_refused(store, person):
+    secret = issue(store, person).rsplit("/", 1)[1]
+    reset, problem = resets.find_reset(store, secret)
+    assert problem is None
+    store.exec(update(PasswordReset).values(expires_at=utcnow() - timedelta(seconds=1)))
+    store.commit()
+    with pytest.raises(resets.LinkSpent):
+        resets.complete_reset(store, reset, NEW_PASSWORD)
+    assert reload(store, person).session_version == 1
 
 
 def test_a_used_link_spends_the_others(client, store, person):
