@@ -100,7 +100,8 @@ def redis_server_binary(which=shutil.which):
 
 
 def redis_server_command(binary, port):
-    return [binary, "--save", "", "--appendonly", "no", "--port", str(port), "--bind", LOOPBACK]
+    return [binary, "--save", "", "--appendonly", "no", "--port", str(port), "--bind", LOOPBACK,
+            "--loglevel", "warning"]
 
 
 def choose_mail_port(preferred=DEFAULT_MAIL_PORT):

@@ -77,7 +77,7 @@ def test_redis_binary_and_command():
     assert redis_server_binary(which=lambda name: "/opt/redis/bin/redis-server") == "/opt/redis/bin/redis-server"
     command = redis_server_command("/usr/bin/redis-server", 6390)
     assert command == ["/usr/bin/redis-server", "--save", "", "--appendonly", "no",
-                       "--port", "6390", "--bind", "127.0.0.1"]
+                       "--port", "6390", "--bind", "127.0.0.1", "--loglevel", "warning"]
 
 
 def test_commands_share_one_redis_and_queue():
