@@ -5,11 +5,12 @@ PYTHON := $(VENV)/bin/python
 PIP := $(PYTHON) -m pip install --quiet
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PYTEST_ARGS ?=
+RUN_ARGS ?=
 
 .PHONY: run test bench
 
 run: $(VENV)/.installed
-	$(PYTHON) -m portal.devrun
+	$(PYTHON) -m portal.devrun $(RUN_ARGS)
 
 test: $(VENV)/.installed-test /usr/bin/chromium
 	$(PYTHON) -m pytest $(PYTEST_ARGS)
