@@ -3,7 +3,7 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 
 import sqlalchemy as sa
-from flask import current_app, g
+from flask import current_app, g, has_request_context, request
 from sqlalchemy import event
 from sqlmodel import Session, create_engine
 
@@ -73,9 +73,17 @@ def engine():
 
 
 def get_session():
-    """The session of this request or job, opened on first use."""
+    """The session of this request or job, opened on first use.
+
+    A request that may write (any method but GET, HEAD, OPTIONS) takes
+    SQLite's write lock when its transaction begins: a transaction that read
+    first and writes later could otherwise fail outright when another writer
+    committed in between (SQLite cannot upgrade a stale read snapshot)."""
     if "db" not in g:
-        g.db = Session(engine(), expire_on_commit=False)
+        bind = engine()
+        if has_request_context() and request.method not in ("GET", "HEAD", "OPTIONS"):
+            bind = bind.execution_options(sqlite_begin="IMMEDIATE")
+        g.db = Session(bind, expire_on_commit=False)
     return g.db
 
 

@@ -48,6 +48,10 @@ def renew(profile_id):
     next_url = safe_next(request.form.get("next"), url_for("home.index"))
     adapter = adapter_for(profile.network)
     credential = current_credential(get_session(), profile.id)
+    # The renewal takes its own lock on the credential: this request's
+    # transaction (which holds SQLite's write lock) must end first; a commit
+    # ends it without expiring what was read.
+    get_session().commit()
     if credential is not None and not credential.is_invalid:
         try:
             outcome = renew_silently(profile.id, adapter, seen_version=credential.version, force=True,
@@ -59,7 +63,6 @@ def renew(profile_id):
                 return render_row(profile.id, next_url)  # the Manage Accounts row, green in place
             flash(_("The token of %(name)s is renewed.", name=profile.name), "success")
             return redirect_after_post(next_url)
-    get_session().rollback()
     return redirect_after_post(consent.start(adapter, profile, next_url, user_id=current_user.id))
 
 
