@@ -113,7 +113,7 @@ class Config:
         self.SANDBOX_DATABASE_URL = database_url(env.get("SANDBOX_DATABASE_URL")) or (
             f"sqlite:///{Path(instance_path) / 'sandbox.sqlite'}"
         )
-        self.SANDBOX_TIMEOUT_SECONDS = float(env.get("SANDBOX_TIMEOUT_SECONDS", "15"))
+        self.SANDBOX_TIMEOUT_SECONDS = _number(env, "SANDBOX_TIMEOUT_SECONDS", 15.0, float)
         # Where the sandbox answers for the networks; empty: BASE_URL.
         self.SANDBOX_BASE_URL = env.get("SANDBOX_BASE_URL", "").rstrip("/")
         self.GRAPH_API_VERSION = env.get("GRAPH_API_VERSION", "v21.0")
