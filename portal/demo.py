@@ -10,6 +10,8 @@ import copy
 import secrets
 from datetime import timedelta
 
+import httpx2
+from flask import current_app
 from sqlmodel import select
 
 from portal.auth.passwords import hash_password
@@ -303,14 +305,62 @@ def credential_plan(spec, now):
     return plan
 
 
+# The role names each network uses for the people of the demo (what the
+# network's own API says), for the sandbox network that plays them.
+NETWORK_ROLE = {
+    "facebook": ("ADMIN", "ANALYST"),
+    "instagram_business": ("ADMIN", "ANALYST"),
+    "linkedin_company": ("ADMINISTRATOR", "DIRECT_SPONSORED_CONTENT_POSTER"),
+}
+SANDBOX_STATE = {
+    "expired": "expired",
+    "password_changed": "password_changed",
+    "role_changed": "role_changed",
+    "app_removed": "app_removed",
+    "checkpoint": "checkpoint",
+    "permission_revoked": "revoked",
+    "unknown": "revoked",
+}
+
+
+def sandbox_grant(spec, plan, now):
+    """What to tell the sandbox network so that it holds this profile's
+    account, its people's roles, and a grant in the profile's state."""
+    can, cannot = NETWORK_ROLE.get(spec["network"], ("OWNER", "VIEWER"))
+    roles = [
+        {"email": email, "role": cannot if can_renew == CanRenew.NO else can, "can_renew": can_renew != CanRenew.NO}
+        for email, (can_renew, _) in native_roles(spec).items()
+    ]
+    if spec["status"] == "invalid":
+        state = SANDBOX_STATE[spec["reason"]]
+    elif spec["status"] == "expired":
+        state = "expired"
+    else:
+        state = "active"
+
+    def seconds_until(moment):
+        return int((moment - now).total_seconds()) if moment is not None and moment > now else None
+
+    return {
+        "network": spec["network"],
+        "account": {"external_id": spec["external_id"], "name": spec["name"], "handle": spec["handle"]},
+        "person": {"email": spec["granted_by"]},
+        "roles": roles,
+        "expires_in": seconds_until(plan["expires_at"]),
+        "refresh_expires_in": seconds_until(plan["refresh_expires_at"]),
+        "state": state,
+    }
+
+
 def _demo_token(kind, network):
     return f"demo-{kind}-{network}-{secrets.token_urlsafe(24)}"
 
 
 class _Seeder:
-    def __init__(self, session, now):
+    def __init__(self, session, now, network=None):
         self.session = session
         self.now = now
+        self.network = network  # an HTTP client of the sandbox network, when it is on
         self.created = {}
 
     def _add(self, row):
@@ -385,9 +435,24 @@ class _Seeder:
         if has_credential is None:
             self.credentials(organization, profile, people[spec["granted_by"]], spec)
 
+    def issued_tokens(self, spec, plan):
+        """The access and refresh tokens of the profile's current credential:
+        issued by the sandbox network when it runs, so renewals really work."""
+        network = spec["network"]
+        access = _demo_token("access", network)
+        refresh = _demo_token("refresh", network) if plan["has_refresh_token"] else None
+        if self.network is None:
+            return access, refresh
+        response = self.network.post("/sandbox/admin/api/grants", json=sandbox_grant(spec, plan, self.now))
+        if response.status_code != 201:
+            raise RuntimeError(f"the sandbox refused the demo account {spec['external_id']}: {response.text}")
+        issued = response.json()
+        return issued["access_token"], issued.get("refresh_token") if plan["has_refresh_token"] else None
+
     def credentials(self, organization, profile, granter, spec):
         plan = credential_plan(spec, self.now)
         network = spec["network"]
+        access, refresh = self.issued_tokens(spec, plan)
         for _ in range(spec.get("history", 0)):
             # An earlier grant, replaced by the current one when it was renewed.
             started = plan["created_at"] - timedelta(days=60)
@@ -403,8 +468,8 @@ class _Seeder:
                                  action="credential.renewed", detail="interactive", created_at=plan["created_at"]))
         credential = self._add(Credential(
             profile_id=profile.id,
-            sealed_access_token=seal(_demo_token("access", network)),
-            sealed_refresh_token=seal(_demo_token("refresh", network)) if plan["has_refresh_token"] else None,
+            sealed_access_token=seal(access),
+            sealed_refresh_token=seal(refresh),
             token_type=plan["token_type"], scopes=plan["scopes"], granted_by_id=granter.id,
             created_at=plan["created_at"], expires_at=plan["expires_at"],
             refresh_expires_at=plan["refresh_expires_at"],
@@ -422,15 +487,31 @@ class _Seeder:
                                  created_at=credential.invalidated_at))
 
 
+def sandbox_client():
+    """An HTTP client of the sandbox network inside this app (no server needed),
+    or None when the sandbox is off."""
+    if not current_app.config.get("SANDBOX"):
+        return None
+    app = current_app._get_current_object()
+    return httpx2.Client(transport=httpx2.WSGITransport(app=app), base_url="http://sandbox.local")
+
+
 def seed_demo(now=None):
-    """Write the demo world; returns {table: rows added} (empty when it was all there)."""
+    """Write the demo world; returns {table: rows added} (empty when it was all there).
+
+    With the sandbox on, each new profile's account, people and grant are
+    registered with the sandbox network first, as a developer registers test
+    users with a real network, and the credential holds the tokens it issued."""
     now = now or utcnow()
+    network = sandbox_client()
     with new_session() as session:
-        seeder = _Seeder(session, now)
+        seeder = _Seeder(session, now, network)
         organization = seeder.organization()
         brands = seeder.brands(organization)
         people = seeder.people(organization)
         for spec in _PROFILES:
             seeder.profile(organization, brands, people, spec)
         session.commit()
-        return seeder.created
+    if network is not None:
+        network.close()
+    return seeder.created

@@ -11,7 +11,13 @@ from dataclasses import dataclass
 from portal.db import locked_session, utcnow
 from portal.models import SocialProfile
 from portal.models import InvalidReason
-from portal.networks.outcomes import NotYetRefreshable, PermissionMissing, RenewNeeded, Transient
+from portal.networks.outcomes import (
+    NetworkError,
+    NotYetRefreshable,
+    PermissionMissing,
+    RenewNeeded,
+    Transient,
+)
 from portal.renewal.credentials import (
     apply_refresh,
     current_credential,
@@ -33,6 +39,7 @@ class Result:
     NOT_DUE = "not_due"
     NOT_YET = "not_yet"  # the network refuses until a later time (not_before)
     NEEDS_CONSENT = "needs_consent"  # a person must consent again
+    FAILED = "failed"  # an answer no rule knows: nothing flagged, worth a look
     INVALID = "invalid"  # the network said the grant is dead: now marked
     NO_CREDENTIAL = "no_credential"
 
@@ -87,6 +94,15 @@ def renew_silently(profile_id, adapter, seen_version=None, force=False, user_id=
             reason, detail = error.reason, error.detail
         except PermissionMissing as error:
             reason, detail = InvalidReason.PERMISSION_REVOKED, error.detail
+        except Transient:
+            raise
+        except NetworkError as error:
+            # Not a verdict on the token (a changed API, a misconfigured
+            # client, a Page token without its user token): keep it as it is.
+            record_attempt(session, profile, "silent", "failed", credential, user_id, "unexpected",
+                           error.detail, started)
+            session.commit()
+            return Outcome(Result.FAILED, reason="unexpected", credential_id=credential.id)
         else:
             apply_refresh(session, credential, tokens)
             record_attempt(session, profile, "silent", "renewed", credential, user_id, started_at=started)

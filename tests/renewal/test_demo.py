@@ -1,0 +1,34 @@
+"""The demo agency is backed by the sandbox network: its tokens are the
+network's own, so renewals work in `make run` as they would for real."""
+import re
+
+from sqlmodel import select
+
+from portal.demo import seed_demo
+from portal.models import SocialProfile
+from tests.renewal.conftest import OWNER
+
+
+def demo_profile(store, external_id):
+    return store.exec(select(SocialProfile).where(SocialProfile.external_id == external_id)).one()
+
+
+def test_demo_profiles_renew_silently_and_through_consent(live, store):
+    seed_demo()
+    live.http.cookies.clear()
+    response = live.http.post("/login", data={
+        "email": OWNER, "password": "keepalive-demo", "csrf_token": live.csrf(),
+    })
+    assert response.status_code == 303
+
+    x = demo_profile(store, "demo-x-5001")  # valid, with a rotating refresh token
+    version = live.current(x.id).version
+    silent = live.renew(x.id)
+    assert silent.status_code == 303 and silent.headers["location"] == "/"
+    assert live.current(x.id).version == version + 1
+
+    page = demo_profile(store, "demo-fb-page-1101")  # the owner's role changed: consent again
+    assert live.current(page.id).is_invalid
+    live.renew_interactively(page.id)
+    assert not live.current(page.id).is_invalid
+    assert re.search(r"Renewed: [^<]*Harbor Fitness", live.http.get("/").text)
