@@ -236,9 +236,10 @@ def email_of(session, delivery_id):
     ).first()
     if not may_renew(membership, level):
         return None
-    secret, _ = links.issue(session, profile, user.email, Purpose.MEMBER)
-    session.commit()
     organization = session.get(Organization, profile.organization_id)
+    secret, _ = links.issue(session, profile, user.email, Purpose.MEMBER)
+    # Committed before the SMTP conversation: no transaction stays open while the server answers.
+    session.commit()
     return messages.token_notice(notification, user, profile, organization, credential, secret)
 
 

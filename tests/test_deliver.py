@@ -290,10 +290,22 @@ def start_worker(app, *extra):
     )
 
 
-def test_a_killed_worker_loses_nothing_and_sends_nothing_twice(mailbox, app, db):
+def reopen_connections(app, database):
+    """Fresh SQLite connections in this process before other processes share
+    the file: POSIX drops every lock a process holds on a file when any of
+    its descriptors of that file closes (a test that read the file directly
+    does that), and a worker that then exits would take itself for the last
+    user and remove the write-ahead log under our feet."""
+    database["engine"].dispose()
+    app.extensions["keepalive.engine"].dispose()
+
+
+def test_a_killed_worker_loses_nothing_and_sends_nothing_twice(mailbox, app, db, database):
     """SIGKILL a real `rq worker` while it waits for the SMTP server's answer
     to the third message of a batch; RQ requeues the abandoned job and a new
     worker sends every delivery, none twice."""
+    db.close()
+    reopen_connections(app, database)
     _, owners, _, _ = agency(db, people=5)
     mailbox.hold = owners[2].email
     scan()
