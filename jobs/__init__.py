@@ -2,7 +2,7 @@
 takes ids and plain values, never ORM objects."""
 from functools import wraps
 
-from flask import has_app_context
+from flask import current_app, has_app_context
 
 _app = None
 
@@ -17,14 +17,14 @@ def worker_app():
 
 
 def in_app_context(func):
-    """Run `func` in the app's context: the caller's (a test's in-process
-    worker), else the worker process's own app."""
+    """Run `func` in an application context of its own, so that each job has
+    its own `g` and database session: of the caller's app where there is one
+    (a test's in-process worker), else of the worker process's app."""
 
     @wraps(func)
     def wrapper(*args, **kwargs):
-        if has_app_context():
-            return func(*args, **kwargs)
-        with worker_app().app_context():
+        app = current_app._get_current_object() if has_app_context() else worker_app()
+        with app.app_context():
             return func(*args, **kwargs)
 
     return wrapper

@@ -1,0 +1,93 @@
+"""Renewal in the worker: proactive renewals, Try renewing all, health checks.
+Real Redis, an RQ worker, the sandbox over HTTP."""
+from datetime import timedelta
+
+from redis import Redis
+from rq import Queue
+from rq.job import Job
+
+from sqlmodel import select
+
+from jobs.renewal import check_health, renew_due
+from portal.db import utcnow
+from portal.models import InvalidReason, Organization, SocialProfile, User
+from tests import factories
+from tests.conftest import run_jobs
+from tests.renewal.conftest import OWNER, adopt
+from tests.renewal.test_silent import age, connected
+
+
+def queue_of(app):
+    return Queue(app.config["QUEUE_NAME"], connection=Redis.from_url(app.config["REDIS_URL"]))
+
+
+def organization_and_owner(store, profile):
+    org = store.get(Organization, store.get(SocialProfile, profile.id).organization_id)
+    return org, store.exec(select(User.id).where(User.email == OWNER)).one()
+
+
+def test_try_renewing_all_reports_progress_and_outcomes(live, store, app):
+    valid, _ = connected(live, store, "x", "x-1")
+    org, owner_id = organization_and_owner(store, valid)
+    dead = factories.profile(store, org, network="x", external_id="x-2", name="Dead one")
+    factories.credential(store, dead, status="invalid", invalid_reason="revoked")
+    other_network = factories.profile(store, org, network="tiktok", external_id="tt-1")
+    factories.credential(store, other_network)
+
+    job = queue_of(app).enqueue("jobs.renewal.renew_all", org.id, "x", owner_id)
+    assert run_jobs(app) == (1, 0)
+
+    meta = Job.fetch(job.id, connection=queue_of(app).connection).get_meta(refresh=True)
+    assert meta["finished"] and (meta["done"], meta["total"]) == (2, 2)
+    assert meta["renewed"] == [valid.id]
+    assert meta["needs_consent"] == [dead.id]
+    assert meta["failed"] == [] and meta["organization_id"] == org.id
+
+
+def test_try_renewing_all_counts_an_outage_as_failed_not_dead(live, store, app):
+    profile, credential = connected(live, store, "pinterest", "pin-1")
+    org, owner_id = organization_and_owner(store, profile)
+    live.fault("pinterest", "500", count=5)
+    job = queue_of(app).enqueue("jobs.renewal.renew_all", org.id, "pinterest", owner_id)
+    run_jobs(app)
+    meta = Job.fetch(job.id, connection=queue_of(app).connection).get_meta(refresh=True)
+    assert meta["failed"] == [[profile.id, "unavailable"]]
+    assert not live.current(profile.id).is_invalid
+
+
+def test_renew_due_renews_what_is_close_to_its_end(live, store, app):
+    profile, credential = connected(live, store, "instagram", "ig-1")
+    age(live, store, credential, seconds=55 * 86400)  # 60-day token with 5 days left
+    credential.expires_at = utcnow() + timedelta(days=5)
+    store.add(credential)
+    store.commit()
+    version = credential.version
+
+    assert renew_due() == 1
+    run_jobs(app)
+    renewed = live.current(profile.id)
+    assert renewed.version == version + 1 and renewed.expires_at > utcnow() + timedelta(days=50)
+    assert renew_due() == 0, live.current(profile.id)  # renewed: nothing due any more
+
+
+def test_health_check_catches_a_revoked_token_without_expiry(live, store, app):
+    healthy, _ = connected(live, store, "facebook", "1001")
+    org, _ = organization_and_owner(store, healthy)
+    revoked_profile = factories.profile(store, org, network="facebook", external_id="1002", name="Revoked")
+    issued = live.grant("facebook", "1002", email="page.admin@client.test", expires_in=None)
+    adopt(store, revoked_profile, issued, token_type="page")
+    live.admin("tokens/password_changed", {"token": issued["access_token"]})
+    for profile_id in (healthy.id, revoked_profile.id):
+        credential = live.current(profile_id)
+        credential.last_checked_at = utcnow() - timedelta(days=2)
+        store.add(credential)
+        store.commit()
+
+    assert check_health() == 2
+    run_jobs(app)
+    checked = live.current(healthy.id)
+    assert not checked.is_invalid and checked.last_check_ok
+    assert checked.last_checked_at > utcnow() - timedelta(minutes=1)
+    flagged = live.current(revoked_profile.id)
+    assert flagged.is_invalid and flagged.invalid_reason == InvalidReason.PASSWORD_CHANGED
+    assert check_health() == 0
