@@ -81,10 +81,24 @@ def get_session():
     committed in between (SQLite cannot upgrade a stale read snapshot)."""
     if "db" not in g:
         bind = engine()
-        if has_request_context() and request.method not in ("GET", "HEAD", "OPTIONS"):
+        if has_request_context() and _request_writes():
             bind = bind.execution_options(sqlite_begin="IMMEDIATE")
         g.db = Session(bind, expire_on_commit=False)
     return g.db
+
+
+def writes(view):
+    """Mark a GET view that writes (an OAuth callback, a link that is spent on
+    opening), so that its transaction takes the write lock as a POST's does."""
+    view.writes_to_database = True
+    return view
+
+
+def _request_writes():
+    if request.method not in ("GET", "HEAD", "OPTIONS"):
+        return True
+    view = current_app.view_functions.get(request.endpoint)
+    return getattr(view, "writes_to_database", False)
 
 
 def close_session(_exc=None):

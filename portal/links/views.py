@@ -18,7 +18,7 @@ from wtforms.validators import InputRequired
 
 from portal import mailer
 from portal.catalog import network
-from portal.db import get_session, utcnow
+from portal.db import get_session, utcnow, writes
 from portal.forms import EmailAddress
 from portal.links import bp, rules, service
 from portal.links.rules import Purpose
@@ -71,6 +71,7 @@ def keep_secrets_out_of_referers(response):
 # A member's link ------------------------------------------------------------
 
 @bp.route("/renew/link/<secret>")
+@writes
 @login_required
 def member(secret):
     """The profile of an emailed notice and its Renew Token button."""

@@ -5,7 +5,7 @@ from sqlmodel import select
 
 from portal.accounts.rows import ROW_TARGET_PREFIX, render_row
 from portal.catalog import NETWORKS, network
-from portal.db import get_session
+from portal.db import get_session, writes
 from portal.models import ProfileAccess, SocialProfile
 from portal.networks.outcomes import Transient
 from portal.networks.registry import adapter_for
@@ -67,6 +67,7 @@ def renew(profile_id):
 
 
 @bp.route("/renew/callback/<network_key>")
+@writes
 def callback(network_key):
     """Where every network sends the person back after consent (one URI per network)."""
     if network_key not in NETWORKS:

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 01:42:39.842373
+Create Date: 2026-11-22 02:22:00.715883
 """
 from alembic import op
 import sqlalchemy as sa
@@ -172,6 +172,7 @@ def upgrade():
     )
     with op.batch_alter_table('credential', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_credential_expires_at'), ['expires_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_credential_invalidated_at'), ['invalidated_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_credential_refresh_expires_at'), ['refresh_expires_at'], unique=False)
         batch_op.create_index('uq_credential_current', ['profile_id'], unique=True, sqlite_where=sa.text('superseded_at IS NULL'), postgresql_where=sa.text('superseded_at IS NULL'))
 
@@ -355,6 +356,7 @@ def downgrade():
     with op.batch_alter_table('credential', schema=None) as batch_op:
         batch_op.drop_index('uq_credential_current', sqlite_where=sa.text('superseded_at IS NULL'), postgresql_where=sa.text('superseded_at IS NULL'))
         batch_op.drop_index(batch_op.f('ix_credential_refresh_expires_at'))
+        batch_op.drop_index(batch_op.f('ix_credential_invalidated_at'))
         batch_op.drop_index(batch_op.f('ix_credential_expires_at'))
 
     op.drop_table('credential')
