@@ -1,29 +1,12 @@
 """The words of token notices by email, in the recipient's language."""
 from flask import current_app, render_template, url_for
 from flask_babel import force_locale, format_datetime, gettext as _, ngettext
-from flask_mail import Message
 
 from portal.catalog import network
+from portal.mailer import Email
 from portal.notify.rules import KIND_EXPIRED, KIND_EXPIRING, KIND_INVALID
 from portal.status import TokenStatus, Status
 from portal.templating import reason_text
-
-
-class Email(Message):
-    """Flask-Mail's message, with a subject that survives folding.
-
-    Flask-Mail 0.10 encodes a non-ASCII subject itself and then switches the
-    message to the SMTP policy, which folds the encoded words again: a long
-    subject arrives with a space inside a word ("Northwind C afé"). Setting
-    the subject once more under that policy lets it encode it correctly.
-    """
-
-    def _message(self):
-        message = super()._message()
-        if self.subject:
-            del message["Subject"]
-            message["Subject"] = str(self.subject)
-        return message
 
 
 def subject(kind, threshold_days, profile_name, network_label):
