@@ -32,6 +32,7 @@ from portal.models import (
     SocialProfile,
     User,
 )
+from portal.networks.registry import requested_scopes
 
 DEMO_PASSWORD = "keepalive-demo"
 ORGANIZATION = "Northwind Agency"
@@ -45,21 +46,6 @@ PEOPLE = [
     {"email": MANAGER, "name": "Marcus Lee", "role": Role.MANAGER, "can_manage_profiles": True},
     {"email": MEMBER, "name": "Mia Santos", "role": Role.MEMBER, "can_manage_profiles": True},
 ]
-
-SCOPES = {
-    "facebook": "pages_show_list pages_manage_posts pages_read_engagement business_management",
-    "instagram_business": "pages_show_list pages_manage_posts pages_read_engagement business_management "
-    "instagram_basic instagram_content_publish instagram_manage_insights",
-    "instagram": "instagram_business_basic instagram_business_content_publish",
-    "threads": "threads_basic threads_content_publish",
-    "x": "tweet.read tweet.write users.read offline.access",
-    "linkedin_personal": "openid profile w_member_social",
-    "linkedin_company": "w_organization_social r_organization_social rw_organization_admin",
-    "youtube": "https://www.googleapis.com/auth/youtube.upload https://www.googleapis.com/auth/youtube.readonly",
-    "google_business": "https://www.googleapis.com/auth/business.manage",
-    "tiktok": "user.info.basic video.publish video.upload",
-    "pinterest": "boards:read pins:read pins:write user_accounts:read",
-}
 
 # How long a freshly issued access token lives (PROVIDERS.md).
 ACCESS_LIFETIME = {
@@ -244,7 +230,7 @@ def credential_plan(spec, now):
     access_lifetime = ACCESS_LIFETIME[network]
     plan = {
         "token_type": spec.get("token_type", "user"),
-        "scopes": SCOPES[network],
+        "scopes": requested_scopes(network),
         "status": CredentialState.ACTIVE,
         "invalid_reason": None,
         "invalidated_at": None,

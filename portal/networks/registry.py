@@ -57,3 +57,8 @@ def adapter_for(network, config=None):
         raise NotConfigured(f"Unknown network {network!r}.")
     config = current_app.config if config is None else config
     return ADAPTERS[network][0](network, settings_for(network, config))
+
+
+def requested_scopes(network):
+    """The scopes a consent for `network` asks for, space-separated."""
+    return " ".join(ADAPTERS[network][0](network, NetworkSettings(client_id="", client_secret="")).scopes)
