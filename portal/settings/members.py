@@ -60,7 +60,8 @@ def row_response(membership, error=None, notice=None):
         )
     if error:
         return members_page(status=status, errors=errors)
-    flash(notice, "success")
+    if notice:
+        flash(notice, "success")
     return redirect_after_post(url_for("settings.members"))
 
 
@@ -80,7 +81,9 @@ def member_role(membership_id):
     if not form.validate():
         return row_response(membership, error=_("Choose Owner, Manager or Member."))
     membership, user = service.member_row(membership)
-    refusal = role_change_refusal(g.membership, membership, form.role.data, service.owner_count(g.organization))
+    owners = service.owner_count(g.organization, lock=True)
+    get_session().refresh(membership)  # its role as of the lock
+    refusal = role_change_refusal(g.membership, membership, form.role.data, owners)
     if refusal:
         return row_response(membership, error=str(REFUSALS[refusal]))
     if form.role.data == membership.role:
@@ -122,8 +125,9 @@ def member_remove(membership_id):
     `hx-confirm` cannot ask); POST: remove."""
     membership = owned_or_404(Membership, membership_id)
     membership, user = service.member_row(membership)
-    refusal = removal_refusal(g.membership, membership, service.owner_count(g.organization))
     form = ConfirmForm()
+    refusal = removal_refusal(g.membership, membership,
+                              service.owner_count(g.organization, lock=form.is_submitted()))
     if not form.is_submitted():
         return render("settings/member_remove.html", row=(membership, user),
                       refusal=REFUSALS[refusal] if refusal else None, form=form)

@@ -56,12 +56,16 @@ def member_row(membership):
     return membership, get_session().get(User, membership.user_id)
 
 
-def owner_count(organization):
-    return get_session().exec(
-        select(func.count()).select_from(Membership).where(
-            Membership.organization_id == organization.id, Membership.role == Role.OWNER
-        )
-    ).one()
+def owner_count(organization, lock=False):
+    """How many Owners `organization` has. `lock` holds their rows until the
+    transaction ends, so two Owners demoting each other at the same moment
+    cannot leave none (PostgreSQL; SQLite's writers are serialized anyway)."""
+    query = select(Membership.id).where(
+        Membership.organization_id == organization.id, Membership.role == Role.OWNER
+    )
+    if lock:
+        query = query.with_for_update()
+    return len(get_session().exec(query).all())
 
 
 def pending_invitations(organization):
