@@ -536,14 +536,14 @@ def test_try_renewing_all_enqueues_the_job_and_polls_its_progress(app, client, a
     assert "1 of 2 tried" in text(polled) and "every 1s" in text(polled)
     assert "HX-Trigger" not in polled.headers
     p = agency["profiles"]
-    job.meta.update(done=2, renewed=0, needs_consent=[p["expired"].id],
+    job.meta.update(done=3, total=3, finished=True, renewed=[p["youtube"].id], needs_consent=[p["expired"].id],
                     failed=[[p["valid"].id, "unavailable"]])
     job.save_meta()
     done = client.get(url, headers=HTMX)
     html = text(done)
     assert "every 1s" not in html and "hx-get" not in html  # polling stops
     assert done.headers["HX-Trigger"] == "tokens-changed"
-    assert "0 tokens renewed" in html
+    assert "1 token renewed:" in html and "Cafe Tube" in html
     assert "1 needs your consent on the network" in html
     assert f'action="/profiles/{p["expired"].id}/renew"' in html
     assert "Books Page" in html and "Facebook is not answering right now" in html
@@ -631,3 +631,19 @@ def test_queries_do_not_grow_with_the_number_of_profiles(app, client, auth, stor
              for path, headers in (("/accounts", None), ("/accounts/expired-tokens", HTMX))}
     assert large == small
     assert small["/accounts"] <= 12 and small["/accounts/expired-tokens"] <= 8
+
+
+@pytest.mark.worker
+def test_try_renewing_all_through_a_real_worker_ends_with_the_summary(app, client, auth, agency):
+    from tests.conftest import run_jobs
+
+    auth.login("owner@example.test")
+    token = csrf_token(client, "/accounts")
+    # Instagram (Business) has one revoked token: the job asks for consent without calling the network.
+    response = client.post("/accounts/renew-all", data={"csrf_token": token, "network": "instagram_business"})
+    assert response.status_code == 303
+    assert run_jobs(app) == (1, 0)
+    html = text(client.get(response.headers["Location"], headers=HTMX))
+    assert "every 1s" not in html
+    assert "0 tokens renewed" in html and "1 needs your consent on the network" in html
+    assert f'action="/profiles/{agency["profiles"]["revoked"].id}/renew"' in html

@@ -172,37 +172,44 @@ def progress_response(job):
 
 
 def renew_all_progress_of(job):
-    """What a "Try renewing all" job has done so far, from its `meta`."""
+    """What a "Try renewing all" job has done so far, from its `meta`
+    (`done`, `total`, `renewed`, `needs_consent`, `failed`, `finished`)."""
     meta = job.meta
     status = job.get_status(refresh=False)
     total = int(meta.get("total") or 0)
     done = int(meta.get("done") or 0)
-    finished = status in JOB_DONE or (total > 0 and done >= total)
+    finished = bool(meta.get("finished")) or status in JOB_DONE
+    renewed = meta.get("renewed") or []
+    renewed_ids = [int(i) for i in renewed] if isinstance(renewed, list) else []
     consent_ids = [int(i) for i in meta.get("needs_consent") or []]
     failed = [(int(pair[0]), pair[1]) for pair in meta.get("failed") or []]
-    wanted = set(consent_ids) | {profile_id for profile_id, _reason in failed}
-    rows = {}
+    wanted = set(consent_ids) | set(renewed_ids) | {profile_id for profile_id, _reason in failed}
+    rows, names = {}, {}
     if finished and wanted:
         rows = {row.profile.id: row for row in visible_profiles(g.membership, g.organization)
                 if row.profile.id in wanted}
-    names = {}
-    if finished and wanted.difference(rows):
-        # Profiles the viewer may not see are named, not offered.
-        names = dict(get_session().exec(
-            select(SocialProfile.id, SocialProfile.name).where(
-                SocialProfile.id.in_(wanted.difference(rows)),
-                SocialProfile.organization_id == g.organization.id)
-        ).all())
+        unseen = wanted.difference(rows)
+        if unseen:
+            # Profiles the viewer may not see are named, not offered.
+            names = dict(get_session().exec(
+                select(SocialProfile.id, SocialProfile.name).where(
+                    SocialProfile.id.in_(unseen), SocialProfile.organization_id == g.organization.id)
+            ).all())
+
+    def known(ids):
+        return [rows.get(i) or names[i] for i in ids if i in rows or i in names]
+
     return {
         "network": network(meta.get("network", "")),
         "total": total,
         "done": min(done, total) if total else done,
         "percent": int(100 * done / total) if total else (100 if finished else 0),
-        "renewed": int(meta.get("renewed") or 0),
+        "renewed": len(renewed_ids) if isinstance(renewed, list) else int(renewed),
+        "renewed_profiles": known(renewed_ids),
         "finished": finished,
         "stopped": status in (JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED) and done < total,
-        "needs_consent": [rows.get(i) or names.get(i) for i in consent_ids if i in rows or i in names],
-        "failed": [(rows.get(i) or names.get(i), reason) for i, reason in failed if i in rows or i in names],
+        "needs_consent": known(consent_ids),
+        "failed": [(rows.get(i) or names[i], reason) for i, reason in failed if i in rows or i in names],
     }
 
 

@@ -19,6 +19,7 @@ FAILURES = {
     "insufficient_permission": _l("The account on {network} lacks the rights to renew it."),
     "refused": _l("{network} refused the renewal."),
     "wrong_account": _l("The account on {network} does not manage this profile."),
+    "not_yet": _l("{network} does not allow renewing it yet; Keepalive tries again later."),
     InvalidReason.EXPIRED: _l("The token had already expired on {network}."),
     InvalidReason.PASSWORD_CHANGED: _l("The password changed on {network}."),
     InvalidReason.PERMISSION_REVOKED: _l("The permission was revoked on {network}."),

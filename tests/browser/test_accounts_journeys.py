@@ -210,7 +210,7 @@ def test_try_renewing_all_shows_progress_until_the_summary(page, agency, app):
     expect(progress).to_contain_text("0 of 1 tried")
     connection = Redis.from_url(app.config["REDIS_URL"])
     job = Queue(app.config["QUEUE_NAME"], connection=connection).jobs[0]
-    job.meta.update(done=1, renewed=0, needs_consent=[agency["profiles"][0].id])
+    job.meta.update(done=1, total=1, finished=True, renewed=[], needs_consent=[agency["profiles"][0].id])
     job.save_meta()
     expect(progress).to_contain_text("1 needs your consent on the network")
     expect(progress.get_by_role("button", name=re.compile("^Renew Token"))).to_have_count(1)
