@@ -433,6 +433,12 @@ class _Seeder:
         if response.status_code != 201:
             raise RuntimeError(f"the sandbox refused the demo account {spec['external_id']}: {response.text}")
         issued = response.json()
+        # The network's record of when the token was issued matches the
+        # portal's, so rules such as Instagram's "24 hours old" agree.
+        issued_at = plan["last_refreshed_at"] or plan["created_at"]
+        age = (self.now - issued_at).total_seconds()
+        if age > 0:
+            self.network.post(f"/sandbox/admin/api/grants/{issued['grant_id']}/backdate", json={"seconds": age})
         return issued["access_token"], issued.get("refresh_token") if plan["has_refresh_token"] else None
 
     def credentials(self, organization, profile, granter, spec):
