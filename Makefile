@@ -9,10 +9,10 @@ RUN_ARGS ?=
 
 .PHONY: run test bench
 
-run: $(VENV)/.installed
+run: $(VENV)/.installed $(VENV)/.translations
 	$(PYTHON) -m portal.devrun $(RUN_ARGS)
 
-test: $(VENV)/.installed-test /usr/bin/chromium
+test: $(VENV)/.installed-test $(VENV)/.translations /usr/bin/chromium
 	$(PYTHON) -m pytest $(PYTEST_ARGS)
 
 bench: $(VENV)/.installed
@@ -32,6 +32,11 @@ $(VENV)/.installed: pyproject.toml | $(PYTHON)
 
 $(VENV)/.installed-test: pyproject.toml | $(PYTHON)
 	$(PIP) -e '.[test]'
+	@touch $@
+
+# The compiled catalogues (.mo) are not committed: built again whenever a .po changes.
+$(VENV)/.translations: $(wildcard portal/translations/*/LC_MESSAGES/messages.po) | $(VENV)/.installed
+	$(VENV)/bin/pybabel compile -d portal/translations
 	@touch $@
 
 # The browser tests drive Debian's chromium (never a downloaded browser).

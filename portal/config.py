@@ -152,6 +152,8 @@ class Config:
 
         self.BABEL_DEFAULT_LOCALE = "en"
         self.LANGUAGES = ["en", "fr", "de", "nl"]
+        # The .po catalogues live here; `make` compiles them to .mo beside them.
+        self.BABEL_TRANSLATION_DIRECTORIES = str(Path(__file__).parent / "translations")
         self.WTF_CSRF_TIME_LIMIT = None  # the session bounds a token's life
 
     def as_dict(self):

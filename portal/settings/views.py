@@ -8,7 +8,7 @@ from portal.auth.passwords import hash_password, verify_password
 from portal.db import get_session
 from portal.models import Brand
 from portal.settings import bp, service
-from portal.settings.forms import PasswordForm, PersonalForm
+from portal.settings.forms import LANGUAGE_CHOICES, PasswordForm, PersonalForm
 from portal.web import redirect_after_post, render, safe_next
 
 
@@ -84,3 +84,24 @@ def password():
     login_user(user, remember=remembered)
     flash(_("Password changed. Other devices and browsers are signed out."), "success")
     return redirect_after_post(url_for("settings.personal"))
+
+
+@bp.app_context_processor
+def language_menu():
+    """The choices of the header's language menu, each language in its own name."""
+    return {"language_choices": LANGUAGE_CHOICES}
+
+
+@bp.route("/language", methods=["POST"])
+@login_required
+def language():
+    """The header's language menu: one of the portal's languages, or "" to follow the browser."""
+    choice = request.form.get("locale")
+    if choice is None or (choice and choice not in current_app.config["LANGUAGES"]):
+        abort(400, _("Choose a language from the menu."))
+    user = current_user._get_current_object()
+    user.locale = choice or None
+    get_session().add(user)
+    service.audit("user.settings_changed", f"language: {user.locale or 'browser'}", personal=True)
+    get_session().commit()
+    return redirect_after_post(safe_next(request.form.get("next"), url_for("home.index")))
