@@ -13,22 +13,42 @@ the job finds the delivery it had in flight in its own `job.meta` and sends
 it again: the recipient may then get that one message twice, which is
 preferred to losing a notice. Every other delivery is sent exactly once.
 """
+import json
 import logging
 import smtplib
 import socket
+import time
 from collections import Counter
+
+import httpx
+import requests
+from py_vapid import Vapid01
+from pywebpush import WebPushException, webpush
 
 from flask import current_app
 from flask_mail import Connection
 from rq import Retry, get_current_job
-from sqlalchemy import update
+from sqlalchemy import delete, update
 from sqlmodel import select
 
 from jobs import in_app_context
 from portal.db import get_session, utcnow
 from portal.links import service as links
 from portal.links.rules import Purpose
-from portal.models import Delivery, Membership, Notification, Organization, ProfileAccess, SocialProfile, User
+from portal.crypto import unseal
+from portal.models import (
+    Delivery,
+    Membership,
+    Notification,
+    Organization,
+    ProfileAccess,
+    PushSubscription,
+    SocialProfile,
+    User,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
+from portal.notify.events import http_failure_kind, signed_headers
 from portal.notify import messages
 from portal.notify.rules import failure_kind, still_relevant
 from portal.permissions import may_renew
@@ -108,8 +128,8 @@ def deliver(delivery_ids):
 class Batch:
     """Claims and outcomes of the deliveries of one job, each committed at once."""
 
-    def __init__(self, session, job):
-        self.session, self.job = session, job
+    def __init__(self, session, job, model=Delivery):
+        self.session, self.job, self.model = session, job, model
         self.resumable = job.meta.get(IN_FLIGHT) if job is not None else None
         # Without retries left (or without RQ), a transient failure is final.
         self.final = job is None or not job.retries_left
@@ -119,10 +139,11 @@ class Batch:
         being sent by another job. The delivery this job had in flight when
         its worker died is taken back."""
         states = (PENDING, SENDING) if delivery_id == self.resumable else (PENDING,)
+        model = self.model
         result = self.session.exec(
-            update(Delivery)
-            .where(Delivery.id == delivery_id, Delivery.status.in_(states))
-            .values(status=SENDING, attempts=Delivery.attempts + 1)
+            update(model)
+            .where(model.id == delivery_id, model.status.in_(states))
+            .values(status=SENDING, attempts=model.attempts + 1)
         )
         self.session.commit()
         if result.rowcount != 1:
@@ -132,14 +153,15 @@ class Batch:
             self.job.save_meta()
         return True
 
-    def finish(self, delivery_id, status, error=None):
-        values = {"status": status, "last_error": error}
+    def finish(self, delivery_id, status, error=None, **extra):
+        values = {"status": status, "last_error": error, **extra}
         if status == SENT:
             values["sent_at"] = utcnow()
         if status == PENDING and self.final:
             values["status"] = FAILED
+        model = self.model
         self.session.exec(
-            update(Delivery).where(Delivery.id == delivery_id, Delivery.status == SENDING).values(**values)
+            update(model).where(model.id == delivery_id, model.status == SENDING).values(**values)
         )
         self.session.commit()
         if self.job is not None:
@@ -243,5 +265,185 @@ def email_of(session, delivery_id):
     return messages.token_notice(notification, user, profile, organization, credential, secret)
 
 
+# --- Slack, web push and outgoing webhooks: one HTTP request per message.
+
+def notice_of(session, delivery_id):
+    """(delivery, notification, profile, credential) of a delivery whose
+    notice still holds; None if it is moot (renewed meanwhile, profile gone)."""
+    delivery = session.get(Delivery, delivery_id)
+    notification = session.get(Notification, delivery.notification_id) if delivery.notification_id else None
+    if notification is None:
+        return None
+    profile = session.get(SocialProfile, notification.profile_id)
+    if profile is None:
+        return None
+    credential = current_credential(session, profile.id)
+    if not still_relevant(notification, credential):
+        return None
+    return delivery, notification, profile, credential
+
+
+def post_json(url, content, headers=None):
+    """POST `content` (bytes) as JSON; (failure kind or None, detail, HTTP status or None)."""
+    timeout = current_app.config["WEBHOOK_TIMEOUT"]
+    try:
+        response = httpx.post(url, content=content, timeout=timeout, follow_redirects=False,
+                              headers={"content-type": "application/json", "user-agent": "Keepalive",
+                                       **(headers or {})})
+    except httpx.TimeoutException:
+        return "transient", "the receiver did not answer in time", None
+    except httpx.HTTPError as error:
+        return "transient", f"{type(error).__name__}: {error}", None
+    kind = http_failure_kind(response.status_code)
+    detail = None if kind is None else f"HTTP {response.status_code} {response.text[:200]}".strip()
+    return kind, detail, response.status_code
+
+
+def settle(batch, delivery_id, kind, detail, counts, **extra):
+    """Record an HTTP outcome; True if it must be tried again."""
+    if kind is None:
+        batch.finish(delivery_id, SENT, **extra)
+        counts[SENT] += 1
+        return False
+    if kind == "permanent":
+        batch.finish(delivery_id, FAILED, detail, **extra)
+        counts[FAILED] += 1
+        log.warning("delivery %s failed for good: %s", delivery_id, detail)
+        return False
+    status = batch.finish(delivery_id, PENDING, detail, **extra)
+    counts["retry" if status == PENDING else FAILED] += 1
+    log.info("delivery %s postponed: %s", delivery_id, detail)
+    return status == PENDING
+
+
+def send_slack(session, delivery_ids, batch, counts):
+    """One message per notice to the organization's Slack incoming webhook."""
+    retry = False
+    for delivery_id in delivery_ids:
+        if not batch.claim(delivery_id):
+            counts["skipped"] += 1
+            continue
+        found = notice_of(session, delivery_id)
+        organization = session.get(Organization, found[2].organization_id) if found else None
+        if organization is None or not organization.sealed_slack_webhook_url:
+            batch.finish(delivery_id, OBSOLETE)
+            counts[OBSOLETE] += 1
+            continue
+        _, notification, profile, _ = found
+        url = unseal(organization.sealed_slack_webhook_url)
+        message = json.dumps(messages.slack_message(notification, profile, organization)).encode()
+        session.commit()  # no transaction stays open while Slack answers
+        kind, detail, _ = post_json(url, message)
+        retry |= settle(batch, delivery_id, kind, detail, counts)
+    return retry
+
+
+def still_may_renew(session, user, profile):
+    membership = session.exec(
+        select(Membership).where(Membership.user_id == user.id, Membership.organization_id == profile.organization_id)
+    ).first()
+    level = session.exec(
+        select(ProfileAccess.level).where(ProfileAccess.user_id == user.id, ProfileAccess.profile_id == profile.id)
+    ).first()
+    return bool(may_renew(membership, level))
+
+
+def vapid_key():
+    raw = current_app.config.get("VAPID_PRIVATE_KEY")
+    return Vapid01.from_raw(raw.encode()) if raw else None
+
+
+def send_push(session, delivery_ids, batch, counts):
+    """Web push to every browser the person subscribed; a browser the push
+    service no longer knows (404, 410) is forgotten."""
+    retry = False
+    key = vapid_key()
+    for delivery_id in delivery_ids:
+        if not batch.claim(delivery_id):
+            counts["skipped"] += 1
+            continue
+        found = notice_of(session, delivery_id)
+        user = session.get(User, found[1].user_id) if found else None
+        if user is not None and not still_may_renew(session, user, found[2]):
+            user = None
+        subscriptions = session.exec(
+            select(PushSubscription).where(PushSubscription.user_id == user.id).order_by(PushSubscription.id)
+        ).all() if user is not None and user.active else []
+        if not subscriptions or key is None:
+            batch.finish(delivery_id, OBSOLETE, None if key else "VAPID keys are not configured")
+            counts[OBSOLETE] += 1
+            continue
+        data = json.dumps(messages.push_message(found[1], user, found[2]))
+        targets = [(s.id, {"endpoint": s.endpoint, "keys": {"p256dh": s.p256dh, "auth": s.auth}})
+                   for s in subscriptions]
+        session.commit()
+        outcomes, gone = [], []
+        for subscription_id, info in targets:
+            kind, detail = push_to(info, data, key)
+            if kind == "gone":
+                gone.append(subscription_id)
+            outcomes.append((kind, detail))
+        if gone:
+            session.exec(delete(PushSubscription).where(PushSubscription.id.in_(gone)))
+            session.commit()
+        if any(kind is None for kind, _ in outcomes):
+            kind, detail = None, None
+        elif any(kind == "transient" for kind, _ in outcomes):
+            kind, detail = "transient", next(d for k, d in outcomes if k == "transient")
+        else:
+            kind, detail = "permanent", "; ".join(d for _, d in outcomes if d)
+        retry |= settle(batch, delivery_id, kind, detail, counts)
+    return retry
+
+
+def push_to(subscription_info, data, key):
+    """(None | "gone" | "transient" | "permanent", detail) of one push."""
+    try:
+        webpush(subscription_info, data=data, vapid_private_key=key,
+                vapid_claims={"sub": current_app.config["VAPID_SUBJECT"]},
+                timeout=current_app.config["WEBHOOK_TIMEOUT"], ttl=86400)
+    except WebPushException as error:
+        status = error.response.status_code if error.response is not None else None
+        if status in (404, 410):
+            return "gone", f"HTTP {status}: the browser unsubscribed"
+        kind = http_failure_kind(status) if status else "transient"
+        return kind or "transient", f"HTTP {status}" if status else str(error)[:200]
+    except requests.RequestException as error:
+        return "transient", f"{type(error).__name__}: {error}"[:300]
+    return None, None
+
+
+def enqueue_webhook(delivery_id):
+    return enqueue(
+        "jobs.deliver.deliver_webhook", delivery_id,
+        retry=Retry(max=len(BACKOFF), interval=list(BACKOFF)),
+        job_timeout=JOB_TIMEOUT, result_ttl=3600, failure_ttl=7 * 86400,
+    )
+
+
+@in_app_context
+def deliver_webhook(delivery_id):
+    """Send one signed event to its endpoint (Standard Webhooks); RQ retries
+    transient failures with backoff, the same `webhook-id` each time."""
+    session = get_session()
+    batch = Batch(session, get_current_job(), model=WebhookDelivery)
+    counts = Counter()
+    if not batch.claim(delivery_id):
+        return {"skipped": 1}
+    delivery = session.get(WebhookDelivery, delivery_id)
+    endpoint = session.get(WebhookEndpoint, delivery.endpoint_id)
+    if endpoint is None or not endpoint.active:
+        batch.finish(delivery_id, OBSOLETE, "the endpoint is switched off")
+        return {OBSOLETE: 1}
+    body = delivery.payload.encode()
+    headers = signed_headers(unseal(endpoint.sealed_secret), delivery.message_id, time.time(), body)
+    url = endpoint.url
+    session.commit()
+    kind, detail, status = post_json(url, body, headers)
+    if settle(batch, delivery_id, kind, detail, counts, response_status=status):
+        raise TransientDeliveryError(detail)
+    return dict(counts)
+
+
 # The channels that have a sender; the scan writes deliveries for these only.
-SENDERS = {"email": send_emails}
+SENDERS = {"email": send_emails, "slack": send_slack, "push": send_push}

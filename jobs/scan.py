@@ -30,8 +30,9 @@ from portal.models import (
     ProfileAccess,
     SocialProfile,
     User,
+    WebhookDelivery,
 )
-from portal.notify import rules
+from portal.notify import outbox, rules
 from portal.queue import redis
 
 log = logging.getLogger("keepalive.scan")
@@ -57,6 +58,7 @@ class ScanReport:
     credentials: int = 0
     notifications: int = 0
     deliveries: list = field(default_factory=list)  # ids of deliveries written by this scan
+    webhooks: list = field(default_factory=list)  # ids of webhook deliveries written or re-enqueued
     requeued: list = field(default_factory=list)  # ids of stale pending deliveries enqueued again
 
 
@@ -70,9 +72,12 @@ def scan(now=None):
         due = due_credentials(session, now, since)
         report.credentials = len(due)
         report.notifications, report.deliveries = write_notices(session, due, now)
+        report.webhooks = insert_absent(session, WebhookDelivery, outbox.notice_rows(session, due, now))
         session.commit()
         report.requeued = stale_deliveries(session, now, exclude=set(report.deliveries))
+        report.webhooks += [i for i in outbox.stale_webhooks(session, now, STALE_PENDING) if i not in report.webhooks]
     enqueue_deliveries(report.deliveries + report.requeued)
+    enqueue_webhooks(report.webhooks)
     redis().set(LAST_SCAN_KEY, now.isoformat())
     log.info("scan: %d renewal(s), %d credential(s) due, %d notice(s), %d deliveries, %d re-enqueued",
              report.renewals, report.credentials, report.notifications, len(report.deliveries),
@@ -141,9 +146,18 @@ def write_notices(session, due, now):
     from jobs.deliver import SENDERS  # the channels that have a sender
 
     audience = Audience(session, due)
+    personal = tuple(channel for channel in SENDERS if channel in rules.PERSONAL_CHANNELS)
     notifications, deliveries = [], []
     for notice, credential, profile, organization in due:
-        for user in audience.recipients(profile):
+        people = audience.recipients(profile)
+        if people and organization.sealed_slack_webhook_url and "slack" in SENDERS:
+            # One Slack message per notice, tied to the first recipient's notice for its content.
+            deliveries.append({
+                "key": rules.organization_delivery_key(credential.id, notice, organization.id, "slack"),
+                "notification_key": rules.notification_key(credential.id, notice, people[0].id),
+                "channel": "slack", "recipient": f"organization:{organization.id}",
+            })
+        for user in people:
             key = rules.notification_key(credential.id, notice, user.id)
             notifications.append({
                 "key": key, "user_id": user.id, "organization_id": organization.id,
@@ -151,7 +165,7 @@ def write_notices(session, due, now):
                 "threshold_days": notice.threshold_days, "expires_at": notice.expires_at, "created_at": now,
             })
             choice = rules.preference_for(audience.preferences(user.id, organization.id), profile.id)
-            for channel in rules.channels_for(choice, available=tuple(SENDERS)):
+            for channel in rules.channels_for(choice, available=personal):
                 deliveries.append({
                     "key": rules.delivery_key(credential.id, notice, user.id, channel),
                     "notification_key": key, "channel": channel, "recipient": user.email,
@@ -240,6 +254,13 @@ def stale_deliveries(session, now, exclude=()):
         .limit(STALE_LIMIT)
     ).all()
     return [delivery_id for delivery_id in ids if delivery_id not in exclude]
+
+
+def enqueue_webhooks(delivery_ids):
+    """One job per webhook delivery: each endpoint retries on its own schedule."""
+    from jobs.deliver import enqueue_webhook
+
+    return [enqueue_webhook(delivery_id) for delivery_id in delivery_ids]
 
 
 def enqueue_deliveries(delivery_ids):

@@ -61,6 +61,11 @@ def create_app(config=None):
     app.register_blueprint(settings_bp)
     app.register_blueprint(renewal_bp)
     app.register_blueprint(links_bp)
+    from portal.notifications import bp as notifications_bp
+    from portal.notify import outbox
+
+    app.register_blueprint(notifications_bp)
+    outbox.init_app(app)
     if app.config["SANDBOX"]:
         from portal.sandbox import bp as sandbox_bp
 

@@ -17,6 +17,7 @@ def init_app(app):
     app.cli.add_command(seed_demo)
     app.cli.add_command(db_revision)
     app.cli.add_command(scan)
+    app.cli.add_command(vapid_keys)
 
 
 @click.command("db-upgrade")
@@ -112,3 +113,14 @@ def rotate_all(batch_size=500):
             session.commit()
             last_id = batch[-1][0]
     return count
+
+
+@click.command("vapid-keys")
+def vapid_keys():
+    """Print a new VAPID key pair for web push, to put in the environment."""
+    from portal.notify.push import new_vapid_keys
+
+    private_key, public_key = new_vapid_keys()
+    click.echo(f"VAPID_PRIVATE_KEY={private_key}")
+    click.echo(f"VAPID_PUBLIC_KEY={public_key}")
+    click.echo("VAPID_SUBJECT=mailto:you@example.com  # a contact address for the push services")

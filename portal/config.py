@@ -134,6 +134,12 @@ class Config:
         self.MAIL_PASSWORD = env.get("MAIL_PASSWORD") or None
         self.MAIL_DEFAULT_SENDER = env.get("MAIL_DEFAULT_SENDER", "Keepalive <keepalive@localhost>")
         self.MAIL_TIMEOUT = _number(env, "MAIL_TIMEOUT", 10.0, float)
+        # Slack, outgoing webhooks and push services: seconds to wait for an answer.
+        self.WEBHOOK_TIMEOUT = _number(env, "WEBHOOK_TIMEOUT", 10.0, float)
+        # Web push ("mobile notifications"): a key pair from `flask --app wsgi vapid-keys`.
+        self.VAPID_PRIVATE_KEY = env.get("VAPID_PRIVATE_KEY", "")
+        self.VAPID_PUBLIC_KEY = env.get("VAPID_PUBLIC_KEY", "")
+        self.VAPID_SUBJECT = env.get("VAPID_SUBJECT", "mailto:keepalive@localhost")
 
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"

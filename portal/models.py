@@ -72,6 +72,8 @@ class Organization(SQLModel, table=True):
     expiry_window_days: int = Field(default=DEFAULT_EXPIRY_WINDOW_DAYS)
     # Days before effective expiry at which notices go out, e.g. "7,3,1,0".
     notification_thresholds: str = Field(default=DEFAULT_THRESHOLDS, max_length=120)
+    # The Slack incoming-webhook URL (it is a credential), sealed by portal.crypto; None: no Slack.
+    sealed_slack_webhook_url: str | None = Field(default=None, sa_type=sa.Text)
     created_at: datetime = _when(default=True)
 
     @property
@@ -340,3 +342,56 @@ class PasswordReset(SQLModel, table=True):
     created_at: datetime = _when(default=True)
     expires_at: datetime = _when(nullable=False)
     used_at: datetime | None = _when()
+
+
+class PushSubscription(SQLModel, table=True):
+    """A browser that agreed to receive a user's web push notices."""
+
+    __tablename__ = "push_subscription"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = _fk("user.id")
+    # The push service's URL for this browser; the same browser subscribing again replaces its row.
+    endpoint: str = Field(max_length=1000, sa_column_kwargs={"unique": True})
+    p256dh: str = Field(max_length=200)
+    auth: str = Field(max_length=100)
+    created_at: datetime = _when(default=True)
+
+
+class WebhookEndpoint(SQLModel, table=True):
+    """An organization's receiver of signed token events (Standard Webhooks)."""
+
+    __tablename__ = "webhook_endpoint"
+
+    id: int | None = Field(default=None, primary_key=True)
+    organization_id: int = _fk("organization.id")
+    url: str = Field(max_length=1000)
+    # "whsec_<base64>", sealed by portal.crypto; shown once when the endpoint is made.
+    sealed_secret: str = Field(sa_type=sa.Text)
+    events: str = Field(default="", max_length=200)  # comma-separated event types
+    active: bool = Field(default=True)
+    created_at: datetime = _when(default=True)
+
+    @property
+    def event_types(self):
+        return [event for event in self.events.split(",") if event]
+
+
+class WebhookDelivery(SQLModel, table=True):
+    """One event to one endpoint: the webhook outbox and its log."""
+
+    __tablename__ = "webhook_delivery"
+    __table_args__ = (sa.UniqueConstraint("key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=240)
+    endpoint_id: int = _fk("webhook_endpoint.id")
+    message_id: str = Field(max_length=60)  # the `webhook-id` header: the same on every retry
+    event_type: str = Field(max_length=40)
+    payload: str = Field(sa_type=sa.Text)  # the JSON body, fixed when the event happened
+    status: str = Field(default="pending", max_length=20, index=True)
+    attempts: int = Field(default=0)
+    last_error: str | None = Field(default=None, sa_type=sa.Text)
+    response_status: int | None = Field(default=None)
+    created_at: datetime = _when(default=True)
+    sent_at: datetime | None = _when()

@@ -17,7 +17,7 @@ from sqlmodel import Session, SQLModel, select
 
 from portal import create_app
 from portal.db import utcnow
-from portal.models import Invitation, Membership, RenewalLink
+from portal.models import Invitation, Membership, Notification, RenewalLink, WebhookEndpoint
 from tests import factories
 from tests.conftest import csrf_token
 
@@ -38,6 +38,11 @@ ID_ROUTES = {
     "accounts.managers": ({"profile_id": "profile"}, {}),
     "links.send": ({"profile_id": "profile"}, {"email": "client@example.test", "language": "en"}),
     "links.revoke": ({"link_id": "renewal_link"}, {}),
+    "notifications.read": ({"notification_id": "notification"}, {}),
+    "notifications.open_notice": ({"notification_id": "notification"}, {}),
+    "notifications.renew": ({"profile_id": "profile"}, {}),
+    "notifications.webhook": ({"endpoint_id": "webhook_endpoint"}, {"events": "token.expired", "active": "y"}),
+    "notifications.webhook_delete": ({"endpoint_id": "webhook_endpoint"}, {}),
 
 }
 
@@ -74,12 +79,17 @@ def build_agency(session, app, name):
     link = RenewalLink(secret_hash=hashlib.sha256(os.urandom(32)).hexdigest(), profile_id=profile.id,
                        recipient=f"client@{name.lower()}.test", purpose="client",
                        expires_at=utcnow() + timedelta(days=3))
-    session.add_all([invitation, link])
+    notification = Notification(key=f"isolation-{name}", user_id=owner.id, organization_id=org.id,
+                                profile_id=profile.id, kind="expiring", threshold_days=3)
+    endpoint = WebhookEndpoint(organization_id=org.id, url=f"https://hooks.{name.lower()}.test/in",
+                               sealed_secret="not-a-secret", events="token.expired")
+    session.add_all([invitation, link, notification, endpoint])
     session.commit()
     membership = session.exec(select(Membership).where(Membership.user_id == member.id)).one()
     return {
         "organization": org, "owner": owner, "member": member, "membership": membership,
         "brand": brand, "profile": profile, "invitation": invitation, "renewal_link": link,
+        "notification": notification, "webhook_endpoint": endpoint,
     }
 
 

@@ -7,6 +7,7 @@ from portal.auth.forms import LoginForm, ResetRequestForm
 from portal.auth.passwords import spend_verify_time, verify_password
 from portal.db import get_session, utcnow
 from portal.extensions import limiter
+from portal.notifications.login_warning import remember_after_sign_in
 from portal.web import redirect_after_post, render, safe_next
 
 
@@ -14,6 +15,7 @@ def sign_in(user, remember=False):
     """A fresh session for `user`: nothing from before sign-in is carried over."""
     session.clear()
     login_user(user, remember=remember)
+    remember_after_sign_in()  # the next page may warn of tokens at risk
     user.last_login_at = utcnow()
     get_session().add(user)
     get_session().commit()

@@ -64,3 +64,29 @@ def token_notice(notification, user, profile, organization, credential, secret):
 
 def client_link_subject(profile_name, network_label, organization_name):
     return _("Please renew the %(network)s connection of %(name)s", network=network_label, name=profile_name)
+
+
+def _slack_escape(text):
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def slack_message(notification, profile, organization):
+    """The Slack message of one notice: who, what, and a link to the profile (in the portal's language)."""
+    label = network(profile.network).label
+    with url_context(), force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
+        text = subject(notification.kind, notification.threshold_days, profile.name, label)
+        link = url_for("accounts.profile", profile_id=profile.id, _external=True)
+        return {"text": f"{_slack_escape(text)} (<{link}|{_slack_escape(_('Open in Keepalive'))}>)",
+                "unfurl_links": False}
+
+
+def push_message(notification, user, profile):
+    """The web push notice shown by the service worker: title, body and where a click leads."""
+    label = network(profile.network).label
+    with url_context(), force_locale(locale_of(user)):
+        return {
+            "title": subject(notification.kind, notification.threshold_days, profile.name, label),
+            "body": _("Renew it in Keepalive before publishing stops."),
+            "url": url_for("accounts.profile", profile_id=profile.id, _external=True),
+            "tag": f"profile-{profile.id}",
+        }

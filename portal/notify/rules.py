@@ -12,6 +12,9 @@ from portal.status import effective_expiry
 
 # Channels a person can choose; in-app notices are always written besides.
 CHANNELS = ("email", "push", "slack")
+# Channels that reach one person each; Slack goes once per notice to the
+# organization's channel (when it has one), whoever would have read it.
+PERSONAL_CHANNELS = ("email", "push")
 
 KIND_EXPIRING = "expiring"  # a threshold before expiry
 KIND_EXPIRED = "expired"  # threshold 0: at expiry
@@ -120,6 +123,11 @@ def notification_key(credential_id, notice, user_id):
 
 def delivery_key(credential_id, notice, user_id, channel):
     return f"c{credential_id}:{_expiry_part(notice.expires_at)}:{notice.marker}:u{user_id}:{channel}"
+
+
+def organization_delivery_key(credential_id, notice, organization_id, channel):
+    """One per notice and organization channel (Slack), not per person."""
+    return f"c{credential_id}:{_expiry_part(notice.expires_at)}:{notice.marker}:o{organization_id}:{channel}"
 
 
 def still_relevant(notification, credential):

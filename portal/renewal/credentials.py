@@ -6,6 +6,7 @@ from portal.crypto import seal, unseal
 from portal.db import utcnow
 from portal.models import AuditEvent, CanRenew, Credential, CredentialState, NativeRole, RenewalAttempt
 from portal.networks.base import TokenSet
+from portal.notify import outbox
 
 
 def current_credential(session, profile_id, for_update=False):
@@ -107,21 +108,21 @@ def record_native_role(session, profile_id, user_id, role, can_renew, now=None):
 
 def record_attempt(session, profile, mode, outcome, credential=None, user_id=None, reason=None, detail=None,
                    started_at=None):
-    """The renewal attempt and its audit event, written in the caller's transaction."""
+    """The renewal attempt, its audit event and its webhook events (sent once
+    the caller's transaction commits), written in the caller's transaction."""
     now = utcnow()
-    session.add(
-        RenewalAttempt(
-            profile_id=profile.id,
-            credential_id=credential.id if credential is not None else None,
-            user_id=user_id,
-            mode=mode,
-            outcome=outcome,
-            reason=reason,
-            detail=detail,
-            started_at=started_at or now,
-            finished_at=now,
-        )
+    attempt = RenewalAttempt(
+        profile_id=profile.id,
+        credential_id=credential.id if credential is not None else None,
+        user_id=user_id,
+        mode=mode,
+        outcome=outcome,
+        reason=reason,
+        detail=detail,
+        started_at=started_at or now,
+        finished_at=now,
     )
+    session.add(attempt)
     session.add(
         AuditEvent(
             organization_id=profile.organization_id,
@@ -131,3 +132,4 @@ def record_attempt(session, profile, mode, outcome, credential=None, user_id=Non
             detail=f"{mode}" + (f": {reason}" if reason else ""),
         )
     )
+    outbox.renewal_event(session, profile, attempt)

@@ -1,0 +1,57 @@
+"""Browsers subscribed to web push ("mobile notifications"), and the
+service worker that shows them."""
+from flask import abort, current_app, jsonify, request, send_from_directory
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import delete
+from sqlmodel import select
+
+from portal.db import get_session
+from portal.models import PushSubscription
+from portal.notifications import bp
+from portal.notify.push import subscription_problem
+
+
+def subscription_json():
+    data = request.get_json(silent=True)
+    production = current_app.config["ENV_NAME"] == "production"
+    if subscription_problem(data, production) is not None:
+        abort(400, _("That is not a push subscription this browser could have made."))
+    return data
+
+
+@bp.route("/notifications/push/subscriptions", methods=["POST"])
+@login_required
+def push_subscribe():
+    """Store this browser's subscription for the signed-in person; the same
+    browser (endpoint) subscribing again replaces its keys and owner."""
+    data = subscription_json()
+    session = get_session()
+    row = session.exec(select(PushSubscription).where(PushSubscription.endpoint == data["endpoint"])).first()
+    row = row or PushSubscription(endpoint=data["endpoint"], user_id=current_user.id)
+    row.user_id, row.p256dh, row.auth = current_user.id, data["keys"]["p256dh"], data["keys"]["auth"]
+    session.add(row)
+    session.commit()
+    return jsonify({"subscribed": True}), 201
+
+
+@bp.route("/notifications/push/subscriptions/delete", methods=["POST"])
+@login_required
+def push_unsubscribe():
+    data = request.get_json(silent=True)
+    endpoint = data.get("endpoint") if isinstance(data, dict) else None
+    if not isinstance(endpoint, str) or not endpoint:
+        abort(400, _("That is not a push subscription this browser could have made."))
+    get_session().exec(delete(PushSubscription).where(PushSubscription.endpoint == endpoint,
+                                                      PushSubscription.user_id == current_user.id))
+    get_session().commit()
+    return jsonify({"subscribed": False})
+
+
+@bp.route("/sw.js")
+def service_worker():
+    """The service worker, from the site's root so that its scope is the whole site."""
+    response = send_from_directory(current_app.static_folder, "sw.js", mimetype="text/javascript", max_age=0)
+    response.headers["Service-Worker-Allowed"] = "/"
+    response.headers["Cache-Control"] = "no-cache"
+    return response
