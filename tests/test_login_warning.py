@@ -1,0 +1,84 @@
+"""The warning after sign-in: once, if asked for, listing only the tokens
+at risk that the person may renew, with Renew buttons."""
+from datetime import timedelta
+
+from sqlmodel import select
+
+from portal.models import NotificationPreference, SocialProfile
+from tests import factories
+
+DAY = timedelta(days=1)
+
+
+def agency(store, app):
+    org = factories.organization(store, name="Northwind")
+    owner = factories.member(store, org, role="owner", email="owner@example.test")
+    member = factories.member(store, org, role="member", email="member@example.test", can_manage_profiles=True)
+    admin_of = factories.profile(store, org, name="Member Admin Page")
+    viewer_of = factories.profile(store, org, name="Member Viewer Page")
+    healthy = factories.profile(store, org, name="Healthy Page")
+    factories.access(store, member, admin_of, "admin")
+    factories.access(store, member, viewer_of, "viewer")
+    with app.app_context():
+        factories.credential(store, admin_of, expires_in=2 * DAY)
+        factories.credential(store, viewer_of, expires_in=-DAY)
+        factories.credential(store, healthy, expires_in=60 * DAY)
+    return org, owner, member
+
+
+def warning(client):
+    return client.get("/notifications/login-warning", headers={"HX-Request": "true"})
+
+
+def test_shown_once_after_sign_in(app, client, auth, store):
+    org, owner, member = agency(store, app)
+    auth.login(owner.email)
+    home = client.get("/").get_data(as_text=True)
+    assert 'hx-get="/notifications/login-warning"' in home
+
+    response = warning(client)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "<dialog" in html and 'aria-labelledby="login-warning-title"' in html and "data-dialog" in html
+    assert "Member Admin Page" in html and "Member Viewer Page" in html and "Healthy Page" not in html
+    assert html.count("Renew Token") == 2
+
+    assert warning(client).status_code == 204  # once per sign-in
+    assert 'hx-get="/notifications/login-warning"' not in client.get("/").get_data(as_text=True)
+
+
+def test_a_member_sees_only_profiles_they_may_renew(app, client, auth, store):
+    org, owner, member = agency(store, app)
+    auth.login(member.email)
+    html = warning(client).get_data(as_text=True)
+    assert "Member Admin Page" in html
+    assert "Member Viewer Page" not in html
+
+
+def test_not_shown_when_switched_off(app, client, auth, store):
+    org, owner, member = agency(store, app)
+    store.add(NotificationPreference(user_id=owner.id, organization_id=org.id, login_warning=False))
+    store.commit()
+    auth.login(owner.email)
+    assert warning(client).status_code == 204
+
+
+def test_not_shown_when_nothing_is_at_risk(app, client, auth, store):
+    org = factories.organization(store)
+    owner = factories.member(store, org, role="owner")
+    page = factories.profile(store, org)
+    with app.app_context():
+        factories.credential(store, page, expires_in=60 * DAY)
+    auth.login(owner.email)
+    assert warning(client).status_code == 204
+
+
+def test_renew_from_the_dialog_without_a_silent_renewal_goes_to_consent(app, client, auth, store):
+    org, owner, member = agency(store, app)
+    auth.login(member.email)
+    page_id = store.exec(select(SocialProfile.id).where(SocialProfile.name == "Member Admin Page")).one()
+    response = auth.post(f"/notifications/login-warning/{page_id}/renew", {"next": "/"}, headers={"HX-Request": "true"},
+                         token_from="/")
+    assert response.status_code == 200 and response.headers["HX-Redirect"]  # on to the network's consent page
+    viewer_id = store.exec(select(SocialProfile.id).where(SocialProfile.name == "Member Viewer Page")).one()
+    assert auth.post(f"/notifications/login-warning/{viewer_id}/renew", token_from="/").status_code == 403
