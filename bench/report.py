@@ -1,0 +1,135 @@
+"""Renders the results of a run (bench/out) as Markdown tables.
+
+    python -m bench.report RESULTS.md
+
+A "## Reading" section already in RESULTS.md (written by hand) is kept.
+"""
+import json
+import platform
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+from bench import world
+from bench.pages import ENDPOINTS
+
+OUT = world.OUT
+READING = "## Reading"
+# (endpoint, its baseline, p95 target in ms); the requests/s target is a share of the baseline's.
+TARGETS = [("dropdown", "baseline_dropdown", 25), ("accounts", "baseline_accounts", 60)]
+RATE_TARGET = 0.7
+LABELS = {
+    "dropdown": "Expired Tokens dropdown (htmx fragment)",
+    "accounts": "Manage Accounts (page 1, 50 rows)",
+    "baseline_dropdown": "baseline: dropdown's rows, 1 SELECT + small template",
+    "baseline_accounts": "baseline: 50 rows, 1 SELECT + small template",
+}
+
+
+def shell(command):
+    return subprocess.run(command, shell=True, capture_output=True, text=True).stdout.strip()
+
+
+def machine():
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), "unknown")
+    memory = shell("free -h").splitlines()[1].split()
+    return [
+        f"- Measured {(OUT / 'started').read_text().strip()} (`date -u`), commit `{(OUT / 'commit').read_text().strip()}`",
+        f"- CPU: {cpu}, `nproc` = {shell('nproc')}; memory (`free -h`): {memory[1]} total, {memory[6]} available",
+        f"- Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}, {shell('wrk -v 2>&1 | head -1')}",
+    ]
+
+
+def load():
+    """What else ran: the load average and the busiest processes between the steps."""
+    lines = []
+    for step in ("start", "pages", "delivery", "end"):
+        path = OUT / f"load-{step}.txt"
+        if not path.exists():
+            continue
+        when, loadavg, *top = path.read_text().splitlines()
+        busy = [f"{fields[11]} {fields[8]}%" for fields in (line.split(None, 11) for line in top)
+                if len(fields) == 12 and float(fields[8]) >= 10]
+        lines.append(f"- {step} ({when}): load average {' '.join(loadavg.split()[:3])}; "
+                     f"busy: {', '.join(busy) or 'nothing above 10% CPU'}")
+    return lines
+
+
+def pages():
+    runs = {name: json.loads((OUT / f"wrk-{name}.json").read_text()) for name, _, _ in ENDPOINTS}
+    rows = ["| endpoint | p50 ms | p90 ms | p95 ms | p99 ms | requests/s | × baseline | target | met |",
+            "|---|---:|---:|---:|---:|---:|---:|---|---|"]
+    for name, baseline, p95_target in TARGETS:
+        run, base = runs[name], runs[baseline]
+        ratio = run["rps"] / base["rps"]
+        met = run["p95"] <= p95_target and ratio >= RATE_TARGET and not run["bad_status"]
+        rows.append(f"| {LABELS[name]} | {run['p50']:.1f} | {run['p90']:.1f} | {run['p95']:.1f} | {run['p99']:.1f} "
+                    f"| {run['rps']:.0f} | {ratio:.2f} | p95 ≤ {p95_target} ms, ≥ {RATE_TARGET}× | "
+                    f"{'yes' if met else '**no**'} |")
+    for _, baseline, _ in TARGETS:
+        run = runs[baseline]
+        rows.append(f"| {LABELS[baseline]} | {run['p50']:.1f} | {run['p90']:.1f} | {run['p95']:.1f} "
+                    f"| {run['p99']:.1f} | {run['rps']:.0f} | 1 | | |")
+    bad = {name: run["bad_status"] + run["socket_errors"] for name, run in runs.items()
+           if run["bad_status"] or run["socket_errors"]}
+    seconds = runs["dropdown"]["seconds"]
+    rows.append("")
+    rows.append(f"`wrk -t2 -c10 -d{seconds:.0f}s --latency`, signed in as the Owner (all brands), "
+                f"gunicorn with 2 sync workers; errors or non-2xx answers: {bad or 'none'}.")
+    return rows
+
+
+def delivery():
+    rows = ["| database | sender | sent | seconds | messages/s | × plain loop |", "|---|---|---:|---:|---:|---:|"]
+    notes = []
+    for kind in ("sqlite", "postgresql"):
+        path = OUT / f"delivery-{kind}.json"
+        if not path.exists():
+            continue
+        run = json.loads(path.read_text())
+        rows.append(f"| {kind} | {run['workers']} `rq worker --burst` ({run['jobs']} jobs of 50) "
+                    f"| {run['received']:,} of {run['deliveries']:,} | {run['seconds']:.1f} | {run['rate']:.0f} "
+                    f"| {run['rate'] / run['plain_rate']:.2f} |")
+        rows.append(f"| {kind} | baseline: plain smtplib loop, one connection | {run['plain_received']:,} "
+                    f"| {run['plain_seconds']:.1f} | {run['plain_rate']:.0f} | 1 |")
+        notes.append(f"- {kind}: deliveries by status after the workers stopped: {run['outcome']}; first to last "
+                     f"message at the SMTP server {run['smtp_span']:.1f} s; messages of {run['message_bytes']} bytes.")
+    return rows + [""] + notes + ["", "messages/s of the workers: messages received / seconds from starting the "
+                                  "workers to both having stopped (they stop when the queue is empty)."]
+
+
+def scan():
+    runs = json.loads((OUT / "scan.json").read_text())
+    rows = ["| credentials | due | notices | deliveries | renewals enqueued | scan s | of which silent-renewal "
+            "step s | seeding s |", "|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for run in runs:
+        rows.append(f"| {run['credentials']:,} | {run['due']:,} | {run['notifications']:,} | {run['deliveries']:,} "
+                    f"| {run['renewals_enqueued']:,} | {run['seconds']:.3f} | {run['renew_due_seconds']:.3f} "
+                    f"| {run['seed_seconds']:.0f} |")
+    rows.append("")
+    rows.append("Median of 3 scans, each with no notice written yet; the silent-renewal step (`renew_due`) "
+                "timed again alone after each scan.")
+    return rows
+
+
+def main(path):
+    path = Path(path)
+    old = path.read_text() if path.exists() else ""
+    reading = old[old.index(READING):] if READING in old else f"{READING}\n\n(to be written)\n"
+    sections = [
+        "# Benchmark results", "",
+        "Written by `make bench` (`bench/run.sh`, then `python -m bench.report`); only the Reading is by hand.", "",
+        "## Machine", "", *machine(), "", "Other processes during this run:", "", *load(), "",
+        "## Pages", "", "1,000 profiles in 10 brands, 5,000 superseded credentials; statuses: "
+        + ", ".join(f"{status} {share}%" for status, share in world.PAGES_MIX) + ".", "", *pages(), "",
+        "## Delivery", "", *delivery(), "",
+        "## Scan", "", *scan(), "",
+        reading.rstrip(), "",
+    ]
+    path.write_text("\n".join(sections))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])

@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# `make bench`: the pages under gunicorn driven by wrk, delivery by real RQ
+# workers to a local SMTP server, the scan at growing sizes; then RESULTS.md.
+# `bash bench/run.sh --quick`: a smoke check of these scripts (5 s per
+# endpoint, small worlds), results in bench/out/RESULTS-quick.md.
+#
+# What is measured is the last commit (HEAD), copied to bench/out/src with
+# these scripts as they are: files being edited meanwhile are not measured
+# half-done, and RESULTS.md names the commit.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+ROOT=$PWD
+PYTHON=${PYTHON:-$ROOT/.venv/bin/python}
+OUT=$ROOT/bench/out
+DURATION=30s SIZES=10000,100000,1000000 DUE=1000 MANY_DUE=10000 MESSAGES=10000 RESULTS=bench/RESULTS.md
+if [ "${1:-}" = --quick ]; then
+  DURATION=5s SIZES=1000,10000 DUE=100 MANY_DUE=1000 MESSAGES=1000 RESULTS=bench/out/RESULTS-quick.md
+fi
+if ! command -v wrk >/dev/null; then
+  apt-get install -y wrk >/dev/null || { echo "Install Debian's wrk: apt-get install -y wrk" >&2; exit 1; }
+fi
+
+RESULTS=$ROOT/$RESULTS
+rm -rf "$OUT"
+mkdir -p "$OUT/instance" "$OUT/src/bench"
+git archive HEAD | tar -x -C "$OUT/src" --exclude=bench
+cp -r bench/*.py bench/*.sh bench/*.lua bench/templates "$OUT/src/bench/"
+git rev-parse --short HEAD > "$OUT/commit"
+cd "$OUT/src"
+if compgen -G "portal/translations/*/LC_MESSAGES/messages.po" > /dev/null; then "$ROOT/.venv/bin/pybabel" compile -d portal/translations > /dev/null; fi
+export BENCH_OUT=$OUT
+# Redis database 14 and a queue of this run's own: nothing shared with the
+# tests (database 15) or a running portal (database 0).
+export KEEPALIVE_INSTANCE=$OUT/instance SANDBOX=0 REDIS_URL=redis://127.0.0.1:6379/14
+export QUEUE_NAME=bench-$$ RATELIMIT_STORAGE_URI=redis://127.0.0.1:6379/14
+
+# What else the machine is doing (the second frame of top: current CPU use).
+load() { { date -u +%FT%TZ; cat /proc/loadavg; top -b -n2 -d1 -w 200 | awk '/^top -/{n++} n==2' | sed -n '7,14p'; } > "$OUT/load-$1.txt"; }
+load start
+date -u +"%F %T UTC" > "$OUT/started"
+
+echo "== pages"
+export DATABASE_URL=sqlite:///$OUT/pages.sqlite
+$PYTHON -m bench.pages seed "$DATABASE_URL"
+PORT=$($PYTHON -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+"$ROOT/.venv/bin/gunicorn" --workers 2 --bind "127.0.0.1:$PORT" --error-logfile "$OUT/gunicorn.log" bench.wsgi_bench:app &
+GUNICORN=$!
+trap 'kill $GUNICORN 2>/dev/null || true' EXIT
+for _ in $(seq 100); do
+  curl -so /dev/null "http://127.0.0.1:$PORT/login" && break
+  sleep 0.1
+done
+COOKIE=$($PYTHON -m bench.pages signin "http://127.0.0.1:$PORT")
+while read -r name path htmx; do
+  headers=(-H "Cookie: $COOKIE")
+  [ "$htmx" = htmx ] && headers+=(-H "HX-Request: true")
+  wrk -t2 -c10 -d2s "${headers[@]}" "http://127.0.0.1:$PORT$path" > /dev/null  # warm both workers up
+  [ "$name" = accounts ] && load pages
+  wrk -t2 -c10 -d"$DURATION" --latency -s "$ROOT/bench/percentiles.lua" "${headers[@]}" "http://127.0.0.1:$PORT$path" \
+    > "$OUT/wrk-$name.txt"
+  tail -n1 "$OUT/wrk-$name.txt" > "$OUT/wrk-$name.json"
+  echo "$name: $(cat "$OUT/wrk-$name.json")"
+done < <($PYTHON -m bench.pages endpoints -)
+kill $GUNICORN
+wait $GUNICORN 2>/dev/null || true
+unset DATABASE_URL
+
+echo "== delivery"
+$PYTHON -m bench.delivery "$MESSAGES" sqlite
+$PYTHON -m bench.delivery "$MESSAGES" postgresql
+load delivery
+
+echo "== scan"
+$PYTHON -m bench.scan "$SIZES" "$DUE" "$MANY_DUE"
+load end
+
+$PYTHON -m bench.report "$RESULTS"
+echo "written: $RESULTS"
