@@ -1,0 +1,156 @@
+"""Slack and outgoing webhooks, sent by the real worker to real HTTP servers
+on loopback; webhook signatures verified with the `standardwebhooks` package."""
+import json
+import re
+from datetime import timedelta
+
+import pytest
+from redis import Redis
+from sqlmodel import Session, select
+from standardwebhooks.webhooks import Webhook
+
+from jobs.scan import LAST_SCAN_KEY, scan
+from portal.models import Delivery, NotificationPreference, WebhookDelivery
+from portal.renewal.credentials import record_attempt
+from tests import factories
+from tests.conftest import run_jobs
+from tests.receivers import Receiver
+
+DAY = timedelta(days=1)
+
+
+@pytest.fixture
+def receiver():
+    server = Receiver()
+    yield server
+    server.close()
+
+
+@pytest.fixture(autouse=True)
+def forget_last_scan(app_config):
+    yield
+    Redis.from_url(app_config["REDIS_URL"]).delete(LAST_SCAN_KEY)
+
+
+def agency(store, app, owners=2):
+    org = factories.organization(store, name="Northwind")
+    people = [factories.member(store, org, role="owner", email=f"owner{n}@example.test") for n in range(owners)]
+    page = factories.profile(store, org, name="Northwind Café")
+    with app.app_context():
+        credential = factories.credential(store, page, expires_in=3 * DAY - timedelta(minutes=1))
+    return org, people, page, credential
+
+
+def fresh(store, model):
+    store.commit()
+    store.expire_all()
+    return store.exec(select(model).order_by(model.id)).all()
+
+
+def add_webhook(auth, url, events=("token.expiring", "token.expired", "token.renewed", "token.renew_failed")):
+    response = auth.post("/settings/integrations/webhooks", {"url": url, "events": list(events)},
+                         token_from="/settings/integrations")
+    assert response.status_code == 201
+    return re.search(r'id="webhook-secret">(whsec_[^<]+)<', response.get_data(as_text=True)).group(1)
+
+
+def test_one_slack_message_per_notice(smtp_server, app, client, auth, store, receiver):
+    org, owners, page, _ = agency(store, app)
+    auth.login(owners[0].email)
+    assert auth.post("/settings/integrations/slack", {"slack_url": "ftp://nope"},
+                     token_from="/settings/integrations").status_code == 400
+    response = auth.post("/settings/integrations/slack", {"slack_url": receiver.url("/services/T/B/X")},
+                         token_from="/settings/integrations")
+    assert response.status_code == 303
+
+    with app.app_context():
+        scan()
+        scan()  # idempotent
+    run_jobs(app)
+
+    [(path, headers, body)] = receiver.requests
+    assert path == "/services/T/B/X"
+    text = json.loads(body)["text"]
+    assert "Northwind Café" in text and "expires in 3 days" in text and f"/accounts/{page.id}|" in text
+    slack = [d for d in fresh(store, Delivery) if d.channel == "slack"]
+    assert [(d.status, d.attempts) for d in slack] == [("sent", 1)]
+    assert len(smtp_server) == 2  # email is per person, as before
+
+
+def test_slack_refusal_is_permanent_and_outage_is_retried(smtp_server, app, client, auth, store, receiver):
+    org, owners, page, _ = agency(store, app, owners=1)
+    auth.login(owners[0].email)
+    auth.post("/settings/integrations/slack", {"slack_url": receiver.url("/services/x")},
+              token_from="/settings/integrations")
+    receiver.statuses = [503]
+    with app.app_context():
+        scan()
+    run_jobs(app)
+    [slack] = [d for d in fresh(store, Delivery) if d.channel == "slack"]
+    assert (slack.status, slack.attempts) == ("pending", 1) and "503" in slack.last_error
+
+
+def test_webhook_events_are_signed_and_verifiable(app, client, auth, store, receiver):
+    org, owners, page, credential = agency(store, app, owners=1)
+    for owner in owners:  # no email here: only the webhook
+        store.add(NotificationPreference(user_id=owner.id, organization_id=org.id, email=False))
+    store.commit()
+    auth.login(owners[0].email)
+    assert auth.post("/settings/integrations/webhooks", {"url": "not a url", "events": "token.expired"},
+                     token_from="/settings/integrations").status_code == 400
+    assert auth.post("/settings/integrations/webhooks", {"url": receiver.url("/in"), "events": "token.nope"},
+                     token_from="/settings/integrations").status_code == 400
+    secret = add_webhook(auth, receiver.url("/in"))
+
+    with app.app_context():
+        scan()
+        scan()
+    run_jobs(app)
+
+    [(path, headers, body)] = receiver.requests
+    event = Webhook(secret).verify(body, headers)
+    assert event["type"] == "token.expiring"
+    assert event["data"]["profile"]["name"] == "Northwind Café" and event["data"]["days_left"] == 3
+    assert headers["webhook-id"].startswith("msg_")
+    with pytest.raises(Exception):
+        Webhook(secret).verify(body.replace(b"Northwind", b"Southwind"), headers)
+    [delivery] = fresh(store, WebhookDelivery)
+    assert (delivery.status, delivery.attempts, delivery.response_status) == ("sent", 1, 200)
+    log = client.get(f"/settings/integrations/webhooks/{delivery.endpoint_id}").get_data(as_text=True)
+    assert "token.expiring" in log and "Delivered" in log
+
+
+def test_a_renewal_outcome_becomes_an_event_after_commit(app, client, auth, store, receiver):
+    org, owners, page, credential = agency(store, app, owners=1)
+    auth.login(owners[0].email)
+    secret = add_webhook(auth, receiver.url("/in"), events=("token.renewed", "token.renew_failed"))
+
+    with app.app_context():
+        with Session(app.extensions["keepalive.engine"]) as session:
+            record_attempt(session, page, "silent", "renewed", credential)
+            session.rollback()  # never committed: nothing to send
+            record_attempt(session, page, "interactive", "failed", reason="denied")
+            record_attempt(session, page, "health_check", "failed", credential)  # not a renewal
+            session.commit()
+    run_jobs(app)
+
+    [(_, headers, body)] = receiver.requests
+    event = Webhook(secret).verify(body, headers)
+    assert event["type"] == "token.renew_failed" and event["data"]["reason"] == "denied"
+
+
+def test_transient_failures_are_retried_and_permanent_ones_recorded(app, client, auth, store, receiver):
+    org, owners, page, credential = agency(store, app, owners=1)
+    auth.login(owners[0].email)
+    add_webhook(auth, receiver.url("/in"), events=("token.renewed",))
+    receiver.statuses = [500, 400]
+    with app.app_context():
+        with Session(app.extensions["keepalive.engine"]) as session:
+            record_attempt(session, page, "silent", "renewed", credential)
+            record_attempt(session, page, "silent", "renewed", credential)
+            session.commit()
+    run_jobs(app)
+    first, second = fresh(store, WebhookDelivery)
+    assert (first.status, first.attempts, first.response_status) == ("pending", 1, 500)
+    assert (second.status, second.attempts, second.response_status) == ("failed", 1, 400)
+    assert len({r[1]["webhook-id"] for r in receiver.requests}) == 2
