@@ -73,6 +73,12 @@ def sign_in(page, email, password=f.PASSWORD):
     page.get_by_label("Password", exact=True).fill(password)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(lambda url: "/login" not in url)
+    # After sign-in a dialog may warn of tokens at risk: these journeys start once it is closed.
+    page.wait_for_load_state("networkidle")
+    warning = page.locator("dialog.login-warning[open]")
+    if warning.count():
+        page.keyboard.press("Escape")
+        warning.wait_for(state="detached")
 
 
 @pytest.fixture
