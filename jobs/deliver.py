@@ -22,7 +22,7 @@ from collections import Counter
 
 import httpx
 import requests
-from py_vapid import Vapid01
+from py_vapid import Vapid02
 from pywebpush import WebPushException, webpush
 
 from flask import current_app
@@ -350,7 +350,7 @@ def still_may_renew(session, user, profile):
 
 def vapid_key():
     raw = current_app.config.get("VAPID_PRIVATE_KEY")
-    return Vapid01.from_raw(raw.encode()) if raw else None
+    return Vapid02.from_raw(raw.encode()) if raw else None
 
 
 def send_push(session, delivery_ids, batch, counts):

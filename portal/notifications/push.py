@@ -1,6 +1,8 @@
 """Browsers subscribed to web push ("mobile notifications"), and the
 service worker that shows them."""
-from flask import abort, current_app, jsonify, request, send_from_directory
+from pathlib import Path
+
+from flask import abort, current_app, jsonify, make_response, request
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import delete
@@ -51,7 +53,9 @@ def push_unsubscribe():
 @bp.route("/sw.js")
 def service_worker():
     """The service worker, from the site's root so that its scope is the whole site."""
-    response = send_from_directory(current_app.static_folder, "sw.js", mimetype="text/javascript", max_age=0)
+    path = Path(current_app.static_folder) / "sw.js"
+    response = make_response(path.read_text(encoding="utf-8"))
+    response.mimetype = "text/javascript"
     response.headers["Service-Worker-Allowed"] = "/"
     response.headers["Cache-Control"] = "no-cache"
     return response
