@@ -726,3 +726,11 @@ def test_role_and_removal_rules():
     assert invitation_refusal(manager, "owner") == ONLY_OWNERS_FOR_OWNERS
     assert invitation_refusal(manager, "manager") is None
     assert invitation_refusal(owner, "owner") is None
+
+
+def test_the_first_brand_chosen_after_sign_in_is_kept(client, auth, agency, rows):
+    org, _ = agency
+    brand = factories.brand(rows, org, name="First Pick")
+    auth.login("member@example.test")
+    auth.post("/settings/switch", {"organization_id": org.id, "brand_id": brand.id})
+    assert '<option value="%d" selected>' % brand.id in page(client.get("/")).replace(" >", ">")

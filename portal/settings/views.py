@@ -20,10 +20,13 @@ def switch():
     memberships = {organization.id for _, organization in g.memberships}
     if organization_id not in memberships:
         abort(404)
-    if organization_id != session.get("organization_id"):
+    # Compared with the organization in use, which is the first one until
+    # the person picks another (the session may not name it yet).
+    if organization_id != g.organization.id:
         session["organization_id"] = organization_id
         session.pop("brand_id", None)
     else:
+        session["organization_id"] = organization_id
         # Only a brand of that organization; anything else means "all brands".
         brand_id = request.form.get("brand_id", type=int)
         brand = get_session().exec(
