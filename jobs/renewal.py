@@ -84,9 +84,9 @@ def renew_due(now=None):
 
 @in_app_context
 def renew_all(organization_id, network_key, user_id):
-    """Try renewing all: every profile of one network that `user_id` may renew,
-    silently where the network allows; progress in `job.meta` for the page
-    that polls it."""
+    """Try renewing all: every token at risk of one network that `user_id` may
+    renew, silently where the network allows; progress in `job.meta` for the
+    page that polls it."""
     from portal.models import Membership, Organization
     from portal.profiles import visible_profiles
     from portal.status import Status
@@ -99,9 +99,11 @@ def renew_all(organization_id, network_key, user_id):
     job = get_current_job()
     meta = {"organization_id": organization_id, "network": network_key, "done": 0, "total": 0,
             "renewed": [], "needs_consent": [], "failed": [], "finished": False}
+    # The tokens at risk (expired or expiring) that this person may renew:
+    # what the button counted.
     rows = [] if organization is None or membership is None else [
         row for row in visible_profiles(membership, organization)
-        if row.profile.network == network_key and row.renew
+        if row.profile.network == network_key and row.renew and row.status.needs_attention
     ]
     meta["total"] = len(rows)
     _save_progress(job, meta)

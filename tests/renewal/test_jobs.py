@@ -27,8 +27,13 @@ def organization_and_owner(store, profile):
 
 
 def test_try_renewing_all_reports_progress_and_outcomes(live, store, app):
-    valid, _ = connected(live, store, "x", "x-1")
+    valid, credential = connected(live, store, "x", "x-1")
+    credential.refresh_expires_at = utcnow() + timedelta(days=3)  # at risk, renewable
+    store.add(credential)
+    store.commit()
     org, owner_id = organization_and_owner(store, valid)
+    healthy = factories.profile(store, org, network="x", external_id="x-3", name="Healthy")
+    factories.credential(store, healthy, refresh_token="r", refresh_expires_at=utcnow() + timedelta(days=90))
     dead = factories.profile(store, org, network="x", external_id="x-2", name="Dead one")
     factories.credential(store, dead, status="invalid", invalid_reason="revoked")
     other_network = factories.profile(store, org, network="tiktok", external_id="tt-1")
@@ -46,6 +51,9 @@ def test_try_renewing_all_reports_progress_and_outcomes(live, store, app):
 
 def test_try_renewing_all_counts_an_outage_as_failed_not_dead(live, store, app):
     profile, credential = connected(live, store, "pinterest", "pin-1")
+    credential.refresh_expires_at = utcnow() + timedelta(days=2)
+    store.add(credential)
+    store.commit()
     org, owner_id = organization_and_owner(store, profile)
     live.fault("pinterest", "500", count=5)
     job = queue_of(app).enqueue("jobs.renewal.renew_all", org.id, "pinterest", owner_id)
