@@ -36,7 +36,7 @@ export KEEPALIVE_INSTANCE=$OUT/instance SANDBOX=0 REDIS_URL=redis://127.0.0.1:63
 export QUEUE_NAME=bench-$$ RATELIMIT_STORAGE_URI=redis://127.0.0.1:6379/14
 
 # What else the machine is doing (the second frame of top: current CPU use).
-load() { { date -u +%FT%TZ; cat /proc/loadavg; top -b -n2 -d1 -w 200 | awk '/^top -/{n++} n==2' | sed -n '7,14p'; } > "$OUT/load-$1.txt"; }
+load() { { date -u +%FT%TZ; cat /proc/loadavg; top -b -c -n2 -d1 -w 400 | awk '/^top -/{n++} n==2' | sed -n '7,14p'; } > "$OUT/load-$1.txt"; }
 load start
 date -u +"%F %T UTC" > "$OUT/started"
 
@@ -57,7 +57,7 @@ while read -r name path htmx; do
   [ "$htmx" = htmx ] && headers+=(-H "HX-Request: true")
   wrk -t2 -c10 -d2s "${headers[@]}" "http://127.0.0.1:$PORT$path" > /dev/null  # warm both workers up
   [ "$name" = accounts ] && load pages
-  wrk -t2 -c10 -d"$DURATION" --latency -s "$ROOT/bench/percentiles.lua" "${headers[@]}" "http://127.0.0.1:$PORT$path" \
+  wrk -t2 -c10 -d"$DURATION" --timeout 10s --latency -s "$ROOT/bench/percentiles.lua" "${headers[@]}" "http://127.0.0.1:$PORT$path" \
     > "$OUT/wrk-$name.txt"
   tail -n1 "$OUT/wrk-$name.txt" > "$OUT/wrk-$name.json"
   echo "$name: $(cat "$OUT/wrk-$name.json")"
