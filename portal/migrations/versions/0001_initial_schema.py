@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 02:22:00.715883
+Create Date: 2026-11-22 02:49:41.427563
 """
 from alembic import op
 import sqlalchemy as sa
@@ -23,6 +23,7 @@ def upgrade():
     sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=120), nullable=False),
     sa.Column('expiry_window_days', sa.Integer(), nullable=False),
     sa.Column('notification_thresholds', sqlmodel.sql.sqltypes.AutoString(length=120), nullable=False),
+    sa.Column('sealed_slack_webhook_url', sa.Text(), nullable=True),
     sa.Column('created_at', portal.db.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id')
     )
@@ -101,6 +102,20 @@ def upgrade():
     with op.batch_alter_table('password_reset', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_password_reset_user_id'), ['user_id'], unique=False)
 
+    op.create_table('push_subscription',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('endpoint', sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=False),
+    sa.Column('p256dh', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('auth', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+    sa.Column('created_at', portal.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['user_id'], ['user.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('endpoint')
+    )
+    with op.batch_alter_table('push_subscription', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_push_subscription_user_id'), ['user_id'], unique=False)
+
     op.create_table('social_profile',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('organization_id', sa.Integer(), nullable=False),
@@ -116,6 +131,20 @@ def upgrade():
     with op.batch_alter_table('social_profile', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_social_profile_network'), ['network'], unique=False)
         batch_op.create_index(batch_op.f('ix_social_profile_organization_id'), ['organization_id'], unique=False)
+
+    op.create_table('webhook_endpoint',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('organization_id', sa.Integer(), nullable=False),
+    sa.Column('url', sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=False),
+    sa.Column('sealed_secret', sa.Text(), nullable=False),
+    sa.Column('events', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('created_at', portal.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['organization_id'], ['organization.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('webhook_endpoint', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_webhook_endpoint_organization_id'), ['organization_id'], unique=False)
 
     op.create_table('audit_event',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -245,6 +274,27 @@ def upgrade():
     with op.batch_alter_table('renewal_link', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_renewal_link_profile_id'), ['profile_id'], unique=False)
 
+    op.create_table('webhook_delivery',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('key', sqlmodel.sql.sqltypes.AutoString(length=240), nullable=False),
+    sa.Column('endpoint_id', sa.Integer(), nullable=False),
+    sa.Column('message_id', sqlmodel.sql.sqltypes.AutoString(length=60), nullable=False),
+    sa.Column('event_type', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('payload', sa.Text(), nullable=False),
+    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('last_error', sa.Text(), nullable=True),
+    sa.Column('response_status', sa.Integer(), nullable=True),
+    sa.Column('created_at', portal.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('sent_at', portal.db.UTCDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['endpoint_id'], ['webhook_endpoint.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('key')
+    )
+    with op.batch_alter_table('webhook_delivery', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_webhook_delivery_endpoint_id'), ['endpoint_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_webhook_delivery_status'), ['status'], unique=False)
+
     op.create_table('notification',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('key', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
@@ -333,6 +383,11 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_notification_credential_id'))
 
     op.drop_table('notification')
+    with op.batch_alter_table('webhook_delivery', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_webhook_delivery_status'))
+        batch_op.drop_index(batch_op.f('ix_webhook_delivery_endpoint_id'))
+
+    op.drop_table('webhook_delivery')
     with op.batch_alter_table('renewal_link', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_renewal_link_profile_id'))
 
@@ -371,11 +426,19 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_audit_event_created_at'))
 
     op.drop_table('audit_event')
+    with op.batch_alter_table('webhook_endpoint', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_webhook_endpoint_organization_id'))
+
+    op.drop_table('webhook_endpoint')
     with op.batch_alter_table('social_profile', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_social_profile_organization_id'))
         batch_op.drop_index(batch_op.f('ix_social_profile_network'))
 
     op.drop_table('social_profile')
+    with op.batch_alter_table('push_subscription', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_push_subscription_user_id'))
+
+    op.drop_table('push_subscription')
     with op.batch_alter_table('password_reset', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_password_reset_user_id'))
 
