@@ -268,6 +268,24 @@ def test_profile_page_with_dates_and_plurals_renders(client, auth, rows, agency,
     assert "Credential history" not in response.get_data(as_text=True)
 
 
+@pytest.mark.parametrize("language, greeting, hours", [
+    ("fr", "Bonjour Olivia,", "pendant 2 heures"),
+    ("de", "Hallo Olivia,", "2 Stunden lang"),
+    ("nl", "Hallo Olivia,", "gedurende 2 uur"),
+])
+def test_emails_are_written_in_the_recipients_language(app, language, greeting, hours):
+    from portal.mailer import compose
+
+    with app.test_request_context("/", headers={"Accept-Language": "en"}):
+        message = compose("olivia@example.test", "subject", "password_reset", locale=language,
+                          name="Olivia", link="http://localhost/reset/x", hours=2)
+    for part in ("text", "html"):
+        assert greeting in message[part]
+        assert hours in message[part]
+        assert "Someone, probably you" not in message[part]
+    assert f'<html lang="{language}">' in message["html"]
+
+
 # --- the language menu ----------------------------------------------------------
 
 def language_buttons(body):

@@ -51,7 +51,7 @@ def test_switch_to_french_from_the_user_menu(page, agency):
     expect(page).to_have_url(re.compile(r"/accounts$"))
     expect(page.locator("html")).to_have_attribute("lang", "fr")
     expect(page.get_by_role("heading", name="Gérer les comptes", level=1)).to_be_visible()
-    nav = page.get_by_role("navigation", name="Principal")
+    nav = page.get_by_role("navigation", name="Menu principal")
     expect(nav.get_by_role("link", name="Vue d’ensemble")).to_be_visible()
     expect(page.get_by_role("button", name=re.compile(r"^Jetons expirés"))).to_be_visible()
     expect(page.get_by_role("columnheader", name="Expiration effective")).to_be_visible()
