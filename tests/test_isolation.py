@@ -40,7 +40,6 @@ ID_ROUTES = {
     "links.revoke": ({"link_id": "renewal_link"}, {}),
     "notifications.read": ({"notification_id": "notification"}, {}),
     "notifications.open_notice": ({"notification_id": "notification"}, {}),
-    "notifications.renew": ({"profile_id": "profile"}, {}),
     "notifications.webhook": ({"endpoint_id": "webhook_endpoint"}, {"events": "token.expired", "active": "y"}),
     "notifications.webhook_delete": ({"endpoint_id": "webhook_endpoint"}, {}),
 

@@ -77,8 +77,8 @@ def test_renew_from_the_dialog_without_a_silent_renewal_goes_to_consent(app, cli
     org, owner, member = agency(store, app)
     auth.login(member.email)
     page_id = store.exec(select(SocialProfile.id).where(SocialProfile.name == "Member Admin Page")).one()
-    response = auth.post(f"/notifications/login-warning/{page_id}/renew", {"next": "/"}, headers={"HX-Request": "true"},
-                         token_from="/")
+    response = auth.post(f"/profiles/{page_id}/renew", {"next": "/"}, token_from="/",
+                         headers={"HX-Request": "true", "HX-Target": f"login-warning-item-{page_id}"})
     assert response.status_code == 200 and response.headers["HX-Redirect"]  # on to the network's consent page
     viewer_id = store.exec(select(SocialProfile.id).where(SocialProfile.name == "Member Viewer Page")).one()
-    assert auth.post(f"/notifications/login-warning/{viewer_id}/renew", token_from="/").status_code == 403
+    assert auth.post(f"/profiles/{viewer_id}/renew", token_from="/").status_code == 403

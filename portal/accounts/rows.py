@@ -12,6 +12,7 @@ from portal.accounts.queries import last_renewals
 from portal.catalog import NETWORKS
 from portal.db import get_session
 from portal.profiles import visible_profiles
+from portal.renewal import renewed_fragment
 from portal.tenancy import brands_of
 
 ROW_TARGET_PREFIX = "profile-row-"
@@ -34,6 +35,11 @@ def filters_of(url):
         return parse_filters(args, NETWORKS.keys(), brand_ids, g.brand.id if g.brand else None)
     except BadFilter:
         return None
+
+
+@renewed_fragment(ROW_TARGET_PREFIX)
+def renewed_row(profile, next_url):
+    return render_row(profile.id, next_url)
 
 
 def render_row(profile_id, next_url=None):

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from flask import current_app, flash, g, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import delete
 from sqlmodel import select
 
 from portal.db import get_session

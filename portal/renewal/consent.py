@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 from flask import current_app, session as web_session, url_for
 from sqlmodel import select
 
-from portal.db import get_session, utcnow
+from portal.db import get_session
 from portal.links import hash_secret
 from portal.models import CanRenew, NativeRole, SocialProfile, User
 from portal.networks.base import new_code_verifier

@@ -3,16 +3,15 @@ from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlmodel import select
 
-from portal.accounts.rows import ROW_TARGET_PREFIX, render_row
 from portal.catalog import NETWORKS, network
 from portal.db import get_session, writes
 from portal.models import ProfileAccess, SocialProfile
 from portal.networks.outcomes import Transient
 from portal.networks.registry import adapter_for
 from portal.permissions import may_renew
-from portal.renewal import bp, consent
+from portal.renewal import RENEWED_FRAGMENTS, bp, consent
 from portal.renewal.credentials import current_credential
-from portal.renewal.silent import Result, renew_silently
+from portal.renewal.silent import renew_silently
 from portal.tenancy import organization_required
 from portal.web import owned_or_404, redirect_after_post, render, safe_next
 
@@ -59,8 +58,10 @@ def renew(profile_id):
         except Transient:
             outcome = None  # the network is busy: a consent may still work
         if outcome is not None and outcome.renewed:
-            if request.headers.get("HX-Target", "").startswith(ROW_TARGET_PREFIX):
-                return render_row(profile.id, next_url)  # the Manage Accounts row, green in place
+            target = request.headers.get("HX-Target", "")
+            for prefix, fragment in RENEWED_FRAGMENTS.items():
+                if target.startswith(prefix):
+                    return fragment(profile, next_url)  # green in place
             flash(_("The token of %(name)s is renewed.", name=profile.name), "success")
             return redirect_after_post(next_url)
     return redirect_after_post(consent.start(adapter, profile, next_url, user_id=current_user.id))

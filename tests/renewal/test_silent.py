@@ -111,3 +111,18 @@ def test_an_outage_flags_nothing_and_renewal_succeeds_once_it_ends(live, store, 
     assert not unchanged.is_invalid and unchanged.version == version
     live.app.config["NETWORK_TIMEOUT"] = 5
     assert renew_silently(profile.id, adapter_for("tiktok"), force=True).result == Result.RENEWED
+
+
+def test_a_silent_renewal_answers_the_element_that_asked(live, store):
+    """Manage Accounts' row and the sign-in warning's item turn green in place;
+    a plain form gets a redirect."""
+    profile, _ = connected(live, store, "x")
+    token = live.csrf("/")
+    for target, expected in [(f"login-warning-item-{profile.id}", 'id="login-warning-item-'),
+                             (f"profile-row-{profile.id}", f'id="profile-row-{profile.id}"')]:
+        response = live.http.post(f"/profiles/{profile.id}/renew", data={"csrf_token": token, "next": "/accounts"},
+                                  headers={"HX-Request": "true", "HX-Target": target})
+        assert response.status_code == 200 and expected in response.text
+        assert response.headers["HX-Trigger"] == "tokens-changed"
+    plain = live.http.post(f"/profiles/{profile.id}/renew", data={"csrf_token": token, "next": "/accounts"})
+    assert plain.status_code == 303 and plain.headers["location"] == "/accounts"
