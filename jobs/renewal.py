@@ -3,7 +3,7 @@ import logging
 from datetime import timedelta
 
 from rq import Retry, get_current_job
-from sqlalchemy import and_, func, or_
+from sqlalchemy import and_, or_
 from sqlmodel import select
 
 from jobs import in_app_context
@@ -51,28 +51,34 @@ def renew_profile(profile_id, seen_version=None, force=False, second_look=False)
     return outcome.result
 
 
+def may_be_due(now):
+    """What `refresh_due` could find due, as index ranges, so that the scan
+    reads what is close to an end, never every credential there is."""
+    soon = now + MARGIN
+    stale = now - KEEPALIVE_EVERY
+    refreshable = Credential.sealed_refresh_token.is_not(None)
+    alive = or_(Credential.refresh_expires_at.is_(None), Credential.refresh_expires_at > now)
+    return or_(
+        # An access token that extends itself, or a long-lived one, ending soon.
+        and_(Credential.expires_at > now, Credential.expires_at <= soon),
+        # A refresh token ending soon.
+        and_(refreshable, Credential.refresh_expires_at > now, Credential.refresh_expires_at <= soon),
+        # A grant not exercised for a month.
+        and_(refreshable, alive, Credential.last_refreshed_at <= stale),
+        and_(refreshable, alive, Credential.last_refreshed_at.is_(None), Credential.created_at <= stale),
+    )
+
+
 @in_app_context
 def renew_due(now=None):
     """Enqueue a renewal for every credential whose silent renewal is due."""
     now = now or utcnow()
     session = get_session()
-    # Only rows the rule could find due are read, so the scan grows with
-    # what is due, not with every credential there is.
     rows = session.exec(
         select(Credential, SocialProfile.network)
         .join(SocialProfile, SocialProfile.id == Credential.profile_id)
-        .where(
-            Credential.superseded_at.is_(None),
-            Credential.status == CredentialState.ACTIVE,
-            or_(
-                Credential.expires_at <= now + MARGIN,
-                Credential.refresh_expires_at <= now + MARGIN,
-                and_(
-                    Credential.sealed_refresh_token.is_not(None),
-                    func.coalesce(Credential.last_refreshed_at, Credential.created_at) <= now - KEEPALIVE_EVERY,
-                ),
-            ),
-        )
+        .where(Credential.superseded_at.is_(None), Credential.status == CredentialState.ACTIVE,
+               may_be_due(now))
     ).all()
     enqueued = 0
     for credential, network_key in rows:

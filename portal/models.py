@@ -190,8 +190,9 @@ class Credential(SQLModel, table=True):
     refresh_expires_at: datetime | None = _when(index=True)
     data_access_expires_at: datetime | None = _when()
     granted_by_id: int | None = _fk("user.id", nullable=True, index=False, ondelete="SET NULL")
-    created_at: datetime = _when(default=True)
-    last_refreshed_at: datetime | None = _when()
+    # Indexed for the scan, which reads only what may be due (jobs.renewal.renew_due).
+    created_at: datetime = _when(default=True, index=True)
+    last_refreshed_at: datetime | None = _when(index=True)
     last_checked_at: datetime | None = _when()
     # None: never checked since the grant; False: the last check found it unusable.
     last_check_ok: bool | None = Field(default=None)
