@@ -296,3 +296,52 @@ def test_who_may_send_and_revoke(app, client, auth, store, agency):
                        data={"csrf_token": csrf_token(client, "/")}).status_code == 404
     bad = send_link(client, page.id, email="not an address")
     assert bad.status_code == 400 and "Enter an email address" in bad.get_data(as_text=True)
+
+
+# The profile's details list its open links ---------------------------------------
+
+def test_the_profile_details_list_open_links_and_revoke_them(app, client, auth, store, agency):
+    org, owner, page, other = agency
+    open_secret, open_link = make_link(app, store, page, "client", "client@example.test")
+    with app.app_context():
+        store.get(RenewalLink, open_link.id).created_by_id = owner.id
+        store.commit()
+    make_link(app, store, page, "client", "spent@example.test", used_at=utcnow())
+    make_link(app, store, page, "client", "revoked@example.test", revoked_at=utcnow())
+    make_link(app, store, page, "client", "expired@example.test", expires_at=utcnow() - DAY)
+    make_link(app, store, other, "client", "elsewhere@example.test")
+    details = f"/accounts/{page.id}"
+    auth.login(owner.email)
+
+    html = client.get(details).get_data(as_text=True)
+    section = html[html.index('id="renewal-links"'):html.index("Credential history")]
+    assert "client@example.test" in section and owner.display_name in section
+    for hidden in ("spent@", "revoked@", "expired@", "elsewhere@"):
+        assert hidden not in section, hidden
+    revoke_url = f"/renewal-links/{open_link.id}/revoke"
+    assert f'action="{revoke_url}"' in section and "hx-confirm=" in section
+    assert 'name="csrf_token"' in section and f'name="next" value="{details}"' in section
+    assert f'href="/accounts/{page.id}/send-link?next=' in section
+
+    response = client.post(revoke_url, data={"csrf_token": csrf_token(client, details), "next": details})
+
+    assert response.status_code == 303 and response.headers["Location"] == details
+    assert app.test_client().get(f"/renew/client/{open_secret}").status_code == 410
+    html = client.get(details).get_data(as_text=True)
+    assert "client@example.test" not in html[html.index('id="renewal-links"'):html.index("Credential history")]
+    assert "no longer works" in html
+
+
+def test_a_member_without_rights_sees_the_links_but_no_buttons(app, client, auth, store, agency):
+    org, owner, page, _ = agency
+    editor = factories.member(store, org, email="editor@example.test", can_manage_profiles=True)
+    factories.access(store, editor, page, "editor")
+    _, link = make_link(app, store, page, "client", "client@example.test")
+    auth.login(editor.email)
+
+    html = client.get(f"/accounts/{page.id}").get_data(as_text=True)
+
+    section = html[html.index('id="renewal-links"'):html.index("Credential history")]
+    assert "client@example.test" in section
+    assert "/revoke" not in section and "<form" not in section and "Revoke" not in section
+    assert "/send-link" not in html

@@ -3,7 +3,7 @@ and the header's "Expired Tokens" dropdown."""
 from types import SimpleNamespace
 from urllib.parse import urlsplit
 
-from flask import abort, current_app, flash, g, request, url_for
+from flask import abort, flash, g, request, url_for
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user, login_required
 from rq.exceptions import NoSuchJobError
@@ -22,6 +22,7 @@ from portal.accounts.filters import (
 from portal.accounts.rows import row_context
 from portal.catalog import NETWORKS, network
 from portal.db import get_session
+from portal.links import rules as link_rules, service as link_service
 from portal.models import SocialProfile
 from portal.profiles import visible_profiles
 from portal.queue import enqueue, redis
@@ -103,6 +104,7 @@ def index():
 def profile(profile_id):
     row = visible_row_or_404(profile_id)
     organization_id = g.organization.id
+    open_links = link_service.open_links(get_session(), profile_id)
     return render(
         "accounts/profile.html",
         row=row,
@@ -111,7 +113,9 @@ def profile(profile_id):
         events=queries.audit_events(organization_id, profile_id),
         renewals=queries.last_renewals([row]),
         next_url=request.full_path.rstrip("?"),
-        send_link="links.send" in current_app.view_functions,
+        may_send_link=link_rules.may_send_link(g.membership, row.access_level),
+        open_links=open_links,
+        link_senders=queries.users_by_id(link.created_by_id for link in open_links),
         youtube_deadline=wording.youtube_deletion_deadline(row),
         stopped_while_expired=wording.STOPPED_WHILE_EXPIRED,
         attempt_modes=wording.ATTEMPT_MODES,
