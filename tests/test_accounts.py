@@ -647,3 +647,22 @@ def test_try_renewing_all_through_a_real_worker_ends_with_the_summary(app, clien
     assert "every 1s" not in html
     assert "0 tokens renewed" in html and "1 needs your consent on the network" in html
     assert f'action="/profiles/{agency["profiles"]["revoked"].id}/renew"' in html
+
+
+def test_a_member_admin_without_renewal_rights_may_still_send_a_renewal_link(client, auth, store, app):
+    """Sending a link needs Owner, Manager or the profile's Admin level, not
+    "manage social profiles": the client owner is the one who renews."""
+    org = f.organization(store)
+    member = f.member(store, org, role="member", can_manage_profiles=False)
+    admin_profile = f.profile(store, org, name="Admin Page")
+    viewer_profile = f.profile(store, org, name="Viewer Page")
+    with app.app_context():
+        f.credential(store, admin_profile)
+        f.credential(store, viewer_profile)
+    f.access(store, member, admin_profile, "admin")
+    f.access(store, member, viewer_profile, "viewer")
+    auth.login(member.email)
+    html = client.get("/accounts").get_data(as_text=True)
+    assert f'href="/accounts/{admin_profile.id}/send-link"' in html
+    assert f'href="/accounts/{viewer_profile.id}/send-link"' not in html
+    assert "Only Owners, Managers and Admins of this profile can send renewal links." in html

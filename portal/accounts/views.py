@@ -224,6 +224,12 @@ def refusal_text(reason):
 
 
 @bp.app_template_global()
+def may_send_link(row):
+    """Owners, Managers and the profile's Admins send renewal links."""
+    return link_rules.may_send_link(g.membership, row.access_level)
+
+
+@bp.app_template_global()
 def renew_failure_text(reason, network_key):
     return wording.failure_text(reason, network_key)
 
