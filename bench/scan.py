@@ -13,6 +13,7 @@ import os
 import statistics
 import sys
 import time
+from unittest.mock import patch
 
 from rq import Queue
 from sqlalchemy import delete
@@ -58,22 +59,30 @@ def forget(app):
 
 
 def measure(app, now, repeats):
-    """The median of `repeats` scans, each of a database no scan has seen, and
-    the median time of its first step (silent renewals) alone."""
-    totals, renewals = [], []
+    """Medians of `repeats` runs, each on a database no scan has seen, of:
+    the scan; the scan without its first step (silent renewals); that step alone."""
+    totals, notices, renewals = [], [], []
     with app.app_context():
         for _ in range(repeats):
             forget(app)
-            started = time.perf_counter()
-            report = scan(now)
-            totals.append(time.perf_counter() - started)
-            started = time.perf_counter()
-            renew_due(now)
-            renewals.append(time.perf_counter() - started)
+            totals.append(timed(scan, now))
+            report = timed.result
+            forget(app)
+            with patch("jobs.scan.renew_due", lambda now: 0):
+                notices.append(timed(scan, now))
+            renewals.append(timed(renew_due, now))
         forget(app)
-    return {"repeats": repeats, "seconds": statistics.median(totals), "renew_due_seconds": statistics.median(renewals),
-            "due": report.credentials, "notifications": report.notifications,
-            "deliveries": len(report.deliveries), "renewals_enqueued": report.renewals}
+    return {"repeats": repeats, "seconds": statistics.median(totals), "notices_seconds": statistics.median(notices),
+            "renew_due_seconds": statistics.median(renewals), "due": report.credentials,
+            "notifications": report.notifications, "deliveries": len(report.deliveries),
+            "renewals_enqueued": report.renewals}
+
+
+def timed(function, *args):
+    """Seconds `function(*args)` took; its result is left in `timed.result`."""
+    started = time.perf_counter()
+    timed.result = function(*args)
+    return time.perf_counter() - started
 
 
 def main(sizes, due, many_due):
