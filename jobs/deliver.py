@@ -111,7 +111,9 @@ def deliver(delivery_ids):
     Raises TransientDeliveryError when some must be tried again, which RQ
     does with backoff; on the last try they are marked failed instead.
     """
-    session = get_session()
+    # Reads, then claims: on SQLite the transaction takes the write lock at
+    # its start, or a claim after another worker's commit fails outright.
+    session = get_session(writes=True)
     job = get_current_job()
     channels = dict(session.exec(select(Delivery.id, Delivery.channel).where(Delivery.id.in_(delivery_ids))).all())
     counts = Counter()
@@ -425,7 +427,7 @@ def enqueue_webhook(delivery_id):
 def deliver_webhook(delivery_id):
     """Send one signed event to its endpoint (Standard Webhooks); RQ retries
     transient failures with backoff, the same `webhook-id` each time."""
-    session = get_session()
+    session = get_session(writes=True)
     batch = Batch(session, get_current_job(), model=WebhookDelivery)
     counts = Counter()
     if not batch.claim(delivery_id):

@@ -72,8 +72,9 @@ def engine():
     return current_app.extensions["keepalive.engine"]
 
 
-def get_session():
-    """The session of this request or job, opened on first use.
+def get_session(writes=False):
+    """The session of this request or job, opened on first use; `writes` asks
+    a job that reads then writes (outside a request) for the same lock.
 
     A request that may write (any method but GET, HEAD, OPTIONS) takes
     SQLite's write lock when its transaction begins: a transaction that read
@@ -81,7 +82,7 @@ def get_session():
     committed in between (SQLite cannot upgrade a stale read snapshot)."""
     if "db" not in g:
         bind = engine()
-        if has_request_context() and _request_writes():
+        if writes or (has_request_context() and _request_writes()):
             bind = bind.execution_options(sqlite_begin="IMMEDIATE")
         g.db = Session(bind, expire_on_commit=False)
     return g.db
