@@ -3,7 +3,7 @@ import logging
 from datetime import timedelta
 
 from rq import Retry, get_current_job
-from sqlalchemy import and_, or_
+from sqlalchemy import and_, func, or_
 from sqlmodel import select
 
 from jobs import in_app_context
@@ -13,7 +13,7 @@ from portal.networks.outcomes import Transient
 from portal.networks.registry import adapter_for
 from portal.queue import enqueue, queue
 from portal.renewal.policy import policy_for
-from portal.renewal.rules import KEEPALIVE_EVERY, MARGIN, refresh_due
+from portal.renewal.rules import KEEPALIVE_EVERY, MARGIN, SHORT_LIVED, refresh_due
 from portal.renewal.silent import RecheckLater, renew_silently
 
 log = logging.getLogger("keepalive.renewal")
@@ -59,13 +59,20 @@ def may_be_due(now):
     refreshable = Credential.sealed_refresh_token.is_not(None)
     alive = or_(Credential.refresh_expires_at.is_(None), Credential.refresh_expires_at > now)
     return or_(
-        # An access token that extends itself, or a long-lived one, ending soon.
-        and_(Credential.expires_at > now, Credential.expires_at <= soon),
+        # An access token that extends itself, ending soon.
+        and_(~refreshable, Credential.expires_at > now, Credential.expires_at <= soon),
+        # A long-lived access token beside a refresh token (LinkedIn), ending
+        # soon: short-lived ones (X, Google, TikTok) always end within a day.
+        and_(refreshable, Credential.expires_at > now + SHORT_LIVED, Credential.expires_at <= soon),
         # A refresh token ending soon.
         and_(refreshable, Credential.refresh_expires_at > now, Credential.refresh_expires_at <= soon),
         # A grant not exercised for a month.
         and_(refreshable, alive, Credential.last_refreshed_at <= stale),
-        and_(refreshable, alive, Credential.last_refreshed_at.is_(None), Credential.created_at <= stale),
+        # Never refreshed: found by created_at. The NULL test is wrapped so
+        # that no planner reads it through the last_refreshed_at index, where
+        # every credential of the self-extending networks is NULL.
+        and_(refreshable, alive, Credential.created_at <= stale,
+             func.coalesce(Credential.last_refreshed_at, Credential.last_refreshed_at).is_(None)),
     )
 
 

@@ -54,12 +54,13 @@ def refresh_due(credential, policy, now):
             return Due(credential.refresh_expires_at > now)
         if now - issued >= KEEPALIVE_EVERY:
             return Due(True)
-        # A long-lived access token (LinkedIn's 60 days) is renewed before it
-        # ends; once ended, the refresh token still holds the grant, and the
-        # next health check or keep-alive renews it.
+        # A long-lived access token (LinkedIn's 60 days) is renewed in the days
+        # before its last one (so the scan can tell it from the short-lived,
+        # which always end within a day); once ended, the refresh token still
+        # holds the grant, and the next health check or keep-alive renews it.
         expires = credential.expires_at
         long_lived = expires is not None and expires - issued > SHORT_LIVED
-        return Due(long_lived and now < expires <= now + MARGIN)
+        return Due(long_lived and now + SHORT_LIVED < expires <= now + MARGIN)
     expires = credential.expires_at
     if expires is None or expires <= now or expires - now > MARGIN:
         return NOT_DUE
