@@ -8,13 +8,16 @@ from sqlmodel import select
 
 from jobs import in_app_context
 from portal.db import get_session, utcnow
-from portal.models import Credential, CredentialState, SocialProfile
+from portal.models import Credential, CredentialState, Membership, Organization, SocialProfile
 from portal.networks.outcomes import Transient
 from portal.networks.registry import adapter_for
+from portal.profiles import visible_profiles
 from portal.queue import enqueue, queue
+from portal.renewal.health import check_credential
 from portal.renewal.policy import policy_for
 from portal.renewal.rules import KEEPALIVE_EVERY, MARGIN, SHORT_LIVED, refresh_due
 from portal.renewal.silent import RecheckLater, renew_silently
+from portal.status import Status
 
 log = logging.getLogger("keepalive.renewal")
 
@@ -87,9 +90,12 @@ def renew_due(now=None):
         .where(Credential.superseded_at.is_(None), Credential.status == CredentialState.ACTIVE,
                may_be_due(now))
     ).all()
+    policies = {}  # one adapter per network, not one per credential
     enqueued = 0
     for credential, network_key in rows:
-        if refresh_due(credential, policy_for(adapter_for(network_key)), now):
+        if network_key not in policies:
+            policies[network_key] = policy_for(adapter_for(network_key))
+        if refresh_due(credential, policies[network_key], now):
             enqueue_renewal(credential.profile_id, seen_version=credential.version)
             enqueued += 1
     return enqueued
@@ -100,10 +106,6 @@ def renew_all(organization_id, network_key, user_id):
     """Try renewing all: every token at risk of one network that `user_id` may
     renew, silently where the network allows; progress in `job.meta` for the
     page that polls it."""
-    from portal.models import Membership, Organization
-    from portal.profiles import visible_profiles
-    from portal.status import Status
-
     session = get_session()
     organization = session.get(Organization, organization_id)
     membership = session.exec(
@@ -178,8 +180,6 @@ def check_health(now=None):
 def check_profile(profile_id, second_look=False):
     """Validate one profile's token with its network (debug_token, introspection,
     tokeninfo, /me); a dead one is marked invalid at once."""
-    from portal.renewal.health import check_credential
-
     profile = get_session().get(SocialProfile, profile_id)
     if profile is None:
         return "no_profile"

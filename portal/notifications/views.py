@@ -96,11 +96,7 @@ def index():
 @login_required
 @organization_required
 def read(notification_id):
-    notification = own_or_404(notification_id)
-    if notification.read_at is None:
-        notification.read_at = utcnow()
-        get_session().add(notification)
-        get_session().commit()
+    mark_read(own_or_404(notification_id))
     return after_change()
 
 
@@ -124,8 +120,12 @@ def read_all():
 def open_notice(notification_id):
     """Mark the notice read and show its profile in Manage Accounts."""
     notification = own_or_404(notification_id)
+    mark_read(notification)
+    return redirect_after_post(url_for("accounts.profile", profile_id=notification.profile_id))
+
+
+def mark_read(notification):
     if notification.read_at is None:
         notification.read_at = utcnow()
         get_session().add(notification)
         get_session().commit()
-    return redirect_after_post(url_for("accounts.profile", profile_id=notification.profile_id))

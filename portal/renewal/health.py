@@ -2,8 +2,8 @@
 from portal.db import locked_session, utcnow
 from portal.models import InvalidReason, SocialProfile
 from portal.networks.outcomes import AccessTokenRejected, PermissionMissing, RenewNeeded
-from portal.renewal.silent import RecheckLater
 from portal.renewal.credentials import apply_refresh, current_credential, mark_invalid, record_attempt, token_set
+from portal.renewal.silent import RecheckLater
 
 
 def check_credential(profile_id, adapter, second_look=False):
