@@ -74,7 +74,7 @@ def write_due_notices(app, messages, now):
 def run_workers(database_url, port):
     """Two `rq worker --burst` processes until the queue is empty; seconds taken."""
     env = {**os.environ, "DATABASE_URL": database_url, "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": str(port)}
-    command = [sys.executable, "-m", "rq.cli", "worker", "--burst", "--quiet",
+    command = [sys.executable, "-m", "rq.cli", "worker", "--burst", "--quiet", "--worker-class", "jobs.worker.Worker",
                "--url", os.environ["REDIS_URL"], os.environ["QUEUE_NAME"]]
     started = time.perf_counter()
     workers = [subprocess.Popen(command, env=env) for _ in range(WORKERS)]

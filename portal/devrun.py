@@ -132,7 +132,8 @@ def commands(python, port, redis_url, queue_name, mail_port, mail_dir, gunicorn=
     return {
         "mail capture": [python, "-m", "portal.mailcapture", "--port", str(mail_port), "--dir", mail_dir],
         "web server": web,
-        "worker": [python, "-m", "rq.cli", "worker", "--with-scheduler", "--url", redis_url, queue_name],
+        "worker": [python, "-m", "rq.cli", "worker", "--worker-class", "jobs.worker.Worker", "--with-scheduler",
+                   "--url", redis_url, queue_name],
         "scheduler": [python, "-m", "rq.cli", "cron", "--url", redis_url, "jobs/cron.py"],
     }
 
