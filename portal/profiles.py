@@ -1,15 +1,24 @@
 """Profiles as a user sees them: only those they may see, with the current
-credential, their access level, brands and token status, in few queries."""
+credential, their access level, brands and token status, in few queries.
+
+The pages filter, count, sort and page in the database: `urgency_sql` is
+`portal.status.token_status` written as one SQL expression (a test holds the
+two to each other on every boundary), so only the rows shown are built.
+"""
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import timedelta
 
-from sqlalchemy import and_
+from sqlalchemy import and_, case, func, literal, or_
 from sqlmodel import select
 
 from portal.db import get_session, utcnow
-from portal.models import Brand, BrandProfile, Credential, ProfileAccess, SocialProfile
+from portal.models import Brand, BrandProfile, Credential, CredentialState, ProfileAccess, SocialProfile
 from portal.permissions import manages_organization, may_renew
-from portal.status import token_status
+from portal.status import URGENCY, Status, token_status
+
+AT_RISK = (Status.EXPIRED, Status.EXPIRING)
+STATUS_OF_URGENCY = {rank: status for status, rank in URGENCY.items()}
 
 
 @dataclass
@@ -22,32 +31,89 @@ class ProfileRow:
     renew: object  # portal.permissions.Decision
 
 
-def visible_profiles(membership, organization, brand=None, now=None):
-    """Every profile of `organization` that `membership` may see, in `brand`
-    if given, most urgent first."""
-    session = get_session()
-    now = now or utcnow()
+@dataclass(frozen=True)
+class Scope:
+    """Which of the visible profiles: in a brand, of a network, matching a
+    text (in the name or handle, case aside, a leading "@" ignored), with one
+    of some statuses, or among some ids. Empty parts select everything."""
+    brand_id: int | None = None
+    network: str | None = None
+    text: str = ""
+    statuses: tuple = ()
+    ids: tuple | None = None
+
+
+def effective_expiry_sql():
+    """`portal.status.effective_expiry` in SQL."""
+    return case(
+        (Credential.sealed_refresh_token.is_not(None), Credential.refresh_expires_at),
+        else_=Credential.expires_at,
+    )
+
+
+def urgency_sql(now, window_days):
+    """The `URGENCY` of each profile's token status at `now`, in SQL: the
+    rule of `portal.status.token_status`, case by case."""
+    expiry = effective_expiry_sql()
+    expired, expiring = URGENCY[Status.EXPIRED], URGENCY[Status.EXPIRING]
+    return case(
+        (Credential.id.is_(None), expired),
+        (Credential.status == CredentialState.INVALID, expired),
+        (expiry.is_(None), case((Credential.last_check_ok.is_(False), expired), else_=URGENCY[Status.NO_EXPIRY])),
+        (expiry <= now, expired),
+        (expiry <= now + timedelta(days=window_days), expiring),
+        else_=URGENCY[Status.VALID],
+    )
+
+
+def visible(membership, organization, *columns, scope=Scope(), now=None):
+    """A SELECT of `columns` over the profiles of `organization` that
+    `membership` may see, joined to their current credential and the
+    member's access, narrowed to `scope`."""
     query = (
-        select(SocialProfile, Credential, ProfileAccess.level)
-        .outerjoin(
-            Credential,
-            and_(Credential.profile_id == SocialProfile.id, Credential.superseded_at.is_(None)),
-        )
-        .outerjoin(
-            ProfileAccess,
-            and_(ProfileAccess.profile_id == SocialProfile.id, ProfileAccess.user_id == membership.user_id),
-        )
+        select(*columns)
+        .select_from(SocialProfile)
+        .outerjoin(Credential, and_(Credential.profile_id == SocialProfile.id, Credential.superseded_at.is_(None)))
+        .outerjoin(ProfileAccess,
+                   and_(ProfileAccess.profile_id == SocialProfile.id, ProfileAccess.user_id == membership.user_id))
         .where(SocialProfile.organization_id == organization.id)
     )
     if not manages_organization(membership):
         query = query.where(ProfileAccess.id.is_not(None))
-    if brand is not None:
-        query = query.join(BrandProfile, BrandProfile.profile_id == SocialProfile.id).where(
-            BrandProfile.brand_id == brand.id
-        )
-    results = session.exec(query).all()
+    if scope.brand_id is not None:
+        query = query.where(SocialProfile.id.in_(
+            select(BrandProfile.profile_id).where(BrandProfile.brand_id == scope.brand_id)))
+    if scope.network is not None:
+        query = query.where(SocialProfile.network == scope.network)
+    if scope.text:
+        needle = scope.text.lstrip("@")
+        query = query.where(or_(SocialProfile.name.icontains(needle, autoescape=True),
+                                SocialProfile.handle.icontains(needle, autoescape=True)))
+    if scope.statuses:
+        urgency = urgency_sql(now or utcnow(), organization.expiry_window_days)
+        query = query.where(urgency.in_([URGENCY[status] for status in scope.statuses]))
+    if scope.ids is not None:
+        query = query.where(SocialProfile.id.in_(scope.ids))
+    return query
+
+
+def visible_profiles(membership, organization, brand=None, now=None, scope=None, limit=None, offset=0):
+    """The profiles of `organization` that `membership` may see (in `brand`
+    if given, else in `scope`), most urgent first, `limit` of them from
+    `offset`."""
+    now = now or utcnow()
+    scope = scope or Scope(brand_id=brand.id if brand is not None else None)
+    expiry = effective_expiry_sql()
+    query = visible(membership, organization, SocialProfile, Credential, ProfileAccess.level,
+                    scope=scope, now=now).order_by(
+        urgency_sql(now, organization.expiry_window_days), expiry.is_(None), expiry,
+        func.lower(SocialProfile.name), SocialProfile.id,
+    )
+    if limit is not None:
+        query = query.limit(limit).offset(offset)
+    results = get_session().exec(query).all()
     brands = brands_by_profile([profile.id for profile, _, _ in results])
-    rows = [
+    return [
         ProfileRow(
             profile=profile,
             credential=credential,
@@ -58,8 +124,40 @@ def visible_profiles(membership, organization, brand=None, now=None):
         )
         for profile, credential, level in results
     ]
-    rows.sort(key=lambda row: (row.status.urgency, row.profile.name.lower()))
-    return rows
+
+
+def status_counts(membership, organization, scope=Scope(), now=None):
+    """{Status: how many of the visible profiles in `scope` have it}, every status present."""
+    urgency = urgency_sql(now or utcnow(), organization.expiry_window_days).label("urgency")
+    counted = get_session().exec(
+        visible(membership, organization, urgency, func.count(), scope=scope).group_by(urgency)
+    ).all()
+    counts = {status: 0 for status in URGENCY}
+    for rank, count in counted:
+        counts[STATUS_OF_URGENCY[rank]] = count
+    return counts
+
+
+@dataclass(frozen=True)
+class NetworkSummary:
+    present: frozenset  # the networks of the visible profiles
+    to_renew: dict  # {network: profiles at risk that the member may renew}; networks with none left out
+
+
+def network_summary(membership, organization, now=None):
+    """Which networks the visible profiles are on, and how many of each are
+    at risk and renewable by `membership` (for "Try renewing all")."""
+    urgency = urgency_sql(now or utcnow(), organization.expiry_window_days)
+    at_risk = case((urgency.in_([URGENCY[status] for status in AT_RISK]), literal(1)), else_=literal(0))
+    grouped = get_session().exec(
+        visible(membership, organization, SocialProfile.network, ProfileAccess.level, func.sum(at_risk))
+        .group_by(SocialProfile.network, ProfileAccess.level)
+    ).all()
+    to_renew = defaultdict(int)
+    for network_key, level, count in grouped:
+        if count and may_renew(membership, level):
+            to_renew[network_key] += count
+    return NetworkSummary(present=frozenset(key for key, _, _ in grouped), to_renew=dict(to_renew))
 
 
 def brands_by_profile(profile_ids):

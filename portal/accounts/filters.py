@@ -1,8 +1,9 @@
-"""The filters of Manage Accounts, as a pure rule over profile rows: which
-rows a query string selects, how many each status has, and which page."""
+"""The filters of Manage Accounts: what a query string selects, as a
+`portal.profiles.Scope` the database applies, and which page."""
 import math
 from dataclasses import dataclass, field
 
+from portal.profiles import Scope
 from portal.status import Status
 
 PER_PAGE = 50
@@ -34,6 +35,11 @@ class Filters:
             values.pop("page")
         return {key: value for key, value in values.items() if value not in (None, "")}
 
+    def scope(self, with_status=True):
+        """The profiles these filters select (those of every status, if not `with_status`)."""
+        return Scope(brand_id=self.brand_id, network=self.network, text=self.text,
+                     statuses=(self.status,) if self.status and with_status else ())
+
 
 @dataclass
 class Page:
@@ -45,8 +51,12 @@ class Page:
     counts: dict = field(default_factory=dict)
 
     @property
+    def offset(self):
+        return (self.number - 1) * self.per_page
+
+    @property
     def first_index(self):
-        return (self.number - 1) * self.per_page + 1 if self.total else 0
+        return self.offset + 1 if self.total else 0
 
     @property
     def last_index(self):
@@ -78,42 +88,8 @@ def parse_filters(args, network_keys, brand_ids, default_brand_id=None):
                    text=(args.get("q") or "").strip()[:100], page=page)
 
 
-def _matches_text(row, text):
-    needle = text.casefold().lstrip("@")
-    return needle in row.profile.name.casefold() or needle in (row.profile.handle or "").casefold()
-
-
-def select_rows(rows, filters):
-    """The rows the filters select, in the given order, and the count of each
-    status among the rows every filter but the status selects."""
-    narrowed = [
-        row for row in rows
-        if (filters.network is None or row.profile.network == filters.network)
-        and (filters.brand_id is None or any(brand.id == filters.brand_id for brand in row.brands))
-        and (not filters.text or _matches_text(row, filters.text))
-    ]
-    counts = {status: 0 for status in STATUSES}
-    for row in narrowed:
-        counts[row.status.status] += 1
-    selected = [row for row in narrowed if filters.status is None or row.status.status == filters.status]
-    return selected, counts
-
-
-def paginate(rows, number, per_page=PER_PAGE):
-    """Page `number` of `rows` (the last page when `number` is past the end)."""
-    pages = max(1, math.ceil(len(rows) / per_page))
-    number = min(max(1, number), pages)
-    start = (number - 1) * per_page
-    return Page(items=rows[start:start + per_page], number=number, pages=pages, total=len(rows),
-                per_page=per_page)
-
-
-def renewable_by_network(rows, network=None):
-    """{network key: number of profiles at risk the user may renew}, for
-    "Try renewing all" (of `network` only, if given); networks with none are
-    left out."""
-    counts = {}
-    for row in rows:
-        if row.status.needs_attention and row.renew and network in (None, row.profile.network):
-            counts[row.profile.network] = counts.get(row.profile.network, 0) + 1
-    return counts
+def paginate(total, number, per_page=PER_PAGE):
+    """Page `number` of `total` rows (the last page when `number` is past
+    the end), its items still to be read."""
+    pages = max(1, math.ceil(total / per_page))
+    return Page(items=[], number=min(max(1, number), pages), pages=pages, total=total, per_page=per_page)

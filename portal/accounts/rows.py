@@ -7,11 +7,11 @@ from jinja2_fragments.flask import render_block
 from werkzeug.datastructures import MultiDict
 
 from portal.accounts import TOKENS_CHANGED
-from portal.accounts.filters import STATUSES, BadFilter, parse_filters, renewable_by_network, select_rows
-from portal.accounts.queries import last_renewals
+from portal.accounts.filters import STATUSES, BadFilter, parse_filters
+from portal.accounts.queries import last_renewals, profile_row
 from portal.catalog import NETWORKS
 from portal.db import get_session
-from portal.profiles import visible_profiles
+from portal.profiles import network_summary, status_counts
 from portal.renewal import renewed_fragment
 from portal.tenancy import brands_of
 
@@ -24,6 +24,21 @@ def row_context(rows, next_url):
         "renewals": last_renewals(rows),
         "next_url": next_url,
         "send_link": "links.send" in current_app.view_functions,
+    }
+
+
+def page_context(filters):
+    """What a Manage Accounts page under `filters` shows besides its rows:
+    the count of each status, "Try renewing all", the networks present."""
+    summary = network_summary(g.membership, g.organization)
+    to_renew = summary.to_renew
+    if filters.network is not None:
+        to_renew = {key: count for key, count in to_renew.items() if key == filters.network}
+    return {
+        "counts": status_counts(g.membership, g.organization, filters.scope(with_status=False)),
+        "statuses": STATUSES,
+        "to_renew": to_renew,
+        "present": summary.present,
     }
 
 
@@ -51,16 +66,14 @@ def render_row(profile_id, next_url=None):
     session = get_session()
     session.commit()
     session.expire_all()
-    rows = visible_profiles(g.membership, g.organization)
-    row = next((row for row in rows if row.profile.id == profile_id), None)
+    row = profile_row(g.membership, g.organization, profile_id)
     if row is None:
         response = make_response("", 404)
     else:
         context = {"row": row, "just_renewed": True, **row_context([row], next_url)}
         filters = filters_of(next_url)
         if filters is not None:
-            context.update(counts=select_rows(rows, filters)[1], statuses=STATUSES,
-                           to_renew=renewable_by_network(rows, filters.network))
+            context.update(page_context(filters))
         response = make_response(render_block("accounts/index.html", "row_update", **context))
     response.headers["HX-Trigger"] = TOKENS_CHANGED
     response.vary.add("HX-Request")

@@ -11,20 +11,13 @@ from rq.job import Job, JobStatus
 from sqlmodel import select
 
 from portal.accounts import TOKENS_CHANGED, bp, queries, wording
-from portal.accounts.filters import (
-    STATUSES,
-    BadFilter,
-    paginate,
-    parse_filters,
-    renewable_by_network,
-    select_rows,
-)
-from portal.accounts.rows import row_context
+from portal.accounts.filters import STATUSES, BadFilter, paginate, parse_filters
+from portal.accounts.rows import page_context, row_context
 from portal.catalog import NETWORKS, network
 from portal.db import get_session
 from portal.links import rules as link_rules, service as link_service
 from portal.models import SocialProfile
-from portal.profiles import visible_profiles
+from portal.profiles import AT_RISK, Scope, network_summary, visible_profiles
 from portal.queue import enqueue, redis
 from portal.templating import reason_text
 from portal.tenancy import brands_of, organization_required
@@ -62,7 +55,8 @@ def visible_row_or_404(profile_id):
 def expired_tokens():
     """Profiles at risk in the current brand, most urgent first: the header
     dropdown (a fragment for htmx) or a page of its own without JavaScript."""
-    rows = [row for row in visible_profiles(g.membership, g.organization, g.brand) if row.status.needs_attention]
+    scope = Scope(brand_id=g.brand.id if g.brand else None, statuses=AT_RISK)
+    rows = visible_profiles(g.membership, g.organization, scope=scope)
     # The list is in the header and, without JavaScript, in the page: ids differ.
     list_id = "dropdown" if wants_fragment() else "page"
     return render("accounts/expired_tokens.html", block="dropdown", rows=rows, next_url=current_page_url(),
@@ -73,27 +67,26 @@ def expired_tokens():
 @login_required
 @organization_required
 def index():
-    rows = visible_profiles(g.membership, g.organization)
     brands = brands_of(g.organization.id)
     try:
         filters = parse_filters(request.args, NETWORKS.keys(), {brand.id for brand in brands},
                                 g.brand.id if g.brand else None)
     except BadFilter as error:
         abort(400, description=str(BAD_FILTERS[error.key]))
-    selected, counts = select_rows(rows, filters)
-    page = paginate(selected, filters.page)
-    present = {row.profile.network for row in rows}
+    context = page_context(filters)
+    present, counts = context.pop("present"), context["counts"]
+    page = paginate(counts[filters.status] if filters.status else sum(counts.values()), filters.page)
+    page.items = visible_profiles(g.membership, g.organization, scope=filters.scope(), limit=page.per_page,
+                                  offset=page.offset)
     return render(
         "accounts/index.html",
         block="results",
         page=page,
-        counts=counts,
         filters=filters,
-        statuses=STATUSES,
         brands=brands,
         networks=[NETWORKS[key] for key in NETWORKS if key in present],
-        to_renew=renewable_by_network(rows, filters.network),
         fragment=wants_fragment(),
+        **context,
         **row_context(page.items, request.full_path.rstrip("?")),
     )
 
@@ -140,8 +133,7 @@ def renew_all():
     network_key = request.form.get("network", "")
     if network_key not in NETWORKS:
         abort(400, description=_("Choose a network whose tokens to renew."))
-    rows = [row for row in visible_profiles(g.membership, g.organization) if row.profile.network == network_key]
-    total = renewable_by_network(rows).get(network_key, 0)
+    total = network_summary(g.membership, g.organization).to_renew.get(network_key, 0)
     if not total:
         flash(_("No token of %(network)s needs renewing that you may renew.", network=network(network_key).label),
               "info")
@@ -190,8 +182,8 @@ def renew_all_progress_of(job):
     wanted = set(consent_ids) | set(renewed_ids) | {profile_id for profile_id, _reason in failed}
     rows, names = {}, {}
     if finished and wanted:
-        rows = {row.profile.id: row for row in visible_profiles(g.membership, g.organization)
-                if row.profile.id in wanted}
+        rows = {row.profile.id: row
+                for row in visible_profiles(g.membership, g.organization, scope=Scope(ids=tuple(wanted)))}
         unseen = wanted.difference(rows)
         if unseen:
             # Profiles the viewer may not see are named, not offered.

@@ -1,26 +1,25 @@
-"""The overview: how the organization's connections are doing."""
-from collections import Counter
-
+"""The overview: how the organization's connections are doing, in counts,
+and the few profiles that need attention first."""
 from flask import Blueprint, g
 from flask_login import login_required
 
-from portal.profiles import visible_profiles
+from portal.profiles import AT_RISK, Scope, status_counts, visible_profiles
 from portal.status import Status
 from portal.tenancy import organization_required
 from portal.web import render
 
 bp = Blueprint("home", __name__)
 
+MOST_URGENT = 10
+
 
 @bp.route("/")
 @login_required
 @organization_required
 def index():
-    rows = visible_profiles(g.membership, g.organization, g.brand)
-    counts = Counter(row.status.status for row in rows)
-    return render(
-        "home/index.html",
-        rows=rows,
-        counts={status: counts.get(status, 0) for status in Status},
-        Status=Status,
-    )
+    brand_id = g.brand.id if g.brand else None
+    counts = status_counts(g.membership, g.organization, Scope(brand_id=brand_id))
+    rows = visible_profiles(g.membership, g.organization, scope=Scope(brand_id=brand_id, statuses=AT_RISK),
+                            limit=MOST_URGENT)
+    return render("home/index.html", rows=rows, counts=counts, at_risk=sum(counts[s] for s in AT_RISK),
+                  Status=Status)

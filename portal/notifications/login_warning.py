@@ -9,7 +9,7 @@ from portal.accounts import TOKENS_CHANGED
 from portal.db import get_session
 from portal.models import NotificationPreference
 from portal.notifications import bp
-from portal.profiles import visible_profiles
+from portal.profiles import AT_RISK, Scope, visible_profiles
 from portal.renewal import renewed_fragment
 from portal.tenancy import organization_required
 from portal.web import render
@@ -45,8 +45,8 @@ ITEM_TARGET_PREFIX = "login-warning-item-"
 
 def at_risk():
     """Rows of the profiles at risk that the person may renew, most urgent first."""
-    return [row for row in visible_profiles(g.membership, g.organization)
-            if row.status.needs_attention and row.renew]
+    return [row for row in visible_profiles(g.membership, g.organization, scope=Scope(statuses=AT_RISK))
+            if row.renew]
 
 
 @bp.route("/notifications/login-warning")

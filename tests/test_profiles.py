@@ -1,0 +1,140 @@
+"""The token status in SQL (`portal.profiles.urgency_sql`) against the rule
+itself (`portal.status.token_status`): the same status for credentials on
+every boundary, the same order, and the scopes the pages filter by."""
+from datetime import timedelta
+
+import pytest
+from sqlmodel import Session, select
+
+from portal.db import utcnow
+from portal.models import CredentialState, InvalidReason, Membership, SocialProfile
+from portal.profiles import (
+    STATUS_OF_URGENCY,
+    Scope,
+    network_summary,
+    status_counts,
+    urgency_sql,
+    visible,
+    visible_profiles,
+)
+from portal.status import Status, token_status
+from tests import factories as f
+
+WINDOW = 7
+SECOND = timedelta(seconds=1)
+
+
+@pytest.fixture
+def store(app):
+    with Session(app.extensions["keepalive.engine"], expire_on_commit=False) as session:
+        yield session
+
+
+def edges(now):
+    """(name, credential fields or None) on each side of every boundary of the rule."""
+    window = timedelta(days=WINDOW)
+    cases = [("no credential", None)]
+    for when, label in ((now - SECOND, "past"), (now, "now"), (now + SECOND, "just ahead"),
+                        (now + window - SECOND, "inside the window"), (now + window, "window's end"),
+                        (now + window + SECOND, "beyond the window"), (None, "no date")):
+        for check in (None, True, False):
+            cases += [
+                (f"access token {label}, check {check}", {"expires_at": when, "last_check_ok": check}),
+                # A refreshable grant lives by its refresh token: its access token's date must not count.
+                (f"refresh token {label}, check {check}",
+                 {"refresh_token": "r", "refresh_expires_at": when, "last_check_ok": check,
+                  "expires_at": now + timedelta(days=90) if when is None else now - SECOND}),
+            ]
+        cases.append((f"invalid, access token {label}",
+                      {"expires_at": when, "status": CredentialState.INVALID,
+                       "invalid_reason": InvalidReason.PASSWORD_CHANGED}))
+    return cases
+
+
+@pytest.fixture
+def world(app, store):
+    now = utcnow()
+    with app.app_context():
+        org = f.organization(store, expiry_window_days=WINDOW)
+        owner = f.member(store, org, role="owner")
+        names = {}
+        for name, fields in edges(now):
+            profile = f.profile(store, org, name=name)
+            names[profile.id] = name
+            if fields is not None:
+                fields = dict(fields)
+                f.credential(store, profile, refresh_token=fields.pop("refresh_token", None), **fields)
+        membership = store.exec(select(Membership).where(Membership.user_id == owner.id)).one()
+    return {"org": org, "membership": membership, "names": names, "now": now}
+
+
+def test_sql_gives_every_credential_the_status_of_the_rule(app, world):
+    org, now = world["org"], world["now"]
+    with app.app_context():
+        rows = visible_profiles(world["membership"], org, now=now)
+        with app.extensions["keepalive.engine"].connect() as connection:
+            in_sql = dict(connection.execute(
+                visible(world["membership"], org, SocialProfile.id, urgency_sql(now, WINDOW))).all())
+    assert len(rows) == len(world["names"]) == len(in_sql)
+    for row in rows:
+        expected = token_status(row.credential, now, WINDOW).status
+        assert STATUS_OF_URGENCY[in_sql[row.profile.id]] == expected, world["names"][row.profile.id]
+    # Every status is on some edge: the comparison covered them all.
+    assert {row.status.status for row in rows} == set(Status)
+
+
+def test_the_database_orders_as_the_rule_sorts(app, world):
+    with app.app_context():
+        rows = visible_profiles(world["membership"], world["org"], now=world["now"])
+    by_rule = sorted(rows, key=lambda row: (row.status.urgency, row.profile.name.lower(), row.profile.id))
+    assert [row.profile.id for row in rows] == [row.profile.id for row in by_rule]
+
+
+def test_counts_pages_and_statuses_agree_with_the_rows(app, world):
+    membership, org, now = world["membership"], world["org"], world["now"]
+    with app.app_context():
+        rows = visible_profiles(membership, org, now=now)
+        counts = status_counts(membership, org, now=now)
+        for status in Status:
+            selected = visible_profiles(membership, org, now=now, scope=Scope(statuses=(status,)))
+            assert [row.profile.id for row in selected] == [row.profile.id for row in rows
+                                                            if row.status.status == status]
+            assert counts[status] == len(selected)
+        page = visible_profiles(membership, org, now=now, limit=5, offset=5)
+    assert [row.profile.id for row in page] == [row.profile.id for row in rows[5:10]]
+
+
+def test_text_scope_takes_like_wildcards_literally(app, store):
+    with app.app_context():
+        org = f.organization(store)
+        owner = f.member(store, org, role="owner")
+        for name, handle in (("100% Coffee", "@coffee"), ("Tea_House", "@tea"), ("Tea House", "@house")):
+            f.credential(store, f.profile(store, org, name=name, handle=handle))
+        membership = store.exec(select(Membership).where(Membership.user_id == owner.id)).one()
+
+        def names(text):
+            return sorted(row.profile.name for row in visible_profiles(membership, org, scope=Scope(text=text)))
+
+        assert names("0%") == ["100% Coffee"]
+        assert names("a_h") == ["Tea_House"]
+        assert names("TEA") == ["Tea House", "Tea_House"]
+        assert names("@HOUSE") == ["Tea House", "Tea_House"]  # the name or the handle, "@" aside
+
+
+def test_a_member_counts_and_renews_only_what_they_may(app, store):
+    with app.app_context():
+        org = f.organization(store)
+        person = f.member(store, org, role="member", can_manage_profiles=True)
+        administered = f.profile(store, org, network="facebook")
+        seen = f.profile(store, org, network="linkedin_company")
+        f.profile(store, org, network="x")  # not granted: not seen
+        f.credential(store, administered, expires_in=timedelta(days=-1))
+        f.credential(store, seen, expires_in=timedelta(days=2))
+        f.access(store, person, administered, "admin")
+        f.access(store, person, seen, "viewer")
+        membership = store.exec(select(Membership).where(Membership.user_id == person.id)).one()
+        summary = network_summary(membership, org)
+        counts = status_counts(membership, org)
+    assert summary.present == {"facebook", "linkedin_company"}
+    assert summary.to_renew == {"facebook": 1}
+    assert (counts[Status.EXPIRED], counts[Status.EXPIRING], sum(counts.values())) == (1, 1, 2)
