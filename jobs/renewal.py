@@ -3,12 +3,12 @@ import logging
 from datetime import timedelta
 
 from rq import Retry, get_current_job
-from sqlalchemy import and_, func, or_
+from sqlalchemy import or_
 from sqlmodel import select
 
 from jobs import in_app_context
-from portal.db import get_session, utcnow
-from portal.models import Credential, CredentialState, Membership, Organization, SocialProfile
+from portal.db import get_session, keys_in_ranges, rows_by_key, utcnow
+from portal.models import Credential, CredentialState, Membership, Organization, SocialProfile, current_credential
 from portal.networks.outcomes import Transient
 from portal.networks.registry import adapter_for
 from portal.profiles import visible_profiles
@@ -55,27 +55,25 @@ def renew_profile(profile_id, seen_version=None, force=False, second_look=False)
 
 
 def may_be_due(now):
-    """What `refresh_due` could find due, as index ranges, so that the scan
-    reads what is close to an end, never every credential there is."""
+    """Ids of what `refresh_due` could find due, one index range per case, so
+    that the scan reads what is close to an end, never every credential there is."""
     soon = now + MARGIN
     stale = now - KEEPALIVE_EVERY
-    refreshable = Credential.sealed_refresh_token.is_not(None)
+    alone, refreshable = current_credential(refreshable=False), current_credential(refreshable=True)
+    active = Credential.status == CredentialState.ACTIVE
     alive = or_(Credential.refresh_expires_at.is_(None), Credential.refresh_expires_at > now)
-    return or_(
+    return keys_in_ranges(
+        Credential.id,
         # An access token that extends itself, ending soon.
-        and_(~refreshable, Credential.expires_at > now, Credential.expires_at <= soon),
+        [alone, active, Credential.expires_at > now, Credential.expires_at <= soon],
         # A long-lived access token beside a refresh token (LinkedIn), ending
         # soon: short-lived ones (X, Google, TikTok) always end within a day.
-        and_(refreshable, Credential.expires_at > now + SHORT_LIVED, Credential.expires_at <= soon),
+        [refreshable, active, Credential.expires_at > now + SHORT_LIVED, Credential.expires_at <= soon],
         # A refresh token ending soon.
-        and_(refreshable, Credential.refresh_expires_at > now, Credential.refresh_expires_at <= soon),
-        # A grant not exercised for a month.
-        and_(refreshable, alive, Credential.last_refreshed_at <= stale),
-        # Never refreshed: found by created_at. The NULL test is wrapped so
-        # that no planner reads it through the last_refreshed_at index, where
-        # every credential of the self-extending networks is NULL.
-        and_(refreshable, alive, Credential.created_at <= stale,
-             func.coalesce(Credential.last_refreshed_at, Credential.last_refreshed_at).is_(None)),
+        [refreshable, active, Credential.refresh_expires_at > now, Credential.refresh_expires_at <= soon],
+        # A grant not exercised for a month: refreshed, or else granted, that long ago.
+        [refreshable, active, Credential.last_refreshed_at <= stale, alive],
+        [refreshable, active, Credential.last_refreshed_at.is_(None), Credential.created_at <= stale, alive],
     )
 
 
@@ -84,12 +82,12 @@ def renew_due(now=None):
     """Enqueue a renewal for every credential whose silent renewal is due."""
     now = now or utcnow()
     session = get_session()
-    rows = session.exec(
-        select(Credential, SocialProfile.network)
-        .join(SocialProfile, SocialProfile.id == Credential.profile_id)
-        .where(Credential.superseded_at.is_(None), Credential.status == CredentialState.ACTIVE,
-               may_be_due(now))
-    ).all()
+    rows = rows_by_key(
+        session,
+        select(Credential, SocialProfile.network).join(SocialProfile, SocialProfile.id == Credential.profile_id),
+        Credential.id,
+        session.exec(may_be_due(now)).scalars().all(),
+    )
     policies = {}  # one adapter per network, not one per credential
     enqueued = 0
     for credential, network_key in rows:

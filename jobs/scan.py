@@ -12,13 +12,13 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, or_
+from sqlalchemy import or_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import select
 
 from jobs import in_app_context
 from jobs.renewal import renew_due
-from portal.db import locked_session, utcnow
+from portal.db import keys_in_ranges, locked_session, rows_by_key, utcnow
 from portal.models import (
     Credential,
     CredentialState,
@@ -31,6 +31,7 @@ from portal.models import (
     SocialProfile,
     User,
     WebhookDelivery,
+    current_credential,
 )
 from portal.notify import outbox, rules
 from portal.queue import redis
@@ -109,28 +110,20 @@ def due_credentials(session, now, since):
         return []
     horizon = now + timedelta(days=max((max(o.thresholds, default=0) for o in organizations.values()), default=0))
     earliest = now - LOOKBACK
-    current = (Credential.superseded_at.is_(None),)
-    expiring = session.exec(
-        select(Credential, SocialProfile)
-        .join(SocialProfile, SocialProfile.id == Credential.profile_id)
-        .where(
-            *current,
-            Credential.status == CredentialState.ACTIVE,
-            or_(
-                and_(Credential.sealed_refresh_token.is_(None),
-                     Credential.expires_at > earliest, Credential.expires_at <= horizon),
-                and_(Credential.sealed_refresh_token.is_not(None),
-                     Credential.refresh_expires_at > earliest, Credential.refresh_expires_at <= horizon),
-            ),
-        )
-    ).all()
-    invalid = session.exec(
-        select(Credential, SocialProfile)
-        .join(SocialProfile, SocialProfile.id == Credential.profile_id)
-        .where(*current, Credential.invalidated_at >= since, Credential.status == CredentialState.INVALID)
-    ).all()
+    active = Credential.status == CredentialState.ACTIVE
+    ids = session.exec(keys_in_ranges(
+        Credential.id,
+        [current_credential(refreshable=False), active,
+         Credential.expires_at > earliest, Credential.expires_at <= horizon],
+        [current_credential(refreshable=True), active,
+         Credential.refresh_expires_at > earliest, Credential.refresh_expires_at <= horizon],
+        [Credential.superseded_at.is_(None), Credential.status == CredentialState.INVALID,
+         Credential.invalidated_at >= since],
+    )).scalars().all()
+    with_profile = select(Credential, SocialProfile).join(SocialProfile, SocialProfile.id == Credential.profile_id)
+    rows = rows_by_key(session, with_profile, Credential.id, ids)
     due = []
-    for credential, profile in {c.id: (c, p) for c, p in expiring + invalid}.values():
+    for credential, profile in rows:
         organization = organizations[profile.organization_id]
         notice = rules.due_notice(credential, now, organization.thresholds, invalid_since=since)
         if notice is not None:
@@ -238,11 +231,7 @@ def insert_absent(session, model, rows):
 
 
 def notification_ids(session, keys):
-    ids = {}
-    for start in range(0, len(keys), INSERT_CHUNK):
-        chunk = keys[start:start + INSERT_CHUNK]
-        ids.update(session.exec(select(Notification.key, Notification.id).where(Notification.key.in_(chunk))).all())
-    return ids
+    return dict(rows_by_key(session, select(Notification.key, Notification.id), Notification.key, keys))
 
 
 def stale_deliveries(session, now, exclude=()):

@@ -4,7 +4,7 @@ from datetime import datetime, timezone
 
 import sqlalchemy as sa
 from flask import current_app, g, has_request_context, request
-from sqlalchemy import event
+from sqlalchemy import event, select, union
 from sqlmodel import Session, create_engine
 
 
@@ -36,6 +36,31 @@ class UTCDateTime(sa.types.TypeDecorator):
         if value.tzinfo is None:
             return value.replace(tzinfo=timezone.utc)
         return value.astimezone(timezone.utc)
+
+
+# Values of one IN list at most: SQLite bounds the parameters of a statement.
+IN_CHUNK = 500
+
+
+def keys_in_ranges(key, *ranges):
+    """`key` of every row that meets all the conditions of one of `ranges`,
+    as `SELECT key WHERE ... UNION SELECT key WHERE ...`: each range is
+    planned on its own and read from its own index. Under one OR, the planner
+    weighs the branches together and may read a whole index instead."""
+    return union(*(select(key).where(*conditions) for conditions in ranges))
+
+
+def rows_by_key(session, statement, key, values):
+    """The rows of `statement` whose `key` is one of `values`, read in chunks.
+
+    A list of values is planned as what it is. A subquery in its place is
+    planned by PostgreSQL on a guess of its size, from statistics that know
+    nothing of how columns go together, and may then be joined by reading a
+    whole table."""
+    rows = []
+    for start in range(0, len(values), IN_CHUNK):
+        rows += session.exec(statement.where(key.in_(values[start:start + IN_CHUNK]))).all()
+    return rows
 
 
 def make_engine(url):

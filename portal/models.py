@@ -190,9 +190,8 @@ class Credential(SQLModel, table=True):
     refresh_expires_at: datetime | None = _when(index=True)
     data_access_expires_at: datetime | None = _when()
     granted_by_id: int | None = _fk("user.id", nullable=True, index=False, ondelete="SET NULL")
-    # Indexed for the scan, which reads only what may be due (jobs.renewal.renew_due).
-    created_at: datetime = _when(default=True, index=True)
-    last_refreshed_at: datetime | None = _when(index=True)
+    created_at: datetime = _when(default=True)
+    last_refreshed_at: datetime | None = _when()
     last_checked_at: datetime | None = _when()
     # None: never checked since the grant; False: the last check found it unusable.
     last_check_ok: bool | None = Field(default=None)
@@ -209,6 +208,32 @@ class Credential(SQLModel, table=True):
     @property
     def is_invalid(self):
         return self.status == CredentialState.INVALID
+
+
+def current_credential(refreshable):
+    """A current credential with (or without) a refresh token: what each index
+    below holds. A query states these conditions to be able to read them."""
+    token = Credential.sealed_refresh_token
+    return sa.and_(Credential.superseded_at.is_(None), token.is_not(None) if refreshable else token.is_(None))
+
+
+def _current_credential_index(name, *columns, refreshable, **options):
+    where = current_credential(refreshable)
+    return sa.Index(name, *columns, sqlite_where=where, postgresql_where=where, **options)
+
+
+# What the scan reads (jobs.scan, jobs.renewal): one range of one of these per
+# case. Neither superseded grants nor credentials of the other kind are in them.
+_current_credential_index("ix_credential_current_access_end", Credential.expires_at, refreshable=False)
+_current_credential_index("ix_credential_current_refreshable_access_end", Credential.expires_at, refreshable=True)
+_current_credential_index("ix_credential_current_refresh_end", Credential.refresh_expires_at, refreshable=True)
+# Last refreshed, else created: when the grant was last exercised. The refresh
+# token's end rides along so that long-dead grants are passed over in the
+# index, without reading their rows (on PostgreSQL the id and status too;
+# SQLite keeps the row id in every index).
+_current_credential_index("ix_credential_current_refreshable_issued", Credential.last_refreshed_at,
+                          Credential.created_at, Credential.refresh_expires_at, refreshable=True,
+                          postgresql_include=["id", "status"])
 
 
 class NativeRole(SQLModel, table=True):
