@@ -1,12 +1,15 @@
 """What every template can use: status wording, dates, network metadata."""
-from flask import g
-from flask_babel import format_date, format_datetime, get_locale, gettext as _, lazy_gettext as _l, ngettext
+from datetime import datetime
+
+from babel import dates
+from flask import g, url_for
+from flask_babel import get_locale, get_timezone, get_translations, gettext as _, lazy_gettext as _l, ngettext
 
 from portal.catalog import NETWORKS, network
 from portal.models import InvalidReason
 from portal.permissions import manages_organization
 from portal.status import Status
-from portal.tenancy import brands_of
+from portal.tenancy import current_brands
 
 REASONS = {
     InvalidReason.EXPIRED: _l("Expired on {network}"),
@@ -49,6 +52,54 @@ def status_pill(token_status):
     return _("Valid")
 
 
+def current_translations():
+    """Flask-Babel's translations of the current locale. Flask-Babel finds
+    them anew for every string a template translates; they are kept here for
+    as long as the locale stays the same object (`force_locale` and
+    `refresh` replace or drop it)."""
+    locale = get_locale()
+    kept = g.get("kept_translations")
+    if kept is None or kept[0] is not locale:
+        kept = g.kept_translations = (locale, get_translations())
+    return kept[1]
+
+
+def format_date(value, format="medium"):
+    """The day of a moment, in the current locale and time zone (Flask-Babel's
+    filter, less its lookups)."""
+    if isinstance(value, datetime):
+        value = value.astimezone(get_timezone())
+    return dates.format_date(value, format, locale=get_locale())
+
+
+def format_datetime(value, format="medium"):
+    """A moment in the current locale and time zone."""
+    return dates.format_datetime(value, format, tzinfo=get_timezone(), locale=get_locale())
+
+
+# An id no row has, built into a URL once and then swapped for real ones.
+PLACEHOLDER_ID = 987654321987
+
+
+def profile_url(endpoint, profile_id, argument="profile_id"):
+    """`url_for(endpoint, **{argument: profile_id})` for pages of many rows:
+    each endpoint's URL is built once a request, then only the id changes."""
+    patterns = g.setdefault("profile_url_patterns", {})
+    key = (endpoint, argument)
+    if key not in patterns:
+        patterns[key] = url_for(endpoint, **{argument: PLACEHOLDER_ID}).split(str(PLACEHOLDER_ID))
+    before, after = patterns[key]
+    return f"{before}{profile_id}{after}"
+
+
+def static_url(filename):
+    """`url_for("static", filename=filename)`, once a request for each file."""
+    urls = g.setdefault("static_urls", {})
+    if filename not in urls:
+        urls[filename] = url_for("static", filename=filename)
+    return urls[filename]
+
+
 ROLE_LABELS = {"owner": _l("Owner"), "manager": _l("Manager"), "member": _l("Member")}
 ACCESS_LABELS = {"admin": _l("Admin"), "editor": _l("Editor"), "viewer": _l("Viewer")}
 
@@ -63,14 +114,23 @@ def init_app(app):
         status_pill=status_pill,
         ROLE_LABELS=ROLE_LABELS,
         ACCESS_LABELS=ACCESS_LABELS,
+        header_brands=current_brands,
+        profile_url=profile_url,
+        static_url=static_url,
     )
     app.jinja_env.filters.update(date=format_date, datetime=format_datetime)
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda string: current_translations().ugettext(string),
+        ngettext=lambda singular, plural, n: current_translations().ungettext(singular, plural, n),
+        pgettext=lambda context, string: current_translations().upgettext(context, string),
+        npgettext=lambda context, singular, plural, n: current_translations().unpgettext(context, singular, plural, n),
+        newstyle=True,
+    )
 
     @app.context_processor
     def current():
         organization = g.get("organization")
         return {
-            "header_brands": brands_of(organization.id) if organization else [],
             "current_organization": g.get("organization"),
             "current_membership": g.get("membership"),
             "current_brand": g.get("brand"),

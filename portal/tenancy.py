@@ -46,6 +46,13 @@ def load_current():
         ).first()
 
 
+def current_brands():
+    """The brands of the current organization, read once a request."""
+    if "brands" not in g:
+        g.brands = brands_of(g.organization.id) if g.get("organization") else []
+    return g.brands
+
+
 def brands_of(organization_id):
     return get_session().exec(
         select(Brand).where(Brand.organization_id == organization_id).order_by(Brand.name)

@@ -13,7 +13,7 @@ from portal.catalog import NETWORKS
 from portal.db import get_session
 from portal.profiles import network_summary, status_counts
 from portal.renewal import renewed_fragment
-from portal.tenancy import brands_of
+from portal.tenancy import current_brands
 
 ROW_TARGET_PREFIX = "profile-row-"
 
@@ -46,7 +46,7 @@ def filters_of(url):
     """The Manage Accounts filters of `url` (the page the row is on), or None."""
     try:
         args = MultiDict(parse_qs(urlsplit(url or "").query))
-        brand_ids = {brand.id for brand in brands_of(g.organization.id)}
+        brand_ids = {brand.id for brand in current_brands()}
         return parse_filters(args, NETWORKS.keys(), brand_ids, g.brand.id if g.brand else None)
     except BadFilter:
         return None

@@ -20,7 +20,7 @@ from portal.models import SocialProfile
 from portal.profiles import AT_RISK, Scope, network_summary, visible_profiles
 from portal.queue import enqueue, redis
 from portal.templating import reason_text
-from portal.tenancy import brands_of, organization_required
+from portal.tenancy import current_brands, organization_required
 from portal.web import redirect_after_post, render, safe_next, wants_fragment
 
 BAD_FILTERS = {
@@ -67,7 +67,7 @@ def expired_tokens():
 @login_required
 @organization_required
 def index():
-    brands = brands_of(g.organization.id)
+    brands = current_brands()
     try:
         filters = parse_filters(request.args, NETWORKS.keys(), {brand.id for brand in brands},
                                 g.brand.id if g.brand else None)

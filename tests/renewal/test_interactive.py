@@ -70,7 +70,7 @@ def test_a_facebook_consent_renews_every_page_it_grants(live, store):
         live.http.post("/settings/switch", data={
             "csrf_token": live.csrf("/"), "organization_id": org.id, "brand_id": brand.id,
         })
-        page = live.http.get("/").text
+        page = live.http.get("/accounts").text
         assert "Page 1001" in page and "pill-expired" not in page
 
 
