@@ -3,15 +3,19 @@
 Each delivery is claimed before it is sent (pending -> sending, a
 conditional UPDATE that one worker wins) and marked sent after, so a job
 that runs again (a retry, an abandoned job requeued, a duplicate enqueue)
-skips everything already sent or being sent elsewhere.
+skips everything already sent or being sent elsewhere. A job reads what its
+batch needs at once, then spends one commit per delivery: its claim, which
+also records how the delivery before it went (the batch's last outcome has
+a commit of its own).
 
 The one window no outbox can close: the SMTP server has accepted a message
 (its "250" after DATA) and the worker dies before the commit that marks the
-delivery sent. That delivery stays "sending". When RQ requeues the dead
-worker's job (its StartedJobRegistry cleanup, once the heartbeat lapsed),
-the job finds the delivery it had in flight in its own `job.meta` and sends
-it again: the recipient may then get that one message twice, which is
-preferred to losing a notice. Every other delivery is sent exactly once.
+delivery sent (the next claim's). That delivery stays "sending". When RQ
+requeues the dead worker's job (its StartedJobRegistry cleanup, once the
+heartbeat lapsed), the job finds the delivery it had in flight in its own
+`job.meta` and sends it again: the recipient may then get that one message
+twice, which is preferred to losing a notice. Every other delivery is sent
+exactly once.
 """
 import json
 import logging
@@ -19,6 +23,7 @@ import smtplib
 import socket
 import time
 from collections import Counter
+from typing import NamedTuple
 
 import httpx
 import requests
@@ -34,9 +39,9 @@ from sqlmodel import select
 from jobs import in_app_context
 from portal.db import get_session, utcnow
 from portal.links import service as links
-from portal.links.rules import Purpose
 from portal.crypto import unseal
 from portal.models import (
+    Credential,
     Delivery,
     Membership,
     Notification,
@@ -62,6 +67,9 @@ PENDING, SENDING, SENT, FAILED, OBSOLETE = "pending", "sending", "sent", "failed
 BACKOFF = [60, 300, 900, 3600, 10800]
 JOB_TIMEOUT = 600
 IN_FLIGHT = "in_flight"  # job.meta: the delivery being sent, for a requeued job to resume
+# The claims' and outcomes' UPDATEs leave alone any object of their row in the
+# session (a sender reads a delivery's row after claiming it, never after it).
+UNSYNCHRONIZED = {"synchronize_session": False}
 
 
 class TransientDeliveryError(Exception):
@@ -128,90 +136,115 @@ def deliver(delivery_ids):
 
 
 class Batch:
-    """Claims and outcomes of the deliveries of one job, each committed at once."""
+    """Claims and outcomes of the deliveries of one job.
+
+    Nothing is written until `commit`, which a sender calls before it talks
+    to the outside world: a claim is committed before its delivery is sent,
+    and an outcome with the next claim (or the batch's last commit).
+    """
 
     def __init__(self, session, job, model=Delivery):
         self.session, self.job, self.model = session, job, model
         self.resumable = job.meta.get(IN_FLIGHT) if job is not None else None
         # Without retries left (or without RQ), a transient failure is final.
         self.final = job is None or not job.retries_left
+        self.outcomes = []  # (delivery id, values) to write with the next commit
+        self.claimed = None  # claimed by this job, outcome not known yet
 
     def claim(self, delivery_id):
         """Take the delivery for this job; False if it is sent, failed, or
         being sent by another job. The delivery this job had in flight when
         its worker died is taken back."""
+        self._write_outcomes()
         states = (PENDING, SENDING) if delivery_id == self.resumable else (PENDING,)
         model = self.model
         result = self.session.exec(
             update(model)
             .where(model.id == delivery_id, model.status.in_(states))
             .values(status=SENDING, attempts=model.attempts + 1)
+            .execution_options(**UNSYNCHRONIZED)
         )
-        self.session.commit()
         if result.rowcount != 1:
             return False
-        if self.job is not None:
-            self.job.meta[IN_FLIGHT] = delivery_id
-            self.job.save_meta()
+        self.claimed = delivery_id
         return True
 
     def finish(self, delivery_id, status, error=None, **extra):
+        """Record how a claimed delivery went (written by the next commit);
+        returns the status recorded."""
         values = {"status": status, "last_error": error, **extra}
         if status == SENT:
             values["sent_at"] = utcnow()
         if status == PENDING and self.final:
             values["status"] = FAILED
-        model = self.model
-        self.session.exec(
-            update(model).where(model.id == delivery_id, model.status == SENDING).values(**values)
-        )
-        self.session.commit()
-        if self.job is not None:
-            self.job.meta.pop(IN_FLIGHT, None)
-            self.job.save_meta()
+        self.outcomes.append((delivery_id, values))
+        if delivery_id == self.claimed:
+            self.claimed = None
         return values["status"]
+
+    def commit(self):
+        """Write the claims and outcomes so far; job.meta then names the
+        delivery in flight (claimed, not finished), for a requeued job."""
+        self._write_outcomes()
+        self.session.commit()
+        if self.job is not None and self.job.meta.get(IN_FLIGHT) != self.claimed:
+            self.job.meta[IN_FLIGHT] = self.claimed
+            self.job.save_meta()
+
+    def _write_outcomes(self):
+        model = self.model
+        for delivery_id, values in self.outcomes:
+            self.session.exec(
+                update(model).where(model.id == delivery_id, model.status == SENDING).values(**values)
+                .execution_options(**UNSYNCHRONIZED)
+            )
+        self.outcomes.clear()
+
+
+def settle(batch, delivery_id, kind, detail, counts, **extra):
+    """Record how a send went (`kind`: None when it was taken, else the
+    failure's kind, with its detail); True if it must be tried again."""
+    if kind is None:
+        batch.finish(delivery_id, SENT, **extra)
+        counts[SENT] += 1
+        return False
+    if kind == "permanent":
+        batch.finish(delivery_id, FAILED, detail, **extra)
+        counts[FAILED] += 1
+        log.warning("delivery %s failed for good: %s", delivery_id, detail)
+        return False
+    status = batch.finish(delivery_id, PENDING, detail, **extra)
+    counts["retry" if status == PENDING else FAILED] += 1
+    log.info("delivery %s postponed: %s", delivery_id, detail)
+    return status == PENDING
 
 
 def send_emails(session, delivery_ids, batch, counts):
     """Send email deliveries over one SMTP connection; True if some must be retried."""
+    notices = email_notices(session, delivery_ids)
     connection = None
     retry = False
     try:
-        for delivery_id in delivery_ids:
-            if not batch.claim(delivery_id):
-                counts["skipped"] += 1
-                continue
-            message = email_of(session, delivery_id)
-            if message is None:
-                batch.finish(delivery_id, OBSOLETE)
-                counts[OBSOLETE] += 1
-                continue
-            try:
-                if connection is None:
-                    connection = smtp_connection().__enter__()
-                connection.send(message)
-            except (smtplib.SMTPException, OSError) as error:
-                kind = failure_kind(error)
-                detail = describe(error)
-                if kind == "permanent":
-                    batch.finish(delivery_id, FAILED, detail)
-                    counts[FAILED] += 1
-                    log.warning("delivery %s failed for good: %s", delivery_id, detail)
+        with messages.url_context():
+            for position, delivery_id in enumerate(delivery_ids):
+                message = claimed_email(session, batch, delivery_id, notices.get(delivery_id), counts)
+                if message is None:
                     continue
-                status = batch.finish(delivery_id, PENDING, detail)
-                counts["retry" if status == PENDING else FAILED] += 1
-                retry |= status == PENDING
-                log.info("delivery %s postponed: %s", delivery_id, detail)
+                kind = detail = None
+                try:
+                    if connection is None:
+                        connection = smtp_connection().__enter__()
+                    connection.send(message)
+                except (smtplib.SMTPException, OSError) as error:
+                    kind, detail = failure_kind(error), describe(error)
+                retry |= settle(batch, delivery_id, kind, detail, counts)
                 if kind == "connection":
                     connection = close(connection)
-                    # The rest stay pending for the retry.
-                    remaining = delivery_ids[delivery_ids.index(delivery_id) + 1:]
-                    counts["retry"] += len(remaining)
-                    retry |= bool(remaining)
+                    remaining = len(delivery_ids) - position - 1  # they stay pending for the retry
+                    counts["retry"] += remaining
+                    retry |= remaining > 0
                     break
-                continue
-            batch.finish(delivery_id, SENT)
-            counts[SENT] += 1
+        batch.commit()
     finally:
         close(connection)
     return retry
@@ -237,34 +270,71 @@ def describe(error):
     return f"{type(error).__name__}: {error}"
 
 
-def email_of(session, delivery_id):
-    """The message of an email delivery, with a fresh renewal link; None if
-    the notice no longer applies (renewed meanwhile, or the person may no
-    longer renew the profile)."""
-    delivery = session.get(Delivery, delivery_id)
-    notification = session.get(Notification, delivery.notification_id) if delivery.notification_id else None
-    if notification is None:
+class EmailNotice(NamedTuple):
+    """What the email of one notice to one person is made of."""
+
+    notification: Notification
+    user: User
+    profile: SocialProfile
+    organization: Organization
+    credential: Credential
+
+
+def email_notices(session, delivery_ids):
+    """{delivery id: EmailNotice} of the email deliveries whose notice still
+    holds: the credential it spoke of is still current, in the same state,
+    and its recipient is active and may still renew the profile. Read for a
+    whole batch at once, in four queries, when the batch starts: a renewal
+    during the batch's few seconds no longer stops its notice."""
+    rows = session.exec(
+        select(Delivery.id, Notification, User, SocialProfile, Organization)
+        .join(Notification, Notification.id == Delivery.notification_id)
+        .join(User, User.id == Notification.user_id)
+        .join(SocialProfile, SocialProfile.id == Notification.profile_id)
+        .join(Organization, Organization.id == SocialProfile.organization_id)
+        .where(Delivery.id.in_(delivery_ids))
+    ).all()
+    user_ids = {user.id for _, _, user, _, _ in rows}
+    profile_ids = {profile.id for _, _, _, profile, _ in rows}
+    organization_ids = {organization.id for *_, organization in rows}
+    credentials = {}
+    for credential in session.exec(
+        select(Credential)
+        .where(Credential.profile_id.in_(profile_ids), Credential.superseded_at.is_(None))
+        .order_by(Credential.id)
+    ).all():
+        credentials.setdefault(credential.profile_id, credential)
+    memberships = {(m.user_id, m.organization_id): m for m in session.exec(
+        select(Membership).where(Membership.user_id.in_(user_ids), Membership.organization_id.in_(organization_ids))
+    ).all()}
+    levels = {(a.user_id, a.profile_id): a.level for a in session.exec(
+        select(ProfileAccess).where(ProfileAccess.user_id.in_(user_ids), ProfileAccess.profile_id.in_(profile_ids))
+    ).all()}
+    notices = {}
+    for delivery_id, notification, user, profile, organization in rows:
+        credential = credentials.get(profile.id)
+        if (user.active and still_relevant(notification, credential)
+                and may_renew(memberships.get((user.id, organization.id)), levels.get((user.id, profile.id)))):
+            notices[delivery_id] = EmailNotice(notification, user, profile, organization, credential)
+    return notices
+
+
+def claimed_email(session, batch, delivery_id, notice, counts):
+    """Claim an email delivery and write its renewal link, in one commit
+    before the SMTP conversation; its message, or None if another job has
+    it or its notice no longer holds (then marked obsolete)."""
+    if not batch.claim(delivery_id):
+        batch.commit()
+        counts["skipped"] += 1
         return None
-    user = session.get(User, notification.user_id)
-    profile = session.get(SocialProfile, notification.profile_id)
-    if user is None or not user.active or profile is None:
+    if notice is None:
+        batch.finish(delivery_id, OBSOLETE)
+        batch.commit()
+        counts[OBSOLETE] += 1
         return None
-    credential = current_credential(session, profile.id)
-    if not still_relevant(notification, credential):
-        return None
-    membership = session.exec(
-        select(Membership).where(Membership.user_id == user.id, Membership.organization_id == profile.organization_id)
-    ).first()
-    level = session.exec(
-        select(ProfileAccess.level).where(ProfileAccess.user_id == user.id, ProfileAccess.profile_id == profile.id)
-    ).first()
-    if not may_renew(membership, level):
-        return None
-    organization = session.get(Organization, profile.organization_id)
-    secret, _ = links.issue(session, profile, user.email, Purpose.MEMBER)
-    # Committed before the SMTP conversation: no transaction stays open while the server answers.
-    session.commit()
-    return messages.token_notice(notification, user, profile, organization, credential, secret)
+    secret = links.issue_member_link(session, notice.profile.id, notice.user.email)
+    batch.commit()
+    return messages.token_notice(*notice, secret)
 
 
 # --- Slack, web push and outgoing webhooks: one HTTP request per message.
@@ -301,23 +371,6 @@ def post_json(url, content, headers=None):
     return kind, detail, response.status_code
 
 
-def settle(batch, delivery_id, kind, detail, counts, **extra):
-    """Record an HTTP outcome; True if it must be tried again."""
-    if kind is None:
-        batch.finish(delivery_id, SENT, **extra)
-        counts[SENT] += 1
-        return False
-    if kind == "permanent":
-        batch.finish(delivery_id, FAILED, detail, **extra)
-        counts[FAILED] += 1
-        log.warning("delivery %s failed for good: %s", delivery_id, detail)
-        return False
-    status = batch.finish(delivery_id, PENDING, detail, **extra)
-    counts["retry" if status == PENDING else FAILED] += 1
-    log.info("delivery %s postponed: %s", delivery_id, detail)
-    return status == PENDING
-
-
 def send_slack(session, delivery_ids, batch, counts):
     """One message per notice to the organization's Slack incoming webhook."""
     retry = False
@@ -334,9 +387,10 @@ def send_slack(session, delivery_ids, batch, counts):
         _, notification, profile, _ = found
         url = unseal(organization.sealed_slack_webhook_url)
         message = json.dumps(messages.slack_message(notification, profile, organization)).encode()
-        session.commit()  # no transaction stays open while Slack answers
+        batch.commit()  # no transaction stays open while Slack answers
         kind, detail, _ = post_json(url, message)
         retry |= settle(batch, delivery_id, kind, detail, counts)
+    batch.commit()
     return retry
 
 
@@ -378,7 +432,7 @@ def send_push(session, delivery_ids, batch, counts):
         data = json.dumps(messages.push_message(found[1], user, found[2]))
         targets = [(s.id, {"endpoint": s.endpoint, "keys": {"p256dh": s.p256dh, "auth": s.auth}})
                    for s in subscriptions]
-        session.commit()
+        batch.commit()
         outcomes, gone = [], []
         for subscription_id, info in targets:
             kind, detail = push_to(info, data, key)
@@ -395,6 +449,7 @@ def send_push(session, delivery_ids, batch, counts):
         else:
             kind, detail = "permanent", "; ".join(d for _, d in outcomes if d)
         retry |= settle(batch, delivery_id, kind, detail, counts)
+    batch.commit()
     return retry
 
 
@@ -436,13 +491,16 @@ def deliver_webhook(delivery_id):
     endpoint = session.get(WebhookEndpoint, delivery.endpoint_id)
     if endpoint is None or not endpoint.active:
         batch.finish(delivery_id, OBSOLETE, "the endpoint is switched off")
+        batch.commit()
         return {OBSOLETE: 1}
     body = delivery.payload.encode()
     headers = signed_headers(unseal(endpoint.sealed_secret), delivery.message_id, time.time(), body)
     url = endpoint.url
-    session.commit()
+    batch.commit()
     kind, detail, status = post_json(url, body, headers)
-    if settle(batch, delivery_id, kind, detail, counts, response_status=status):
+    retry = settle(batch, delivery_id, kind, detail, counts, response_status=status)
+    batch.commit()
+    if retry:
         raise TransientDeliveryError(detail)
     return dict(counts)
 

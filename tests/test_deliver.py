@@ -10,10 +10,12 @@ import subprocess
 import sys
 import threading
 import time
+from collections import Counter
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from redis import Redis
 from rq import Queue
 from rq.registry import FailedJobRegistry, ScheduledJobRegistry, StartedJobRegistry
@@ -22,7 +24,7 @@ from sqlmodel import select
 from jobs import deliver as deliver_module
 from jobs.scan import LAST_SCAN_KEY, scan
 from portal.db import utcnow
-from portal.models import Delivery, RenewalLink
+from portal.models import Delivery, Membership, RenewalLink
 from tests import factories
 from tests.conftest import free_port, run_jobs
 
@@ -39,6 +41,7 @@ class Mailbox:
         self.messages = []
         self.refuse = {}  # address -> "550 ..." or "451 ..."
         self.hold = None  # an address whose DATA is held until `release` is set
+        self.accept_held = False  # then take it, rather than answer "451"
         self.holding = threading.Event()
         self.release = threading.Event()
 
@@ -53,7 +56,8 @@ class Mailbox:
             self.holding.set()
             while not self.release.is_set():
                 await asyncio.sleep(0.05)
-            return "451 try again later"  # the sender is gone: nothing accepted
+            if not self.accept_held:
+                return "451 try again later"  # the sender is gone: nothing accepted
         self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
         return "250 Message accepted for delivery"
 
@@ -169,6 +173,33 @@ def test_one_smtp_connection_per_batch(smtp_server, app, db, monkeypatch):
     assert len(smtp_server) == 3 and len(opened) == 1
 
 
+def test_a_batch_reads_at_once_and_commits_once_per_message(smtp_server, app, db):
+    agency(db, people=4)
+    scan()
+    engine = app.extensions["keepalive.engine"]
+    statements = Counter()
+
+    def executed(_connection, _cursor, statement, *_):
+        statements[statement.split(None, 1)[0].upper()] += 1
+
+    def committed(_connection):
+        statements["COMMIT"] += 1
+
+    sa.event.listen(engine, "before_cursor_execute", executed)
+    sa.event.listen(engine, "commit", committed)
+    try:
+        run_jobs(app)
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", executed)
+        sa.event.remove(engine, "commit", committed)
+
+    assert len(smtp_server) == 4
+    # The channels of the deliveries and all that their messages need, for the whole batch.
+    assert statements["SELECT"] == 5
+    # A commit per message (its claim, its renewal link, the outcome of the one before) and the last outcome's.
+    assert statements["COMMIT"] == 4 + 1
+
+
 def test_a_batch_run_twice_sends_each_message_once(smtp_server, app, db):
     agency(db, people=2)
     report = scan()
@@ -269,6 +300,102 @@ def test_a_notice_renewed_before_it_is_sent_is_dropped(smtp_server, app, db):
 
     assert smtp_server == []
     assert [d.status for d in outbox(db)] == ["obsolete"]
+
+
+def test_people_who_may_no_longer_renew_are_not_emailed(smtp_server, app, db):
+    _, owners, _, _ = agency(db, people=3)
+    scan()
+    db.commit()
+    demoted = db.exec(select(Membership).where(Membership.user_id == owners[1].id)).one()
+    demoted.role = "member"  # without "manage social profiles"
+    owners[2].active = False
+    db.add_all([demoted, owners[2]])
+    db.commit()
+
+    run_jobs(app)
+
+    assert [m["To"] for m in smtp_server] == [owners[0].email]
+    assert [d.status for d in outbox(db)] == ["sent", "obsolete", "obsolete"]
+
+
+def test_each_recipient_of_a_batch_reads_their_own_language(smtp_server, app, db):
+    _, owners, _, _ = agency(db, people=3)
+    for owner, locale in zip(owners, ("fr", "de", None)):
+        owner.locale = locale
+        db.add(owner)
+    db.commit()
+    scan()
+
+    run_jobs(app)
+
+    subjects = {m["To"]: m["Subject"] for m in smtp_server}
+    assert subjects == {
+        owners[0].email: "Action requise\u00a0: le jeton Facebook de Northwind Café expire dans 3 jours",
+        owners[1].email: "Handlungsbedarf: Das Facebook-Token von Northwind Café läuft in 3 Tagen ab",
+        owners[2].email: "Action needed: the Facebook token of Northwind Café expires in 3 days",
+    }
+    french = next(m for m in smtp_server if m["To"] == owners[0].email)
+    assert "Bonjour" in french.get_body(("plain",)).get_content()
+
+
+def test_a_second_worker_cannot_claim_what_the_first_is_sending(mailbox, app, db, database):
+    """Two real workers on the same batch (a duplicate job): while the first
+    waits for the server's answer to the first message, the second passes
+    over it and sends the others; the first then finds them taken."""
+    db.close()
+    reopen_connections(app, database)
+    _, owners, _, _ = agency(db, people=3)
+    mailbox.hold, mailbox.accept_held = owners[0].email, True
+    report = scan()
+    deliver_module.enqueue_batch(report.deliveries)
+
+    first = start_worker(app, "--burst")
+    try:
+        assert mailbox.holding.wait(60)
+        second = start_worker(app, "--burst")
+        output, _ = second.communicate(timeout=60)
+        assert second.returncode == 0, output.decode()
+        assert sorted(m["To"] for m in mailbox.messages) == [owners[1].email, owners[2].email]
+        mailbox.release.set()
+        output, _ = first.communicate(timeout=60)
+        assert first.returncode == 0, output.decode()
+    finally:
+        if first.poll() is None:
+            os.killpg(first.pid, signal.SIGKILL)
+            first.wait(10)
+
+    assert sorted(m["To"] for m in mailbox.messages) == sorted(o.email for o in owners)
+    assert [(d.status, d.attempts) for d in outbox(db)] == [("sent", 1)] * 3
+
+
+def test_a_job_that_dies_after_the_servers_answer_sends_that_message_again_and_no_other(
+        smtp_server, app, db, monkeypatch):
+    """The documented window: the server took the first message, and the job
+    dies before its outcome is committed (with the next claim). The retry
+    sends that one again, and each of the others once."""
+    _, owners, _, _ = agency(db, people=3)
+    scan()
+    settle = deliver_module.settle
+
+    def dies_after_the_first(batch, delivery_id, *args, **kwargs):
+        monkeypatch.setattr(deliver_module, "settle", settle)
+        raise SystemExit("the worker died")
+
+    monkeypatch.setattr(deliver_module, "settle", dies_after_the_first)
+    assert run_jobs(app) == (0, 1)
+    assert [m["To"] for m in smtp_server] == [owners[0].email]
+    assert [d.status for d in outbox(db)] == ["sending", "pending", "pending"]
+
+    queue = queue_of(app)
+    scheduled = ScheduledJobRegistry(queue=queue)
+    [job_id] = scheduled.get_job_ids()
+    job = queue.fetch_job(job_id)
+    scheduled.remove(job)
+    queue.enqueue_job(job)
+    assert run_jobs(app) == (1, 0)
+
+    assert [m["To"] for m in smtp_server] == [owners[0].email] + [o.email for o in owners]
+    assert [d.status for d in outbox(db)] == ["sent"] * 3
 
 
 def worker_environment(app):

@@ -2,12 +2,12 @@
 agency how a client's renewal went."""
 import secrets
 
-from sqlalchemy import update
+from sqlalchemy import insert, update
 from sqlmodel import select
 
 from portal.db import utcnow
 from portal.links import hash_secret, new_secret
-from portal.links.rules import LIFETIME
+from portal.links.rules import LIFETIME, Purpose
 from portal.models import AuditEvent, Membership, Notification, ProfileAccess, RenewalLink, User
 from portal.notify.rules import recipients
 
@@ -20,15 +20,28 @@ KIND_LINK_FAILED = "link_failed"
 def issue(session, profile, recipient, purpose, created_by_id=None, now=None):
     """A new link for `profile`; returns (secret, link). The secret goes in
     the URL and nowhere else; the row keeps its hash. The caller commits."""
-    now = now or utcnow()
-    secret, digest = new_secret()
-    link = RenewalLink(
-        secret_hash=digest, profile_id=profile.id, recipient=recipient, purpose=purpose,
-        created_by_id=created_by_id, created_at=now, expires_at=now + LIFETIME,
-    )
+    secret, row = _new_link(profile.id, recipient, purpose, created_by_id, now)
+    link = RenewalLink(**row)
     session.add(link)
     session.flush()
     return secret, link
+
+
+def issue_member_link(session, profile_id, recipient, now=None):
+    """The secret of a new member link, written with a bare INSERT: what a
+    worker issues with each notice it emails. The caller commits."""
+    secret, row = _new_link(profile_id, recipient, Purpose.MEMBER, None, now)
+    session.exec(insert(RenewalLink).values(**row))
+    return secret
+
+
+def _new_link(profile_id, recipient, purpose, created_by_id, now):
+    now = now or utcnow()
+    secret, digest = new_secret()
+    return secret, {
+        "secret_hash": digest, "profile_id": profile_id, "recipient": recipient, "purpose": purpose,
+        "created_by_id": created_by_id, "created_at": now, "expires_at": now + LIFETIME,
+    }
 
 
 def find(session, secret):

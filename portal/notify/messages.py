@@ -33,9 +33,10 @@ def url_context():
 
 
 def token_notice(notification, user, profile, organization, credential, secret):
-    """The email of one notice to one person, with their renewal link."""
+    """The email of one notice to one person, with their renewal link; built
+    inside `url_context()`, which a worker enters once for a whole batch."""
     label = network(profile.network).label
-    with url_context(), force_locale(locale_of(user)):
+    with force_locale(locale_of(user)):
         reason = None
         if notification.kind == KIND_INVALID:
             status = TokenStatus(Status.EXPIRED, None, None, credential.invalid_reason)
