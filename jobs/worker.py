@@ -4,24 +4,28 @@ from importlib import import_module
 from rq.worker import Worker as ForkingWorker
 
 from jobs import worker_app
+from portal.notify import messages
 
 # The modules whose functions are enqueued (jobs/cron.py only registers them).
 JOB_MODULES = ("jobs.deliver", "jobs.housekeeping", "jobs.mail", "jobs.renewal", "jobs.scan")
 
 
 class Worker(ForkingWorker):
-    """RQ's worker, which forks a process for every job, with the app built
-    and the job modules imported once, before the first fork.
+    """RQ's worker, which forks a process for every job, with the app built,
+    the job modules imported and the notices' templates and languages loaded
+    once, before the first fork.
 
     Each job's process inherits them. A plain `rq worker` forks a process
-    that has neither, so that every job imports its module and builds the
-    app again: about a second of CPU per job.
+    that has none of them, so that every job imports its module and builds
+    the app again: about a second of CPU per job.
     """
 
     def bootstrap(self, *args, **kwargs):
-        worker_app()
+        app = worker_app()
         for name in JOB_MODULES:
             import_module(name)
+        with app.app_context():
+            messages.preload()
         super().bootstrap(*args, **kwargs)
 
     def main_work_horse(self, job, queue):

@@ -41,8 +41,9 @@ def test_each_job_inherits_the_app_of_its_worker(app):
     plain = queue.enqueue(inherited)
     run_worker(app, "rq.worker.Worker")
 
-    assert [job.return_value() for job in ours] == [(True, True), (True, True)]
-    assert plain.return_value() == (False, False)
+    languages = ["de", "en", "fr", "nl"]
+    assert [job.return_value() for job in ours] == [(True, True, languages)] * 2
+    assert plain.return_value() == (False, False, [])
 
 
 def test_the_worker_delivers_in_a_process_per_job(smtp_server, app, db):

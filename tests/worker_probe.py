@@ -5,7 +5,9 @@ import sys
 
 def inherited():
     """Whether this job's process started with the app built and the
-    delivery jobs imported."""
+    delivery jobs imported, and the languages whose catalogue it has."""
     import jobs
 
-    return jobs._app is not None, "jobs.deliver" in sys.modules
+    app = jobs._app
+    languages = sorted(locale for locale, _ in app.extensions["babel"].instance.domain_instance.cache) if app else []
+    return app is not None, "jobs.deliver" in sys.modules, languages

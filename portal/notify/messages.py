@@ -1,8 +1,9 @@
 """The words of token notices by email, in the recipient's language."""
 from flask import current_app, render_template, url_for
-from flask_babel import force_locale, format_datetime, gettext as _, ngettext
+from flask_babel import force_locale, format_datetime, get_translations, gettext as _, ngettext
 
 from portal.catalog import network
+from portal.db import utcnow
 from portal.mailer import Email
 from portal.notify.rules import KIND_EXPIRED, KIND_EXPIRING, KIND_INVALID
 from portal.status import TokenStatus, Status
@@ -61,6 +62,19 @@ def token_notice(notification, user, profile, organization, credential, secret):
             html=render_template("email/token_notice.html", **context),
             extra_headers={"List-Unsubscribe": f"<{context['preferences']}>"},
         )
+
+
+def preload():
+    """Load what writing token notices needs, which a job's process would
+    otherwise load again for itself: the templates, and the catalogue and
+    locale data of every language. A worker calls it once, before it forks."""
+    for name in ("email/token_notice.txt", "email/token_notice.html"):
+        current_app.jinja_env.get_template(name)
+    with url_context():
+        for language in current_app.config["LANGUAGES"]:
+            with force_locale(language):
+                get_translations()
+                format_datetime(utcnow(), "long")
 
 
 def client_link_subject(profile_name, network_label, organization_name):
