@@ -3,7 +3,7 @@ from datetime import datetime
 
 from babel import dates
 from flask import g, url_for
-from flask_babel import get_locale, get_timezone, get_translations, gettext as _, lazy_gettext as _l, ngettext
+from flask_babel import get_locale, get_timezone, get_translations, lazy_gettext as _l
 
 from portal.catalog import NETWORKS, network
 from portal.models import InvalidReason
@@ -11,21 +11,49 @@ from portal.permissions import manages_organization
 from portal.status import Status
 from portal.tenancy import current_brands
 
+
+
+def N_(string):
+    """Marks a message to translate where it is used, not where it is written."""
+    return string
+
+
 REASONS = {
-    InvalidReason.EXPIRED: _l("Expired on {network}"),
-    InvalidReason.PASSWORD_CHANGED: _l("Password changed on {network}"),
-    InvalidReason.PERMISSION_REVOKED: _l("Permission revoked on {network}"),
-    InvalidReason.ROLE_CHANGED: _l("Role changed on {network}"),
-    InvalidReason.APP_REMOVED: _l("App removed on {network}"),
-    InvalidReason.CHECKPOINT: _l("{network} asks the account to sign in again"),
-    InvalidReason.UNKNOWN: _l("Rejected by {network}"),
+    InvalidReason.EXPIRED: N_("Expired on {network}"),
+    InvalidReason.PASSWORD_CHANGED: N_("Password changed on {network}"),
+    InvalidReason.PERMISSION_REVOKED: N_("Permission revoked on {network}"),
+    InvalidReason.ROLE_CHANGED: N_("Role changed on {network}"),
+    InvalidReason.APP_REMOVED: N_("App removed on {network}"),
+    InvalidReason.CHECKPOINT: N_("{network} asks the account to sign in again"),
+    InvalidReason.UNKNOWN: N_("Rejected by {network}"),
 }
+
+
+def current_translations():
+    """Flask-Babel's translations of the current locale. Flask-Babel finds
+    them anew for every string, through several context lookups that a page
+    of many rows feels; they are kept here for as long as the locale stays
+    the same object (`force_locale` and `refresh` replace or drop it)."""
+    state = g._get_current_object()
+    locale = getattr(getattr(state, "_flask_babel", None), "babel_locale", None)
+    kept = getattr(state, "kept_translations", None)
+    if locale is None or kept is None or kept[0] is not locale:
+        kept = state.kept_translations = (get_locale(), get_translations())
+    return kept[1]
+
+
+def _(string):
+    return current_translations().ugettext(string)
+
+
+def ngettext(singular, plural, num):
+    return current_translations().ungettext(singular, plural, num) % {"num": num}
 
 
 def reason_text(token_status, network_key):
     """Why a token is expired, in words: "Password changed on Facebook"."""
     reason = REASONS.get(token_status.reason, REASONS[InvalidReason.UNKNOWN])
-    return str(reason).format(network=network(network_key).label)
+    return _(reason).format(network=network(network_key).label)
 
 
 def status_text(token_status, network_key):
@@ -52,29 +80,28 @@ def status_pill(token_status):
     return _("Valid")
 
 
-def current_translations():
-    """Flask-Babel's translations of the current locale. Flask-Babel finds
-    them anew for every string a template translates; they are kept here for
-    as long as the locale stays the same object (`force_locale` and
-    `refresh` replace or drop it)."""
-    locale = get_locale()
-    kept = g.get("kept_translations")
-    if kept is None or kept[0] is not locale:
-        kept = g.kept_translations = (locale, get_translations())
-    return kept[1]
+def locale_and_zone():
+    """The current locale and time zone, as Flask-Babel chose them for this
+    request, read without its lookups on every date."""
+    babel_state = getattr(g._get_current_object(), "_flask_babel", None)
+    locale = getattr(babel_state, "babel_locale", None) or get_locale()
+    zone = getattr(babel_state, "babel_tzinfo", None) or get_timezone()
+    return locale, zone
 
 
 def format_date(value, format="medium"):
     """The day of a moment, in the current locale and time zone (Flask-Babel's
     filter, less its lookups)."""
+    locale, zone = locale_and_zone()
     if isinstance(value, datetime):
-        value = value.astimezone(get_timezone())
-    return dates.format_date(value, format, locale=get_locale())
+        value = value.astimezone(zone)
+    return dates.format_date(value, format, locale=locale)
 
 
 def format_datetime(value, format="medium"):
     """A moment in the current locale and time zone."""
-    return dates.format_datetime(value, format, tzinfo=get_timezone(), locale=get_locale())
+    locale, zone = locale_and_zone()
+    return dates.format_datetime(value, format, tzinfo=zone, locale=locale)
 
 
 # An id no row has, built into a URL once and then swapped for real ones.

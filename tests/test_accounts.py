@@ -400,7 +400,10 @@ def test_dropdown_lists_tokens_at_risk_most_urgent_first(client, auth, agency):
     assert "Expired · Password changed on Instagram (Business)" in html
     assert "Expires in 3 days" in html
     assert html.count(">Renew Token<") == 4
-    assert html.count('name="next" value="/accounts?status=valid"') == 4
+    # One form, its way back once, and a button for each profile's renewal.
+    assert html.count('name="next" value="/accounts?status=valid"') == 1
+    ids = {profile.name: profile.id for profile in agency["profiles"].values()}
+    assert re.findall(r'formaction="/profiles/(\d+)/renew"', html) == [str(ids[name]) for name in names]
     assert 'role="menu"' not in html  # a disclosure of links and buttons, not a menu
 
 

@@ -70,7 +70,7 @@ def render_row(profile_id, next_url=None):
     if row is None:
         response = make_response("", 404)
     else:
-        context = {"row": row, "just_renewed": True, **row_context([row], next_url)}
+        context = {"rows": [row], "just_renewed": True, **row_context([row], next_url)}
         filters = filters_of(next_url)
         if filters is not None:
             context.update(page_context(filters))

@@ -82,6 +82,7 @@ def index():
         "accounts/index.html",
         block="results",
         page=page,
+        rows=page.items,
         filters=filters,
         brands=brands,
         networks=[NETWORKS[key] for key in NETWORKS if key in present],
