@@ -177,6 +177,8 @@ class Credential(SQLModel, table=True):
             sqlite_where=sa.text("superseded_at IS NULL"),
             postgresql_where=sa.text("superseded_at IS NULL"),
         ),
+        # A profile's history of grants, newest first (profile details).
+        sa.Index("ix_credential_profile_history", "profile_id", "created_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 03:02:38.619345
+Create Date: 2026-11-22 04:55:21.685218
 """
 from alembic import op
 import sqlalchemy as sa
@@ -200,10 +200,13 @@ def upgrade():
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('credential', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_credential_created_at'), ['created_at'], unique=False)
+        batch_op.create_index('ix_credential_current_access_end', ['expires_at'], unique=False, sqlite_where=sa.text('superseded_at IS NULL AND sealed_refresh_token IS NULL'), postgresql_where=sa.text('superseded_at IS NULL AND sealed_refresh_token IS NULL'))
+        batch_op.create_index('ix_credential_current_refresh_end', ['refresh_expires_at'], unique=False, sqlite_where=sa.text('superseded_at IS NULL AND sealed_refresh_token IS NOT NULL'), postgresql_where=sa.text('superseded_at IS NULL AND sealed_refresh_token IS NOT NULL'))
+        batch_op.create_index('ix_credential_current_refreshable_access_end', ['expires_at'], unique=False, sqlite_where=sa.text('superseded_at IS NULL AND sealed_refresh_token IS NOT NULL'), postgresql_where=sa.text('superseded_at IS NULL AND sealed_refresh_token IS NOT NULL'))
+        batch_op.create_index('ix_credential_current_refreshable_issued', ['last_refreshed_at', 'created_at', 'refresh_expires_at'], unique=False, sqlite_where=sa.text('superseded_at IS NULL AND sealed_refresh_token IS NOT NULL'), postgresql_where=sa.text('superseded_at IS NULL AND sealed_refresh_token IS NOT NULL'), postgresql_include=['id', 'status'])
         batch_op.create_index(batch_op.f('ix_credential_expires_at'), ['expires_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_credential_invalidated_at'), ['invalidated_at'], unique=False)
-        batch_op.create_index(batch_op.f('ix_credential_last_refreshed_at'), ['last_refreshed_at'], unique=False)
+        batch_op.create_index('ix_credential_profile_history', ['profile_id', 'created_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_credential_refresh_expires_at'), ['refresh_expires_at'], unique=False)
         batch_op.create_index('uq_credential_current', ['profile_id'], unique=True, sqlite_where=sa.text('superseded_at IS NULL'), postgresql_where=sa.text('superseded_at IS NULL'))
 
@@ -413,10 +416,13 @@ def downgrade():
     with op.batch_alter_table('credential', schema=None) as batch_op:
         batch_op.drop_index('uq_credential_current', sqlite_where=sa.text('superseded_at IS NULL'), postgresql_where=sa.text('superseded_at IS NULL'))
         batch_op.drop_index(batch_op.f('ix_credential_refresh_expires_at'))
-        batch_op.drop_index(batch_op.f('ix_credential_last_refreshed_at'))
+        batch_op.drop_index('ix_credential_profile_history')
         batch_op.drop_index(batch_op.f('ix_credential_invalidated_at'))
         batch_op.drop_index(batch_op.f('ix_credential_expires_at'))
-        batch_op.drop_index(batch_op.f('ix_credential_created_at'))
+        batch_op.drop_index('ix_credential_current_refreshable_issued', sqlite_where=sa.text('superseded_at IS NULL AND sealed_refresh_token IS NOT NULL'), postgresql_where=sa.text('superseded_at IS NULL AND sealed_refresh_token IS NOT NULL'), postgresql_include=['id', 'status'])
+        batch_op.drop_index('ix_credential_current_refreshable_access_end', sqlite_where=sa.text('superseded_at IS NULL AND sealed_refresh_token IS NOT NULL'), postgresql_where=sa.text('superseded_at IS NULL AND sealed_refresh_token IS NOT NULL'))
+        batch_op.drop_index('ix_credential_current_refresh_end', sqlite_where=sa.text('superseded_at IS NULL AND sealed_refresh_token IS NOT NULL'), postgresql_where=sa.text('superseded_at IS NULL AND sealed_refresh_token IS NOT NULL'))
+        batch_op.drop_index('ix_credential_current_access_end', sqlite_where=sa.text('superseded_at IS NULL AND sealed_refresh_token IS NULL'), postgresql_where=sa.text('superseded_at IS NULL AND sealed_refresh_token IS NULL'))
 
     op.drop_table('credential')
     with op.batch_alter_table('brand_profile', schema=None) as batch_op:
