@@ -90,7 +90,7 @@ def delivery():
         if not path.exists():
             continue
         run = json.loads(path.read_text())
-        rows.append(f"| {kind} | {run['workers']} `rq worker --burst` ({run['jobs']} jobs of 50) "
+        rows.append(f"| {kind} | {run['workers']} `rq worker --burst -w jobs.worker.Worker` ({run['jobs']} jobs of 50) "
                     f"| {run['received']:,} of {run['deliveries']:,} | {run['seconds']:.1f} | {run['rate']:.0f} "
                     f"| {run['rate'] / run['plain_rate']:.2f} |")
         rows.append(f"| {kind} | baseline: plain smtplib loop, one connection | {run['plain_received']:,} "
