@@ -66,7 +66,7 @@ PENDING, SENDING, SENT, FAILED, OBSOLETE = "pending", "sending", "sent", "failed
 # Transient failures (4xx, connection lost): try again after 1 min, 5 min, 15 min, 1 h, 3 h.
 BACKOFF = [60, 300, 900, 3600, 10800]
 JOB_TIMEOUT = 600
-IN_FLIGHT = "in_flight"  # job.meta: the delivery being sent, for a requeued job to resume
+IN_FLIGHT = "in_flight"  # job.meta: the deliveries a dead worker may have left "sending", for a requeued job
 # The claims' and outcomes' UPDATEs leave alone any object of their row in the
 # session (a sender reads a delivery's row after claiming it, never after it).
 UNSYNCHRONIZED = {"synchronize_session": False}
@@ -145,10 +145,11 @@ class Batch:
 
     def __init__(self, session, job, model=Delivery):
         self.session, self.job, self.model = session, job, model
-        self.resumable = job.meta.get(IN_FLIGHT) if job is not None else None
+        self.resumable = set(job.meta.get(IN_FLIGHT) or ()) if job is not None else set()
         # Without retries left (or without RQ), a transient failure is final.
         self.final = job is None or not job.retries_left
         self.outcomes = []  # (delivery id, values) to write with the next commit
+        self.written = []  # ids whose outcome is written in the open transaction
         self.claimed = None  # claimed by this job, outcome not known yet
 
     def claim(self, delivery_id):
@@ -156,7 +157,7 @@ class Batch:
         being sent by another job. The delivery this job had in flight when
         its worker died is taken back."""
         self._write_outcomes()
-        states = (PENDING, SENDING) if delivery_id == self.resumable else (PENDING,)
+        states = (PENDING, SENDING) if delivery_id in self.resumable else (PENDING,)
         model = self.model
         result = self.session.exec(
             update(model)
@@ -183,13 +184,18 @@ class Batch:
         return values["status"]
 
     def commit(self):
-        """Write the claims and outcomes so far; job.meta then names the
-        delivery in flight (claimed, not finished), for a requeued job."""
+        """Write the claims and outcomes so far. Before that, job.meta names
+        every delivery this commit moves out of "sending" or leaves in it, so
+        that whether the worker dies before or after the commit, a requeued
+        job takes back what it left "sending" (one it finds sent is passed
+        over)."""
         self._write_outcomes()
-        self.session.commit()
-        if self.job is not None and self.job.meta.get(IN_FLIGHT) != self.claimed:
-            self.job.meta[IN_FLIGHT] = self.claimed
+        in_flight = self.written + ([self.claimed] if self.claimed is not None else [])
+        if self.job is not None and self.job.meta.get(IN_FLIGHT) != in_flight:
+            self.job.meta[IN_FLIGHT] = in_flight
             self.job.save_meta()
+        self.session.commit()
+        self.written = []
 
     def _write_outcomes(self):
         model = self.model
@@ -198,6 +204,7 @@ class Batch:
                 update(model).where(model.id == delivery_id, model.status == SENDING).values(**values)
                 .execution_options(**UNSYNCHRONIZED)
             )
+            self.written.append(delivery_id)
         self.outcomes.clear()
 
 

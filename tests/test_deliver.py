@@ -18,6 +18,7 @@ import pytest
 import sqlalchemy as sa
 from redis import Redis
 from rq import Queue
+from rq.job import Job
 from rq.registry import FailedJobRegistry, ScheduledJobRegistry, StartedJobRegistry
 from sqlmodel import select
 
@@ -395,6 +396,39 @@ def test_a_job_that_dies_after_the_servers_answer_sends_that_message_again_and_n
     assert run_jobs(app) == (1, 0)
 
     assert [m["To"] for m in smtp_server] == [owners[0].email] + [o.email for o in owners]
+    assert [d.status for d in outbox(db)] == ["sent"] * 3
+
+
+def test_a_job_that_dies_as_it_claims_loses_nothing(smtp_server, app, db, monkeypatch):
+    """The worker dies between writing down what it has in flight and the
+    commit of its first claim: the retry finds that delivery and sends each
+    message once (had the claim been committed first, it would stay
+    "sending" for good)."""
+    _, owners, _, _ = agency(db, people=3)
+    scan()
+    save_meta = Job.save_meta
+
+    def dies_as_it_claims(job, *args, **kwargs):
+        if job.meta.get(deliver_module.IN_FLIGHT):
+            monkeypatch.setattr(Job, "save_meta", save_meta)
+            raise SystemExit("the worker died")
+        return save_meta(job, *args, **kwargs)
+
+    monkeypatch.setattr(Job, "save_meta", dies_as_it_claims)
+    assert run_jobs(app) == (0, 1)
+    assert smtp_server == []
+    db.expire_all()
+    assert [d.status for d in outbox(db)] == ["pending"] * 3
+
+    queue = queue_of(app)
+    scheduled = ScheduledJobRegistry(queue=queue)
+    [job_id] = scheduled.get_job_ids()
+    job = queue.fetch_job(job_id)
+    scheduled.remove(job)
+    queue.enqueue_job(job)
+    assert run_jobs(app) == (1, 0)
+    assert sorted(m["To"] for m in smtp_server) == sorted(o.email for o in owners)
+    db.expire_all()
     assert [d.status for d in outbox(db)] == ["sent"] * 3
 
 
