@@ -22,7 +22,7 @@ import logging
 import smtplib
 import socket
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from typing import NamedTuple
 
 import httpx
@@ -33,7 +33,7 @@ from pywebpush import WebPushException, webpush
 from flask import current_app
 from flask_mail import Connection
 from rq import Retry, get_current_job
-from sqlalchemy import delete, update
+from sqlalchemy import delete, or_, update
 from sqlmodel import select
 
 from jobs import in_app_context
@@ -45,6 +45,7 @@ from portal.models import (
     Delivery,
     Membership,
     Notification,
+    NotificationPreference,
     Organization,
     ProfileAccess,
     PushSubscription,
@@ -55,7 +56,7 @@ from portal.models import (
 )
 from portal.notify.events import http_failure_kind, signed_headers
 from portal.notify import messages
-from portal.notify.rules import failure_kind, still_relevant
+from portal.notify.rules import failure_kind, preference_for, still_relevant
 from portal.permissions import may_renew
 from portal.queue import enqueue
 from portal.renewal.credentials import current_credential
@@ -290,9 +291,10 @@ class EmailNotice(NamedTuple):
 def email_notices(session, delivery_ids):
     """{delivery id: EmailNotice} of the email deliveries whose notice still
     holds: the credential it spoke of is still current, in the same state,
-    and its recipient is active and may still renew the profile. Read for a
-    whole batch at once, in four queries, when the batch starts: a renewal
-    during the batch's few seconds no longer stops its notice."""
+    and its recipient is active, may still renew the profile and still wants
+    email about it (a retry may come hours after the scan). Read for a whole
+    batch at once, in five queries, when the batch starts: a renewal during
+    the batch's few seconds no longer stops its notice."""
     rows = session.exec(
         select(Delivery.id, Notification, User, SocialProfile, Organization)
         .join(Notification, Notification.id == Delivery.notification_id)
@@ -317,11 +319,19 @@ def email_notices(session, delivery_ids):
     levels = {(a.user_id, a.profile_id): a.level for a in session.exec(
         select(ProfileAccess).where(ProfileAccess.user_id.in_(user_ids), ProfileAccess.profile_id.in_(profile_ids))
     ).all()}
+    preferences = defaultdict(list)
+    for preference in session.exec(
+        select(NotificationPreference).where(
+            NotificationPreference.user_id.in_(user_ids), NotificationPreference.organization_id.in_(organization_ids),
+            or_(NotificationPreference.profile_id.is_(None), NotificationPreference.profile_id.in_(profile_ids)))
+    ).all():
+        preferences[(preference.user_id, preference.organization_id)].append(preference)
     notices = {}
     for delivery_id, notification, user, profile, organization in rows:
         credential = credentials.get(profile.id)
         if (user.active and still_relevant(notification, credential)
-                and may_renew(memberships.get((user.id, organization.id)), levels.get((user.id, profile.id)))):
+                and may_renew(memberships.get((user.id, organization.id)), levels.get((user.id, profile.id)))
+                and preference_for(preferences[(user.id, organization.id)], profile.id).email):
             notices[delivery_id] = EmailNotice(notification, user, profile, organization, credential)
     return notices
 

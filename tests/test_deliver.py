@@ -25,7 +25,7 @@ from sqlmodel import select
 from jobs import deliver as deliver_module
 from jobs.scan import LAST_SCAN_KEY, scan
 from portal.db import utcnow
-from portal.models import Delivery, Membership, RenewalLink
+from portal.models import Delivery, Membership, NotificationPreference, RenewalLink
 from tests import factories
 from tests.conftest import free_port, run_jobs
 
@@ -196,7 +196,7 @@ def test_a_batch_reads_at_once_and_commits_once_per_message(smtp_server, app, db
 
     assert len(smtp_server) == 4
     # The channels of the deliveries and all that their messages need, for the whole batch.
-    assert statements["SELECT"] == 5
+    assert statements["SELECT"] == 6
     # A commit per message (its claim, its renewal link, the outcome of the one before) and the last outcome's.
     assert statements["COMMIT"] == 4 + 1
 
@@ -311,6 +311,24 @@ def test_people_who_may_no_longer_renew_are_not_emailed(smtp_server, app, db):
     demoted.role = "member"  # without "manage social profiles"
     owners[2].active = False
     db.add_all([demoted, owners[2]])
+    db.commit()
+
+    run_jobs(app)
+
+    assert [m["To"] for m in smtp_server] == [owners[0].email]
+    assert [d.status for d in outbox(db)] == ["sent", "obsolete", "obsolete"]
+
+
+def test_email_switched_off_after_the_scan_is_not_sent(smtp_server, app, db):
+    """A retry may come hours after the scan: the recipient's choice is read again."""
+    org, owners, page, _ = agency(db, people=3)
+    scan()
+    db.commit()  # a snapshot after the scan's writes
+    db.add_all([
+        NotificationPreference(user_id=owners[1].id, organization_id=org.id, email=False),
+        NotificationPreference(user_id=owners[2].id, organization_id=org.id, email=True),
+        NotificationPreference(user_id=owners[2].id, organization_id=org.id, profile_id=page.id, email=False),
+    ])
     db.commit()
 
     run_jobs(app)
