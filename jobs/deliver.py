@@ -54,7 +54,7 @@ from portal.models import (
     WebhookDelivery,
     WebhookEndpoint,
 )
-from portal.notify.events import http_failure_kind, signed_headers
+from portal.notify.events import http_failure_kind, resolves_inward, signed_headers
 from portal.notify import messages
 from portal.notify.rules import failure_kind, preference_for, still_relevant
 from portal.permissions import may_renew
@@ -374,6 +374,8 @@ def notice_of(session, delivery_id):
 
 def post_json(url, content, headers=None):
     """POST `content` (bytes) as JSON; (failure kind or None, detail, HTTP status or None)."""
+    if current_app.config["ENV_NAME"] == "production" and resolves_inward(url):
+        return "permanent", "the receiver's name points at a private address", None
     timeout = current_app.config["WEBHOOK_TIMEOUT"]
     try:
         response = httpx.post(url, content=content, timeout=timeout, follow_redirects=False,

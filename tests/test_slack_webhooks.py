@@ -2,6 +2,7 @@
 on loopback; webhook signatures verified with the `standardwebhooks` package."""
 import json
 import re
+import socket
 from datetime import timedelta
 
 import pytest
@@ -11,6 +12,7 @@ from standardwebhooks.webhooks import Webhook
 
 from jobs.scan import LAST_SCAN_KEY, scan
 from portal.models import Delivery, NotificationPreference, WebhookDelivery
+from portal.notify import events
 from portal.renewal.credentials import record_attempt
 from tests import factories
 from tests.conftest import run_jobs
@@ -154,3 +156,36 @@ def test_transient_failures_are_retried_and_permanent_ones_recorded(app, client,
     assert (first.status, first.attempts, first.response_status) == ("pending", 1, 500)
     assert (second.status, second.attempts, second.response_status) == ("failed", 1, 400)
     assert len({r[1]["webhook-id"] for r in receiver.requests}) == 2
+
+
+def test_in_production_a_name_pointing_inward_gets_no_request(app, client, auth, store, receiver, monkeypatch):
+    """A webhook host that resolves to a private address (now, whatever it
+    did when it was saved) is refused before any request, for good."""
+    org, owners, page, credential = agency(store, app, owners=1)
+    auth.login(owners[0].email)
+    add_webhook(auth, "https://hooks.example.test/in", events=("token.renewed",))
+    resolve = socket.getaddrinfo
+
+    def inward(host, *args, **kwargs):
+        if host == "hooks.example.test":
+            return [(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", ("10.1.2.3", 0))]
+        return resolve(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", inward)
+    monkeypatch.setitem(app.config, "ENV_NAME", "production")
+    with app.app_context():
+        with Session(app.extensions["keepalive.engine"]) as session:
+            record_attempt(session, page, "silent", "renewed", credential)
+            session.commit()
+    run_jobs(app)
+    [delivery] = fresh(store, WebhookDelivery)
+    assert delivery.status == "failed" and "private address" in delivery.last_error
+    assert receiver.requests == []
+
+
+@pytest.mark.parametrize("url,inward", [
+    ("http://127.0.0.1:8000/in", True), ("https://[::1]/in", True), ("https://10.0.0.7/in", True),
+    ("https://169.254.169.254/latest", True), ("https://93.184.216.34/in", False),
+])
+def test_addresses_that_are_not_on_the_internet_are_inward(url, inward):
+    assert events.resolves_inward(url) is inward

@@ -9,6 +9,7 @@ import hmac
 import ipaddress
 import json
 import secrets
+import socket
 from urllib.parse import urlsplit
 
 from portal.notify.rules import KIND_EXPIRED, KIND_EXPIRING, KIND_INVALID
@@ -118,3 +119,16 @@ def url_problem(url, production, slack=False):
     except ValueError:
         return None
     return None if address.is_global else "private_host"
+
+
+def resolves_inward(url):
+    """True if the host of `url` resolves to an address that is not on the
+    internet. A name that passed `url_problem` when it was saved may point at
+    a private address since (or always did): checked again before each
+    request in production. (A name that does not resolve is left to the
+    request, which fails as it would.)"""
+    try:
+        found = socket.getaddrinfo(urlsplit(url).hostname, None, proto=socket.IPPROTO_TCP)
+    except (socket.gaierror, UnicodeError):
+        return False
+    return any(not ipaddress.ip_address(info[4][0].split("%")[0]).is_global for info in found)
