@@ -423,6 +423,17 @@ def still_may_renew(session, user, profile):
     return bool(may_renew(membership, level))
 
 
+def still_wants(session, user, profile, channel):
+    """Whether `user` still wants notices about `profile` on `channel`."""
+    preferences = session.exec(
+        select(NotificationPreference).where(
+            NotificationPreference.user_id == user.id,
+            NotificationPreference.organization_id == profile.organization_id,
+            or_(NotificationPreference.profile_id.is_(None), NotificationPreference.profile_id == profile.id))
+    ).all()
+    return getattr(preference_for(preferences, profile.id), channel)
+
+
 def vapid_key():
     raw = current_app.config.get("VAPID_PRIVATE_KEY")
     return Vapid02.from_raw(raw.encode()) if raw else None
@@ -439,7 +450,8 @@ def send_push(session, delivery_ids, batch, counts):
             continue
         found = notice_of(session, delivery_id)
         user = session.get(User, found[1].user_id) if found else None
-        if user is not None and not still_may_renew(session, user, found[2]):
+        if user is not None and not (still_may_renew(session, user, found[2])
+                                     and still_wants(session, user, found[2], "push")):
             user = None
         subscriptions = session.exec(
             select(PushSubscription).where(PushSubscription.user_id == user.id).order_by(PushSubscription.id)

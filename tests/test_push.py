@@ -109,6 +109,23 @@ def test_a_gone_subscription_is_deleted(vapid, app, client, auth, store, push_se
     assert delivery.status == "failed" and "410" in delivery.last_error
 
 
+def test_push_switched_off_after_the_scan_is_not_sent(vapid, app, client, auth, store, push_service):
+    org, owner, page = subscriber(store, app)
+    auth.login(owner.email)
+    subscribe(auth, client, push_service.url("/push/abc"))
+    with app.app_context():
+        scan()
+    store.rollback()  # a snapshot after the scan's writes
+    preference = store.exec(select(NotificationPreference).where(NotificationPreference.user_id == owner.id)).one()
+    preference.push = False
+    store.add(preference)
+    store.commit()
+    run_jobs(app)
+    assert push_service.requests == []
+    [delivery] = fresh(store, Delivery)
+    assert delivery.status == "obsolete"
+
+
 def test_bad_subscriptions_are_400(vapid, app, client, auth, store):
     org, owner, page = subscriber(store, app)
     auth.login(owner.email)
