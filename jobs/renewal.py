@@ -11,7 +11,7 @@ from portal.db import get_session, keys_in_ranges, rows_by_key, utcnow
 from portal.models import Credential, CredentialState, Membership, Organization, SocialProfile, current_credential
 from portal.networks.outcomes import Transient
 from portal.networks.registry import adapter_for
-from portal.profiles import visible_profiles
+from portal.profiles import AT_RISK, Scope, visible_profiles
 from portal.queue import enqueue, queue
 from portal.renewal.health import check_credential
 from portal.renewal.policy import policy_for
@@ -115,8 +115,8 @@ def renew_all(organization_id, network_key, user_id):
     # The tokens at risk (expired or expiring) that this person may renew:
     # what the button counted.
     rows = [] if organization is None or membership is None else [
-        row for row in visible_profiles(membership, organization)
-        if row.profile.network == network_key and row.renew and row.status.needs_attention
+        row for row in visible_profiles(membership, organization, Scope(network=network_key, statuses=AT_RISK))
+        if row.renew
     ]
     meta["total"] = len(rows)
     _save_progress(job, meta)

@@ -97,12 +97,10 @@ def visible(membership, organization, *columns, scope=Scope(), now=None):
     return query
 
 
-def visible_profiles(membership, organization, brand=None, now=None, scope=None, limit=None, offset=0):
-    """The profiles of `organization` that `membership` may see (in `brand`
-    if given, else in `scope`), most urgent first, `limit` of them from
-    `offset`."""
+def visible_profiles(membership, organization, scope=Scope(), now=None, limit=None, offset=0):
+    """The profiles of `organization` in `scope` that `membership` may see,
+    most urgent first, `limit` of them from `offset`."""
     now = now or utcnow()
-    scope = scope or Scope(brand_id=brand.id if brand is not None else None)
     expiry = effective_expiry_sql()
     query = visible(membership, organization, SocialProfile, Credential, ProfileAccess.level,
                     scope=scope, now=now).order_by(

@@ -156,7 +156,6 @@ def init_app(app):
 
     @app.context_processor
     def current():
-        organization = g.get("organization")
         return {
             "current_organization": g.get("organization"),
             "current_membership": g.get("membership"),

@@ -105,6 +105,16 @@ def queue_of(app):
     return Queue(app.config["QUEUE_NAME"], connection=Redis.from_url(app.config["REDIS_URL"]))
 
 
+def retry_now(app):
+    """Move the one job waiting for its retry back to the queue, without the wait."""
+    queue = queue_of(app)
+    scheduled = ScheduledJobRegistry(queue=queue)
+    [job_id] = scheduled.get_job_ids()
+    job = queue.fetch_job(job_id)
+    scheduled.remove(job)
+    queue.enqueue_job(job)
+
+
 def test_a_notice_is_emailed_with_a_renewal_link(smtp_server, app, db):
     _, [owner], page, _ = agency(db)
 
@@ -245,9 +255,7 @@ def test_a_transient_refusal_is_retried_with_backoff(mailbox, app, db):
 
     # The server takes it now; the retry (run at once here) sends only what is left.
     del mailbox.refuse[owners[0].email]
-    job = queue_of(app).fetch_job(job_id)
-    scheduled.remove(job)
-    queue_of(app).enqueue_job(job)
+    retry_now(app)
     assert run_jobs(app) == (1, 0)
     assert sorted(m["To"] for m in mailbox.messages) == sorted(o.email for o in owners)
     assert [(d.status, d.attempts, d.last_error) for d in outbox(db)] == [("sent", 2, None), ("sent", 1, None)]
@@ -401,12 +409,7 @@ def test_a_job_that_dies_after_the_servers_answer_sends_that_message_again_and_n
     assert [m["To"] for m in smtp_server] == [owners[0].email]
     assert [d.status for d in outbox(db)] == ["sending", "pending", "pending"]
 
-    queue = queue_of(app)
-    scheduled = ScheduledJobRegistry(queue=queue)
-    [job_id] = scheduled.get_job_ids()
-    job = queue.fetch_job(job_id)
-    scheduled.remove(job)
-    queue.enqueue_job(job)
+    retry_now(app)
     assert run_jobs(app) == (1, 0)
 
     assert [m["To"] for m in smtp_server] == [owners[0].email] + [o.email for o in owners]
@@ -431,18 +434,11 @@ def test_a_job_that_dies_as_it_claims_loses_nothing(smtp_server, app, db, monkey
     monkeypatch.setattr(Job, "save_meta", dies_as_it_claims)
     assert run_jobs(app) == (0, 1)
     assert smtp_server == []
-    db.expire_all()
     assert [d.status for d in outbox(db)] == ["pending"] * 3
 
-    queue = queue_of(app)
-    scheduled = ScheduledJobRegistry(queue=queue)
-    [job_id] = scheduled.get_job_ids()
-    job = queue.fetch_job(job_id)
-    scheduled.remove(job)
-    queue.enqueue_job(job)
+    retry_now(app)
     assert run_jobs(app) == (1, 0)
     assert sorted(m["To"] for m in smtp_server) == sorted(o.email for o in owners)
-    db.expire_all()
     assert [d.status for d in outbox(db)] == ["sent"] * 3
 
 
@@ -505,11 +501,7 @@ def test_a_killed_worker_loses_nothing_and_sends_nothing_twice(mailbox, app, db,
     queue = queue_of(app)
     started = StartedJobRegistry(queue=queue)
     started.cleanup(timestamp=time.time() + 3600)
-    scheduled = ScheduledJobRegistry(queue=queue)
-    [job_id] = scheduled.get_job_ids()
-    job = queue.fetch_job(job_id)
-    scheduled.remove(job)
-    queue.enqueue_job(job)  # its backoff elapsed
+    retry_now(app)  # its backoff elapsed
 
     mailbox.hold = None
     again = start_worker(app, "--burst")

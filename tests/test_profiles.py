@@ -4,7 +4,7 @@ every boundary, the same order, and the scopes the pages filter by."""
 from datetime import timedelta
 
 import pytest
-from sqlmodel import Session, select
+from sqlmodel import select
 
 from portal.db import utcnow
 from portal.models import CredentialState, InvalidReason, Membership, SocialProfile
@@ -22,12 +22,6 @@ from tests import factories as f
 
 WINDOW = 7
 SECOND = timedelta(seconds=1)
-
-
-@pytest.fixture
-def store(app):
-    with Session(app.extensions["keepalive.engine"], expire_on_commit=False) as session:
-        yield session
 
 
 def edges(now):

@@ -11,7 +11,7 @@ from rq.job import Job, JobStatus
 from sqlmodel import select
 
 from portal.accounts import TOKENS_CHANGED, bp, queries, wording
-from portal.accounts.filters import STATUSES, BadFilter, paginate, parse_filters
+from portal.accounts.filters import BadFilter, paginate, parse_filters
 from portal.accounts.rows import page_context, row_context
 from portal.catalog import NETWORKS, network
 from portal.db import get_session
