@@ -136,6 +136,21 @@ def status_counts(membership, organization, scope=Scope(), now=None):
     return counts
 
 
+def next_status_change(membership, organization, now):
+    """The first moment after `now` when a visible profile's status changes
+    with time alone: a token entering the expiry window or expiring. Counts
+    and lists of statuses hold until then (None: until something happens)."""
+    expiry = effective_expiry_sql()
+    horizon = now + timedelta(days=organization.expiry_window_days)
+    expires, enters_window = get_session().exec(
+        visible(membership, organization,
+                func.min(case((expiry > now, expiry))), func.min(case((expiry > horizon, expiry))))
+        .where(Credential.status != CredentialState.INVALID)
+    ).one()
+    moments = [expires, enters_window and enters_window - timedelta(days=organization.expiry_window_days)]
+    return min((moment for moment in moments if moment is not None), default=None)
+
+
 @dataclass(frozen=True)
 class NetworkSummary:
     present: frozenset  # the networks of the visible profiles

@@ -45,6 +45,16 @@ class TokenStatus:
         return self.status in (Status.EXPIRED, Status.EXPIRING)
 
     @property
+    def changes_at(self):
+        """When this status next changes with time alone: a day left less,
+        entering the window or expiring all fall on whole days before the
+        effective expiry. None when it changes only by an event (expired, no
+        expiration date)."""
+        if self.days_left is None:
+            return None
+        return self.effective_expiry - timedelta(days=self.days_left)
+
+    @property
     def urgency(self):
         """A sort key: expired first, then by the nearest effective expiry."""
         expiry = self.effective_expiry.timestamp() if self.effective_expiry else math.inf

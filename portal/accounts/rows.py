@@ -10,7 +10,7 @@ from portal.accounts import TOKENS_CHANGED
 from portal.accounts.filters import STATUSES, BadFilter, parse_filters
 from portal.accounts.queries import last_renewals, profile_row
 from portal.catalog import NETWORKS
-from portal.db import get_session
+from portal.db import get_session, utcnow
 from portal.profiles import network_summary, status_counts
 from portal.renewal import renewed_fragment
 from portal.tenancy import current_brands
@@ -27,15 +27,15 @@ def row_context(rows, next_url):
     }
 
 
-def page_context(filters):
-    """What a Manage Accounts page under `filters` shows besides its rows:
-    the count of each status, "Try renewing all", the networks present."""
-    summary = network_summary(g.membership, g.organization)
+def page_context(filters, now):
+    """What a Manage Accounts page under `filters` shows at `now` besides its
+    rows: the count of each status, "Try renewing all", the networks present."""
+    summary = network_summary(g.membership, g.organization, now)
     to_renew = summary.to_renew
     if filters.network is not None:
         to_renew = {key: count for key, count in to_renew.items() if key == filters.network}
     return {
-        "counts": status_counts(g.membership, g.organization, filters.scope(with_status=False)),
+        "counts": status_counts(g.membership, g.organization, filters.scope(with_status=False), now),
         "statuses": STATUSES,
         "to_renew": to_renew,
         "present": summary.present,
@@ -73,7 +73,7 @@ def render_row(profile_id, next_url=None):
         context = {"rows": [row], "just_renewed": True, **row_context([row], next_url)}
         filters = filters_of(next_url)
         if filters is not None:
-            context.update(page_context(filters))
+            context.update(page_context(filters, utcnow()))
         response = make_response(render_block("accounts/index.html", "row_update", **context))
     response.headers["HX-Trigger"] = TOKENS_CHANGED
     response.vary.add("HX-Request")

@@ -14,10 +14,11 @@ from portal.accounts import TOKENS_CHANGED, bp, queries, wording
 from portal.accounts.filters import BadFilter, paginate, parse_filters
 from portal.accounts.rows import page_context, row_context
 from portal.catalog import NETWORKS, network
-from portal.db import get_session
+from portal.db import get_session, utcnow
 from portal.links import rules as link_rules, service as link_service
 from portal.models import SocialProfile
-from portal.profiles import AT_RISK, Scope, network_summary, visible_profiles
+from portal.pagecache import keep_until, kept, stand_in
+from portal.profiles import AT_RISK, Scope, network_summary, next_status_change, visible_profiles
 from portal.queue import enqueue, redis
 from portal.templating import reason_text
 from portal.tenancy import current_brands, organization_required
@@ -49,35 +50,48 @@ def visible_row_or_404(profile_id):
     return row
 
 
+def keep_until_statuses_change(rows, now):
+    """A kept page of `rows` lasts until a row's days left change or a
+    visible profile enters or leaves the statuses at risk."""
+    keep_until(min((row.status.changes_at for row in rows if row.status.changes_at), default=None))
+    keep_until(next_status_change(g.membership, g.organization, now))
+
+
 @bp.route("/accounts/expired-tokens")
 @login_required
 @organization_required
+@kept(next_url=current_page_url)
 def expired_tokens():
     """Profiles at risk in the current brand, most urgent first: the header
     dropdown (a fragment for htmx) or a page of its own without JavaScript."""
+    now = utcnow()
     scope = Scope(brand_id=g.brand.id if g.brand else None, statuses=AT_RISK)
-    rows = visible_profiles(g.membership, g.organization, scope=scope)
+    rows = visible_profiles(g.membership, g.organization, scope=scope, now=now)
+    keep_until_statuses_change(rows, now)
     # The list is in the header and, without JavaScript, in the page: ids differ.
     list_id = "dropdown" if wants_fragment() else "page"
-    return render("accounts/expired_tokens.html", block="dropdown", rows=rows, next_url=current_page_url(),
+    return render("accounts/expired_tokens.html", block="dropdown", rows=rows, next_url=stand_in("next_url"),
                   list_id=list_id)
 
 
 @bp.route("/accounts")
 @login_required
 @organization_required
+@kept()
 def index():
+    now = utcnow()
     brands = current_brands()
     try:
         filters = parse_filters(request.args, NETWORKS.keys(), {brand.id for brand in brands},
                                 g.brand.id if g.brand else None)
     except BadFilter as error:
         abort(400, description=str(BAD_FILTERS[error.key]))
-    context = page_context(filters)
+    context = page_context(filters, now)
     present, counts = context.pop("present"), context["counts"]
     page = paginate(counts[filters.status] if filters.status else sum(counts.values()), filters.page)
-    page.items = visible_profiles(g.membership, g.organization, scope=filters.scope(), limit=page.per_page,
-                                  offset=page.offset)
+    page.items = visible_profiles(g.membership, g.organization, scope=filters.scope(), now=now,
+                                  limit=page.per_page, offset=page.offset)
+    keep_until_statuses_change(page.items, now)
     return render(
         "accounts/index.html",
         block="results",
