@@ -46,10 +46,10 @@ class TokenStatus:
 
     @property
     def changes_at(self):
-        """When this status next changes with time alone: a day left less,
-        entering the window or expiring all fall on whole days before the
-        effective expiry. None when it changes only by an event (expired, no
-        expiration date)."""
+        """When this status next changes with time alone, at that moment or
+        just after it: a day left less, entering the window and expiring all
+        fall on whole days before the effective expiry. None when it changes
+        only by an event (expired, no expiration date)."""
         if self.days_left is None:
             return None
         return self.effective_expiry - timedelta(days=self.days_left)

@@ -12,6 +12,7 @@ from portal.profiles import (
     STATUS_OF_URGENCY,
     Scope,
     network_summary,
+    next_status_change,
     status_counts,
     urgency_sql,
     visible,
@@ -75,6 +76,26 @@ def test_sql_gives_every_credential_the_status_of_the_rule(app, world):
         assert STATUS_OF_URGENCY[in_sql[row.profile.id]] == expected, world["names"][row.profile.id]
     # Every status is on some edge: the comparison covered them all.
     assert {row.status.status for row in rows} == set(Status)
+
+
+def test_the_next_status_change_is_the_nearest_expiry_or_window_entry_of_the_rule(app, world):
+    org, now = world["org"], world["now"]
+    window = timedelta(days=WINDOW)
+    with app.app_context():
+        rows = visible_profiles(world["membership"], org, now=now)
+        found = next_status_change(world["membership"], org, now)
+        later = next_status_change(world["membership"], org, found)
+    moments = []
+    for row in rows:
+        credential = row.credential
+        if credential is not None and not credential.is_invalid and row.status.effective_expiry:
+            moments += [row.status.effective_expiry, row.status.effective_expiry - window]
+    assert found == min(moment for moment in moments if moment > now)
+    assert later == min(moment for moment in moments if moment > found)
+    # Whatever changes then, nothing changes before it.
+    for row in rows:
+        before = token_status(row.credential, found - SECOND / 1000, WINDOW)
+        assert before.status == row.status.status, world["names"][row.profile.id]
 
 
 def test_the_database_orders_as_the_rule_sorts(app, world):

@@ -156,3 +156,25 @@ def test_urgency_orders_expired_then_nearest_expiry():
         Status.EXPIRED, Status.EXPIRING, Status.EXPIRING, Status.NO_EXPIRY, Status.VALID
     ]
     assert ordered[1].days_left == 1
+
+
+@pytest.mark.parametrize("left", [timedelta(seconds=1), timedelta(hours=5), timedelta(days=3, hours=5),
+                                  timedelta(days=WINDOW), timedelta(days=WINDOW, seconds=1),
+                                  timedelta(days=40, minutes=3)])
+def test_a_status_holds_until_its_changes_at_and_not_after(left):
+    cred = Cred(expires_at=NOW + left)
+    status = status_of(cred)
+    moment = status.changes_at
+    assert NOW <= moment <= NOW + left
+    if moment > NOW:
+        just_before = status_of(cred, moment - timedelta(microseconds=1))
+        assert (just_before.status, just_before.days_left) == (status.status, status.days_left)
+    # Entering the window and expiring happen at the moment, a day less just after it.
+    after = status_of(cred, moment + timedelta(microseconds=1))
+    assert (after.status, after.days_left) != (status.status, status.days_left)
+
+
+@pytest.mark.parametrize("cred", [Cred(expires_at=NOW - timedelta(days=1)), Cred(),
+                                  Cred(expires_at=NOW + timedelta(days=2), invalid=True)])
+def test_expired_and_undated_statuses_do_not_change_with_time(cred):
+    assert status_of(cred).changes_at is None
