@@ -43,27 +43,32 @@ date -u +"%F %T UTC" > "$OUT/started"
 echo "== pages"
 export DATABASE_URL=sqlite:///$OUT/pages.sqlite
 $PYTHON -m bench.pages seed "$DATABASE_URL"
-PORT=$($PYTHON -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-"$ROOT/.venv/bin/gunicorn" --workers 2 --bind "127.0.0.1:$PORT" --error-logfile "$OUT/gunicorn.log" bench.wsgi_bench:app &
-GUNICORN=$!
-trap 'kill $GUNICORN 2>/dev/null || true' EXIT
-for _ in $(seq 100); do
-  curl -so /dev/null "http://127.0.0.1:$PORT/login" && break
-  sleep 0.1
+# One server as the product runs (pages kept), then one rendering every request.
+for server in kept rendered; do
+  PORT=$($PYTHON -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  # shellcheck disable=SC2046
+  env $($PYTHON -m bench.pages environment $server) "$ROOT/.venv/bin/gunicorn" --workers 2 --bind "127.0.0.1:$PORT" \
+    --error-logfile "$OUT/gunicorn-$server.log" bench.wsgi_bench:app &
+  GUNICORN=$!
+  trap 'kill $GUNICORN 2>/dev/null || true' EXIT
+  for _ in $(seq 100); do
+    curl -so /dev/null "http://127.0.0.1:$PORT/login" && break
+    sleep 0.1
+  done
+  COOKIE=$($PYTHON -m bench.pages signin "http://127.0.0.1:$PORT" $server)
+  while read -r name path htmx; do
+    headers=(-H "Cookie: $COOKIE")
+    [ "$htmx" = htmx ] && headers+=(-H "HX-Request: true")
+    wrk -t2 -c10 -d2s "${headers[@]}" "http://127.0.0.1:$PORT$path" > /dev/null  # warm both workers up
+    [ "$name" = accounts ] && load pages
+    wrk -t2 -c10 -d"$DURATION" --timeout 10s --latency -s "$ROOT/bench/percentiles.lua" "${headers[@]}" "http://127.0.0.1:$PORT$path" \
+      > "$OUT/wrk-$name.txt"
+    tail -n1 "$OUT/wrk-$name.txt" > "$OUT/wrk-$name.json"
+    echo "$name: $(cat "$OUT/wrk-$name.json")"
+  done < <($PYTHON -m bench.pages endpoints $server)
+  kill $GUNICORN
+  wait $GUNICORN 2>/dev/null || true
 done
-COOKIE=$($PYTHON -m bench.pages signin "http://127.0.0.1:$PORT")
-while read -r name path htmx; do
-  headers=(-H "Cookie: $COOKIE")
-  [ "$htmx" = htmx ] && headers+=(-H "HX-Request: true")
-  wrk -t2 -c10 -d2s "${headers[@]}" "http://127.0.0.1:$PORT$path" > /dev/null  # warm both workers up
-  [ "$name" = accounts ] && load pages
-  wrk -t2 -c10 -d"$DURATION" --timeout 10s --latency -s "$ROOT/bench/percentiles.lua" "${headers[@]}" "http://127.0.0.1:$PORT$path" \
-    > "$OUT/wrk-$name.txt"
-  tail -n1 "$OUT/wrk-$name.txt" > "$OUT/wrk-$name.json"
-  echo "$name: $(cat "$OUT/wrk-$name.json")"
-done < <($PYTHON -m bench.pages endpoints -)
-kill $GUNICORN
-wait $GUNICORN 2>/dev/null || true
 unset DATABASE_URL
 
 echo "== delivery"

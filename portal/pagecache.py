@@ -111,16 +111,16 @@ def current_generation():
 
 @dataclass
 class Kept:
-    body: str
+    body: bytes  # as sent: the work of encoding is done once
     mimetype: str
-    csrf_token: str | None
+    csrf_token: bytes | None
     rendered_at: object
     until: object
 
 
 class Pages:
     """Rendered pages by key, the least recently served dropped first once
-    they weigh more than `budget` characters."""
+    they weigh more than `budget` bytes."""
 
     def __init__(self, budget):
         self.budget = budget
@@ -168,7 +168,8 @@ def kept(**request_values):
     def decorate(view):
         @wraps(view)
         def wrapped(*args, **kwargs):
-            values = {stand_in(name): str(escape(value())) for name, value in request_values.items()}
+            values = {stand_in(name).encode(): str(escape(value())).encode()
+                      for name, value in request_values.items()}
             pages = current_app.extensions["keepalive.pages"]
             seconds = current_app.config["PAGE_CACHE_SECONDS"]
             generation = current_generation() if seconds > 0 and not flashes_pending() else None
@@ -182,7 +183,8 @@ def kept(**request_values):
             g.page_kept_until = now + timedelta(seconds=seconds)
             response = view(*args, **kwargs)
             if response.status_code == 200 and not response.direct_passthrough:
-                pages.put(key, Kept(response.get_data(as_text=True), response.mimetype, g.get("csrf_token"),
+                token = g.get("csrf_token")
+                pages.put(key, Kept(response.get_data(), response.mimetype, token and token.encode(),
                                     now, g.page_kept_until))
             return filled(response, values)
 
@@ -212,7 +214,7 @@ def page_key(generation):
 
 def filled(response, values):
     if values and response.status_code == 200:
-        body = response.get_data(as_text=True)
+        body = response.get_data()
         for placeholder, value in values.items():
             body = body.replace(placeholder, value)
         response.set_data(body)
@@ -222,7 +224,7 @@ def filled(response, values):
 def served(page, values):
     body = page.body
     if page.csrf_token:
-        body = body.replace(page.csrf_token, generate_csrf())
+        body = body.replace(page.csrf_token, generate_csrf().encode())
     for placeholder, value in values.items():
         body = body.replace(placeholder, value)
     response = make_response(body)
