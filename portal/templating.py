@@ -1,5 +1,6 @@
 """What every template can use: status wording, dates, network metadata."""
 from datetime import datetime
+from functools import lru_cache
 
 from babel import dates
 from flask import g, url_for
@@ -92,16 +93,21 @@ def locale_and_zone():
 def format_date(value, format="medium"):
     """The day of a moment, in the current locale and time zone (Flask-Babel's
     filter, less its lookups)."""
-    locale, zone = locale_and_zone()
-    if isinstance(value, datetime):
-        value = value.astimezone(zone)
-    return dates.format_date(value, format, locale=locale)
+    return formatted(dates.format_date, value, format, *locale_and_zone())
 
 
 def format_datetime(value, format="medium"):
     """A moment in the current locale and time zone."""
-    locale, zone = locale_and_zone()
-    return dates.format_datetime(value, format, tzinfo=zone, locale=locale)
+    return formatted(dates.format_datetime, value, format, *locale_and_zone())
+
+
+@lru_cache(maxsize=16384)
+def formatted(formatter, value, format, locale, zone):
+    """Babel's formatting is pure and slow, and a page of profiles shows the
+    same moments on every view: each is written once per locale and zone."""
+    if formatter is dates.format_date:
+        return formatter(value.astimezone(zone) if isinstance(value, datetime) else value, format, locale=locale)
+    return formatter(value, format, tzinfo=zone, locale=locale)
 
 
 # An id no row has, built into a URL once and then swapped for real ones.
