@@ -87,7 +87,7 @@ def pages():
     rows.append("")
     rows.append(f"`wrk -t2 -c10 -d{seconds:.0f}s --timeout 10s --latency`, signed in as the Owner (all brands), "
                 f"gunicorn with 2 sync workers; errors or non-2xx answers: {bad or 'none'}. The pages are kept as rendered "
-                f"(`portal.pagecache`) as the product runs, so the targets are met by answers served kept; the "
+                f"(`portal.pagecache`) as the product runs: the targets are measured on answers served kept. The "
                 f"last two rows are a second server with `PAGE_CACHE_SECONDS=0`, rendering every request as the "
                 f"first view after a change does, measured against the same baselines.")
     return rows

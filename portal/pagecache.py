@@ -57,8 +57,8 @@ BUDGET = 32 * 1024 * 1024
 
 def init_app(app):
     app.extensions["keepalive.pages"] = Pages(BUDGET)
-    watch_writes(app.extensions["keepalive.engine"], generation_key(app.config["DATABASE_URL"]),
-                 app.extensions["keepalive.redis"])
+    app.extensions["keepalive.pages.generation"] = key = generation_key(app.config["DATABASE_URL"])
+    watch_writes(app.extensions["keepalive.engine"], key, app.extensions["keepalive.redis"])
 
 
 def generation_key(database_url):
@@ -98,7 +98,7 @@ def watch_writes(engine, key, redis_client):
 
 def current_generation():
     """The generation now, or None when Redis cannot say (nothing is kept then)."""
-    key = generation_key(current_app.config["DATABASE_URL"])
+    key = current_app.extensions["keepalive.pages.generation"]
     try:
         generation = redis().get(key)
         if generation is None:

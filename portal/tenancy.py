@@ -11,7 +11,7 @@ from flask_login import current_user
 from sqlmodel import select
 
 from portal.db import get_session
-from portal.models import Brand, Membership, Organization
+from portal.models import Brand, Membership, Organization, User
 from portal.permissions import manages_organization
 
 
@@ -25,12 +25,30 @@ def memberships_of(user_id):
     ).all()
 
 
+def user_and_memberships(user_id):
+    """The user of `user_id`, or None, read with their memberships in one
+    query: every signed-in request needs both (`load_current`)."""
+    rows = get_session().exec(
+        select(User, Membership, Organization)
+        .outerjoin(Membership, Membership.user_id == User.id)
+        .outerjoin(Organization, Organization.id == Membership.organization_id)
+        .where(User.id == user_id)
+        .order_by(Organization.name)
+    ).all()
+    if not rows:
+        return None
+    g.loaded_memberships = (user_id, [(membership, organization) for _, membership, organization in rows
+                                      if membership is not None])
+    return rows[0][0]
+
+
 def load_current():
     g.membership = g.organization = g.brand = None
     g.memberships = []
     if not current_user.is_authenticated:
         return
-    g.memberships = memberships_of(current_user.id)
+    loaded_for, memberships = g.pop("loaded_memberships", (None, None))
+    g.memberships = memberships if loaded_for == current_user.id else memberships_of(current_user.id)
     chosen = session.get("organization_id")
     for membership, organization in g.memberships:
         if organization.id == chosen or g.membership is None:

@@ -29,7 +29,8 @@ def row_context(rows, next_url):
 
 def page_context(filters, now):
     """What a Manage Accounts page under `filters` shows at `now` besides its
-    rows: the count of each status, "Try renewing all", the networks present."""
+    rows: the count of each status, "Try renewing all", the networks present
+    (for the network filter)."""
     summary = network_summary(g.membership, g.organization, now)
     to_renew = summary.to_renew
     if filters.network is not None:
@@ -38,7 +39,7 @@ def page_context(filters, now):
         "counts": status_counts(g.membership, g.organization, filters.scope(with_status=False), now),
         "statuses": STATUSES,
         "to_renew": to_renew,
-        "present": summary.present,
+        "networks": [NETWORKS[key] for key in NETWORKS if key in summary.present],
     }
 
 

@@ -87,7 +87,7 @@ def index():
     except BadFilter as error:
         abort(400, description=str(BAD_FILTERS[error.key]))
     context = page_context(filters, now)
-    present, counts = context.pop("present"), context["counts"]
+    counts = context["counts"]
     page = paginate(counts[filters.status] if filters.status else sum(counts.values()), filters.page)
     page.items = visible_profiles(g.membership, g.organization, scope=filters.scope(), now=now,
                                   limit=page.per_page, offset=page.offset)
@@ -99,7 +99,6 @@ def index():
         rows=page.items,
         filters=filters,
         brands=brands,
-        networks=[NETWORKS[key] for key in NETWORKS if key in present],
         fragment=wants_fragment(),
         **context,
         **row_context(page.items, request.full_path.rstrip("?")),

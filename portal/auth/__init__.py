@@ -5,6 +5,7 @@ from sqlmodel import select
 
 from portal.db import get_session
 from portal.models import User
+from portal.tenancy import user_and_memberships
 
 bp = Blueprint("auth", __name__)
 
@@ -22,7 +23,7 @@ def init_login(app, login_manager):
         user_id, _, version = user_token.partition(":")
         if not user_id.isdigit() or not version.isdigit():
             return None
-        user = get_session().get(User, int(user_id))
+        user = user_and_memberships(int(user_id))
         if user is None or user.session_version != int(version):
             return None
         return user
