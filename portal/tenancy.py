@@ -4,10 +4,11 @@ Kept in the session as ids, checked against the user's memberships on every
 request, so a stale or forged id falls back to an organization the user
 really belongs to.
 """
-from functools import wraps
+from functools import cache, wraps
 
 from flask import abort, g, session
 from flask_login import current_user
+from sqlalchemy import bindparam
 from sqlmodel import select
 
 from portal.db import get_session
@@ -25,16 +26,22 @@ def memberships_of(user_id):
     ).all()
 
 
-def user_and_memberships(user_id):
-    """The user of `user_id`, or None, read with their memberships in one
-    query: every signed-in request needs both (`load_current`)."""
-    rows = get_session().exec(
+@cache
+def user_and_memberships_query():
+    # Built once: every signed-in request runs it.
+    return (
         select(User, Membership, Organization)
         .outerjoin(Membership, Membership.user_id == User.id)
         .outerjoin(Organization, Organization.id == Membership.organization_id)
-        .where(User.id == user_id)
+        .where(User.id == bindparam("user_id"))
         .order_by(Organization.name)
-    ).all()
+    )
+
+
+def user_and_memberships(user_id):
+    """The user of `user_id`, or None, read with their memberships in one
+    query: every signed-in request needs both (`load_current`)."""
+    rows = get_session().exec(user_and_memberships_query(), params={"user_id": user_id}).all()
     if not rows:
         return None
     g.loaded_memberships = (user_id, [(membership, organization) for _, membership, organization in rows
