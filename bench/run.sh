@@ -18,7 +18,9 @@ if [ "${1:-}" = --quick ]; then
   DURATION=5s SIZES=1000,10000 DUE=100 MANY_DUE=1000 MESSAGES=1000 RESULTS=bench/out/RESULTS-quick.md
 fi
 if ! command -v wrk >/dev/null; then
-  apt-get install -y wrk >/dev/null || { echo "Install Debian's wrk: apt-get install -y wrk" >&2; exit 1; }
+  sudo=$([ "$(id -u)" = 0 ] || echo sudo)
+  { $sudo apt-get install -y wrk || { $sudo apt-get update && $sudo apt-get install -y wrk; }; } > /dev/null \
+    || { echo "Install Debian's wrk: apt-get install -y wrk" >&2; exit 1; }
 fi
 
 RESULTS=$ROOT/$RESULTS
