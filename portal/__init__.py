@@ -29,7 +29,7 @@ def create_app(config=None):
         n = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
 
-    from portal import crypto, db, pagecache, queue
+    from portal import accesslog, crypto, db, pagecache, queue
     from portal.extensions import babel, csrf, htmx, limiter, login_manager, mail, select_locale
 
     db.init_app(app)
@@ -83,6 +83,7 @@ def create_app(config=None):
     templating.init_app(app)
     _register_error_pages(app)
     logging.getLogger("keepalive").setLevel(logging.INFO)
+    accesslog.install()
     return app
 
 

@@ -1,0 +1,57 @@
+"""The access log of the web server keeps no token or code: the OAuth
+callback's `code` and the sandbox's tokens are written `[redacted]`."""
+import logging
+import os
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+
+from portal import accesslog
+from portal.devrun import ROOT, free_port
+
+CODE = "AQD-sandbox-code-7f3a9c"
+
+
+def test_a_request_line_keeps_its_path_and_loses_its_secrets(caplog):
+    accesslog.install()
+    accesslog.install()  # once is enough, however many apps a process creates
+    assert sum(isinstance(each, accesslog.Scrubbed) for each in logging.getLogger("werkzeug").filters) == 1
+    with caplog.at_level(logging.INFO, logger="werkzeug"):
+        logging.getLogger("werkzeug").info('"%s" %s %s', f"GET /renew/callback/facebook?code={CODE}&state=s1 HTTP/1.1",
+                                           302, "-")
+    assert caplog.messages == ['"GET /renew/callback/facebook?code=[redacted]&state=s1 HTTP/1.1" 302 -']
+
+
+def test_gunicorn_writes_the_callback_without_its_code(tmp_path, redis_url):
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "BASE_URL", "SECRET_KEY")}
+    env.update(KEEPALIVE_INSTANCE=str(tmp_path), REDIS_URL=redis_url, RATELIMIT_STORAGE_URI=redis_url, SANDBOX="0")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "1",
+         "--access-logfile", "-", "wsgi:app"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    try:
+        url = f"http://127.0.0.1:{port}/renew/callback/facebook?code={CODE}&state=s1"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                urllib.request.build_opener(NoRedirects).open(url, timeout=5)
+                break
+            except urllib.error.HTTPError:
+                break  # answered
+            except OSError:
+                assert server.poll() is None and time.monotonic() < deadline, "gunicorn did not start"
+                time.sleep(0.1)
+    finally:
+        server.terminate()
+        output = server.communicate(timeout=30)[0]
+    assert "/renew/callback/facebook?code=[redacted]&state=s1" in output, output
+    assert CODE not in output
+
+
+class NoRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
