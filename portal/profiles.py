@@ -9,11 +9,12 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import and_, case, func, literal, or_
+from sqlalchemy import and_, case, false, func, literal, or_
 from sqlmodel import select
 
 from portal.db import get_session, utcnow
-from portal.models import Brand, BrandProfile, Credential, CredentialState, ProfileAccess, SocialProfile
+from portal.models import (AccessLevel, Brand, BrandProfile, Credential, CredentialState, ProfileAccess,
+                           SocialProfile)
 from portal.permissions import manages_organization, may_renew
 from portal.status import URGENCY, Status, token_status
 
@@ -95,6 +96,17 @@ def visible(membership, organization, *columns, scope=Scope(), now=None):
     if scope.ids is not None:
         query = query.where(SocialProfile.id.in_(scope.ids))
     return query
+
+
+def renewable(membership, organization, *columns, scope=Scope()):
+    """`visible`, narrowed to the profiles `membership` may renew:
+    `portal.permissions.may_renew` in SQL."""
+    query = visible(membership, organization, *columns, scope=scope)
+    if manages_organization(membership):
+        return query
+    if not membership.can_manage_profiles:
+        return query.where(false())
+    return query.where(ProfileAccess.level == AccessLevel.ADMIN)
 
 
 def visible_profiles(membership, organization, scope=Scope(), now=None, limit=None, offset=0):

@@ -616,7 +616,7 @@ def queries_for(app, client, path, headers=None):
 
 
 COUNTED = (("/accounts", None), ("/accounts?status=expired&network=facebook", HTMX), ("/accounts/expired-tokens", HTMX),
-           ("/", None))
+           ("/", None), ("/settings/personal", None))
 
 
 def test_queries_do_not_grow_with_the_number_of_profiles(app, client, auth, store):

@@ -1,9 +1,13 @@
 """Personal settings → Notifications → Token expiration, saved as
 NotificationPreference rows of the current organization."""
-from sqlmodel import select
+import re
 
-from portal.models import NotificationPreference
+from sqlmodel import func, select
+
+from portal.models import AuditEvent, NotificationPreference
 from tests import factories
+
+FORM = "/settings/personal/notifications"
 
 
 def setup(store):
@@ -36,21 +40,106 @@ def test_all_profiles(app, client, auth, store):
 def test_set_by_profile_and_back(app, client, auth, store):
     org, owner, page, shop = setup(store)
     auth.login(owner.email)
-    auth.post("/settings/personal/notifications",
-              {"email": "y", "login_warning": "y", "scope": "profile", "profile": [str(page.id), str(shop.id)],
-               f"email-{page.id}": "y", f"push-{shop.id}": "y"}, token_from="/settings/personal")
-    assert prefs(store) == {None: (True, False, True), page.id: (True, False, True), shop.id: (False, True, True)}
+    auth.post(FORM, {"email": "y", "login_warning": "y", "scope": "profile", "profile": [str(page.id), str(shop.id)],
+                     f"email-{page.id}": "y", f"push-{shop.id}": "y"}, token_from="/settings/personal")
+    # The Café's choice is that of all profiles: it follows them, with no row of its own.
+    assert prefs(store) == {None: (True, False, True), shop.id: (False, True, True)}
+    html = client.get("/settings/personal").get_data(as_text=True)
+    assert 'value="profile" checked' in html
+    assert re.search(rf'id="notify-profile-{shop.id}".*?Set for this profile', html, re.S)
+    assert not re.search(rf'id="notify-profile-{page.id}"[^\n]*Set for this profile', html)
 
-    auth.post("/settings/personal/notifications", {"email": "y", "scope": "all"}, token_from="/settings/personal")
+    auth.post(FORM, {"email": "y", "scope": "all"}, token_from="/settings/personal")
     assert prefs(store) == {None: (True, False, False)}
 
 
-def test_manage_notifications_opens_at_the_profile(app, client, auth, store):
+def test_a_profile_not_on_the_page_keeps_its_own_choice(app, client, auth, store):
     org, owner, page, shop = setup(store)
+    store.add(NotificationPreference(user_id=owner.id, organization_id=org.id, email=True, push=False))
+    store.add(NotificationPreference(user_id=owner.id, organization_id=org.id, profile_id=shop.id, email=False, push=True))
+    store.commit()
+    auth.login(owner.email)
+    # Only the Café is posted (the Shop is on another page or filtered out), with a choice of its own.
+    auth.post(FORM, {"email": "y", "login_warning": "y", "scope": "profile", "profile": str(page.id),
+                     f"push-{page.id}": "y", "go": "save"}, token_from="/settings/personal")
+    assert prefs(store) == {None: (True, False, True), page.id: (False, True, True), shop.id: (False, True, True)}
+
+
+def audit_count(store):
+    store.commit()
+    return store.exec(select(func.count()).select_from(AuditEvent)
+                      .where(AuditEvent.action == "user.settings_changed")).one()
+
+
+def many_profiles(store, org, count):
+    return [factories.profile(store, org, name=f"Client {n:03d}", handle=f"@client{n:03d}") for n in range(count)]
+
+
+def test_set_by_profile_lists_fifty_at_a_time_and_searches(app, client, auth, store):
+    org, owner, page, shop = setup(store)
+    profiles = many_profiles(store, org, 60)  # with the Café and the Shop, 62, by name: Client 000…059, Northwind…
+    auth.login(owner.email)
+    html = client.get("/settings/personal").get_data(as_text=True)
+    assert html.count('name="profile"') == 50
+    assert "1–50 of 62 · page 1 of 2" in html and 'name="go" value="page-2"' in html
+    assert f'id="notify-profile-{profiles[0].id}"' in html and f'id="notify-profile-{shop.id}"' not in html
+    assert 'id="notify-q"' in html
+
+    # Next saves the page's choices first, then shows page 2.
+    response = auth.post(FORM, {"email": "y", "scope": "profile", "profile": str(profiles[0].id),
+                                "notify_page": "1", "go": "page-2"}, token_from="/settings/personal")
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith("/settings/personal?notify_page=2#notify-by-profile")
+    assert prefs(store) == {None: (True, False, False), profiles[0].id: (False, False, True)}
+    html = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Notification settings saved." in html
+    assert html.count('name="profile"') == 12 and "51–62 of 62 · page 2 of 2" in html
+    assert f'id="notify-profile-{shop.id}"' in html and 'name="go" value="page-1"' in html
+
+    # Moving without a change writes nothing and says nothing.
+    events = audit_count(store)
+    response = auth.post(FORM, {"email": "y", "scope": "profile", "profile": str(profiles[0].id),
+                                "notify_q": "northwind", "go": "search"}, token_from="/settings/personal")
+    assert response.headers["Location"].endswith("/settings/personal?notify_q=northwind#notify-by-profile")
+    assert audit_count(store) == events
+    html = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Notification settings saved." not in html
+    assert html.count('name="profile"') == 2 and 'value="northwind"' in html
+
+    html = client.get("/settings/personal?notify_q=%40client05").get_data(as_text=True)
+    assert html.count('name="profile"') == 10
+    html = client.get("/settings/personal?notify_q=nobody").get_data(as_text=True)
+    assert "No profile you may renew matches “nobody”." in html
+
+
+def test_manage_notifications_opens_at_the_page_of_the_profile(app, client, auth, store):
+    org, owner, page, shop = setup(store)
+    many_profiles(store, org, 60)
     auth.login(owner.email)
     html = client.get(f"/settings/personal?profile={shop.id}").get_data(as_text=True)
     assert f'<tr id="notify-profile-{shop.id}" class="highlight" aria-current="true">' in html
-    assert '<details class="by-profile" open>' in html
+    assert "page 2 of 2" in html and '<details class="by-profile" id="notify-by-profile" open>' in html
+
+
+def test_only_the_profiles_one_may_renew_are_listed(app, client, auth, store):
+    org, owner, page, shop = setup(store)
+    admin = factories.member(store, org, email="admin@example.test", can_manage_profiles=True)
+    factories.access(store, admin, shop, level="admin")
+    factories.access(store, admin, page, level="editor")
+    viewer = factories.member(store, org, email="viewer@example.test")
+    factories.access(store, viewer, shop, level="admin")  # Admin on the profile, but no right to manage profiles
+    store.commit()
+
+    auth.login(admin.email)
+    html = client.get("/settings/personal").get_data(as_text=True)
+    assert f'id="notify-profile-{shop.id}"' in html and f'id="notify-profile-{page.id}"' not in html
+    response = auth.post(FORM, {"scope": "profile", "profile": str(page.id)}, token_from="/settings/personal")
+    assert response.status_code == 400
+    assert "That profile is not one you are notified about." in response.get_data(as_text=True)
+
+    auth.login(viewer.email)
+    html = client.get("/settings/personal").get_data(as_text=True)
+    assert "There is no profile you may renew in this organization." in html
 
 
 def test_bad_input_is_400_with_a_message(app, client, auth, store):
@@ -62,9 +151,11 @@ def test_bad_input_is_400_with_a_message(app, client, auth, store):
         ({"scope": "profile", "profile": str(other.id)}, "That profile is not one you are notified about."),
         ({"scope": "profile", "profile": "x"}, "That profile is not one you are notified about."),
         ({"scope": "all", "email": "maybe"}, "A switch of the notification settings has a value it cannot have."),
+        ({"scope": "all", "go": "elsewhere"}, "That button is not part of this form."),
+        ({"scope": "all", "go": "page-x"}, "That button is not part of this form."),
     ]
     for data, message in cases:
-        response = auth.post("/settings/personal/notifications", data, token_from="/settings/personal")
+        response = auth.post(FORM, data, token_from="/settings/personal")
         assert response.status_code == 400, data
         assert message in response.get_data(as_text=True)
     assert prefs(store) == {}

@@ -13,6 +13,7 @@ from portal.profiles import (
     Scope,
     network_summary,
     next_status_change,
+    renewable,
     status_counts,
     urgency_sql,
     visible,
@@ -153,3 +154,21 @@ def test_a_member_counts_and_renews_only_what_they_may(app, store):
     assert summary.present == {"facebook", "linkedin_company"}
     assert summary.to_renew == {"facebook": 1}
     assert (counts[Status.EXPIRED], counts[Status.EXPIRING], sum(counts.values())) == (1, 1, 2)
+
+
+@pytest.mark.parametrize("role, can_manage_profiles", [("owner", False), ("manager", False), ("member", True),
+                                                       ("member", False)])
+def test_renewable_in_sql_is_the_rule_of_may_renew(app, store, role, can_manage_profiles):
+    with app.app_context():
+        org = f.organization(store)
+        person = f.member(store, org, role=role, can_manage_profiles=can_manage_profiles)
+        for level in ("admin", "editor", "viewer", None):
+            profile = f.profile(store, org)
+            if level:
+                f.access(store, person, profile, level)
+        f.profile(store, f.organization(store))  # another organization's
+        membership = store.exec(select(Membership).where(Membership.user_id == person.id)).one()
+        by_rule = {row.profile.id for row in visible_profiles(membership, org) if row.renew}
+        in_sql = set(store.exec(renewable(membership, org, SocialProfile.id)).all())
+    assert in_sql == by_rule
+    assert len(in_sql) == {"owner": 4, "manager": 4}.get(role, 1 if can_manage_profiles else 0)

@@ -1,23 +1,33 @@
 """Personal settings → Notifications → Token expiration: email and mobile
 (web push) on or off, for all profiles or set by profile, and the warning
-at sign-in; NotificationPreference rows of the current organization."""
+at sign-in; NotificationPreference rows of the current organization.
+
+The choices for all profiles are one row; a profile has a row of its own
+only while its choice differs from them. "Set by profile" lists the profiles
+the person may renew 50 at a time, searchable; its Search, Previous and Next
+buttons save the form before they move, so no change is lost on the way.
+"""
 from dataclasses import dataclass
 
 from flask import current_app, flash, g, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from sqlalchemy import and_, func, or_
 from sqlmodel import select
 
+from portal.accounts.filters import paginate
 from portal.db import get_session
-from portal.models import NotificationPreference, PushSubscription
+from portal.models import NotificationPreference, PushSubscription, SocialProfile
 from portal.notifications import bp
 from portal.notify.rules import preference_for
-from portal.profiles import visible_profiles
+from portal.profiles import Scope, renewable
 from portal.settings import service
 from portal.tenancy import organization_required
 from portal.web import redirect_after_post
 
 SWITCH_ON = ("y", "on", "1", "true")
+# Profiles listed at once under "Set by profile".
+PER_PAGE = 50
 
 
 class BadPreferences(ValueError):
@@ -58,6 +68,22 @@ def parse(form, allowed_profile_ids):
                    scope == "profile", profiles)
 
 
+def destination(form):
+    """Where the person goes once the form is saved: (text, page number) of
+    the profiles to list, and whether they asked to save or only to move."""
+    text, page = form.get("notify_q", "").strip(), form.get("notify_page", "1")
+    go = form.get("go", "save")
+    if go.startswith("page-"):
+        page = go.removeprefix("page-")
+    elif go == "search":
+        page = "1"
+    elif go != "save":
+        raise BadPreferences(_("That button is not part of this form. Reload the page and try again."))
+    if not page.isdigit():
+        raise BadPreferences(_("That button is not part of this form. Reload the page and try again."))
+    return text, int(page), go == "save"
+
+
 def own_preferences():
     return get_session().exec(
         select(NotificationPreference).where(NotificationPreference.user_id == current_user.id,
@@ -65,27 +91,84 @@ def own_preferences():
     ).all()
 
 
-def renewable_rows():
-    """The profiles the person hears about: those they may renew."""
-    rows = [row for row in visible_profiles(g.membership, g.organization) if row.renew]
-    return sorted(rows, key=lambda row: row.profile.name.lower())
+def stored(preference):
+    if preference.profile_id is None:
+        return preference.email, preference.push, preference.login_warning
+    return preference.email, preference.push
+
+
+def wanted(existing, choices):
+    """{profile id, None for all profiles: what its row should hold} after
+    `choices`, from `existing` rows by profile id: a profile shown whose
+    choice is that of all profiles follows them, one not shown keeps its row."""
+    rows = {None: (choices.email, choices.push, choices.login_warning)}
+    if choices.by_profile:
+        rows.update((profile_id, stored(row)) for profile_id, row in existing.items() if profile_id is not None)
+        for profile_id, choice in choices.profiles.items():
+            if choice == (choices.email, choices.push):
+                rows.pop(profile_id, None)
+            else:
+                rows[profile_id] = choice
+    return rows
 
 
 def save(choices):
+    """Store `choices`; whether that changed anything."""
     session = get_session()
-    existing = {p.profile_id: p for p in own_preferences()}
-    general = existing.get(None) or NotificationPreference(user_id=current_user.id, organization_id=g.organization.id)
-    general.email, general.push, general.login_warning = choices.email, choices.push, choices.login_warning
-    session.add(general)
-    keep = set(choices.profiles) if choices.by_profile else set()
+    existing = {preference.profile_id: preference for preference in own_preferences()}
+    rows = wanted(existing, choices)
+    if rows == {profile_id: stored(row) for profile_id, row in existing.items()}:
+        return False
     for profile_id, preference in existing.items():
-        if profile_id is not None and profile_id not in keep:
+        if profile_id not in rows:
             session.delete(preference)
-    for profile_id, (email, push) in choices.profiles.items():
-        row = existing.get(profile_id) or NotificationPreference(
+    for profile_id, values in rows.items():
+        preference = existing.get(profile_id) or NotificationPreference(
             user_id=current_user.id, organization_id=g.organization.id, profile_id=profile_id)
-        row.email, row.push = email, push
-        session.add(row)
+        if profile_id is None:
+            preference.email, preference.push, preference.login_warning = values
+        else:
+            preference.email, preference.push = values
+        session.add(preference)
+    return True
+
+
+def renewable_ids(values):
+    """Which of the profile ids in `values` (strings) the person may renew."""
+    ids = tuple(int(value) for value in values if value.isdigit())
+    if not ids:
+        return set()
+    return set(get_session().exec(
+        renewable(g.membership, g.organization, SocialProfile.id, scope=Scope(ids=ids))).all())
+
+
+def page_holding(profile_id, text):
+    """The number of the page listing `profile_id` (None: it is not listed)."""
+    scope = Scope(text=text)
+    name = func.lower(SocialProfile.name)  # the database's lower(), as the list is sorted by
+    its_name = get_session().exec(
+        renewable(g.membership, g.organization, name, scope=Scope(text=text, ids=(profile_id,)))).first()
+    if its_name is None:
+        return None
+    before = get_session().exec(
+        renewable(g.membership, g.organization, func.count(), scope=scope)
+        .where(or_(name < its_name, and_(name == its_name, SocialProfile.id < profile_id)))
+    ).one()
+    return before // PER_PAGE + 1
+
+
+def listed_profiles(text, number):
+    """The page `number` of the profiles the person may renew, matching
+    `text`, by name."""
+    scope = Scope(text=text)
+    total = get_session().exec(renewable(g.membership, g.organization, func.count(), scope=scope)).one()
+    page = paginate(total, number, PER_PAGE)
+    page.items = get_session().exec(
+        renewable(g.membership, g.organization, SocialProfile, scope=scope)
+        .order_by(func.lower(SocialProfile.name), SocialProfile.id)
+        .limit(PER_PAGE).offset(page.offset)
+    ).all()
+    return page
 
 
 @bp.app_context_processor
@@ -100,8 +183,12 @@ def notification_settings():
     preferences = own_preferences()
     general = next((p for p in preferences if p.profile_id is None), None)
     overrides = {p.profile_id for p in preferences if p.profile_id is not None}
+    text = request.values.get("notify_q", "").strip()
+    number = request.values.get("notify_page", 1, type=int)
     highlight = request.args.get("profile", type=int)
-    rows = [(row, preference_for(preferences, row.profile.id)) for row in renewable_rows()]
+    if highlight is not None:
+        number = page_holding(highlight, text) or number
+    page = listed_profiles(text, number)
     subscriptions = get_session().exec(
         select(PushSubscription.id).where(PushSubscription.user_id == current_user.id)
     ).all()
@@ -109,8 +196,12 @@ def notification_settings():
         "email": general.email if general else True,
         "push": general.push if general else False,
         "login_warning": general.login_warning if general else True,
-        "by_profile": bool(overrides) or any(row.profile.id == highlight for row, _ in rows),
-        "rows": rows,
+        "by_profile": bool(overrides) or any(profile.id == highlight for profile in page.items),
+        "rows": [(profile, preference_for(preferences, profile.id), profile.id in overrides)
+                 for profile in page.items],
+        "page": page,
+        "text": text,
+        "searchable": bool(text) or page.pages > 1,
         "highlight": highlight,
         "error": g.get("preference_error"),
         "vapid_public_key": current_app.config["VAPID_PUBLIC_KEY"],
@@ -122,16 +213,20 @@ def notification_settings():
 @login_required
 @organization_required
 def preferences():
-    allowed = {row.profile.id for row in renewable_rows()}
     try:
-        choices = parse(request.form, allowed)
+        text, number, asked_to_save = destination(request.form)
+        choices = parse(request.form, renewable_ids(request.form.getlist("profile")))
     except BadPreferences as error:
         from portal.settings.views import personal_page
 
         g.preference_error = str(error)
         return personal_page(status=400)
-    save(choices)
-    service.audit("user.settings_changed", "token expiration notifications")
-    get_session().commit()
-    flash(_("Notification settings saved."), "success")
-    return redirect_after_post(url_for("settings.personal") + "#notifications")
+    changed = save(choices)
+    if changed:
+        service.audit("user.settings_changed", "token expiration notifications")
+        get_session().commit()
+    if changed or asked_to_save:
+        flash(_("Notification settings saved."), "success")
+    listing = {"notify_q": text or None, "notify_page": number if number > 1 else None}
+    anchor = "#notifications" if asked_to_save else "#notify-by-profile"
+    return redirect_after_post(url_for("settings.personal", **listing) + anchor)
