@@ -67,6 +67,16 @@ def urgency_sql(now, window_days):
     )
 
 
+def matching(query, text):
+    """`query` narrowed to the profiles whose name or handle holds `text`
+    (case aside, a leading "@" ignored, `%` and `_` taken literally)."""
+    needle = text.lstrip("@")
+    if not needle:
+        return query
+    return query.where(or_(SocialProfile.name.icontains(needle, autoescape=True),
+                           SocialProfile.handle.icontains(needle, autoescape=True)))
+
+
 def visible(membership, organization, *columns, scope=Scope(), now=None):
     """A SELECT of `columns` over the profiles of `organization` that
     `membership` may see, joined to their current credential and the
@@ -86,10 +96,7 @@ def visible(membership, organization, *columns, scope=Scope(), now=None):
             select(BrandProfile.profile_id).where(BrandProfile.brand_id == scope.brand_id)))
     if scope.network is not None:
         query = query.where(SocialProfile.network == scope.network)
-    if scope.text:
-        needle = scope.text.lstrip("@")
-        query = query.where(or_(SocialProfile.name.icontains(needle, autoescape=True),
-                                SocialProfile.handle.icontains(needle, autoescape=True)))
+    query = matching(query, scope.text)
     if scope.statuses:
         urgency = urgency_sql(now or utcnow(), organization.expiry_window_days)
         query = query.where(urgency.in_([URGENCY[status] for status in scope.statuses]))

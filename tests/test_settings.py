@@ -497,6 +497,94 @@ def test_bad_brand_names(client, auth, agency, rows, name):
     assert brand_names(rows, org) == []
 
 
+# --- long lists: a brand's profiles and a member's access, 50 a page --------
+
+def clients(rows, org, count, brand=None):
+    """`count` profiles named Client 00, Client 01…, the even ones in `brand`."""
+    return [factories.profile(rows, org, name=f"Client {n:02d}", handle=f"@client{n:02d}",
+                              brands=[brand] if brand and n % 2 == 0 else [])
+            for n in range(count)]
+
+
+def listed(body, prefix):
+    return body.count(f'<tr id="{prefix}')
+
+
+def test_a_brand_lists_its_profiles_fifty_a_page_searched_and_filtered(client, auth, agency, rows):
+    org, _ = agency
+    acme = factories.brand(rows, org, name="Acme")
+    profiles = clients(rows, org, 60, acme)
+    auth.login("owner@example.test")
+    body = page(client.get(f"/settings/brands/{acme.id}"))
+    assert listed(body, "brand-profile-") == 50 and "1–50 of 60 · page 1 of 2" in body
+    assert f'href="/settings/brands/{acme.id}?page=2"' in body
+    body = page(client.get(f"/settings/brands/{acme.id}?page=2"))
+    assert listed(body, "brand-profile-") == 10 and f'id="brand-profile-{profiles[59].id}"' in body
+    body = page(client.get(f"/settings/brands/{acme.id}?show=in"))
+    assert listed(body, "brand-profile-") == 30 and body.count('aria-checked="true"') == 30
+    body = page(client.get(f"/settings/brands/{acme.id}?show=out&q=client%205"))  # Client 51, 53…59
+    assert listed(body, "brand-profile-") == 5 and 'aria-checked="true"' not in body
+    body = page(client.get(f"/settings/brands/{acme.id}?q=nobody"))
+    assert "No profile matches these filters." in body
+    assert client.get(f"/settings/brands/{acme.id}?show=everything").status_code == 400
+
+    # htmx swaps the list only; a switch's form brings the list back as it was, without JavaScript too.
+    fragment = page(client.get(f"/settings/brands/{acme.id}?show=out&page=1", headers=HTMX))
+    assert "rename-heading" not in fragment and listed(fragment, "brand-profile-") == 30
+    response = auth.post(f"/settings/brands/{acme.id}/profiles/{profiles[1].id}?show=out&q=client", {"enabled": "true"},
+                         token_from=f"/settings/brands/{acme.id}")
+    assert response.status_code == 303
+    assert response.headers["Location"] == f"/settings/brands/{acme.id}?q=client&show=out"
+    rows.rollback()
+    assert rows.get(BrandProfile, (acme.id, profiles[1].id)) is not None
+
+
+def test_a_members_access_lists_fifty_a_page_and_sets_all_matching(client, auth, agency, rows):
+    org, people = agency
+    acme = factories.brand(rows, org, name="Acme")
+    profiles = clients(rows, org, 60, acme)
+    elsewhere = factories.profile(rows, factories.organization(rows), name="Elsewhere")
+    auth.login("owner@example.test")
+    target = membership_of(rows, org, people["member"])
+    url = f"/settings/access/{target.id}"
+    body = page(client.get(url))
+    assert listed(body, "access-") == 50 and "1–50 of 60 · page 1 of 2" in body
+    assert "Set all 60 matching profiles to" in body
+    body = page(client.get(f"{url}?q=client%205&brand={acme.id}"))  # Client 50, 52…58
+    assert listed(body, "access-") == 5 and "Set all 5 matching profiles to" in body
+
+    # "Set all matching" reaches every page of the list as filtered, not only the one shown.
+    response = auth.post(f"{url}?q=client%200", {"all": "viewer"}, token_from=url)
+    assert response.headers["Location"] == f"{url}?q=client+0"
+    assert [level_of(rows, people["member"], p) for p in profiles[:11]] == ["viewer"] * 10 + [None]
+    response = auth.post(url, {"all": "editor"}, token_from=url)
+    assert {level_of(rows, people["member"], p) for p in profiles} == {"editor"}
+
+    # The table of one page (without JavaScript) changes the rows it posts, in this organization only.
+    response = auth.post(f"{url}?page=2", {f"level-{profiles[55].id}": "admin", f"level-{elsewhere.id}": "admin"},
+                         token_from=url)
+    assert response.status_code == 303 and response.headers["Location"] == f"{url}?page=2"
+    assert level_of(rows, people["member"], profiles[55]) == "admin"
+    assert level_of(rows, people["member"], profiles[54]) == "editor"
+    assert level_of(rows, people["member"], elsewhere) is None
+
+
+def test_the_long_lists_read_as_many_queries_for_any_number_of_profiles(app, client, auth, agency, rows):
+    from tests.test_accounts import queries_for
+
+    org, people = agency
+    acme = factories.brand(rows, org, name="Acme")
+    clients(rows, org, 3, acme)
+    target = membership_of(rows, org, people["member"])
+    paths = [f"/settings/brands/{acme.id}", f"/settings/access/{target.id}", "/settings/access"]
+    auth.login("owner@example.test")
+    few = [queries_for(app, client, path) for path in paths]
+    rows.rollback()  # SQLite: a session that read before the requests wrote must start afresh to write
+    clients(rows, org, 70, acme)
+    rows.commit()
+    assert [queries_for(app, client, path) for path in paths] == few
+
+
 # --- organization -------------------------------------------------------------
 
 def test_organization_settings(client, auth, agency, rows):

@@ -1,12 +1,10 @@
 """The filters of Manage Accounts: what a query string selects, as a
 `portal.profiles.Scope` the database applies, and which page."""
-import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from portal.profiles import Scope
 from portal.status import Status
 
-PER_PAGE = 50
 STATUSES = (Status.EXPIRED, Status.EXPIRING, Status.VALID, Status.NO_EXPIRY)
 
 
@@ -41,28 +39,6 @@ class Filters:
                      statuses=(self.status,) if self.status and with_status else ())
 
 
-@dataclass
-class Page:
-    items: list
-    number: int
-    pages: int
-    total: int
-    per_page: int = PER_PAGE
-    counts: dict = field(default_factory=dict)
-
-    @property
-    def offset(self):
-        return (self.number - 1) * self.per_page
-
-    @property
-    def first_index(self):
-        return self.offset + 1 if self.total else 0
-
-    @property
-    def last_index(self):
-        return min(self.number * self.per_page, self.total)
-
-
 def parse_filters(args, network_keys, brand_ids, default_brand_id=None):
     """`Filters` from a query string (a mapping); raises `BadFilter` for values
     that name nothing. A missing `brand` means `default_brand_id` (the brand
@@ -86,10 +62,3 @@ def parse_filters(args, network_keys, brand_ids, default_brand_id=None):
     page = int(page) if page.isdigit() and int(page) > 0 else 1
     return Filters(status=status, network=network, brand_id=brand_id,
                    text=(args.get("q") or "").strip()[:100], page=page)
-
-
-def paginate(total, number, per_page=PER_PAGE):
-    """Page `number` of `total` rows (the last page when `number` is past
-    the end), its items still to be read."""
-    pages = max(1, math.ceil(total / per_page))
-    return Page(items=[], number=min(max(1, number), pages), pages=pages, total=total, per_page=per_page)

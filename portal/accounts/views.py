@@ -11,13 +11,14 @@ from rq.job import Job, JobStatus
 from sqlmodel import select
 
 from portal.accounts import TOKENS_CHANGED, bp, queries, wording
-from portal.accounts.filters import BadFilter, paginate, parse_filters
+from portal.accounts.filters import BadFilter, parse_filters
 from portal.accounts.rows import page_context, row_context
 from portal.catalog import NETWORKS, network
 from portal.db import get_session, utcnow
 from portal.links import rules as link_rules, service as link_service
 from portal.models import SocialProfile
 from portal.pagecache import keep_until, kept, stand_in
+from portal.paging import paginate
 from portal.profiles import AT_RISK, Scope, network_summary, next_status_change, visible_profiles
 from portal.queue import enqueue, redis
 from portal.templating import reason_text

@@ -15,19 +15,17 @@ from flask_login import current_user, login_required
 from sqlalchemy import and_, func, or_
 from sqlmodel import select
 
-from portal.accounts.filters import paginate
 from portal.db import get_session
 from portal.models import NotificationPreference, PushSubscription, SocialProfile
 from portal.notifications import bp
 from portal.notify.rules import preference_for
+from portal.paging import PER_PAGE, page_of
 from portal.profiles import Scope, renewable
 from portal.settings import service
 from portal.tenancy import organization_required
 from portal.web import redirect_after_post
 
 SWITCH_ON = ("y", "on", "1", "true")
-# Profiles listed at once under "Set by profile".
-PER_PAGE = 50
 
 
 class BadPreferences(ValueError):
@@ -160,15 +158,8 @@ def page_holding(profile_id, text):
 def listed_profiles(text, number):
     """The page `number` of the profiles the person may renew, matching
     `text`, by name."""
-    scope = Scope(text=text)
-    total = get_session().exec(renewable(g.membership, g.organization, func.count(), scope=scope)).one()
-    page = paginate(total, number, PER_PAGE)
-    page.items = get_session().exec(
-        renewable(g.membership, g.organization, SocialProfile, scope=scope)
-        .order_by(func.lower(SocialProfile.name), SocialProfile.id)
-        .limit(PER_PAGE).offset(page.offset)
-    ).all()
-    return page
+    return page_of(renewable(g.membership, g.organization, SocialProfile, scope=Scope(text=text))
+                   .order_by(func.lower(SocialProfile.name), SocialProfile.id), number)
 
 
 @bp.app_context_processor

@@ -7,6 +7,7 @@ from sqlmodel import select
 
 from portal.db import get_session
 from portal.models import AccessLevel, Brand, Membership, SocialProfile, User
+from portal.paging import Listing, page_of
 from portal.permissions import manages_organization
 from portal.profiles import brands_by_profile
 from portal.settings import bp, service
@@ -28,16 +29,18 @@ def chosen_brand():
 
 
 def member_page(membership, user, status=200, error=None):
-    brand = chosen_brand()
-    profiles = service.profiles_of(g.organization, brand)
+    brand, listing = chosen_brand(), Listing.of(request.values)
+    page = page_of(service.profiles_matching(g.organization, listing.text, in_brand=brand), listing.number)
     return render(
         "settings/access_member.html",
+        block="access_profiles",
         status=status,
         membership=membership,
         person=user,
         implicit=manages_organization(membership),
-        profiles=profiles,
-        brands=brands_by_profile([p.id for p in profiles]),
+        listing=listing,
+        page=page,
+        brands=brands_by_profile([p.id for p in page.items]),
         levels=service.access_levels(user.id, g.organization),
         all_brands=brands_of(g.organization.id),
         brand=brand,
@@ -53,7 +56,7 @@ def access():
         "settings/access.html",
         rows=service.members_of(g.organization),
         counts=service.access_counts(g.organization),
-        profile_count=len(service.profiles_of(g.organization)),
+        profile_count=service.profile_count(g.organization),
     )
 
 
@@ -69,20 +72,26 @@ def access_member(membership_id):
         return member_page(membership, user)
     if not ConfirmForm().validate():
         abort(400)
-    profiles = service.profiles_of(g.organization, chosen_brand())
+    brand, listing = chosen_brand(), Listing.of(request.args)
     bulk = request.form.get("all")
     if bulk is not None:
+        # "Set all matching profiles": every page of the list, as filtered.
+        profiles = get_session().exec(service.profiles_matching(g.organization, listing.text, in_brand=brand)).all()
         wanted = {profile.id: bulk for profile in profiles}
     else:
-        wanted = {p.id: request.form[f"level-{p.id}"] for p in profiles if f"level-{p.id}" in request.form}
+        # The table of one page, for browsers without JavaScript.
+        posted = {int(key.removeprefix("level-")): value for key, value in request.form.items()
+                  if key.startswith("level-") and key.removeprefix("level-").isdigit()}
+        profiles = get_session().exec(select(SocialProfile).where(
+            SocialProfile.organization_id == g.organization.id, SocialProfile.id.in_(posted))).all()
+        wanted = {profile.id: posted[profile.id] for profile in profiles}
     if any(level not in LEVELS for level in wanted.values()):
         return member_page(membership, user, status=400, error=_("Choose Admin, Editor, Viewer or No access."))
-    changed = sum(service.set_access(user, p, wanted[p.id]) for p in profiles if p.id in wanted)
+    changed = sum(service.set_access(user, p, wanted[p.id]) for p in profiles)
     get_session().commit()
     flash(_("Access of %(name)s saved (%(count)d changed).", name=user.display_name, count=changed), "success")
-    brand = chosen_brand()
     return redirect_after_post(url_for("settings.access_member", membership_id=membership.id,
-                                       brand=brand.id if brand else None))
+                                       brand=brand.id if brand else None, **listing.query()))
 
 
 @bp.route("/access/<int:membership_id>/<int:profile_id>", methods=["POST"])

@@ -6,6 +6,7 @@ from flask_login import login_required
 
 from portal.db import get_session
 from portal.models import Brand, SocialProfile
+from portal.paging import Listing, page_of
 from portal.profiles import brands_by_profile
 from portal.settings import bp, service
 from portal.settings.forms import ConfirmForm, NameForm, SwitchForm
@@ -27,16 +28,29 @@ def brands_page(status=200, form=None):
 
 
 def brand_page(brand, status=200, form=None):
-    profiles = service.profiles_of(g.organization)
+    listing = brand_listing(request.values)
+    page = page_of(service.profiles_matching(
+        g.organization, listing.text,
+        in_brand=brand if listing.show == "in" else None,
+        out_of_brand=brand if listing.show == "out" else None,
+    ), listing.number)
     return render(
         "settings/brand.html",
+        block="brand_profiles",
         status=status,
         brand=brand,
         form=form or NameForm(formdata=None, name=brand.name),
-        profiles=profiles,
+        listing=listing,
+        page=page,
         enabled=service.profile_ids_in(brand),
-        brands=brands_by_profile([p.id for p in profiles]),
+        brands=brands_by_profile([p.id for p in page.items]),
     )
+
+
+def brand_listing(values):
+    """Which profiles the brand page lists: all of them, those in the brand
+    or those not in it (`show`), searched and a page at a time."""
+    return Listing.of(values, shows=("", "in", "out"))
 
 
 @bp.route("/brands", methods=["GET", "POST"])
@@ -95,12 +109,14 @@ def brand_profile(brand_id, profile_id):
     enabled = form.enabled.data
     if service.set_in_brand(brand, profile, enabled):
         get_session().commit()
+    listing = brand_listing(request.args)
     if wants_fragment():
         return render(
             "settings/brand.html",
             block="profile_row",
             brand=brand,
             profile=profile,
+            listing=listing,
             enabled=service.profile_ids_in(brand),
             brands=brands_by_profile([profile.id]),
         )
@@ -108,7 +124,7 @@ def brand_profile(brand_id, profile_id):
         flash(_("%(profile)s is enabled in %(brand)s.", profile=profile.name, brand=brand.name), "success")
     else:
         flash(_("%(profile)s is disabled in %(brand)s.", profile=profile.name, brand=brand.name), "success")
-    return redirect_after_post(url_for("settings.brand", brand_id=brand.id))
+    return redirect_after_post(url_for("settings.brand", brand_id=brand.id, **listing.query()))
 
 
 @bp.route("/brands/<int:brand_id>/delete", methods=["GET", "POST"])

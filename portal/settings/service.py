@@ -9,6 +9,7 @@ from sqlalchemy import delete, func
 from sqlmodel import select
 
 from portal.db import get_session, utcnow
+from portal.profiles import matching
 from portal.models import (
     AuditEvent,
     Brand,
@@ -115,13 +116,23 @@ def remove_member(membership, user):
 
 # Profile access --------------------------------------------------------------
 
-def profiles_of(organization, brand=None):
-    query = select(SocialProfile).where(SocialProfile.organization_id == organization.id)
-    if brand is not None:
-        query = query.join(BrandProfile, BrandProfile.profile_id == SocialProfile.id).where(
-            BrandProfile.brand_id == brand.id
-        )
-    return get_session().exec(query.order_by(SocialProfile.name, SocialProfile.id)).all()
+def profile_count(organization):
+    return get_session().exec(
+        select(func.count()).select_from(SocialProfile).where(SocialProfile.organization_id == organization.id)
+    ).one()
+
+
+def profiles_matching(organization, text="", in_brand=None, out_of_brand=None):
+    """A SELECT of the profiles of `organization` whose name or handle holds
+    `text`, only those in `in_brand` or not in `out_of_brand`, by name."""
+    query = matching(select(SocialProfile).where(SocialProfile.organization_id == organization.id), text)
+    if in_brand is not None:
+        query = query.where(SocialProfile.id.in_(
+            select(BrandProfile.profile_id).where(BrandProfile.brand_id == in_brand.id)))
+    if out_of_brand is not None:
+        query = query.where(SocialProfile.id.not_in(
+            select(BrandProfile.profile_id).where(BrandProfile.brand_id == out_of_brand.id)))
+    return query.order_by(SocialProfile.name, SocialProfile.id)
 
 
 def access_levels(user_id, organization):
