@@ -17,6 +17,7 @@ from portal.catalog import NETWORKS, network
 from portal.db import get_session, utcnow
 from portal.links import rules as link_rules, service as link_service
 from portal.models import SocialProfile
+from portal.networks.meta_graph import SCOPES as META_SCOPES, SYSTEM_USER_NETWORKS
 from portal.pagecache import keep_until, kept, stand_in
 from portal.paging import paginate
 from portal.profiles import AT_RISK, Scope, network_summary, next_status_change, visible_profiles
@@ -110,11 +111,21 @@ def index():
 @login_required
 @organization_required
 def profile(profile_id):
+    return profile_page(profile_id)
+
+
+def profile_page(profile_id, status=200, system_user_error=None):
+    """The profile's details; `system_user_error`: why the system-user token
+    just given was refused."""
     row = visible_row_or_404(profile_id)
     organization_id = g.organization.id
     open_links = link_service.open_links(get_session(), profile_id)
     return render(
         "accounts/profile.html",
+        status=status,
+        system_user_error=system_user_error,
+        system_user_networks=SYSTEM_USER_NETWORKS,
+        system_user_scopes=META_SCOPES.get(row.profile.network, ()),
         row=row,
         history=queries.credential_history(profile_id),
         attempts=queries.renewal_attempts(profile_id),

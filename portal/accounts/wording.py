@@ -40,6 +40,7 @@ ATTEMPT_MODES = {
     "silent": _l("Silently"),
     "interactive": _l("With consent"),
     "health_check": _l("Health check"),
+    "system_user": _l("System-user token"),
 }
 
 # YouTube's terms: data synced from a channel is deleted when its token

@@ -48,6 +48,7 @@ from portal.networks.base import (
 from portal.networks.outcomes import (
     AccessTokenRejected,
     NetworkError,
+    NotASystemUserToken,
     NotYetRefreshable,
     PermissionMissing,
     RenewNeeded,
@@ -62,6 +63,7 @@ __all__ = [
     "Grant",
     "GrantedProfile",
     "NetworkError",
+    "NotASystemUserToken",
     "NotConfigured",
     "NotYetRefreshable",
     "PermissionMissing",

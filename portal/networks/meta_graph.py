@@ -7,6 +7,10 @@ credential is its Page token, with the long-lived user token in the refresh
 slot: that is what renews silently (re-exchanged while still valid), and its
 end (`debug_token`'s `expires_at`) is the end the portal shows, beside
 `data_access_expires_at`.
+
+An agency may instead give a Business Manager system user's token (no expiry,
+or 60 days): it is the credential itself, with nothing to refresh; a new one is
+generated in Business Manager (`adopt_system_user_token`).
 """
 from portal.models import CanRenew, InvalidReason
 from portal.networks.base import (
@@ -19,9 +23,13 @@ from portal.networks.base import (
     secret_in_query,
     utcnow,
 )
-from portal.networks.outcomes import RenewNeeded, Stage, UnexpectedResponse, classify_meta
+from portal.networks.outcomes import NotASystemUserToken, RenewNeeded, Stage, UnexpectedResponse, classify_meta
 
 GRAPH = "https://graph.facebook.com"
+# The token type of a Business Manager system user's token (`TokenSet.token_type`),
+# and the networks whose profiles may use one.
+SYSTEM_USER = "system_user"
+SYSTEM_USER_NETWORKS = ("facebook", "instagram_business")
 
 # Facebook's classic Page roles, from the tasks a person has on the Page.
 ROLE_BY_TASK = [
@@ -162,6 +170,28 @@ class MetaGraphAdapter(Adapter):
             expires_at=moment(data.get("expires_at")),
             data_access_expires_at=moment(data.get("data_access_expires_at")),
             scopes=" ".join(data.get("scopes") or []),
+        )
+
+    def adopt_system_user_token(self, token, external_id):
+        """The TokenSet of a Business Manager system-user token for the Page
+        or Instagram account `external_id`: Meta must call it a valid system
+        user's token of this app, and the account must answer to it. Raises
+        NotASystemUserToken, or the classified error of the call."""
+        data = self.debug_token(token)
+        if data.get("type") != "SYSTEM_USER":
+            raise NotASystemUserToken(f"a token of type {data.get('type')!r}")
+        if str(data.get("app_id")) != str(self.settings.client_id):
+            raise NotASystemUserToken("a token of another app")
+        self.graph(f"{self.version}/{external_id}", token, fields="id")
+        return TokenSet(
+            access_token=token,
+            refresh_token=None,
+            expires_at=moment(data.get("expires_at")),
+            refresh_expires_at=None,
+            data_access_expires_at=moment(data.get("data_access_expires_at")),
+            scopes=" ".join(data.get("scopes") or []),
+            token_type=SYSTEM_USER,
+            issued_at=utcnow(),
         )
 
     # -- Graph calls --------------------------------------------------------

@@ -142,6 +142,11 @@ class UnexpectedResponse(NetworkError):
     Never a reason to mark a token dead; worth showing to whoever set things up."""
 
 
+class NotASystemUserToken(NetworkError):
+    """A token given as a Business Manager system user's that is not one, or
+    not one of this app."""
+
+
 class NotYetRefreshable(Exception):
     """Silent renewal is not possible yet (Instagram, Threads: token under 24 h old).
 

@@ -6,6 +6,7 @@ from portal.crypto import seal, unseal
 from portal.db import utcnow
 from portal.models import AuditEvent, CanRenew, Credential, CredentialState, NativeRole, RenewalAttempt
 from portal.networks.base import TokenSet
+from portal.networks.meta_graph import SYSTEM_USER
 from portal.notify import outbox
 
 
@@ -36,13 +37,15 @@ def store_grant(session, profile, tokens, granted_by_id=None, now=None):
 
     A network that did not resend a refresh token (Google without
     `prompt=consent`) leaves the previous one in force: losing it would make
-    the next silent renewal impossible.
+    the next silent renewal impossible. A Business Manager system user's
+    token stands alone: the person's token it replaces is not kept in it.
     """
     now = now or utcnow()
     previous = current_credential(session, profile.id, for_update=True)
     refresh_token, refresh_expires_at = tokens.refresh_token, tokens.refresh_expires_at
     if previous is not None:
-        if refresh_token is None and previous.sealed_refresh_token and not previous.is_invalid:
+        carried = refresh_token is None and tokens.token_type != SYSTEM_USER
+        if carried and previous.sealed_refresh_token and not previous.is_invalid:
             refresh_token = unseal(previous.sealed_refresh_token)
             refresh_expires_at = previous.refresh_expires_at
         previous.superseded_at = now

@@ -1,16 +1,17 @@
 from flask import abort, flash, g, redirect, request, url_for
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import format_datetime, gettext as _, lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlmodel import select
 
 from portal.catalog import NETWORKS, network
 from portal.db import get_session, writes
 from portal.models import ProfileAccess, SocialProfile
-from portal.networks.outcomes import Transient
+from portal.networks.meta_graph import SYSTEM_USER_NETWORKS
+from portal.networks.outcomes import NetworkError, NotASystemUserToken, RenewNeeded, Transient
 from portal.networks.registry import adapter_for
 from portal.permissions import may_renew
 from portal.renewal import RENEWED_FRAGMENTS, bp, consent
-from portal.renewal.credentials import current_credential
+from portal.renewal.credentials import current_credential, record_attempt, store_grant
 from portal.renewal.silent import renew_silently
 from portal.tenancy import organization_required
 from portal.web import owned_or_404, redirect_after_post, render, safe_next
@@ -24,6 +25,17 @@ FAILURES = {
                         "Sign in to %(network)s with the right account and try again."),
     "insufficient_permission": _l("Your account on %(network)s lacks the rights to renew %(name)s: %(permission)s."),
     "profile_gone": _l("That profile is no longer connected."),
+}
+
+
+SYSTEM_USER_REFUSED = {
+    "empty": _l("Paste the token Business Manager generated for the system user."),
+    "not_system_user": _l("That is not a system user's token of this app. In Business Manager, generate the token "
+                          "for a system user, with this app."),
+    "invalid": _l("%(network)s says this token is no longer valid. Generate a new one in Business Manager."),
+    "no_access": _l("%(network)s does not let this system user reach %(name)s. In Business Manager, assign "
+                    "%(name)s to the system user, then try again."),
+    "unavailable": FAILURES["unavailable"],
 }
 
 
@@ -65,6 +77,48 @@ def renew(profile_id):
             flash(_("The token of %(name)s is renewed.", name=profile.name), "success")
             return redirect_after_post(next_url)
     return redirect_after_post(consent.start(adapter, profile, next_url, user_id=current_user.id))
+
+
+@bp.route("/profiles/<int:profile_id>/system-user-token", methods=["POST"])
+@login_required
+@organization_required
+def system_user_token(profile_id):
+    """Use a Business Manager system user's token for a Facebook Page or an
+    Instagram business account: checked with Meta, then the profile's credential."""
+    profile = owned_or_404(SocialProfile, profile_id)
+    if profile.network not in SYSTEM_USER_NETWORKS:
+        abort(404)
+    if not may_renew(g.membership, access_level(profile.id)):
+        abort(403)
+    token, problem = request.form.get("token", "").strip(), None
+    if not token:
+        problem = "empty"
+    else:
+        try:
+            tokens = adapter_for(profile.network).adopt_system_user_token(token, profile.external_id)
+        except NotASystemUserToken:
+            problem = "not_system_user"
+        except Transient:
+            problem = "unavailable"
+        except RenewNeeded:
+            problem = "invalid"
+        except NetworkError:
+            problem = "no_access"
+    if problem:
+        from portal.accounts.views import profile_page
+
+        message = SYSTEM_USER_REFUSED[problem] % {"network": network(profile.network).label, "name": profile.name}
+        return profile_page(profile.id, status=400, system_user_error=message)
+    session = get_session()
+    credential = store_grant(session, profile, tokens, granted_by_id=current_user.id)
+    record_attempt(session, profile, "system_user", "renewed", credential, current_user.id)
+    session.commit()
+    if credential.expires_at is None:
+        flash(_("%(name)s now uses the system user's token, which does not expire.", name=profile.name), "success")
+    else:
+        flash(_("%(name)s now uses the system user's token, until %(when)s.", name=profile.name,
+                when=format_datetime(credential.expires_at, "medium")), "success")
+    return redirect_after_post(url_for("accounts.profile", profile_id=profile.id))
 
 
 @bp.route("/renew/callback/<network_key>")

@@ -113,15 +113,23 @@ def provision(c, body):
     moment = store.now()
     meta = provider == "facebook"
     scopes = " ".join((body.get("scopes") or SCOPES[network]).replace(",", " ").split())
-    grant = store.issue(
-        c, provider, network, store.CLIENT_ID, person["id"], kind=kind,
-        account_id=None if network in MULTI_ACCOUNT else account["id"], scopes=scopes,
-        access_lifetime=access_default if meta and lifetime is None else lifetime,
-        refresh=has_refresh, refresh_lifetime=refresh_lifetime,
-        data_access_expires_at=moment + 90 * DAY if meta else None,
-        access_prefix=access_prefix, refresh_prefix=refresh_prefix,
-    )
-    if meta and lifetime is None:
+    if body.get("kind") == "system_user":
+        # A Business Manager system user's token: `person` is the system user, assigned to the account; no
+        # expiry unless `expires_in` says (Business Manager offers "never" or 60 days), nothing to refresh.
+        if network not in ("facebook", "instagram_business"):
+            raise BadRequest("system-user tokens are Meta Business Manager's: facebook or instagram_business")
+        grant = store.issue(c, provider, network, store.CLIENT_ID, person["id"], kind="system", scopes=scopes,
+                            access_lifetime=body.get("expires_in"), access_prefix="EAAS")
+    else:
+        grant = store.issue(
+            c, provider, network, store.CLIENT_ID, person["id"], kind=kind,
+            account_id=None if network in MULTI_ACCOUNT else account["id"], scopes=scopes,
+            access_lifetime=access_default if meta and lifetime is None else lifetime,
+            refresh=has_refresh, refresh_lifetime=refresh_lifetime,
+            data_access_expires_at=moment + 90 * DAY if meta else None,
+            access_prefix=access_prefix, refresh_prefix=refresh_prefix,
+        )
+    if meta and lifetime is None and grant["kind"] != "system":
         # No expiry asked: the Page token a long-lived user token gives.
         grant = store.issue(
             c, provider, network, store.CLIENT_ID, person["id"], kind="page", account_id=(page or account)["id"],
@@ -335,6 +343,34 @@ def api_accounts():
     return reply(200, {"accounts": rows})
 
 
+# ---------------------------------------------------------------- Business Manager
+
+SYSTEM_USER_EMAIL = "system-user@business.example"
+SYSTEM_USER_LIFETIMES = {"never": None, "60_days": 60 * DAY}
+
+
+def api_system_user_token(account_id):
+    """Business Manager's "Generate new token": a system user, assigned to the
+    account, gets a token of its own, shown once on the page."""
+    lifetime = request.form.get("lifetime", "never")
+    if lifetime not in SYSTEM_USER_LIFETIMES:
+        return failed("lifetime is never or 60_days")
+    with store.transaction() as c:
+        account = store.one(c, sa.select(store.accounts).where(store.accounts.c.id == account_id))
+        if account is None or account["network"] not in ("facebook", "instagram_business"):
+            return failed("only a Facebook Page or an Instagram business account has system users")
+        page = account["linked_id"] and store.one(c, sa.select(store.accounts).where(
+            store.accounts.c.id == account["linked_id"]))
+        issued = provision(c, {
+            "network": account["network"], "kind": "system_user", "expires_in": SYSTEM_USER_LIFETIMES[lifetime],
+            "account": {"external_id": account["external_id"], "name": account["name"], "handle": account["handle"],
+                        **({"page_id": page["external_id"], "page_name": page["name"]} if page else {})},
+            "person": {"email": SYSTEM_USER_EMAIL, "name": "System user"},
+        })
+    return render_template("sandbox/admin.html", **dict(_page_context(), system_user_token=issued["access_token"],
+                                                          system_user_account=account))
+
+
 # ---------------------------------------------------------------- the page
 
 
@@ -370,5 +406,7 @@ def register(bp):
     bp.add_url_rule("/admin/api/settings", "api_settings", api_settings, methods=["POST"])
     bp.add_url_rule("/admin/api/faults", "api_faults", api_faults, methods=["POST"])
     bp.add_url_rule("/admin/api/reset", "api_reset", api_reset, methods=["POST"])
+    bp.add_url_rule("/admin/business/<int:account_id>/system-user-token", "api_system_user_token",
+                    api_system_user_token, methods=["POST"])
     bp.add_url_rule("/admin/api/calls", "api_calls", api_calls)
 

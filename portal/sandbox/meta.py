@@ -359,7 +359,7 @@ def _debug_data(c, grant):
             granular.append({"scope": scope})
     data = {
         "app_id": grant["client_id"],
-        "type": "PAGE" if grant["kind"] == "page" else "USER",
+        "type": {"page": "PAGE", "system": "SYSTEM_USER"}.get(grant["kind"], "USER"),
         "application": "Keepalive",
         "data_access_expires_at": int(grant["data_access_expires_at"] or 0),
         "expires_at": int(grant["access_expires_at"] or 0),

@@ -9,6 +9,8 @@ from portal.models import CanRenew, InvalidReason
 from portal.networks import (
     NETWORK_KEYS,
     AccessTokenRejected,
+    NetworkError,
+    NotASystemUserToken,
     NotYetRefreshable,
     PermissionMissing,
     RenewNeeded,
@@ -346,3 +348,58 @@ def test_a_wrong_client_secret_is_not_a_dead_token(world, network, secret_settin
     with pytest.raises(UnexpectedResponse) as caught:
         adapter.refresh(provisioned(issued))
     assert_no_token_in(caught.value, issued["access_token"], issued.get("refresh_token"), "not-the-secret")
+
+
+# --- Business Manager system-user tokens ------------------------------------
+
+SYSTEM_USER = "system-user@business.test"
+
+
+def system_user_token(world, network, external_id, **extra):
+    """A token Business Manager generates for a system user assigned to the account."""
+    return world.grant(network, external_id, email=SYSTEM_USER, kind="system_user", **extra)["access_token"]
+
+
+@pytest.mark.parametrize("network", ["facebook", "instagram_business"])
+def test_a_system_user_token_is_adopted_as_it_is(world, network):
+    token = system_user_token(world, network, "5001")
+    adapter = world.adapter(network)
+    tokens = adapter.adopt_system_user_token(token, "5001")
+    assert (tokens.access_token, tokens.token_type, tokens.expires_at, tokens.refresh_token) == (
+        token, "system_user", None, None)
+    assert not adapter.can_refresh(tokens)  # a new one comes from Business Manager, not from a refresh
+    assert adapter.validate(tokens).ok
+
+
+def test_a_sixty_day_system_user_token_keeps_its_end(world):
+    token = system_user_token(world, "facebook", "5001", expires_in=60 * 86400)
+    tokens = world.adapter("facebook").adopt_system_user_token(token, "5001")
+    assert abs(tokens.expires_at - (utcnow() + timedelta(days=60))) < timedelta(minutes=1)
+
+
+def test_a_page_token_is_not_a_system_user_token(world):
+    issued = world.grant("facebook", "5001")
+    with pytest.raises(NotASystemUserToken):
+        world.adapter("facebook").adopt_system_user_token(issued["access_token"], "5001")
+
+
+def test_a_system_user_token_of_another_app_is_refused(world, monkeypatch):
+    # The sandbox knows one app: what debug_token says of another app's token is given here.
+    adapter = world.adapter("facebook")
+    monkeypatch.setattr(adapter, "debug_token", lambda token: {"type": "SYSTEM_USER", "app_id": "4242", "is_valid": True})
+    with pytest.raises(NotASystemUserToken, match="another app"):
+        adapter.adopt_system_user_token("EAAS-of-another-app", "5001")
+
+
+def test_a_system_user_without_the_account_is_refused(world):
+    token = system_user_token(world, "facebook", "5001")
+    world.grant("facebook", "5002")  # a Page the system user is not assigned to
+    with pytest.raises(NetworkError) as caught:
+        world.adapter("facebook").adopt_system_user_token(token, "5002")
+    assert not isinstance(caught.value, (NotASystemUserToken, Transient))
+    assert_no_token_in(caught.value, token)
+
+
+def test_an_unknown_system_user_token_needs_a_new_one(world):
+    with pytest.raises(RenewNeeded):
+        world.adapter("facebook").adopt_system_user_token("EAASnot-a-token", "5001")

@@ -120,6 +120,29 @@ def test_admin_page_lists_and_its_forms_act(sandbox, client):
     assert bad.status_code == 400
 
 
+def test_business_manager_generates_a_system_user_token_shown_once(sandbox, client):
+    import re
+
+    sandbox.provision("instagram_business", "ig-1", account={"external_id": "ig-1", "name": "Harbor Fitness",
+                                                            "handle": "@harborfit", "page_id": "page-7"})
+    accounts = {a["external_id"]: a for a in client.get("/sandbox/admin/api/accounts").get_json()["accounts"]}
+    html = client.get("/sandbox/admin").get_data(as_text=True)
+    form = re.search(r'<code>ig-1</code></td>\s*<td>\s*<form class="inline" method="post" '
+                     r'action="(/sandbox/admin/business/\d+/system-user-token)"', html)
+    assert form, html
+    page = client.post(form.group(1), data={"lifetime": "60_days"})
+    assert page.status_code == 200
+    token = re.search(r'<code id="system-user-token">([^<]+)</code>', page.get_data(as_text=True)).group(1)
+    debug = client.get("/sandbox/graph.facebook.com/debug_token", query_string={
+        "input_token": token, "access_token": f"{CLIENT[0]}|{CLIENT[1]}"}).get_json()["data"]
+    assert (debug["type"], debug["is_valid"]) == ("SYSTEM_USER", True) and debug["expires_at"] > 0
+    node = client.get("/sandbox/graph.facebook.com/v21.0/ig-1", query_string={"access_token": token})
+    assert node.status_code == 200, node.get_data(as_text=True)
+    linked = {a["external_id"]: a for a in client.get("/sandbox/admin/api/accounts").get_json()["accounts"]}
+    assert set(linked) == set(accounts)  # the account keeps its Page: nothing new was made up
+    assert client.post(form.group(1), data={"lifetime": "forever"}).status_code == 400
+
+
 def test_not_mounted_when_the_sandbox_is_off(sandbox_config):
     app = create_app(dict(sandbox_config, SANDBOX=False))
     try:
