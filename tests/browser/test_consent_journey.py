@@ -90,3 +90,23 @@ def test_a_silent_renewal_turns_the_row_green_without_leaving_the_page(page, age
     expect(row.locator(".pill")).to_have_text("Valid")
     expect(page).to_have_url(re.compile(r"/accounts\?network=pinterest$"))
     expect(page.get_by_role("button", name=badge(4))).to_be_visible()
+
+
+def test_a_system_user_token_from_business_manager_ends_the_expiry(page, agency, network):
+    facebook = agency["profiles"][0]  # expired two days ago
+    network("facebook", facebook.external_id)
+    page.goto("/sandbox/admin")  # Business Manager, as the sandbox plays it
+    page.get_by_role("button", name="Generate a token for Client account").click()
+    token = page.locator("#system-user-token").inner_text()
+
+    sign_in(page, OWNER)
+    page.goto(f"/accounts/{facebook.id}")
+    expect(page.get_by_role("button", name=badge(4))).to_be_visible()
+    page.get_by_label("The system user's token").fill(token)
+    page.get_by_role("button", name="Use this token").click()
+
+    expect(page.get_by_role("status").filter(has_text="which does not expire")).to_be_visible()
+    expect(page.locator(".profile-head .pill")).to_have_text(re.compile("No expiration date"))
+    expect(page.get_by_role("button", name=badge(3))).to_be_visible()
+    expect(page.get_by_label("The system user's token")).to_have_value("")
+    screenshot(page, "system-user-token")
