@@ -32,12 +32,15 @@ from portal.models import (
     SocialProfile,
     User,
 )
+from portal.networks.meta_graph import SYSTEM_USER
 from portal.networks.registry import requested_scopes
 
 DEMO_PASSWORD = "keepalive-demo"
 ORGANIZATION = "Northwind Agency"
 
 CAFE, FITNESS, BOOKS = "Northwind Café", "Harbor Fitness", "Bluebell Books"
+# Bluebell Books' Facebook Page uses a token Business Manager generated for this system user.
+SYSTEM_USER_EMAIL = "system-user@bluebell.example"
 BRANDS = [CAFE, FITNESS, BOOKS]
 
 OWNER, MANAGER, MEMBER = "owner@demo.test", "manager@demo.test", "member@demo.test"
@@ -162,7 +165,7 @@ _PROFILES = [
      "native": {MANAGER: ("no", "Content admin"), OWNER: "yes"}},
     # Bluebell Books
     {"network": "facebook", "external_id": "demo-fb-page-1201", "name": "Bluebell Books",
-     "handle": "bluebellbooks", "brands": [BOOKS], "status": "valid", "days": 50,
+     "handle": "bluebellbooks", "brands": [BOOKS], "status": "no_expiry", "token_type": "system_user",
      "granted_by": OWNER, "history": 1, "access": {MEMBER: "viewer"}},
     {"network": "instagram_business", "external_id": "demo-igb-2201", "name": "Bluebell Books",
      "handle": "bluebellbooks", "brands": [BOOKS], "status": "expiring", "days": 1,
@@ -275,7 +278,7 @@ def credential_plan(spec, now):
             plan["expires_at"] = now + timedelta(days=20)
         lifetime_start = (plan["expires_at"] or now) - access_lifetime
         plan["created_at"] = min(lifetime_start, now - timedelta(days=1))
-    if network in ("facebook", "instagram_business"):
+    if network in ("facebook", "instagram_business") and plan["token_type"] != SYSTEM_USER:
         plan["data_access_expires_at"] = plan["created_at"] + timedelta(days=90)
 
     if status == "invalid":
@@ -327,7 +330,7 @@ def sandbox_grant(spec, plan, now):
     def seconds_until(moment):
         return int((moment - now).total_seconds()) if moment is not None and moment > now else None
 
-    return {
+    grant = {
         "network": spec["network"],
         "account": {"external_id": spec["external_id"], "name": spec["name"], "handle": spec["handle"]},
         "person": {"email": spec["granted_by"]},
@@ -336,6 +339,11 @@ def sandbox_grant(spec, plan, now):
         "refresh_expires_in": seconds_until(plan["refresh_expires_at"]),
         "state": state,
     }
+    if plan["token_type"] == SYSTEM_USER:
+        # Generated in Business Manager for a system user assigned to the Page.
+        grant.update(kind="system_user", person={"email": SYSTEM_USER_EMAIL},
+                     roles=[*roles, {"email": SYSTEM_USER_EMAIL, "role": can, "can_renew": True}])
+    return grant
 
 
 def _demo_token(kind, network):

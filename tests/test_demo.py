@@ -101,7 +101,11 @@ def test_refresh_tokens_where_the_network_uses_them(runner, db, app):
             else:
                 assert credential.sealed_refresh_token is None
                 assert credential.refresh_expires_at is None
-            if profile.network in ("facebook", "instagram_business"):
+            if spec.get("token_type") == "system_user":
+                # A Business Manager system user's token: no end, no person's data-access window.
+                assert (credential.token_type, credential.expires_at, credential.data_access_expires_at) == (
+                    "system_user", None, None)
+            elif profile.network in ("facebook", "instagram_business"):
                 assert credential.data_access_expires_at is not None
     networks_with_refresh = {p.network for p, c in current_credentials(db) if c.can_refresh_silently}
     assert networks_with_refresh == set(REFRESH_LIFETIME)

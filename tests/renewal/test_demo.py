@@ -6,6 +6,8 @@ from sqlmodel import select
 
 from portal.demo import seed_demo
 from portal.models import SocialProfile
+from portal.networks.registry import adapter_for
+from portal.renewal.credentials import token_set
 from tests.renewal.conftest import OWNER
 
 
@@ -32,3 +34,8 @@ def test_demo_profiles_renew_silently_and_through_consent(live, store):
     live.renew_interactively(page.id)
     assert not live.current(page.id).is_invalid
     assert re.search(r"Renewed: [^<]*Harbor Fitness", live.http.get("/").text)
+
+    books = demo_profile(store, "demo-fb-page-1201")  # a system user's token from Business Manager
+    tokens = token_set(live.current(books.id))
+    assert tokens.token_type == "system_user" and tokens.expires_at is None
+    assert adapter_for("facebook", live.app.config).validate(tokens).ok  # the network knows it as such

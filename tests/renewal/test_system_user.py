@@ -95,3 +95,22 @@ def test_only_those_who_may_renew_give_a_system_user_token(live, store):
     other = factories.profile(store, factories.organization(store), network="facebook", external_id="5001")
     store.commit()
     assert give(live, other.id, token).status_code == 404  # another agency's profile
+
+
+def test_a_consent_for_another_page_leaves_a_system_user_token_alone(live, store):
+    live.grant("facebook", "5001", name="Northwind Café")
+    live.grant("facebook", "5002", name="Northwind Bakery")
+    token = system_user_token(live, "facebook", "5001")
+    org, _, cafe = agency(store, "facebook", "5001")
+    bakery = factories.profile(store, org, network="facebook", external_id="5002", name="Northwind Bakery")
+    factories.credential(store, bakery, status="invalid", invalid_reason="password_changed")
+    store.commit()
+    live.login()
+    assert give(live, cafe.id, token).status_code == 303
+
+    live.renew_interactively(bakery.id)  # the person's consent grants both Pages
+    assert not live.current(bakery.id).is_invalid
+    assert live.current(cafe.id).token_type == "system_user"  # kept: a person's token would be a worse one
+
+    live.renew_interactively(cafe.id)  # renewing that Page itself is asked for: the person's token it is
+    assert live.current(cafe.id).token_type != "system_user"
