@@ -34,6 +34,7 @@ ID_ROUTES = {
     "settings.member_role": ({"membership_id": "membership"}, {"role": "manager"}),
     "settings.member_manage_profiles": ({"membership_id": "membership"}, {"can_manage_profiles": "true"}),
     "renewal.renew": ({"profile_id": "profile"}, {}),
+    "renewal.system_user_token": ({"profile_id": "profile"}, {"token": "EAAS-a-system-user-token"}),
     "accounts.profile": ({"profile_id": "profile"}, {}),
     "accounts.managers": ({"profile_id": "profile"}, {}),
     "links.send": ({"profile_id": "profile"}, {"email": "client@example.test", "language": "en"}),
@@ -49,6 +50,7 @@ ID_ROUTES = {
 NOT_AGENCY_OBJECTS = {
     # The sandbox plays the social networks (the outside world); its grants belong to no agency.
     "sandbox.api_grant_action",
+    "sandbox.api_system_user_token",
 }
 
 # Methods that read or change; HEAD and OPTIONS follow GET and the CORS machinery.
