@@ -112,5 +112,27 @@ def test_a_consent_for_another_page_leaves_a_system_user_token_alone(live, store
     assert not live.current(bakery.id).is_invalid
     assert live.current(cafe.id).token_type == "system_user"  # kept: a person's token would be a worse one
 
-    live.renew_interactively(cafe.id)  # renewing that Page itself is asked for: the person's token it is
+    # Renewing that Page itself with a person's consent is asked for: the person's token it is.
+    started = live.http.post(f"/profiles/{cafe.id}/renew", data={"csrf_token": live.csrf("/"), "next": "/",
+                                                                 "by": "consent"})
+    live.http.get(live.consent(started.headers["location"]))
     assert live.current(cafe.id).token_type != "system_user"
+
+
+def test_renew_token_on_a_system_user_token_asks_for_a_new_one_or_a_persons_consent(live, store):
+    live.grant("facebook", "5001")
+    token = system_user_token(live, "facebook", "5001", expires_in=2 * 86400)  # 60 days, nearly over
+    _, _, profile = agency(store, "facebook", "5001")
+    live.login()
+    assert give(live, profile.id, token).status_code == 303
+
+    response = live.renew(profile.id, next_url="/accounts")
+    assert response.status_code == 303 and response.headers["location"] == f"/accounts/{profile.id}#system-user"
+    assert live.current(profile.id).token_type == "system_user"
+    page = html.unescape(live.http.get(f"/accounts/{profile.id}").text)
+    assert "uses a system user's token: generate a new one in Business Manager" in page
+    assert "Renew with a person's Facebook account instead" in page
+
+    consent = live.http.post(f"/profiles/{profile.id}/renew", data={
+        "csrf_token": live.csrf(f"/accounts/{profile.id}"), "next": f"/accounts/{profile.id}", "by": "consent"})
+    assert consent.status_code == 303 and "/dialog/oauth" in consent.headers["location"]
