@@ -18,6 +18,7 @@ from portal.auth.passwords import hash_password
 from portal.crypto import seal
 from portal.db import new_session, utcnow
 from portal.models import (
+    SYSTEM_USER_TOKEN,
     AuditEvent,
     Brand,
     BrandProfile,
@@ -32,7 +33,6 @@ from portal.models import (
     SocialProfile,
     User,
 )
-from portal.networks.meta_graph import SYSTEM_USER
 from portal.networks.registry import requested_scopes
 
 DEMO_PASSWORD = "keepalive-demo"
@@ -165,7 +165,7 @@ _PROFILES = [
      "native": {MANAGER: ("no", "Content admin"), OWNER: "yes"}},
     # Bluebell Books
     {"network": "facebook", "external_id": "demo-fb-page-1201", "name": "Bluebell Books",
-     "handle": "bluebellbooks", "brands": [BOOKS], "status": "no_expiry", "token_type": "system_user",
+     "handle": "bluebellbooks", "brands": [BOOKS], "status": "no_expiry", "token_type": SYSTEM_USER_TOKEN,
      "granted_by": OWNER, "history": 1, "access": {MEMBER: "viewer"}},
     {"network": "instagram_business", "external_id": "demo-igb-2201", "name": "Bluebell Books",
      "handle": "bluebellbooks", "brands": [BOOKS], "status": "expiring", "days": 1,
@@ -278,7 +278,7 @@ def credential_plan(spec, now):
             plan["expires_at"] = now + timedelta(days=20)
         lifetime_start = (plan["expires_at"] or now) - access_lifetime
         plan["created_at"] = min(lifetime_start, now - timedelta(days=1))
-    if network in ("facebook", "instagram_business") and plan["token_type"] != SYSTEM_USER:
+    if network in ("facebook", "instagram_business") and plan["token_type"] != SYSTEM_USER_TOKEN:
         plan["data_access_expires_at"] = plan["created_at"] + timedelta(days=90)
 
     if status == "invalid":
@@ -339,7 +339,7 @@ def sandbox_grant(spec, plan, now):
         "refresh_expires_in": seconds_until(plan["refresh_expires_at"]),
         "state": state,
     }
-    if plan["token_type"] == SYSTEM_USER:
+    if plan["token_type"] == SYSTEM_USER_TOKEN:
         # Generated in Business Manager for a system user assigned to the Page.
         grant.update(kind="system_user", person={"email": SYSTEM_USER_EMAIL},
                      roles=[*roles, {"email": SYSTEM_USER_EMAIL, "role": can, "can_renew": True}])

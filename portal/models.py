@@ -62,6 +62,10 @@ class InvalidReason(StrEnum):
     UNKNOWN = "unknown"
 
 
+# `Credential.token_type` of a token Meta Business Manager generated for a
+# system user: it belongs to no person and has nothing to refresh.
+SYSTEM_USER_TOKEN = "system_user"
+
 DEFAULT_EXPIRY_WINDOW_DAYS = 7
 DEFAULT_THRESHOLDS = "7,3,1,0"
 
@@ -210,6 +214,10 @@ class Credential(SQLModel, table=True):
     @property
     def is_invalid(self):
         return self.status == CredentialState.INVALID
+
+    @property
+    def is_system_user_token(self):
+        return self.token_type == SYSTEM_USER_TOKEN
 
 
 def current_credential(refreshable):

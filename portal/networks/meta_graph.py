@@ -12,7 +12,7 @@ An agency may instead give a Business Manager system user's token (no expiry,
 or 60 days): it is the credential itself, with nothing to refresh; a new one is
 generated in Business Manager (`adopt_system_user_token`).
 """
-from portal.models import CanRenew, InvalidReason
+from portal.models import SYSTEM_USER_TOKEN, CanRenew, InvalidReason
 from portal.networks.base import (
     Adapter,
     Grant,
@@ -26,9 +26,7 @@ from portal.networks.base import (
 from portal.networks.outcomes import NotASystemUserToken, RenewNeeded, Stage, UnexpectedResponse, classify_meta
 
 GRAPH = "https://graph.facebook.com"
-# The token type of a Business Manager system user's token (`TokenSet.token_type`),
-# and the networks whose profiles may use one.
-SYSTEM_USER = "system_user"
+# The networks whose profiles may use a Business Manager system user's token.
 SYSTEM_USER_NETWORKS = ("facebook", "instagram_business")
 
 # Facebook's classic Page roles, from the tasks a person has on the Page.
@@ -190,7 +188,7 @@ class MetaGraphAdapter(Adapter):
             refresh_expires_at=None,
             data_access_expires_at=moment(data.get("data_access_expires_at")),
             scopes=" ".join(data.get("scopes") or []),
-            token_type=SYSTEM_USER,
+            token_type=SYSTEM_USER_TOKEN,
             issued_at=utcnow(),
         )
 

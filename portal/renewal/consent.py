@@ -15,12 +15,11 @@ from sqlmodel import select
 
 from portal.db import get_session
 from portal.links import hash_secret
-from portal.models import CanRenew, NativeRole, SocialProfile, User
+from portal.models import SYSTEM_USER_TOKEN, CanRenew, Credential, CredentialState, NativeRole, SocialProfile, User
 from portal.networks.base import new_code_verifier
-from portal.networks.meta_graph import SYSTEM_USER
 from portal.networks.outcomes import NetworkError, PermissionMissing, RenewNeeded, Transient
 from portal.queue import redis
-from portal.renewal.credentials import current_credential, record_attempt, record_native_role, store_grant
+from portal.renewal.credentials import record_attempt, record_native_role, store_grant
 
 STATE_TTL_SECONDS = 600
 NONCE_KEY = "consent_nonce"
@@ -139,13 +138,14 @@ def _complete(db, adapter, record, args, profile):
             SocialProfile.external_id.in_({p.external_id for p in grant.profiles}),
         )
     ).all()
+    on_system_user_tokens = on_system_user_token(db, [candidate.id for candidate in others])
     for candidate in others:
         granted_profile = granted.get((candidate.network, candidate.external_id))
         if granted_profile is None or granted_profile.can_renew == CanRenew.NO:
             continue
         # A renewal link renews its one profile and nothing else; a Page kept alive by a system user's token
         # keeps it (a person's token would be a worse one), unless it is the profile being renewed.
-        if candidate.id != profile.id and (record.link_id is not None or keeps_system_user_token(db, candidate)):
+        if candidate.id != profile.id and (record.link_id is not None or candidate.id in on_system_user_tokens):
             continue
         credential = store_grant(db, candidate, granted_profile.tokens, granted_by_id=record.user_id)
         if record.user_id is not None:
@@ -157,9 +157,11 @@ def _complete(db, adapter, record, args, profile):
     return ConsentResult(True, "renewed", renewed=renewed)
 
 
-def keeps_system_user_token(db, profile):
-    credential = current_credential(db, profile.id)
-    return credential is not None and credential.token_type == SYSTEM_USER and not credential.is_invalid
+def on_system_user_token(db, profile_ids):
+    """Which of `profile_ids` a valid system user's token keeps alive."""
+    return set(db.exec(select(Credential.profile_id).where(
+        Credential.profile_id.in_(profile_ids), Credential.superseded_at.is_(None),
+        Credential.token_type == SYSTEM_USER_TOKEN, Credential.status != CredentialState.INVALID)).all())
 
 
 def who_could_renew(db, profile_id):

@@ -4,9 +4,9 @@ from sqlmodel import select
 
 from portal.crypto import seal, unseal
 from portal.db import utcnow
-from portal.models import AuditEvent, CanRenew, Credential, CredentialState, NativeRole, RenewalAttempt
+from portal.models import (SYSTEM_USER_TOKEN, AuditEvent, CanRenew, Credential, CredentialState, NativeRole,
+                           RenewalAttempt)
 from portal.networks.base import TokenSet
-from portal.networks.meta_graph import SYSTEM_USER
 from portal.notify import outbox
 
 
@@ -44,7 +44,7 @@ def store_grant(session, profile, tokens, granted_by_id=None, now=None):
     previous = current_credential(session, profile.id, for_update=True)
     refresh_token, refresh_expires_at = tokens.refresh_token, tokens.refresh_expires_at
     if previous is not None:
-        carried = refresh_token is None and tokens.token_type != SYSTEM_USER
+        carried = refresh_token is None and tokens.token_type != SYSTEM_USER_TOKEN
         if carried and previous.sealed_refresh_token and not previous.is_invalid:
             refresh_token = unseal(previous.sealed_refresh_token)
             refresh_expires_at = previous.refresh_expires_at

@@ -6,7 +6,7 @@ from sqlmodel import select
 from portal.catalog import NETWORKS, network
 from portal.db import get_session, writes
 from portal.models import ProfileAccess, SocialProfile
-from portal.networks.meta_graph import SYSTEM_USER, SYSTEM_USER_NETWORKS
+from portal.networks.meta_graph import SYSTEM_USER_NETWORKS
 from portal.networks.outcomes import NetworkError, NotASystemUserToken, RenewNeeded, Transient
 from portal.networks.registry import adapter_for
 from portal.permissions import may_renew
@@ -57,13 +57,13 @@ def renew(profile_id):
     if not decision:
         abort(403)
     next_url = safe_next(request.form.get("next"), url_for("home.index"))
-    adapter = adapter_for(profile.network)
     credential = current_credential(get_session(), profile.id)
-    if credential is not None and credential.token_type == SYSTEM_USER and request.form.get("by") != "consent":
+    if credential is not None and credential.is_system_user_token and request.form.get("by") != "consent":
         # The agency chose a token that belongs to no person: a new one comes from Business Manager.
         flash(_("%(name)s uses a system user's token: generate a new one in Business Manager and paste it below, "
                 "or renew with a person's account.", name=profile.name), "info")
         return redirect_after_post(url_for("accounts.profile", profile_id=profile.id) + "#system-user")
+    adapter = adapter_for(profile.network)
     # The renewal takes its own lock on the credential: this request's
     # transaction (which holds SQLite's write lock) must end first; a commit
     # ends it without expiring what was read.

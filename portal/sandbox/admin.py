@@ -31,6 +31,8 @@ DEFAULTS = {
     "tiktok": (86400, True, 365 * DAY, "token", ("act.", "rft.")),
     "pinterest": (30 * DAY, True, 60 * DAY, "token", ("pina_", "pinr_")),
 }
+# Where Meta Business Manager's system users may be assigned.
+BUSINESS_MANAGER_NETWORKS = ("facebook", "instagram_business")
 DEFAULT_ROLES = {"facebook": "ADMIN", "instagram_business": "ADMIN", "linkedin_company": "ADMINISTRATOR",
                  "google_business": "OWNER"}
 SCOPES = {
@@ -116,7 +118,7 @@ def provision(c, body):
     if body.get("kind") == "system_user":
         # A Business Manager system user's token: `person` is the system user, assigned to the account; no
         # expiry unless `expires_in` says (Business Manager offers "never" or 60 days), nothing to refresh.
-        if network not in ("facebook", "instagram_business"):
+        if network not in BUSINESS_MANAGER_NETWORKS:
             raise BadRequest("system-user tokens are Meta Business Manager's: facebook or instagram_business")
         grant = store.issue(c, provider, network, store.CLIENT_ID, person["id"], kind="system", scopes=scopes,
                             access_lifetime=body.get("expires_in"), access_prefix="EAAS")
@@ -357,7 +359,7 @@ def api_system_user_token(account_id):
         return failed("lifetime is never or 60_days")
     with store.transaction() as c:
         account = store.one(c, sa.select(store.accounts).where(store.accounts.c.id == account_id))
-        if account is None or account["network"] not in ("facebook", "instagram_business"):
+        if account is None or account["network"] not in BUSINESS_MANAGER_NETWORKS:
             return failed("only a Facebook Page or an Instagram business account has system users")
         page = account["linked_id"] and store.one(c, sa.select(store.accounts).where(
             store.accounts.c.id == account["linked_id"]))
@@ -387,7 +389,8 @@ def _page_context():
         grant["effective_state"] = store.effective_state(grant)
     return dict(people=people, accounts=accounts, roles=roles, grants=grants, faults=faults, settings=settings,
                 networks=list(PROVIDER_OF), providers=sorted(set(PROVIDER_OF.values())), iso=store.iso,
-                actions=GRANT_ACTIONS, modes=FAULT_MODES, setting_names=SETTINGS, error=None)
+                actions=GRANT_ACTIONS, modes=FAULT_MODES, setting_names=SETTINGS,
+                business_manager_networks=BUSINESS_MANAGER_NETWORKS, error=None)
 
 
 def admin_page():
