@@ -1,7 +1,7 @@
 """Lists shown a page at a time: which rows a page number stands for,
 counted and read in the database."""
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from sqlmodel import func, select
 from werkzeug.exceptions import BadRequest
@@ -18,7 +18,6 @@ class Page:
     pages: int
     total: int
     per_page: int = PER_PAGE
-    counts: dict = field(default_factory=dict)
 
     @property
     def offset(self):
@@ -49,6 +48,23 @@ def page_of(query, number, per_page=PER_PAGE):
     return page
 
 
+def page_number(value):
+    """The page number a query string gives: 1 for anything but a positive whole number."""
+    value = value or ""
+    return int(value) if value.isdigit() and int(value) > 0 else 1
+
+
+def search_text(values):
+    """The text a list is searched for (`q`), trimmed, 100 characters at most."""
+    return (values.get("q") or "").strip()[:100]
+
+
+def query_args(values):
+    """`values` as a list's query-string arguments: the empty ones and page 1 left out."""
+    return {key: value for key, value in values.items()
+            if value not in (None, "") and not (key == "page" and value == 1)}
+
+
 @dataclass(frozen=True)
 class Listing:
     """A list of profiles as its query string asks: the text searched (`q`),
@@ -65,16 +81,11 @@ class Listing:
         show = values.get("show", "")
         if show not in shows:
             raise BadListing(show)
-        page = values.get("page", "")
-        return cls(text=values.get("q", "").strip()[:100], show=show,
-                   number=int(page) if page.isdigit() and int(page) > 0 else 1)
+        return cls(text=search_text(values), show=show, number=page_number(values.get("page")))
 
     def query(self, **changes):
-        """The query-string arguments of this listing (with `changes`), empty ones left out."""
-        values = {"q": self.text, "show": self.show, "page": self.number, **changes}
-        if values["page"] == 1:
-            values.pop("page")
-        return {key: value for key, value in values.items() if value not in (None, "")}
+        """The query-string arguments of this listing (with `changes`)."""
+        return query_args({"q": self.text, "show": self.show, "page": self.number, **changes})
 
 
 class BadListing(BadRequest):

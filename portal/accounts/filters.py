@@ -2,6 +2,7 @@
 `portal.profiles.Scope` the database applies, and which page."""
 from dataclasses import dataclass
 
+from portal.paging import page_number, query_args, search_text
 from portal.profiles import Scope
 from portal.status import Status
 
@@ -25,13 +26,9 @@ class Filters:
     page: int = 1
 
     def query(self, **changes):
-        """The query-string arguments of these filters (with `changes`), empty ones left out."""
-        values = {"status": self.status, "network": self.network, "brand": self.brand_id,
-                  "q": self.text, "page": self.page}
-        values.update(changes)
-        if values.get("page") == 1:
-            values.pop("page")
-        return {key: value for key, value in values.items() if value not in (None, "")}
+        """The query-string arguments of these filters (with `changes`)."""
+        return query_args({"status": self.status, "network": self.network, "brand": self.brand_id,
+                           "q": self.text, "page": self.page, **changes})
 
     def scope(self, with_status=True):
         """The profiles these filters select (those of every status, if not `with_status`)."""
@@ -58,7 +55,5 @@ def parse_filters(args, network_keys, brand_ids, default_brand_id=None):
             brand_id = int(raw)
         else:
             raise BadFilter("brand")
-    page = args.get("page") or "1"
-    page = int(page) if page.isdigit() and int(page) > 0 else 1
-    return Filters(status=status, network=network, brand_id=brand_id,
-                   text=(args.get("q") or "").strip()[:100], page=page)
+    return Filters(status=status, network=network, brand_id=brand_id, text=search_text(args),
+                   page=page_number(args.get("page")))

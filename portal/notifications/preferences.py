@@ -76,7 +76,7 @@ def destination(form):
     elif go == "search":
         page = "1"
     elif go != "save":
-        raise BadPreferences(_("That button is not part of this form. Reload the page and try again."))
+        page = ""  # no button of the form says that
     if not page.isdigit():
         raise BadPreferences(_("That button is not part of this form. Reload the page and try again."))
     return text, int(page), go == "save"

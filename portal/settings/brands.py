@@ -34,6 +34,7 @@ def brand_page(brand, status=200, form=None):
         in_brand=brand if listing.show == "in" else None,
         out_of_brand=brand if listing.show == "out" else None,
     ), listing.number)
+    shown = [profile.id for profile in page.items]
     return render(
         "settings/brand.html",
         block="brand_profiles",
@@ -42,8 +43,8 @@ def brand_page(brand, status=200, form=None):
         form=form or NameForm(formdata=None, name=brand.name),
         listing=listing,
         page=page,
-        enabled=service.profile_ids_in(brand),
-        brands=brands_by_profile([p.id for p in page.items]),
+        enabled=service.profile_ids_in(brand, among=shown),
+        brands=brands_by_profile(shown),
     )
 
 
@@ -117,7 +118,7 @@ def brand_profile(brand_id, profile_id):
             brand=brand,
             profile=profile,
             listing=listing,
-            enabled=service.profile_ids_in(brand),
+            enabled=service.profile_ids_in(brand, among=[profile.id]),
             brands=brands_by_profile([profile.id]),
         )
     if enabled:

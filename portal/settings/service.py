@@ -201,8 +201,12 @@ def brand_named(organization, name, other_than=None):
     return get_session().exec(query).first()
 
 
-def profile_ids_in(brand):
-    return set(get_session().exec(select(BrandProfile.profile_id).where(BrandProfile.brand_id == brand.id)).all())
+def profile_ids_in(brand, among=None):
+    """The ids of the profiles enabled in `brand`, only those of `among` if given."""
+    query = select(BrandProfile.profile_id).where(BrandProfile.brand_id == brand.id)
+    if among is not None:
+        query = query.where(BrandProfile.profile_id.in_(among))
+    return set(get_session().exec(query).all())
 
 
 def set_in_brand(brand, profile, enabled):
