@@ -136,3 +136,22 @@ def test_renew_token_on_a_system_user_token_asks_for_a_new_one_or_a_persons_cons
     consent = live.http.post(f"/profiles/{profile.id}/renew", data={
         "csrf_token": live.csrf(f"/accounts/{profile.id}"), "next": f"/accounts/{profile.id}", "by": "consent"})
     assert consent.status_code == 303 and "/dialog/oauth" in consent.headers["location"]
+
+
+def test_a_consent_renews_another_page_whose_system_user_token_died(live, store):
+    live.grant("facebook", "5001", name="Northwind Café")
+    live.grant("facebook", "5002", name="Northwind Bakery")
+    token = system_user_token(live, "facebook", "5001")
+    org, _, cafe = agency(store, "facebook", "5001")
+    bakery = factories.profile(store, org, network="facebook", external_id="5002", name="Northwind Bakery")
+    factories.credential(store, bakery, status="invalid", invalid_reason="password_changed")
+    store.commit()
+    live.login()
+    assert give(live, cafe.id, token).status_code == 303
+    dead = live.current(cafe.id)
+    dead.status, dead.invalid_reason = "invalid", "app_removed"  # the system user lost the Page
+    store.add(dead)
+    store.commit()
+
+    live.renew_interactively(bakery.id)
+    assert not live.current(cafe.id).is_invalid  # a person's token is better than a dead one

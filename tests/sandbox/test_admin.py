@@ -1,5 +1,6 @@
 """The sandbox's admin API and page, faults, the call log, its mounting,
 and the sandbox served over real HTTP."""
+import re
 import threading
 import time
 
@@ -121,8 +122,6 @@ def test_admin_page_lists_and_its_forms_act(sandbox, client):
 
 
 def test_business_manager_generates_a_system_user_token_shown_once(sandbox, client):
-    import re
-
     sandbox.provision("instagram_business", "ig-1", account={"external_id": "ig-1", "name": "Harbor Fitness",
                                                             "handle": "@harborfit", "page_id": "page-7"})
     accounts = {a["external_id"]: a for a in client.get("/sandbox/admin/api/accounts").get_json()["accounts"]}
