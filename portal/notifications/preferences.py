@@ -19,7 +19,7 @@ from portal.db import get_session
 from portal.models import NotificationPreference, PushSubscription, SocialProfile
 from portal.notifications import bp
 from portal.notify.rules import preference_for
-from portal.paging import PER_PAGE, page_of
+from portal.paging import PER_PAGE, page_number, page_of
 from portal.profiles import Scope, renewable
 from portal.settings import service
 from portal.tenancy import organization_required
@@ -175,7 +175,7 @@ def notification_settings():
     general = next((p for p in preferences if p.profile_id is None), None)
     overrides = {p.profile_id for p in preferences if p.profile_id is not None}
     text = request.values.get("notify_q", "").strip()
-    number = request.values.get("notify_page", 1, type=int)
+    number = page_number(request.values.get("notify_page"))
     highlight = request.args.get("profile", type=int)
     if highlight is not None:
         number = page_holding(highlight, text) or number
