@@ -10,9 +10,10 @@ RUN_ARGS ?=
 .PHONY: run test bench
 
 run: $(VENV)/.installed $(VENV)/.translations
-	$(PYTHON) -m portal.devrun $(RUN_ARGS)
+	$(PYTHON) -m devkit.run $(RUN_ARGS)
 
 test: $(VENV)/.installed-test $(VENV)/.translations /usr/bin/chromium
+	$(VENV)/bin/lint-imports
 	$(PYTHON) -m pytest $(PYTEST_ARGS)
 
 bench: $(VENV)/.installed

@@ -1,6 +1,6 @@
 """Benchmark data: an agency with many profiles, written in bulk.
 
-Credential times come from the demo's own rules (`portal.demo.credential_plan`),
+Credential times come from the demo's own rules (`devkit.demo.credential_plan`),
 so every status looks as it does in the product. Rows are bulk-inserted with
 SQLAlchemy Core (`insert()` executemany): a million rows take a minute or two,
 where the ORM would take far longer.
@@ -14,12 +14,12 @@ from pathlib import Path
 from sqlalchemy import insert
 from sqlmodel import SQLModel
 
+from devkit.demo import ACCESS_LIFETIME, credential_plan, uses_refresh_token
 from portal import create_app
 from portal.auth.passwords import hash_password
 from portal.config import NETWORK_CLIENT_SETTINGS
 from portal.crypto import seal
 from portal.db import engine, new_session, utcnow
-from portal.demo import ACCESS_LIFETIME, credential_plan, uses_refresh_token
 from portal.models import (
     Brand,
     BrandProfile,

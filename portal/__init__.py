@@ -6,7 +6,7 @@ from dotenv import load_dotenv
 from flask import Flask, jsonify, render_template, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from portal.config import Config
+from portal.config import Config, ConfigurationError
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -67,15 +67,8 @@ def create_app(config=None):
 
     app.register_blueprint(notifications_bp)
     outbox.init_app(app)
-    if app.config["SANDBOX"]:
-        from portal.sandbox import bp as sandbox_bp
-
-        csrf.exempt(sandbox_bp)
-        app.register_blueprint(sandbox_bp)
-    if app.config["DEV_TOOLS"]:
-        from portal.devmail import bp as devmail_bp
-
-        app.register_blueprint(devmail_bp)
+    if app.config["SANDBOX"] or app.config["DEV_TOOLS"]:
+        _development_tools().init_app(app)
 
     from portal import cli, templating
 
@@ -85,6 +78,23 @@ def create_app(config=None):
     logging.getLogger("keepalive").setLevel(logging.INFO)
     accesslog.install()
     return app
+
+
+def _development_tools():
+    """The `devkit` package (the sandbox network, `/dev/mail`, `seed-demo`),
+    imported only when a setting turns it on: a checkout has it, the
+    production wheel has not."""
+    try:
+        import devkit
+    except ModuleNotFoundError as error:
+        if error.name != "devkit":
+            raise
+        raise ConfigurationError(
+            "SANDBOX and the development tools (on unless KEEPALIVE_ENV=production) need the devkit "
+            "package, which a checkout has and the wheel has not: run from the checkout, or set "
+            "KEEPALIVE_ENV=production and leave SANDBOX off."
+        ) from None
+    return devkit
 
 
 def _register_error_pages(app):

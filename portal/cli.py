@@ -1,4 +1,5 @@
-"""Command-line tasks: `flask --app wsgi <command>`."""
+"""Command-line tasks: `flask --app wsgi <command>` (`seed-demo` is the
+development tools', in `devkit.cli`)."""
 import click
 from flask import current_app
 from flask.cli import with_appcontext
@@ -14,7 +15,6 @@ from portal.models import Credential
 def init_app(app):
     app.cli.add_command(db_upgrade)
     app.cli.add_command(rotate_token_keys)
-    app.cli.add_command(seed_demo)
     app.cli.add_command(db_revision)
     app.cli.add_command(scan)
     app.cli.add_command(vapid_keys)
@@ -34,20 +34,6 @@ def db_upgrade():
 def db_revision(message):
     """Write a migration for the difference between the models and the database."""
     revision(current_app.config["DATABASE_URL"], message)
-
-
-@click.command("seed-demo")
-@with_appcontext
-def seed_demo():
-    """Create the demo agency, its people and profiles (safe to run again)."""
-    from portal.demo import DEMO_PASSWORD, PEOPLE, seed_demo as seed
-
-    created = seed()
-    if created:
-        click.echo("Demo data added: " + ", ".join(f"{count} {name}" for name, count in sorted(created.items())))
-    else:
-        click.echo("Demo data already present; nothing changed.")
-    click.echo(f"Sign in as {', '.join(p['email'] for p in PEOPLE)} with the password {DEMO_PASSWORD}.")
 
 
 @click.command("scan")

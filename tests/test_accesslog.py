@@ -8,8 +8,8 @@ import time
 import urllib.error
 import urllib.request
 
+from devkit.run import ROOT, free_port
 from portal import accesslog
-from portal.devrun import ROOT, free_port
 
 CODE = "AQD-sandbox-code-7f3a9c"
 

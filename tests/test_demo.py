@@ -5,9 +5,9 @@ from collections import Counter
 import sqlalchemy as sa
 from sqlmodel import SQLModel, select
 
+from devkit.demo import DEMO_PASSWORD, REFRESH_LIFETIME, demo_world, uses_refresh_token
 from portal.catalog import NETWORKS
 from portal.db import utcnow
-from portal.demo import DEMO_PASSWORD, REFRESH_LIFETIME, demo_world, uses_refresh_token
 from portal.models import (
     AuditEvent,
     CanRenew,

@@ -9,10 +9,10 @@ from email.message import EmailMessage
 
 import pytest
 
+from devkit.mailcapture import list_messages, message_path, read_message, store
+from devkit.run import ROOT, free_port, port_answers
 from jobs.mail import send_message
 from portal import create_app
-from portal.devrun import ROOT, free_port, port_answers
-from portal.mailcapture import list_messages, message_path, read_message, store
 
 
 @pytest.fixture
@@ -22,10 +22,10 @@ def mail_dir(tmp_path):
 
 @pytest.fixture
 def smtp_port(mail_dir):
-    """`python -m portal.mailcapture` on a free loopback port."""
+    """`python -m devkit.mailcapture` on a free loopback port."""
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "portal.mailcapture", "--port", str(port), "--dir", str(mail_dir)],
+        [sys.executable, "-m", "devkit.mailcapture", "--port", str(port), "--dir", str(mail_dir)],
         cwd=ROOT, stdout=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + 10

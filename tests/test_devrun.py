@@ -1,4 +1,4 @@
-"""`python -m portal.devrun` (what `make run` runs): choosing a Redis,
+"""`python -m devkit.run` (what `make run` runs): choosing a Redis,
 building the commands, and a real run stopped by SIGTERM or by a dying child."""
 import http.cookiejar
 import os
@@ -16,8 +16,8 @@ import pytest
 from redis import Redis
 from rq import Queue, Worker
 
-from portal import devrun
-from portal.devrun import (
+from devkit import run as devrun
+from devkit.run import (
     LOCAL_REDIS,
     ROOT,
     child_environment,
@@ -115,7 +115,7 @@ def test_busy_port_is_refused_before_anything_starts(monkeypatch, tmp_path):
 
 
 class Run:
-    """`python -m portal.devrun` as `make run` starts it, output collected."""
+    """`python -m devkit.run` as `make run` starts it, output collected."""
 
     def __init__(self, tmp_path, redis_url):
         self.port = free_port()
@@ -126,7 +126,7 @@ class Run:
         env.update(KEEPALIVE_INSTANCE=str(tmp_path / "instance"), REDIS_URL=redis_url,
                    QUEUE_NAME=self.queue, MAIL_PORT=str(self.mail_port), PYTHONUNBUFFERED="1")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "portal.devrun", "--port", str(self.port)],
+            [sys.executable, "-m", "devkit.run", "--port", str(self.port)],
             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         )
         self.lines = []

@@ -8,8 +8,8 @@ import pytest
 from redis import Redis
 from rq import Queue, Worker
 
+from devkit.run import ROOT, free_port
 from portal import create_app
-from portal.devrun import ROOT, free_port
 from portal.health.views import LAST_SCAN_KEY, last_scan_time
 
 

@@ -8,6 +8,7 @@ import pytest
 from sqlmodel import SQLModel
 from werkzeug.serving import make_server
 
+from devkit import sandbox as sandbox_network
 from portal import create_app
 from portal.networks import adapter_for, new_code_verifier
 
@@ -66,7 +67,6 @@ class Sandbox:
 
 @pytest.fixture(scope="session")
 def sandbox(tmp_path_factory, redis_url):
-    pytest.importorskip("portal.sandbox", reason="the sandbox blueprint is not in the tree")
     folder = tmp_path_factory.mktemp("sandbox")
     app = create_app({
         "TESTING": True,
@@ -79,6 +79,7 @@ def sandbox(tmp_path_factory, redis_url):
         "SANDBOX_TIMEOUT_SECONDS": SANDBOX_TIMEOUT_SECONDS,
         "NETWORK_TIMEOUT": 5,
     })
+    assert app.blueprints["sandbox"] is sandbox_network.bp
     SQLModel.metadata.create_all(app.extensions["keepalive.engine"])
     server = make_server("127.0.0.1", 0, app, threaded=True)
     base_url = f"http://127.0.0.1:{server.server_port}"

@@ -4,7 +4,7 @@ import re
 
 from sqlmodel import select
 
-from portal.demo import seed_demo
+from devkit.demo import seed_demo
 from portal.models import SocialProfile
 from portal.networks.registry import adapter_for
 from portal.renewal.credentials import token_set

@@ -103,7 +103,7 @@ def test_linkedin_refresh_keeps_the_refresh_end_date(sandbox, client):
     assert first["expires_in"] == 60 * 86400 and first["refresh_token_expires_in"] == 365 * 86400
     grant = client.get("/sandbox/admin/api/grants").get_json()["grants"][0]
     # Ten days later, a refresh: a new access token, the same refresh token, ten days fewer.
-    from portal.sandbox import store
+    from devkit.sandbox import store
 
     with client.application.app_context(), store.transaction() as c:
         c.execute(store.grants.update().where(store.grants.c.id == grant["id"]).values(

@@ -2,8 +2,8 @@
 authenticate with HTTP Basic, access tokens live 2 hours, refresh tokens
 (scope `offline.access`) are single-use and rotate; replaying a spent one
 revokes the whole grant."""
-from portal.sandbox import consent, store
-from portal.sandbox.protocol import Provider, basic_auth, bearer, endpoint, expires_in, param, reply, route, seen
+from devkit.sandbox import consent, store
+from devkit.sandbox.protocol import Provider, basic_auth, bearer, endpoint, expires_in, param, reply, route, seen
 
 ACCESS_LIFETIME = 2 * 3600
 

@@ -9,7 +9,7 @@ from flask import redirect, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from portal.sandbox import store
+from devkit.sandbox import store
 
 SCOPE_WORDS = {
     "pages_show_list": _l("See the list of Pages you manage"),

@@ -2,8 +2,8 @@
 30 days; "continuous" refresh tokens live 60 days and every refresh returns
 a new one with a fresh 60 days; failures answer
 `{"code": 2, "message": "Authentication failed."}`."""
-from portal.sandbox import consent, store
-from portal.sandbox.protocol import Provider, basic_auth, bearer, endpoint, expires_in, param, reply, route, seen
+from devkit.sandbox import consent, store
+from devkit.sandbox.protocol import Provider, basic_auth, bearer, endpoint, expires_in, param, reply, route, seen
 
 DAY = 86400
 ACCESS_LIFETIME = 30 * DAY

@@ -8,8 +8,8 @@ page (and answers 303 back to it)."""
 import sqlalchemy as sa
 from flask import redirect, render_template, request, url_for
 
-from portal.sandbox import store
-from portal.sandbox.protocol import reply
+from devkit.sandbox import store
+from devkit.sandbox.protocol import reply
 
 DAY = 86400
 PROVIDER_OF = {

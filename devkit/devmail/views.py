@@ -3,8 +3,8 @@ import re
 from flask import abort, current_app
 from markupsafe import Markup, escape
 
-from portal.devmail import bp
-from portal.mailcapture import list_messages, read_message
+from devkit.devmail import bp
+from devkit.mailcapture import list_messages, read_message
 from portal.web import render
 
 URL = re.compile(r"https?://[^\s<>\"']+")

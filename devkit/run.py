@@ -1,6 +1,6 @@
 """`make run`: the whole portal on one machine, with one command.
 
-    python -m portal.devrun [--port 5000] [--gunicorn]
+    python -m devkit.run [--port 5000] [--gunicorn]
 
 Brings the database to the newest schema, seeds the demo agency, finds a
 Redis (or starts a private one), then runs the mail capture, the web server,
@@ -130,7 +130,7 @@ def commands(python, port, redis_url, queue_name, mail_port, mail_dir, gunicorn=
     else:
         web = [python, "-m", "flask", "--app", "wsgi", "run", "--host", LOOPBACK, "--port", str(port)]
     return {
-        "mail capture": [python, "-m", "portal.mailcapture", "--port", str(mail_port), "--dir", mail_dir],
+        "mail capture": [python, "-m", "devkit.mailcapture", "--port", str(mail_port), "--dir", mail_dir],
         "web server": web,
         "worker": [python, "-m", "rq.cli", "worker", "--worker-class", "jobs.worker.Worker", "--with-scheduler",
                    "--url", redis_url, queue_name],
@@ -234,7 +234,7 @@ def _raise_stop(signum, frame):
 
 def prepare_database(app):
     """Newest schema, then the demo world (both safe to repeat)."""
-    from portal.demo import seed_demo
+    from devkit.demo import seed_demo
     from portal.migrate import upgrade
 
     with app.app_context():
@@ -246,7 +246,7 @@ def prepare_database(app):
 
 
 def banner(base_url, redis_url, private_redis, mail_port):
-    from portal.demo import DEMO_PASSWORD, PEOPLE
+    from devkit.demo import DEMO_PASSWORD, PEOPLE
 
     logins = ", ".join(person["email"] for person in PEOPLE)
     redis_note = " (private to this run)" if private_redis else ""

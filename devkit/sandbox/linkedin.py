@@ -4,8 +4,8 @@ extended by refreshing; `introspectToken` tells a token's status; API errors
 carry `serviceErrorCode` (65600 invalid, 65601 revoked)."""
 import sqlalchemy as sa
 
-from portal.sandbox import consent, store
-from portal.sandbox.protocol import Provider, bearer, endpoint, expires_in, param, reply, route, seen
+from devkit.sandbox import consent, store
+from devkit.sandbox.protocol import Provider, bearer, endpoint, expires_in, param, reply, route, seen
 
 DAY = 86400
 ACCESS_LIFETIME = 60 * DAY

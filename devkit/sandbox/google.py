@@ -4,8 +4,8 @@ with `prompt=consent`; refreshing returns no new refresh token; a dead one
 answers `invalid_grant` "Token has been expired or revoked."; PKCE optional."""
 import sqlalchemy as sa
 
-from portal.sandbox import consent, store
-from portal.sandbox.protocol import Provider, basic_auth, bearer, endpoint, expires_in, param, reply, route, seen
+from devkit.sandbox import consent, store
+from devkit.sandbox.protocol import Provider, basic_auth, bearer, endpoint, expires_in, param, reply, route, seen
 
 ACCESS_LIFETIME = 3599
 

@@ -12,8 +12,8 @@ from datetime import datetime, timezone
 
 import sqlalchemy as sa
 
-from portal.sandbox import consent, store
-from portal.sandbox.protocol import Provider, bearer, endpoint, expires_in, param, reply, route, seen
+from devkit.sandbox import consent, store
+from devkit.sandbox.protocol import Provider, bearer, endpoint, expires_in, param, reply, route, seen
 
 HOUR = 3600
 DAY = 86400

@@ -9,7 +9,7 @@ from typing import Callable
 import sqlalchemy as sa
 from flask import current_app, g, jsonify, request
 
-from portal.sandbox import store
+from devkit.sandbox import store
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """A local SMTP server that keeps every message it receives as an .eml file,
 and the reading side used by the `/dev/mail` pages (development only).
 
-    python -m portal.mailcapture [--port 1025] [--dir instance/mail]
+    python -m devkit.mailcapture [--port 1025] [--dir instance/mail]
 """
 import argparse
 import os

@@ -2,8 +2,8 @@
 live 24 hours; refreshing rotates the refresh token (the old one stops
 working) within its `refresh_expires_in` (365 days from consent); errors are
 `{"error", "error_description", "log_id"}`."""
-from portal.sandbox import consent, store
-from portal.sandbox.protocol import Provider, bearer, endpoint, expires_in, param, reply, route, seen
+from devkit.sandbox import consent, store
+from devkit.sandbox.protocol import Provider, bearer, endpoint, expires_in, param, reply, route, seen
 
 DAY = 86400
 ACCESS_LIFETIME = DAY
