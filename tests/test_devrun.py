@@ -16,7 +16,7 @@ import pytest
 from redis import Redis
 from rq import Queue, Worker
 
-from devkit import run as devrun
+from devkit import run as run_command
 from devkit.run import (
     LOCAL_REDIS,
     ROOT,
@@ -110,8 +110,8 @@ def test_busy_port_is_refused_before_anything_starts(monkeypatch, tmp_path):
         taken.listen()
         port = taken.getsockname()[1]
         assert not port_is_free(port)
-        with pytest.raises(devrun.StartupError, match=f"Port {port} is in use"):
-            devrun.run(port)
+        with pytest.raises(run_command.StartupError, match=f"Port {port} is in use"):
+            run_command.run(port)
 
 
 class Run:
@@ -218,8 +218,8 @@ def test_a_dying_child_is_named_and_its_group_cleaned_up(tmp_path):
     """A child whose leader died (SIGKILL) may leave its own children (the
     worker's scheduler): they are stopped with it."""
     pid_file = tmp_path / "grandchild.pid"
-    child = devrun.start("worker", ["sh", "-c", f"sleep 60 & echo $! > {pid_file}; exec sleep 60"])
-    others = [devrun.start("web server", ["sleep", "60"])]
+    child = run_command.start("worker", ["sh", "-c", f"sleep 60 & echo $! > {pid_file}; exec sleep 60"])
+    others = [run_command.start("web server", ["sleep", "60"])]
     try:
         deadline = time.monotonic() + 5
         while not pid_file.exists() or not pid_file.read_text().strip():
@@ -229,9 +229,9 @@ def test_a_dying_child_is_named_and_its_group_cleaned_up(tmp_path):
         os.kill(child.process.pid, signal.SIGKILL)
         child.process.wait(5)
         assert alive(grandchild)
-        with pytest.raises(devrun.StartupError, match="The worker stopped unexpectedly"):
-            devrun.check_children(others + [child])
-        devrun.stop_all(others + [child], grace=5)
+        with pytest.raises(run_command.StartupError, match="The worker stopped unexpectedly"):
+            run_command.check_children(others + [child])
+        run_command.stop_all(others + [child], grace=5)
         assert not others[0].running
         deadline = time.monotonic() + 5
         while alive(grandchild):
