@@ -50,7 +50,7 @@ PEOPLE = [
     {"email": MEMBER, "name": "Mia Santos", "role": Role.MEMBER, "can_manage_profiles": True},
 ]
 
-# How long a freshly issued access token lives (PROVIDERS.md).
+# How long a freshly issued access token lives (docs/networks.md).
 ACCESS_LIFETIME = {
     "facebook": timedelta(days=60),
     "instagram_business": timedelta(days=60),

@@ -1,5 +1,6 @@
 """The networks Keepalive connects, as people see them: names, icons, and
-the native permission a person needs to renew a token (seed 004's list).
+the native permission a person needs to renew a token (docs/design.md,
+"Who uses it").
 
 How each network's tokens are obtained and renewed lives in the adapters;
 this is only what the pages and emails say.

@@ -1,4 +1,4 @@
-"""The domain, as SQLModel tables (see DESIGN.md, "Domain").
+"""The domain, as SQLModel tables (see docs/design.md, "Domain").
 
 Enumerations are stored as short strings; the allowed values live in the
 `StrEnum`s beside the tables so that rules and forms share them.

@@ -1,4 +1,4 @@
-"""The token status rule (DESIGN.md, "Token status"): every row and its edges."""
+"""The token status rule (docs/design.md, "Token status"): every row and its edges."""
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 

@@ -1,7 +1,7 @@
 """The sandbox: the social networks played locally.
 
 A separate "site" under `/sandbox/<host>/<path>` that speaks each network's
-token protocol (PROVIDERS.md), with its own database, consent page and
+token protocol (docs/networks.md), with its own database, consent page and
 admin page, and its templates in `templates/` beside this file. Mounted by
 `devkit.init_app` only when the `SANDBOX` setting is on. It knows nothing of
 the portal, and nothing in the portal imports it.

@@ -29,7 +29,8 @@ FAILURES = {
 }
 UNKNOWN_FAILURE = _l("{network} did not renew it.")
 
-# What stops for a profile while its token is expired (seed 003).
+# What stops for a profile while its token is expired (the profile page,
+# docs/design.md, "Surfaces").
 STOPPED_WHILE_EXPIRED = (
     _l("Publishing: scheduled posts are not published."),
     _l("Inbox: new messages and comments are not synced."),

@@ -196,7 +196,8 @@ for _name in ("httpx2", "httpx"):
 # --- the base adapter ------------------------------------------------------
 
 class Adapter:
-    """The interface every network family implements (STYLE.md rule 5).
+    """The interface every network family implements (docs/networks.md, "How
+    the adapters are built").
 
     - `authorize_url(state, code_verifier, redirect_uri) -> str`
     - `exchange_code(code, code_verifier, redirect_uri) -> Grant`

@@ -75,7 +75,7 @@ class GoogleAdapter(Adapter):
                     handle=account.get("accountName") or "",
                     tokens=tokens,
                     native_role=role,
-                    # Any role on the profile may renew it (seed 004).
+                    # Any role on the profile may renew it (docs/design.md, "Who uses it").
                     can_renew=CanRenew.YES if role else CanRenew.UNKNOWN,
                 ))
         return profiles

@@ -1,4 +1,5 @@
-"""What a network's answer means: the pure error rules of PROVIDERS.md.
+"""What a network's answer means: the pure error rules of docs/networks.md
+("How answers are read" and each network's "Errors").
 
 Each family has one `classify_*(status, body, stage=Stage.API) -> Outcome`
 function. It reads the error body first and the HTTP status second (Meta

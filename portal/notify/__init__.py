@@ -1,5 +1,5 @@
 """Who hears about a token, when, and on which channel: pure rules over
-models (see DESIGN.md, "Notifications"). The scan job applies them."""
+models (see docs/design.md, "Notifications"). The scan job applies them."""
 from portal.notify.rules import (  # noqa: F401
     CHANNELS,
     Notice,

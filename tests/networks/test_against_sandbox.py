@@ -340,7 +340,8 @@ def test_tiktok_missing_scope_is_a_missing_permission(world):
     ("facebook", "FACEBOOK_CLIENT_SECRET"), ("x", "X_CLIENT_SECRET"), ("youtube", "GOOGLE_CLIENT_SECRET"),
     ("linkedin_personal", "LINKEDIN_CLIENT_SECRET"), ("tiktok", "TIKTOK_CLIENT_SECRET"),
     # Not Pinterest: its 401 "Authentication failed." is the same for a bad
-    # client as for a dead refresh token, and PROVIDERS.md reads it as the latter.
+    # client as for a dead refresh token, and the adapter reads it as the latter
+    # (docs/networks.md, "Known gaps").
 ])
 def test_a_wrong_client_secret_is_not_a_dead_token(world, network, secret_setting):
     issued = world.grant(network, "5001")

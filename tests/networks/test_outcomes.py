@@ -1,4 +1,4 @@
-"""The error rules of PROVIDERS.md, one row per signature, without a server."""
+"""The error rules of docs/networks.md, one row per signature, without a server."""
 import pytest
 
 from portal.models import InvalidReason
