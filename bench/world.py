@@ -17,7 +17,6 @@ from sqlmodel import SQLModel
 from devkit.demo import ACCESS_LIFETIME, credential_plan, uses_refresh_token
 from portal import create_app
 from portal.auth.passwords import hash_password
-from portal.config import NETWORK_CLIENT_SETTINGS
 from portal.crypto import seal
 from portal.db import engine, new_session, utcnow
 from portal.models import (
@@ -32,6 +31,7 @@ from portal.models import (
     SocialProfile,
     User,
 )
+from portal.networks import client_settings
 
 # Where every run writes (run.sh sets it: the scripts run from a copy of the tree).
 OUT = Path(os.environ.get("BENCH_OUT", "bench/out")).resolve()
@@ -55,7 +55,7 @@ def now():
 def bench_app(database_url, **config):
     """The product's app on the benchmark's database: no sandbox, and OAuth
     clients that are never called (the scan looks them up; nothing renews)."""
-    clients = {name: "bench" for pair in NETWORK_CLIENT_SETTINGS for name in pair}
+    clients = {name: "bench" for pair in client_settings() for name in pair}
     return create_app({"DATABASE_URL": database_url, "SANDBOX": False, **clients, **config})
 
 

@@ -33,7 +33,7 @@ from portal.models import (
     SocialProfile,
     User,
 )
-from portal.networks.registry import requested_scopes
+from portal.networks import NETWORKS
 
 DEMO_PASSWORD = "keepalive-demo"
 ORGANIZATION = "Northwind Agency"
@@ -233,7 +233,7 @@ def credential_plan(spec, now):
     access_lifetime = ACCESS_LIFETIME[network]
     plan = {
         "token_type": spec.get("token_type", "user"),
-        "scopes": requested_scopes(network),
+        "scopes": " ".join(NETWORKS[network].scopes),
         "status": CredentialState.ACTIVE,
         "invalid_reason": None,
         "invalidated_at": None,

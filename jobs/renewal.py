@@ -9,8 +9,8 @@ from sqlmodel import select
 from jobs import in_app_context
 from portal.db import get_session, keys_in_ranges, rows_by_key, utcnow
 from portal.models import Credential, CredentialState, Membership, Organization, SocialProfile, current_credential
+from portal.networks import adapter_for
 from portal.networks.outcomes import Transient
-from portal.networks.registry import adapter_for
 from portal.profiles import AT_RISK, Scope, visible_profiles
 from portal.queue import enqueue, queue
 from portal.renewal.health import check_credential

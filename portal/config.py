@@ -10,6 +10,8 @@ from pathlib import Path
 
 from cryptography.fernet import Fernet
 
+from portal.networks import SANDBOX_CLIENT, client_settings
+
 
 class ConfigurationError(RuntimeError):
     """A setting production cannot run without is missing or unsafe."""
@@ -49,19 +51,6 @@ def database_url(url):
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix):]
     return url
-
-
-# (client id, client secret) settings of each network family's OAuth client.
-NETWORK_CLIENT_SETTINGS = [
-    ("FACEBOOK_CLIENT_ID", "FACEBOOK_CLIENT_SECRET"),  # facebook, instagram_business
-    ("INSTAGRAM_CLIENT_ID", "INSTAGRAM_CLIENT_SECRET"),
-    ("THREADS_CLIENT_ID", "THREADS_CLIENT_SECRET"),
-    ("X_CLIENT_ID", "X_CLIENT_SECRET"),
-    ("LINKEDIN_CLIENT_ID", "LINKEDIN_CLIENT_SECRET"),
-    ("GOOGLE_CLIENT_ID", "GOOGLE_CLIENT_SECRET"),  # youtube, google_business
-    ("TIKTOK_CLIENT_KEY", "TIKTOK_CLIENT_SECRET"),
-    ("PINTEREST_CLIENT_ID", "PINTEREST_CLIENT_SECRET"),
-]
 
 
 class Config:
@@ -119,8 +108,8 @@ class Config:
         self.GRAPH_API_VERSION = env.get("GRAPH_API_VERSION", "v21.0")
         self.NETWORK_TIMEOUT = _number(env, "NETWORK_TIMEOUT", 10.0, float)
         # One OAuth client per network family; the sandbox registers its own.
-        default_id, default_secret = ("keepalive-sandbox", "sandbox-secret") if self.SANDBOX else ("", "")
-        for id_name, secret_name in NETWORK_CLIENT_SETTINGS:
+        default_id, default_secret = SANDBOX_CLIENT if self.SANDBOX else ("", "")
+        for id_name, secret_name in client_settings():
             setattr(self, id_name, env.get(id_name) or default_id)
             setattr(self, secret_name, env.get(secret_name) or default_secret)
         self.DEV_MAIL_DIR = env.get("DEV_MAIL_DIR") or str(Path(instance_path) / "mail")

@@ -6,7 +6,7 @@ from babel import dates
 from flask import g, url_for
 from flask_babel import get_locale, get_timezone, get_translations, lazy_gettext as _l
 
-from portal.catalog import NETWORKS, network
+from portal.networks import NETWORKS, network
 from portal.models import InvalidReason
 from portal.permissions import manages_organization
 from portal.status import Status

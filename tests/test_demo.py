@@ -6,7 +6,6 @@ import sqlalchemy as sa
 from sqlmodel import SQLModel, select
 
 from devkit.demo import DEMO_PASSWORD, REFRESH_LIFETIME, demo_world, uses_refresh_token
-from portal.catalog import NETWORKS
 from portal.db import utcnow
 from portal.models import (
     AuditEvent,
@@ -20,6 +19,7 @@ from portal.models import (
     SocialProfile,
     User,
 )
+from portal.networks import NETWORKS
 from portal.status import Status, token_status
 
 

@@ -9,7 +9,7 @@ from werkzeug.datastructures import MultiDict
 from portal.accounts import TOKENS_CHANGED
 from portal.accounts.filters import STATUSES, BadFilter, parse_filters
 from portal.accounts.queries import last_renewals, profile_row
-from portal.catalog import NETWORKS
+from portal.networks import NETWORKS
 from portal.db import get_session, utcnow
 from portal.profiles import network_summary, status_counts
 from portal.renewal import renewed_fragment

@@ -13,11 +13,10 @@ from sqlmodel import select
 from portal.accounts import TOKENS_CHANGED, bp, queries, wording
 from portal.accounts.filters import BadFilter, parse_filters
 from portal.accounts.rows import page_context, row_context
-from portal.catalog import NETWORKS, network
 from portal.db import get_session, utcnow
 from portal.links import rules as link_rules, service as link_service
 from portal.models import SocialProfile
-from portal.networks.meta_graph import SCOPES as META_SCOPES, SYSTEM_USER_NETWORKS
+from portal.networks import NETWORKS, network
 from portal.pagecache import keep_until, kept, stand_in
 from portal.paging import paginate
 from portal.profiles import AT_RISK, Scope, network_summary, next_status_change, visible_profiles
@@ -124,8 +123,6 @@ def profile_page(profile_id, status=200, system_user_error=None):
         "accounts/profile.html",
         status=status,
         system_user_error=system_user_error,
-        system_user_networks=SYSTEM_USER_NETWORKS,
-        system_user_scopes=META_SCOPES.get(row.profile.network, ()),
         row=row,
         history=queries.credential_history(profile_id),
         attempts=queries.renewal_attempts(profile_id),
@@ -135,7 +132,7 @@ def profile_page(profile_id, status=200, system_user_error=None):
         may_send_link=link_rules.may_send_link(g.membership, row.access_level),
         open_links=open_links,
         link_senders=queries.users_by_id(link.created_by_id for link in open_links),
-        youtube_deadline=wording.youtube_deletion_deadline(row),
+        deletion_deadline=wording.data_deletion_deadline(row),
         stopped_while_expired=wording.STOPPED_WHILE_EXPIRED,
         attempt_modes=wording.ATTEMPT_MODES,
     )

@@ -1,11 +1,9 @@
 """Words for what the token-health pages show: why someone may not renew,
 why a renewal failed, what stops while a token is expired."""
-from datetime import timedelta
-
 from flask_babel import lazy_gettext as _l
 
-from portal.catalog import network
 from portal.models import InvalidReason
+from portal.networks import network
 
 REFUSALS = {
     "not_a_member": _l("You are not a member of this organization."),
@@ -44,10 +42,6 @@ ATTEMPT_MODES = {
     "system_user": _l("System-user token"),
 }
 
-# YouTube's terms: data synced from a channel is deleted when its token
-# stays expired this long.
-YOUTUBE_DELETION_DAYS = 7
-
 
 def refusal_text(reason):
     return str(REFUSALS.get(reason, REFUSALS["not_a_member"]))
@@ -57,13 +51,15 @@ def failure_text(reason, network_key):
     return str(FAILURES.get(reason, UNKNOWN_FAILURE)).format(network=network(network_key).label)
 
 
-def youtube_deletion_deadline(row):
-    """When a YouTube profile's data is deleted if nobody renews: 7 days after
-    the token stopped working (or will stop). None for other networks."""
-    if row.profile.network != "youtube":
+def data_deletion_deadline(row):
+    """When the network deletes a profile's data if nobody renews (YouTube: 7
+    days after the token stopped working, or will stop). None for networks
+    that keep it."""
+    keeps_for = network(row.profile.network).deletes_data_after
+    if keeps_for is None:
         return None
     credential = row.credential
     since = row.status.effective_expiry
     if credential is not None and credential.is_invalid and credential.invalidated_at is not None:
         since = credential.invalidated_at
-    return since + timedelta(days=YOUTUBE_DELETION_DAYS) if since else None
+    return since + keeps_for if since else None

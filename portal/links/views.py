@@ -17,13 +17,12 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired
 
 from portal import mailer
-from portal.catalog import network
 from portal.db import get_session, utcnow, writes
 from portal.forms import EmailAddress
 from portal.links import bp, rules, service
 from portal.links.rules import Purpose
 from portal.models import AuditEvent, Membership, Organization, ProfileAccess, RenewalLink, SocialProfile
-from portal.networks.registry import adapter_for
+from portal.networks import adapter_for, network
 from portal.notify.messages import client_link_subject
 from portal.permissions import may_renew
 from portal.renewal import consent

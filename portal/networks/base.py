@@ -1,8 +1,8 @@
 """What every network adapter shares: the value types of the contract, the
 one URL rewrite for the sandbox, and the OAuth 2.0 plumbing on Authlib.
 
-An adapter is built per use by `registry.adapter_for(key)` from the app's
-settings and knows nothing of Flask: it takes a `NetworkSettings`.
+An adapter is built per use by `portal.networks.adapter_for(key)` from the
+app's settings and knows nothing of Flask: it takes a `NetworkSettings`.
 """
 import logging
 from dataclasses import dataclass, field
@@ -204,7 +204,8 @@ class Adapter:
     - `refresh(tokens) -> TokenSet` (silent renewal)
     - `validate(tokens, after_refresh=False) -> Validation`
     - `can_refresh(tokens) -> bool` (a silent renewal path exists for these tokens)
-    - `classify(status, body, stage) -> Outcome` (pure, per family)
+    - `classify(status, body, stage) -> Outcome` (pure, per family: the
+      `classify_<family>` of the family's module)
 
     Failures raise `outcomes.RenewNeeded`, `Transient` (and its
     `AccessTokenRejected`), `PermissionMissing` or `UnexpectedResponse`;

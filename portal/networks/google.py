@@ -3,9 +3,21 @@
 Offline access with `prompt=consent`, so that every consent returns a refresh
 token; a refresh that returns none keeps the one there is.
 """
-from portal.models import CanRenew
+from portal.models import CanRenew, InvalidReason
 from portal.networks.base import Adapter, Grant, GrantedProfile, Validation, after, utcnow
-from portal.networks.outcomes import Stage, classify_google
+from portal.networks.outcomes import (
+    OK,
+    Stage,
+    is_success,
+    oauth_error,
+    permission,
+    reason_from_text,
+    refresh_first,
+    renew,
+    server_side,
+    transient,
+    unexpected,
+)
 
 TOKENINFO = "https://oauth2.googleapis.com/tokeninfo"
 CHANNELS = "https://www.googleapis.com/youtube/v3/channels"
@@ -19,6 +31,36 @@ SCOPES = {
     ),
     "google_business": ("https://www.googleapis.com/auth/business.manage",),
 }
+
+GOOGLE_RATE_REASONS = {"rateLimitExceeded", "userRateLimitExceeded", "quotaExceeded", "backendError"}
+
+
+def classify_google(status, body, stage=Stage.API):
+    error, description = oauth_error(body)
+    if error == "invalid_grant":
+        return renew(reason_from_text(description), f"Google: invalid_grant {description}".strip())
+    if error == "invalid_token" or (stage != Stage.TOKEN and status == 401):
+        # An access token past its hour, or revoked: only a refresh tells which.
+        if stage == Stage.RETRY:
+            return renew(InvalidReason.UNKNOWN, "Google refused the access token again after a refresh")
+        if stage == Stage.API:
+            return refresh_first("Google refused the access token")
+    server = server_side(status)
+    if server:
+        return server
+    api_error = body.get("error") if isinstance(body, dict) else None
+    if status == 403 and isinstance(api_error, dict):
+        reasons = {e.get("reason") for e in api_error.get("errors") or [] if isinstance(e, dict)}
+        if reasons & GOOGLE_RATE_REASONS or api_error.get("status") == "RESOURCE_EXHAUSTED":
+            return transient(f"Google: {api_error.get('message', 'rate limited')}")
+        return permission(f"Google: {api_error.get('message', 'forbidden')}")
+    if status == 403:
+        return permission("Google: forbidden")
+    if error in ("invalid_client", "unauthorized_client"):
+        return unexpected(f"Google: {error} {description}".strip())
+    if error or not is_success(status):
+        return unexpected(f"Google: {error or 'HTTP ' + str(status)} {description}".strip())
+    return OK
 
 
 class GoogleAdapter(Adapter):

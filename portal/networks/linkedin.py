@@ -6,7 +6,18 @@ live 365 days from the first consent and refreshing does NOT extend them, so
 """
 from portal.models import CanRenew, InvalidReason
 from portal.networks.base import Adapter, Grant, GrantedProfile, Validation, moment
-from portal.networks.outcomes import RenewNeeded, Stage, classify_linkedin
+from portal.networks.outcomes import (
+    OK,
+    RenewNeeded,
+    Stage,
+    is_success,
+    oauth_error,
+    permission,
+    reason_from_text,
+    renew,
+    server_side,
+    unexpected,
+)
 
 API = "https://api.linkedin.com"
 INTROSPECT = "https://www.linkedin.com/oauth/v2/introspectToken"
@@ -16,6 +27,37 @@ SCOPES = {
     "linkedin_company": ("w_organization_social", "r_organization_social", "rw_organization_admin"),
 }
 STATUS_REASONS = {"expired": InvalidReason.EXPIRED, "revoked": InvalidReason.PERMISSION_REVOKED}
+
+LINKEDIN_REVOKED = 65601
+LINKEDIN_INVALID = 65600
+LINKEDIN_EXPIRED = 65602
+
+
+def classify_linkedin(status, body, stage=Stage.API):
+    body = body if isinstance(body, dict) else {}
+    code = body.get("serviceErrorCode")
+    message = str(body.get("message") or "")
+    error, description = oauth_error(body)
+    if code == LINKEDIN_REVOKED:
+        return renew(InvalidReason.PERMISSION_REVOKED, f"LinkedIn 65601: {message}", recheck=True)
+    if code == LINKEDIN_INVALID:
+        return renew(reason_from_text(message), f"LinkedIn 65600: {message}")
+    if code == LINKEDIN_EXPIRED or (status == 401 and "expired" in message.lower()):
+        return renew(InvalidReason.EXPIRED, f"LinkedIn: {message}")
+    if error in ("invalid_grant", "invalid_token") or (
+        error == "invalid_request" and "refresh token" in description.lower()
+    ):
+        return renew(reason_from_text(description), f"LinkedIn: {error} {description}".strip())
+    server = server_side(status)
+    if server:
+        return server
+    if status == 401 and stage != Stage.TOKEN and not error:
+        return renew(reason_from_text(message), f"LinkedIn: {message or 'HTTP 401'}")
+    if status == 403:
+        return permission(f"LinkedIn: {message or 'forbidden'}")
+    if error or not is_success(status):
+        return unexpected(f"LinkedIn: {error or 'HTTP ' + str(status)} {description or message}".strip())
+    return OK
 
 
 def organization_role(role):

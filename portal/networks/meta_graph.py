@@ -23,11 +23,22 @@ from portal.networks.base import (
     secret_in_query,
     utcnow,
 )
-from portal.networks.outcomes import NotASystemUserToken, RenewNeeded, Stage, UnexpectedResponse, classify_meta
+from portal.networks.outcomes import (
+    OK,
+    NotASystemUserToken,
+    RenewNeeded,
+    Stage,
+    UnexpectedResponse,
+    is_success,
+    permission,
+    reason_from_text,
+    renew,
+    server_side,
+    transient,
+    unexpected,
+)
 
 GRAPH = "https://graph.facebook.com"
-# The networks whose profiles may use a Business Manager system user's token.
-SYSTEM_USER_NETWORKS = ("facebook", "instagram_business")
 
 # Facebook's classic Page roles, from the tasks a person has on the Page.
 ROLE_BY_TASK = [
@@ -45,6 +56,76 @@ SCOPES = {
         "instagram_basic", "instagram_content_publish", "instagram_manage_insights",
     ),
 }
+
+
+# --- Meta's error rules (Instagram Login and Threads answer alike) ---------
+
+META_SUBCODE_REASONS = {
+    458: InvalidReason.APP_REMOVED,
+    459: InvalidReason.CHECKPOINT,  # the person must log in at the network
+    460: InvalidReason.PASSWORD_CHANGED,
+    463: InvalidReason.EXPIRED,
+    464: InvalidReason.CHECKPOINT,  # unconfirmed user: log in and confirm the account
+    467: InvalidReason.UNKNOWN,  # session invalidated, e.g. logged out
+    492: InvalidReason.ROLE_CHANGED,  # no longer a Page admin, editor or moderator
+}
+META_TRANSIENT_CODES = {1, 2, 4, 17, 32, 341, 613}
+
+
+def meta_error(body):
+    """Meta's `error` object of a body (also debug_token's `data.error`), or None."""
+    if not isinstance(body, dict):
+        return None
+    error = body.get("error")
+    if isinstance(error, dict):
+        return error
+    data = body.get("data")
+    if isinstance(data, dict) and data.get("is_valid") is False:
+        error = data.get("error")
+        return error if isinstance(error, dict) else {"code": 190, "message": "token is not valid"}
+    return None
+
+
+def classify_meta(status, body, stage=Stage.API):
+    error = meta_error(body)
+    if error is None:
+        if is_success(status):
+            return OK
+        return server_side(status) or unexpected(f"HTTP {status}")
+    try:
+        code = int(error.get("code") or 0)
+    except (TypeError, ValueError):
+        code = 0
+    try:
+        subcode = int(error.get("error_subcode") or error.get("subcode") or 0)
+    except (TypeError, ValueError):
+        subcode = 0
+    message = str(error.get("message") or "")
+    detail = f"Meta error {code}" + (f"/{subcode}" if subcode else "") + (f": {message}" if message else "")
+    if code in (190, 102):
+        if subcode in META_SUBCODE_REASONS:
+            return renew(META_SUBCODE_REASONS[subcode], detail)
+        return renew(_meta_reason_from_message(message), detail)
+    if "client secret" in message.lower():
+        # Code 1 as well, but no retry mends a wrong secret: say so instead.
+        return unexpected(detail)
+    if code in META_TRANSIENT_CODES or error.get("is_transient") is True:
+        return transient(detail)
+    if code == 10 or 200 <= code <= 299:
+        return permission(detail)
+    return server_side(status) or unexpected(detail)
+
+
+def _meta_reason_from_message(message):
+    text = message.lower()
+    if "has not authorized application" in text or "deauthorized" in text:
+        return InvalidReason.APP_REMOVED
+    if "must be an administrator" in text or "must be an admin" in text:
+        return InvalidReason.ROLE_CHANGED
+    return reason_from_text(text)
+
+
+# --- the adapter -----------------------------------------------------------
 
 
 def page_role(tasks):

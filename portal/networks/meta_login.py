@@ -4,12 +4,14 @@ Both give a one-hour token for the code, exchanged at once for a 60-day one
 (`ig_exchange_token` / `th_exchange_token`), which refreshes itself
 (`ig_refresh_token` / `th_refresh_token`) once it is at least 24 hours old and
 not yet expired. There is no refresh token: the access token renews itself.
+Their errors read as the Graph API's (`meta_graph.classify_meta`).
 """
 from datetime import timedelta
 
 from portal.models import InvalidReason
 from portal.networks.base import Adapter, Validation, no_client_auth, utcnow
-from portal.networks.outcomes import NotYetRefreshable, RenewNeeded, Stage, classify_meta
+from portal.networks.meta_graph import classify_meta
+from portal.networks.outcomes import NotYetRefreshable, RenewNeeded, Stage
 
 MINIMUM_AGE = timedelta(hours=24)
 

@@ -1,9 +1,41 @@
 """Pinterest accounts (API v5): HTTP Basic at the token endpoint, and
 "continuous" refresh tokens, each refresh returning a new one to persist."""
+from portal.models import InvalidReason
 from portal.networks.base import Adapter, Validation
-from portal.networks.outcomes import Stage, classify_pinterest
+from portal.networks.outcomes import (
+    OK,
+    Stage,
+    is_success,
+    oauth_error,
+    permission,
+    reason_from_text,
+    refresh_first,
+    renew,
+    server_side,
+    unexpected,
+)
 
 USER_ACCOUNT = "https://api.pinterest.com/v5/user_account"
+
+
+def classify_pinterest(status, body, stage=Stage.API):
+    server = server_side(status)
+    if server:
+        return server
+    if is_success(status) and not oauth_error(body)[0]:
+        return OK
+    code = body.get("code") if isinstance(body, dict) else None
+    message = str((body or {}).get("message") or oauth_error(body)[1]) if isinstance(body, dict) else ""
+    if stage == Stage.TOKEN:
+        # Any refused refresh means the grant is gone.
+        return renew(reason_from_text(message), f"Pinterest: refresh refused {message}".strip())
+    if status == 401 or code == 2:
+        if stage == Stage.RETRY:
+            return renew(InvalidReason.UNKNOWN, f"Pinterest: {message or 'authentication failed'} after a refresh")
+        return refresh_first(f"Pinterest: {message or 'authentication failed'}")
+    if status == 403:
+        return permission(f"Pinterest: {message or 'forbidden'}")
+    return unexpected(f"Pinterest: HTTP {status} {message}".strip())
 
 
 class PinterestAdapter(Adapter):

@@ -2,10 +2,49 @@
 and refresh tokens that rotate."""
 from authlib.common.urls import add_params_to_qs, url_decode, urlparse
 
+from portal.models import InvalidReason
 from portal.networks.base import Adapter, Validation
-from portal.networks.outcomes import Stage, classify_tiktok
+from portal.networks.outcomes import (
+    OK,
+    Stage,
+    is_success,
+    oauth_error,
+    permission,
+    reason_from_text,
+    refresh_first,
+    renew,
+    server_side,
+    transient,
+    unexpected,
+)
 
 USER_INFO = "https://open.tiktokapis.com/v2/user/info/"
+
+TIKTOK_PERMISSION_CODES = {"scope_not_authorized", "scope_permission_missed"}
+TIKTOK_TRANSIENT_CODES = {"rate_limit_exceeded", "internal_error"}
+
+
+def classify_tiktok(status, body, stage=Stage.API):
+    error, description = oauth_error(body)
+    if error == "invalid_grant":
+        return renew(reason_from_text(description), f"TikTok: invalid_grant {description}".strip())
+    api_error = body.get("error") if isinstance(body, dict) else None
+    code = api_error.get("code") if isinstance(api_error, dict) else error
+    message = api_error.get("message", "") if isinstance(api_error, dict) else description
+    if code in TIKTOK_PERMISSION_CODES:
+        return permission(f"TikTok: {code} {message}".strip())
+    if code == "access_token_invalid":
+        if stage == Stage.RETRY:
+            return renew(InvalidReason.UNKNOWN, "TikTok refused the access token again after a refresh")
+        return refresh_first(f"TikTok: access_token_invalid {message}".strip())
+    if code in TIKTOK_TRANSIENT_CODES:
+        return transient(f"TikTok: {code}")
+    server = server_side(status)
+    if server:
+        return server
+    if code not in (None, "ok") or not is_success(status):
+        return unexpected(f"TikTok: {code or 'HTTP ' + str(status)} {message}".strip())
+    return OK
 
 
 def client_key_post(client, method, uri, headers, body):

@@ -1,8 +1,49 @@
 """X (Twitter) accounts: OAuth 2.0 with PKCE; refresh tokens are single use."""
 from portal.networks.base import Adapter, Validation
-from portal.networks.outcomes import Stage, classify_x
+from portal.models import InvalidReason
+from portal.networks.outcomes import (
+    OK,
+    Stage,
+    is_success,
+    oauth_error,
+    permission,
+    reason_from_text,
+    refresh_first,
+    renew,
+    server_side,
+    unexpected,
+)
 
 USERS_ME = "https://api.x.com/2/users/me"
+
+
+def classify_x(status, body, stage=Stage.API):
+    error, description = oauth_error(body)
+    if error == "invalid_grant":
+        return renew(reason_from_text(description), f"X: invalid_grant {description}".strip())
+    if error == "invalid_request" and "token was invalid" in description.lower():
+        return renew(InvalidReason.UNKNOWN, f"X: {description}")
+    server = server_side(status)
+    if server:
+        return server
+    if status == 401:
+        if stage == Stage.RETRY:
+            return renew(InvalidReason.UNKNOWN, "X refused the access token again after a refresh")
+        if stage == Stage.API:
+            return refresh_first("X refused the access token")
+    if status == 403:
+        return permission(_describe(body, "X: forbidden"))
+    if error or not is_success(status):
+        return unexpected(f"X: {error or 'HTTP ' + str(status)} {description}".strip())
+    return OK
+
+
+def _describe(body, default):
+    if isinstance(body, dict):
+        for key in ("detail", "title", "message", "error_description"):
+            if body.get(key):
+                return f"{default}: {body[key]}"
+    return default
 
 
 class XAdapter(Adapter):

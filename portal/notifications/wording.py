@@ -1,7 +1,7 @@
 """The words of an in-app notice, from the status words every page uses."""
 from flask_babel import gettext as _
 
-from portal.catalog import network
+from portal.networks import network
 from portal.notify.rules import KIND_EXPIRED, KIND_INVALID
 from portal.status import Status, TokenStatus
 from portal.templating import status_text

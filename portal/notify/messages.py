@@ -2,7 +2,7 @@
 from flask import current_app, render_template, url_for
 from flask_babel import force_locale, format_datetime, get_translations, gettext as _, ngettext
 
-from portal.catalog import network
+from portal.networks import network
 from portal.db import utcnow
 from portal.mailer import Email
 from portal.notify.rules import KIND_EXPIRED, KIND_EXPIRING, KIND_INVALID

@@ -3,12 +3,10 @@ from flask_babel import format_datetime, gettext as _, lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlmodel import select
 
-from portal.catalog import NETWORKS, network
 from portal.db import get_session, writes
 from portal.models import ProfileAccess, SocialProfile
-from portal.networks.meta_graph import SYSTEM_USER_NETWORKS
+from portal.networks import NETWORKS, adapter_for, network
 from portal.networks.outcomes import NetworkError, NotASystemUserToken, RenewNeeded, Transient
-from portal.networks.registry import adapter_for
 from portal.permissions import may_renew
 from portal.renewal import RENEWED_FRAGMENTS, bp, consent
 from portal.renewal.credentials import current_credential, record_attempt, store_grant
@@ -91,7 +89,7 @@ def system_user_token(profile_id):
     """Use a Business Manager system user's token for a Facebook Page or an
     Instagram business account: checked with Meta, then the profile's credential."""
     profile = owned_or_404(SocialProfile, profile_id)
-    if profile.network not in SYSTEM_USER_NETWORKS:
+    if not network(profile.network).takes_system_user_token:
         abort(404)
     if not may_renew(g.membership, access_level(profile.id)):
         abort(403)

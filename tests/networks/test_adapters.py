@@ -1,6 +1,7 @@
-"""The adapters' own rules, without a network: URLs, registry, token sets,
-and the refresh rules decided before any call."""
+"""The network table and the adapters' shared rules, without a network: URLs,
+clients, token sets, and the refresh rules decided before any call."""
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -8,19 +9,18 @@ import pytest
 from portal.config import Config
 from portal.models import CanRenew, InvalidReason
 from portal.networks import (
-    NETWORK_KEYS,
+    NETWORKS,
     NotConfigured,
     NotYetRefreshable,
     RenewNeeded,
     TokenSet,
     adapter_for,
+    client_settings,
+    network,
     network_url,
     new_code_verifier,
 )
 from portal.networks.base import moment
-from portal.networks.linkedin import organization_role
-from portal.networks.meta_graph import page_role
-from portal.networks.tiktok import client_key_in_url
 
 SANDBOX = {"SANDBOX": True, "BASE_URL": "http://127.0.0.1:5000", "NETWORK_TIMEOUT": 3, "GRAPH_API_VERSION": "v21.0"}
 REAL = {
@@ -32,6 +32,7 @@ REAL = {
     "TIKTOK_CLIENT_KEY": "tiktok-key",
 }
 NOW = datetime.now(UTC)
+ICONS = Path(__file__).parents[2] / "static" / "icons"
 
 
 def query(url):
@@ -39,15 +40,39 @@ def query(url):
 
 
 def test_every_network_key_has_an_adapter():
-    assert set(NETWORK_KEYS) == {
+    assert set(NETWORKS) == {
         "facebook", "instagram_business", "instagram", "threads", "x", "linkedin_personal", "linkedin_company",
         "youtube", "google_business", "tiktok", "pinterest",
     }
-    families = {key: adapter_for(key, SANDBOX).family for key in NETWORK_KEYS}
+    families = {key: adapter_for(key, SANDBOX).family for key in NETWORKS}
     assert families["facebook"] == families["instagram_business"] == "meta_graph"
     assert families["linkedin_personal"] == families["linkedin_company"] == "linkedin"
     assert families["youtube"] == families["google_business"] == "google"
     assert len(set(families.values())) == 8
+
+
+def test_every_network_shows_a_name_an_icon_and_the_right_to_renew():
+    for entry in NETWORKS.values():
+        assert entry.label and (ICONS / f"{entry.icon}.svg").is_file()
+        assert str(entry.native_permission)
+        assert entry.scopes
+
+
+def test_an_unknown_network_still_renders_under_its_own_name():
+    unknown = network("myspace")
+    assert (unknown.label, unknown.icon, unknown.adapter, unknown.scopes) == ("myspace", "generic", None, ())
+    assert network("x") is NETWORKS["x"]
+
+
+def test_only_networks_whose_adapter_adopts_a_system_users_token_offer_one():
+    offered = {key for key, entry in NETWORKS.items() if entry.takes_system_user_token}
+    assert offered == {"facebook", "instagram_business"}
+    assert all(hasattr(NETWORKS[key].adapter, "adopt_system_user_token") for key in offered)
+
+
+def test_youtube_alone_deletes_data_while_a_token_stays_expired():
+    deleting = {key: entry.deletes_data_after for key, entry in NETWORKS.items() if entry.deletes_data_after}
+    assert deleting == {"youtube": timedelta(days=7)}
 
 
 def test_the_sandbox_rewrite():
@@ -70,6 +95,7 @@ def test_real_mode_uses_real_urls_and_each_networks_client():
 
 def test_config_reads_clients_from_the_environment(tmp_path):
     config = Config(tmp_path, {"SANDBOX": "1", "X_CLIENT_ID": "real-x", "NETWORK_TIMEOUT": "4"}).as_dict()
+    assert all(id_name in config and secret_name in config for id_name, secret_name in client_settings())
     assert config["X_CLIENT_ID"] == "real-x"
     assert config["X_CLIENT_SECRET"] == "sandbox-secret"
     assert config["TIKTOK_CLIENT_KEY"] == "keepalive-sandbox"
@@ -86,7 +112,7 @@ def test_an_unknown_network_is_refused():
         adapter_for("myspace", SANDBOX)
 
 
-@pytest.mark.parametrize("network", NETWORK_KEYS)
+@pytest.mark.parametrize("network", NETWORKS)
 def test_authorize_url(network):
     verifier = new_code_verifier()
     redirect_uri = f"http://127.0.0.1:5000/renew/callback/{network}"
@@ -120,11 +146,6 @@ def test_pkce_challenge_is_s256_of_the_verifier():
     url = adapter_for("x", SANDBOX).authorize_url("s", verifier, "http://127.0.0.1:5000/cb")
     digest = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
     assert query(url)["code_challenge"] == digest
-
-
-def test_tiktok_renames_client_id():
-    url = client_key_in_url("https://www.tiktok.com/v2/auth/authorize/?response_type=code&client_id=k&state=s")
-    assert query(url) == {"response_type": "code", "client_key": "k", "state": "s"}
 
 
 def test_token_set_never_prints_a_token():
@@ -189,23 +210,6 @@ def test_facebook_does_not_exchange_an_expired_user_token():
     assert caught.value.reason == InvalidReason.EXPIRED
     assert adapter.can_refresh(page)
     assert not adapter.can_refresh(TokenSet("system-user-page-token", token_type="page"))
-
-
-@pytest.mark.parametrize("tasks,role,can_renew", [
-    (["ANALYZE", "ADVERTISE", "MODERATE", "CREATE_CONTENT", "MANAGE"], "Admin", CanRenew.YES),
-    (["ANALYZE", "ADVERTISE", "MODERATE", "CREATE_CONTENT"], "Editor", CanRenew.NO),
-    (["ANALYZE"], "Analyst", CanRenew.NO),
-    (None, "", CanRenew.UNKNOWN),
-])
-def test_page_roles(tasks, role, can_renew):
-    assert page_role(tasks) == (role, can_renew)
-
-
-@pytest.mark.parametrize("role,can_renew", [
-    ("ADMINISTRATOR", CanRenew.YES), ("DIRECT_SPONSORED_CONTENT_POSTER", CanRenew.NO), ("", CanRenew.UNKNOWN),
-])
-def test_linkedin_roles(role, can_renew):
-    assert organization_role(role)[1] == can_renew
 
 
 def test_moments():

@@ -7,7 +7,7 @@ import pytest
 
 from portal.models import CanRenew, InvalidReason
 from portal.networks import (
-    NETWORK_KEYS,
+    NETWORKS,
     AccessTokenRejected,
     NetworkError,
     NotASystemUserToken,
@@ -283,7 +283,7 @@ FAULT_NETWORK = {
 }
 
 
-@pytest.mark.parametrize("network", NETWORK_KEYS)
+@pytest.mark.parametrize("network", NETWORKS)
 @pytest.mark.parametrize("mode", ["500", "429"])
 def test_outages_are_transient(world, network, mode):
     issued = world.grant(network, "5001")

@@ -11,7 +11,7 @@ from redis import Redis
 from rq import Queue, Worker
 from rq.job import Job
 
-from portal.networks.registry import adapter_for
+from portal.networks import adapter_for
 from portal.renewal.credentials import token_set
 from tests.renewal.test_silent import connected
 

@@ -6,7 +6,7 @@ from sqlmodel import select
 
 from devkit.demo import seed_demo
 from portal.models import SocialProfile
-from portal.networks.registry import adapter_for
+from portal.networks import adapter_for
 from portal.renewal.credentials import token_set
 from tests.renewal.conftest import OWNER
 

@@ -5,13 +5,13 @@ from sqlmodel import select
 
 from portal.db import utcnow
 from portal.models import AuditEvent, CanRenew, NativeRole, RenewalAttempt
-from portal.networks.registry import NETWORK_KEYS
+from portal.networks import NETWORKS
 from portal.status import Status, token_status
 from tests import factories
 from tests.renewal.conftest import OWNER, agency, query_of
 
 
-@pytest.mark.parametrize("network", NETWORK_KEYS)
+@pytest.mark.parametrize("network", NETWORKS)
 def test_renew_through_consent(live, store, network):
     live.grant(network, "5001")
     org, person, profile = agency(store, network, "5001")

@@ -7,8 +7,8 @@ from sqlmodel import select
 
 from portal.db import utcnow
 from portal.models import InvalidReason, RenewalAttempt
+from portal.networks import NETWORKS, adapter_for
 from portal.networks.outcomes import Transient
-from portal.networks.registry import NETWORK_KEYS, adapter_for
 from portal.renewal.credentials import token_set
 from portal.renewal.silent import Result, renew_silently
 from tests.renewal.conftest import agency
@@ -36,7 +36,7 @@ def age(live, store, credential, seconds=TWO_DAYS):
     store.commit()
 
 
-@pytest.mark.parametrize("network", NETWORK_KEYS)
+@pytest.mark.parametrize("network", NETWORKS)
 def test_every_network_renews_silently(live, store, network):
     profile, before = connected(live, store, network)
     age(live, store, before)

@@ -1,0 +1,75 @@
+"""Meta's error rules (Facebook Login, Instagram Login, Threads; docs/networks.md), one row per
+signature, and Page roles, without a server."""
+import pytest
+
+from portal.models import CanRenew, InvalidReason
+from portal.networks.meta_graph import classify_meta, page_role
+from portal.networks.outcomes import Kind
+
+
+def meta(code, subcode=None, message="", **extra):
+    error = {"message": message, "type": "OAuthException", "code": code, "fbtrace_id": "A1"}
+    if subcode is not None:
+        error["error_subcode"] = subcode
+    return {"error": {**error, **extra}}
+
+
+META = [
+    # renew needed: code 190/102 with each subcode
+    (400, meta(190, 458, "Error validating access token: The user has not authorized application 1."),
+     Kind.RENEW, InvalidReason.APP_REMOVED),
+    (400, meta(190, 459, "The user is enrolled in a blocking, logged-in checkpoint"), Kind.RENEW, InvalidReason.CHECKPOINT),
+    (400, meta(190, 460, "The session has been invalidated because the user changed their password"),
+     Kind.RENEW, InvalidReason.PASSWORD_CHANGED),
+    (400, meta(190, 463, "Error validating access token: Session has expired on Monday"), Kind.RENEW, InvalidReason.EXPIRED),
+    (400, meta(190, 464, "Sessions for the user are not allowed because the user is not a confirmed user."),
+     Kind.RENEW, InvalidReason.CHECKPOINT),
+    (400, meta(190, 467, "Error validating access token: The user has logged out."), Kind.RENEW, InvalidReason.UNKNOWN),
+    (400, meta(190, 492, "Invalid session"), Kind.RENEW, InvalidReason.ROLE_CHANGED),
+    (400, meta(102, 463, "Session has expired"), Kind.RENEW, InvalidReason.EXPIRED),
+    (400, meta(102, None, "Session key invalid or no longer valid"), Kind.RENEW, InvalidReason.UNKNOWN),
+    (400, meta(190, None, "Invalid OAuth access token - Cannot parse access token"), Kind.RENEW, InvalidReason.UNKNOWN),
+    (400, meta(190, None, "Error validating access token: Session has expired on Sunday"), Kind.RENEW, InvalidReason.EXPIRED),
+    (400, meta(190, None, "Error validating access token: The user has not authorized application 1."),
+     Kind.RENEW, InvalidReason.APP_REMOVED),
+    # transient: rate limits and temporary errors, whatever the HTTP status
+    (500, meta(1, None, "An unknown error occurred"), Kind.TRANSIENT, None),
+    (503, meta(2, None, "Service temporarily unavailable"), Kind.TRANSIENT, None),
+    (403, meta(4, None, "Application request limit reached"), Kind.TRANSIENT, None),
+    (403, meta(17, None, "User request limit reached"), Kind.TRANSIENT, None),
+    (403, meta(32, None, "Page request limit reached"), Kind.TRANSIENT, None),
+    (400, meta(613, None, "Calls to this api have exceeded the rate limit."), Kind.TRANSIENT, None),
+    (400, meta(9000, None, "Temporary", is_transient=True), Kind.TRANSIENT, None),
+    (500, {"error": "boom"}, Kind.TRANSIENT, None),  # not Meta's shape: an outage all the same
+    (502, None, Kind.TRANSIENT, None),
+    (429, None, Kind.TRANSIENT, None),
+    # permission missing: code 10 and 200-299
+    (403, meta(10, None, "Application does not have permission for this action"), Kind.PERMISSION, None),
+    (403, meta(200, None, "Requires pages_manage_posts permission"), Kind.PERMISSION, None),
+    (403, meta(299, None, "Permissions error"), Kind.PERMISSION, None),
+    # debug_token: HTTP 200 with is_valid false and the reason inside data
+    (200, {"data": {"is_valid": False, "error": {"code": 190, "subcode": 460, "message": "password changed"}}},
+     Kind.RENEW, InvalidReason.PASSWORD_CHANGED),
+    (200, {"data": {"is_valid": False}}, Kind.RENEW, InvalidReason.UNKNOWN),
+    (200, {"data": {"is_valid": True, "expires_at": 0}}, Kind.OK, None),
+    (200, {"access_token": "EAAB", "token_type": "bearer", "expires_in": 5183944}, Kind.OK, None),
+    (400, meta(100, None, "Invalid parameter"), Kind.ERROR, None),
+    (400, meta(1, None, "Error validating client secret."), Kind.ERROR, None),  # configuration, not an outage
+    (400, meta(101, None, "Error validating application. Invalid application ID."), Kind.ERROR, None),
+]
+
+
+@pytest.mark.parametrize("status,body,kind,reason", META)
+def test_meta(status, body, kind, reason):
+    outcome = classify_meta(status, body)
+    assert (outcome.kind, outcome.reason) == (kind, reason)
+
+
+@pytest.mark.parametrize("tasks,role,can_renew", [
+    (["ANALYZE", "ADVERTISE", "MODERATE", "CREATE_CONTENT", "MANAGE"], "Admin", CanRenew.YES),
+    (["ANALYZE", "ADVERTISE", "MODERATE", "CREATE_CONTENT"], "Editor", CanRenew.NO),
+    (["ANALYZE"], "Analyst", CanRenew.NO),
+    (None, "", CanRenew.UNKNOWN),
+])
+def test_page_roles(tasks, role, can_renew):
+    assert page_role(tasks) == (role, can_renew)

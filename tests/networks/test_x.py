@@ -1,0 +1,33 @@
+"""X's error rules (docs/networks.md), one row per signature, without a server."""
+import pytest
+
+from portal.networks.outcomes import Kind, Stage, Transient
+from portal.networks.x import classify_x
+
+
+X = [
+    (400, {"error": "invalid_request", "error_description": "Value passed for the token was invalid."},
+     Stage.TOKEN, Kind.RENEW),
+    (400, {"error": "invalid_grant", "error_description": "Invalid refresh token"}, Stage.TOKEN, Kind.RENEW),
+    (400, {"error": "invalid_request", "error_description": "Missing required parameter [code_verifier]."},
+     Stage.TOKEN, Kind.ERROR),
+    (401, {"title": "Unauthorized", "type": "about:blank", "status": 401, "detail": "Unauthorized"},
+     Stage.API, Kind.REFRESH),
+    (401, {"title": "Unauthorized", "status": 401, "detail": "Unauthorized"}, Stage.RETRY, Kind.RENEW),
+    (429, {"title": "Too Many Requests", "status": 429}, Stage.API, Kind.TRANSIENT),
+    (429, {"title": "Too Many Requests", "status": 429}, Stage.TOKEN, Kind.TRANSIENT),
+    (500, None, Stage.TOKEN, Kind.TRANSIENT),
+    (503, {"title": "Service Unavailable"}, Stage.API, Kind.TRANSIENT),
+    (403, {"title": "Forbidden", "detail": "scope missing"}, Stage.API, Kind.PERMISSION),
+    (200, {"data": {"id": "1", "username": "a"}}, Stage.API, Kind.OK),
+]
+
+
+@pytest.mark.parametrize("status,body,stage,kind", X)
+def test_x(status, body, stage, kind):
+    assert classify_x(status, body, stage).kind == kind
+
+
+def test_retry_after_is_carried():
+    error = classify_x(429, None).error(retry_after=30)
+    assert isinstance(error, Transient) and error.retry_after == 30
