@@ -1,4 +1,5 @@
 """The database: one engine per app, one session per request kept on `g`."""
+import os
 from contextlib import contextmanager
 from datetime import datetime, timezone
 
@@ -65,6 +66,7 @@ def rows_by_key(session, statement, key, values):
 
 def make_engine(url):
     if url.startswith("sqlite"):
+        _create_private(sa.engine.make_url(url).database)
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
 
         @event.listens_for(engine, "connect")
@@ -86,6 +88,19 @@ def make_engine(url):
 
         return engine
     return create_engine(url, pool_pre_ping=True)
+
+
+def _create_private(path):
+    """Create the SQLite file readable by its owner only (it holds sealed tokens and
+    password hashes); SQLite gives its -wal and -shm files the same mode."""
+    if not path or path == ":memory:" or path.startswith("file:"):
+        return
+    try:
+        # Never open an existing file: closing any descriptor of a database file
+        # drops the locks SQLite's own connections in this process hold on it.
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    except OSError:
+        pass  # it exists; or it cannot be made, which SQLite says when it connects
 
 
 def init_app(app):
@@ -114,8 +129,8 @@ def get_session(writes=False):
 
 
 def writes(view):
-    """Mark a GET view that writes (an OAuth callback, a link that is spent on
-    opening), so that its transaction takes the write lock as a POST's does."""
+    """Mark a GET view that writes (an OAuth callback), so that its
+    transaction takes the write lock as a POST's does."""
     view.writes_to_database = True
     return view
 

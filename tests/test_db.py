@@ -1,10 +1,14 @@
-"""The database layer: UTC times, and which requests take SQLite's write lock."""
+"""The database layer: UTC times, which requests take SQLite's write lock,
+and who may read a SQLite file."""
+import os
+import stat
 from datetime import datetime, timedelta, timezone
 
 import pytest
+import sqlalchemy as sa
 from flask import Flask
 
-from portal.db import UTCDateTime, _request_writes, writes
+from portal.db import UTCDateTime, _request_writes, make_engine, writes
 
 
 def test_times_are_stored_and_read_in_utc():
@@ -32,3 +36,21 @@ def test_writing_requests_are_posts_and_marked_gets():
     for method, path, expected in [("GET", "/read", False), ("POST", "/read", True), ("GET", "/callback", True)]:
         with app.test_request_context(path, method=method):
             assert _request_writes() is expected, (method, path)
+
+
+def test_a_new_sqlite_file_is_readable_by_its_owner_only(tmp_path):
+    """It holds sealed tokens and password hashes: no other account of the machine reads it."""
+    path = tmp_path / "keepalive.sqlite"
+    old_umask = os.umask(0o022)  # the usual: files readable by everyone
+    try:
+        engine = make_engine(f"sqlite:///{path}")
+        with engine.begin() as connection:
+            connection.execute(sa.text("CREATE TABLE t (x INTEGER)"))
+            connection.execute(sa.text("INSERT INTO t VALUES (1)"))
+            wal = tmp_path / "keepalive.sqlite-wal"
+            assert wal.exists()
+            assert stat.S_IMODE(wal.stat().st_mode) == 0o600
+        engine.dispose()
+    finally:
+        os.umask(old_umask)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
