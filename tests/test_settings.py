@@ -403,6 +403,19 @@ def test_save_the_whole_table_and_set_all_shown(client, auth, agency, rows):
     assert (level_of(rows, people["member"], one), level_of(rows, people["member"], two)) == ("admin", "viewer")
 
 
+@pytest.mark.parametrize("brand", ["unknown", "foreign", "not a number"])
+def test_set_all_with_a_brand_that_is_not_ours_applies_to_no_profile(client, auth, agency, rows, brand):
+    org, people = agency
+    profiles = [factories.profile(rows, org), factories.profile(rows, org)]
+    foreign = factories.brand(rows, factories.organization(rows, name="Elsewhere"))
+    auth.login("owner@example.test")
+    target = membership_of(rows, org, people["member"])
+    value = {"unknown": foreign.id + 1000, "foreign": foreign.id, "not a number": "x"}[brand]
+    response = auth.post(f"/settings/access/{target.id}?brand={value}", {"all": "admin"})
+    assert response.status_code == 404
+    assert [level_of(rows, people["member"], p) for p in profiles] == [None, None]
+
+
 def test_a_bad_level_is_refused(client, auth, agency, rows):
     org, people = agency
     profile = factories.profile(rows, org)

@@ -19,13 +19,20 @@ LEVELS = {"", *AccessLevel}
 
 
 def chosen_brand():
-    """The brand filter of the page (`?brand=`), only among this organization's."""
-    brand_id = request.values.get("brand", type=int)
-    if brand_id is None:
+    """The brand filter of the page (`?brand=`), None for every brand; 404 for
+    anything but a brand of this organization, which must never widen to every
+    profile ("Set all matching profiles" would then set them all)."""
+    value = request.values.get("brand", "")
+    if value == "":
         return None
-    return get_session().exec(
-        select(Brand).where(Brand.id == brand_id, Brand.organization_id == g.organization.id)
-    ).first()
+    brand = None
+    if value.isascii() and value.isdigit() and len(value) < 19:
+        brand = get_session().exec(
+            select(Brand).where(Brand.id == int(value), Brand.organization_id == g.organization.id)
+        ).first()
+    if brand is None:
+        abort(404)
+    return brand
 
 
 def member_page(membership, user, status=200, error=None):
