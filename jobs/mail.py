@@ -1,7 +1,10 @@
 """Sending email, in the worker."""
 from jobs import in_app_context
+from portal.auth import resets
+from portal.db import get_session
 from portal.extensions import mail
 from portal.mailer import Email
+from portal.notify.messages import url_context
 
 
 @in_app_context
@@ -16,3 +19,12 @@ def send_message(message):
             extra_headers=message.get("headers") or None,
         )
     )
+
+
+@in_app_context
+def password_reset(email):
+    """Email a reset link if an active account has `email`; nothing otherwise."""
+    with url_context():
+        message = resets.request_reset(get_session(), email)
+    if message is not None:
+        send_message(message)

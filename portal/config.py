@@ -6,6 +6,7 @@ ones and says which variable to set.
 """
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 from cryptography.fernet import Fernet
@@ -130,6 +131,13 @@ class Config:
         self.VAPID_PUBLIC_KEY = env.get("VAPID_PUBLIC_KEY", "")
         self.VAPID_SUBJECT = env.get("VAPID_SUBJECT", "mailto:keepalive@localhost")
 
+        # A session ends after this long without a request; a remembered one this
+        # long after sign-in (`portal.auth.sessions`).
+        self.SESSION_IDLE_HOURS = _number(env, "SESSION_IDLE_HOURS", 12)
+        self.REMEMBER_DAYS = _number(env, "REMEMBER_DAYS", 14)
+        self.REMEMBER_COOKIE_DURATION = timedelta(days=self.REMEMBER_DAYS)
+        # The signed session cookie is refused past this age, whatever Redis holds.
+        self.PERMANENT_SESSION_LIFETIME = timedelta(days=self.REMEMBER_DAYS)
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"
         self.SESSION_COOKIE_SECURE = production

@@ -101,7 +101,8 @@ class User(UserMixin, SQLModel, table=True):
     password_hash: str | None = Field(default=None, max_length=255)
     locale: str | None = Field(default=None, max_length=8)
     active: bool = Field(default=True)
-    # Bumped on password change and sign-out everywhere: older sessions stop working.
+    # Bumped by a password change or reset: every session begun under an
+    # older version ends (`portal.auth.sessions`).
     session_version: int = Field(default=1)
     created_at: datetime = _when(default=True)
     last_login_at: datetime | None = _when()
@@ -109,9 +110,6 @@ class User(UserMixin, SQLModel, table=True):
     @property
     def is_active(self):
         return self.active
-
-    def get_id(self):
-        return f"{self.id}:{self.session_version}"
 
     @property
     def display_name(self):

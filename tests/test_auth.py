@@ -1,7 +1,13 @@
-"""Signing in and out: passwords, fresh sessions, safe `next`, and the
-attempt limits (Flask-Limiter on the real Redis)."""
-import pytest
+"""Signing in and out: passwords, fresh sessions that sign-out ends, safe
+`next`, and the attempt limits (counted on the real Redis)."""
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta, timezone
 
+import pytest
+from redis import Redis
+
+from portal.auth import limits
 from tests import factories
 from tests.conftest import csrf_token
 
@@ -14,14 +20,23 @@ def owner(store):
     return factories.member(store, org, role="owner", email="owner@example.test")
 
 
-def sign_in(client, email, password=factories.PASSWORD, address="127.0.0.1", **kwargs):
+def sign_in(client, email, password=factories.PASSWORD, address="127.0.0.1", remember=False, **kwargs):
     token = csrf_token(client)
-    return client.post(
-        "/login",
-        data={"email": email, "password": password, "csrf_token": token},
-        environ_base={"REMOTE_ADDR": address},
-        **kwargs,
-    )
+    data = {"email": email, "password": password, "csrf_token": token}
+    if remember:
+        data["remember"] = "y"
+    return client.post("/login", data=data, environ_base={"REMOTE_ADDR": address}, **kwargs)
+
+
+def sign_out(client):
+    return client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
+
+
+def with_cookie(app, name, value):
+    """A browser of its own that holds only a copy of one cookie."""
+    browser = app.test_client()
+    browser.set_cookie(name, value)
+    return browser
 
 
 def test_login_page_has_the_fields_and_the_reset_link(client):
@@ -77,9 +92,11 @@ def test_eleventh_failure_for_one_account_is_refused_even_with_the_right_passwor
     assert sign_in(client, "nobody@example.test", "wrong password", address="10.0.0.1").status_code == 401
 
 
-def test_eleventh_failure_from_one_address_is_refused(client, owner):
-    # Ten failures against ten different accounts from one address.
-    for n in range(10):
+def test_an_address_guessing_many_accounts_is_refused(app, client, owner):
+    # Failures against many accounts from one address: several times one account's budget
+    # (an office signs in behind one address), then no more.
+    budget = app.config["LOGIN_ATTEMPTS_PER_MINUTE"] * limits.ADDRESS_FACTOR
+    for n in range(budget):
         assert sign_in(client, f"guess{n}@example.test", "wrong password", address="192.0.2.7").status_code == 401
     assert sign_in(client, "owner@example.test", address="192.0.2.7").status_code == 429
     # The account itself is fine from elsewhere.
@@ -110,7 +127,7 @@ def test_the_limit_follows_the_setting(app_config, database):
         app.extensions["keepalive.engine"].dispose()
 
 
-def test_sign_in_starts_a_new_session(client, owner):
+def test_sign_in_starts_a_new_session(app, client, owner):
     with client.session_transaction() as before:
         before["planted"] = "set before sign-in"
     cookie_before = client.get_cookie("session").value
@@ -118,7 +135,9 @@ def test_sign_in_starts_a_new_session(client, owner):
     assert client.get_cookie("session").value != cookie_before
     with client.session_transaction() as after:
         assert "planted" not in after
-        assert after["_user_id"].startswith(f"{owner.id}:")
+        assert len(after["_user_id"]) >= 40  # a random session id, not the user's
+    redis, key = session_record(app, client)
+    assert redis.hget(key, "user") == str(owner.id).encode()
 
 
 def test_sign_out(client, auth, owner):
@@ -180,3 +199,112 @@ def test_sign_in_without_csrf_token_is_refused(client, owner):
     response = client.post("/login", data={"email": "owner@example.test", "password": factories.PASSWORD})
     assert response.status_code == 400
     assert client.get("/").status_code == 302
+
+
+# --- sessions: a server-side record that sign-out and password changes end ----------
+
+def test_sign_out_ends_the_session_for_every_copy_of_its_cookies(app, client, owner):
+    sign_in(client, "owner@example.test", remember=True)
+    copies = {name: client.get_cookie(name).value for name in ("session", "remember_token")}
+    for name, value in copies.items():
+        assert with_cookie(app, name, value).get("/").status_code == 200, name  # each copy alone opens the portal
+
+    assert sign_out(client).status_code == 303
+
+    for name, value in copies.items():
+        response = with_cookie(app, name, value).get("/")
+        assert response.status_code == 302 and "/login" in response.headers["Location"], name
+
+
+def session_record(app, client):
+    """The seconds the server keeps this browser's session, and its Redis key."""
+    from portal.auth import sessions
+
+    with client.session_transaction() as browser_session:
+        session_id = browser_session["_user_id"]
+    with app.app_context():
+        key = sessions.record_key(session_id)
+    connection = Redis.from_url(app.config["REDIS_URL"])
+    return connection, key
+
+
+def test_a_session_ends_after_twelve_idle_hours(app, client, owner):
+    assert app.config["SESSION_IDLE_HOURS"] == 12
+    sign_in(client, "owner@example.test")
+    assert client.get_cookie("remember_token") is None
+    redis, key = session_record(app, client)
+    assert 12 * 3600 - 60 < redis.ttl(key) <= 12 * 3600
+
+    redis.expire(key, 30)  # eleven hours and a half without a request…
+    assert client.get("/").status_code == 200
+    assert redis.ttl(key) > 12 * 3600 - 60  # …and a request starts the twelve hours again
+    redis.delete(key)  # twelve hours without one
+    assert client.get("/").status_code == 302
+
+
+def test_a_remembered_session_lasts_fourteen_days_from_sign_in(app, client, owner):
+    assert app.config["REMEMBER_DAYS"] == 14
+    sign_in(client, "owner@example.test", remember=True)
+    remembered = client.get_cookie("remember_token")
+    in_fourteen_days = datetime.now(timezone.utc) + timedelta(days=14)
+    assert abs(remembered.expires - in_fourteen_days) < timedelta(minutes=1)
+    redis, key = session_record(app, client)
+    assert 14 * 86400 - 60 < redis.ttl(key) <= 14 * 86400
+    client.get("/")
+    assert redis.ttl(key) <= 14 * 86400  # not lengthened by use
+
+    # The browser closed (no session cookie): the remember cookie signs in again, to the same session.
+    reopened = with_cookie(app, "remember_token", remembered.value)
+    assert reopened.get("/").status_code == 200
+    redis.delete(key)
+    assert with_cookie(app, "remember_token", remembered.value).get("/").status_code == 302
+
+
+# --- limits: counted before anything is checked ---------------------------------------
+
+def test_parallel_wrong_passwords_are_counted_before_they_are_checked(app, owner):
+    """Fifty browsers from one address send a wrong password at the same moment:
+    no more than the limit are checked, and the right password is refused after."""
+    limit = app.config["LOGIN_ATTEMPTS_PER_MINUTE"]
+    browsers = [app.test_client() for _ in range(50)]
+    tokens = [csrf_token(browser) for browser in browsers]
+    start = threading.Barrier(len(browsers))
+
+    def attempt(n):
+        start.wait()
+        return browsers[n].post("/login", data={
+            "email": "owner@example.test", "password": f"wrong guess {n}", "csrf_token": tokens[n],
+        }, environ_base={"REMOTE_ADDR": "198.51.100.9"}).status_code
+
+    with ThreadPoolExecutor(len(browsers)) as pool:
+        answers = list(pool.map(attempt, range(len(browsers))))
+
+    assert answers.count(401) <= limit, answers  # checked
+    assert answers.count(429) >= len(browsers) - limit
+    assert sign_in(app.test_client(), "owner@example.test", address="198.51.100.9").status_code == 429
+
+
+@pytest.mark.parametrize("spelling", ["OWNER@EXAMPLE.TEST", "owner@ｅｘａｍｐｌｅ.test", "ｏｗｎｅｒ@Example.Test"])
+def test_other_spellings_of_an_address_share_its_budget(app, client, owner, spelling):
+    limit = app.config["LOGIN_ATTEMPTS_PER_MINUTE"]
+    for n in range(limit):
+        assert sign_in(client, "owner@example.test", "wrong password", address=f"10.2.0.{n}").status_code == 401
+    assert sign_in(client, spelling, address="10.2.1.1").status_code == 429
+    assert sign_in(client, "owner@ｅｘａｍｐｌｅ.test", address="10.2.1.2").status_code == 429
+
+
+def test_a_browser_that_signed_in_before_passes_an_account_wide_lock(app, client, owner):
+    limit = app.config["LOGIN_ATTEMPTS_PER_MINUTE"]
+    assert sign_in(client, "owner@example.test", address="10.3.0.1").status_code == 303
+    sign_out(client)
+    attacker = app.test_client()
+    for n in range(limit):  # guesses from many addresses lock the account…
+        assert sign_in(attacker, "owner@example.test", "wrong password", address=f"10.4.0.{n}").status_code == 401
+    assert sign_in(app.test_client(), "owner@example.test", address="10.4.1.1").status_code == 429
+    # …for browsers that never signed in to it; the owner's own browser still signs in.
+    assert sign_in(client, "owner@example.test", address="10.3.0.1").status_code == 303
+    # A known browser is still counted for its own address.
+    sign_out(client)
+    for _ in range(limit):
+        assert sign_in(client, "owner@example.test", "wrong password", address="10.3.0.1").status_code == 401
+    assert sign_in(client, "owner@example.test", address="10.3.0.1").status_code == 429

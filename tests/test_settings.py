@@ -696,6 +696,29 @@ def test_change_password_keeps_this_session_and_ends_the_others(app, client, aut
     assert "user.password_changed" in audit_actions(rows)
 
 
+def test_change_password_ends_remembered_sessions_but_this_one(app, client, auth, agency, rows):
+    def remembered_browser():
+        browser = app.test_client()
+        browser.post("/login", data={"email": "member@example.test", "password": factories.PASSWORD,
+                                     "remember": "y", "csrf_token": csrf_token(browser)})
+        return browser
+
+    def alone(value):
+        browser = app.test_client()
+        browser.set_cookie("remember_token", value)
+        return browser.get("/settings/personal").status_code
+
+    other, this = remembered_browser(), remembered_browser()
+    other_cookie = other.get_cookie("remember_token").value
+    response = this.post("/settings/personal/password", data={
+        "current_password": factories.PASSWORD, "new_password": "a much newer secret",
+        "confirm_password": "a much newer secret", "csrf_token": csrf_token(this, "/settings/personal"),
+    })
+    assert response.status_code == 303
+    assert alone(other_cookie) == 302
+    assert alone(this.get_cookie("remember_token").value) == 200  # this browser stays remembered
+
+
 @pytest.mark.parametrize(
     ("current", "new", "confirm", "message"),
     [

@@ -3,6 +3,7 @@ from flask import Blueprint, make_response, redirect, request, url_for
 from flask_babel import lazy_gettext as _l
 from sqlmodel import select
 
+from portal.auth import sessions
 from portal.db import get_session
 from portal.models import User
 from portal.tenancy import user_and_memberships
@@ -17,14 +18,16 @@ def init_login(app, login_manager):
     login_manager.session_protection = "basic"
 
     @login_manager.user_loader
-    def load_user(user_token):
-        # "id:session_version": a password change or sign-out everywhere bumps
-        # the version, and every older session stops here.
-        user_id, _, version = user_token.partition(":")
-        if not user_id.isdigit() or not version.isdigit():
+    def load_user(session_id):
+        # The id of a server-side session (`portal.auth.sessions`): gone once
+        # signed out or idle too long; of an older version after a password change.
+        found = sessions.resume(session_id)
+        if found is None:
             return None
-        user = user_and_memberships(int(user_id))
-        if user is None or user.session_version != int(version):
+        user_id, version = found
+        user = user_and_memberships(user_id)
+        if user is None or user.session_version != version:
+            sessions.end(session_id)
             return None
         return user
 

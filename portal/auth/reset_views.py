@@ -5,9 +5,9 @@ from flask_babel import gettext as _
 from portal.auth import bp, limits, resets
 from portal.auth.forms import NewPasswordForm, ResetRequestForm
 from portal.auth.link_state import HTTP_STATUS, LinkProblem
-from portal.auth.views import sign_in
+from portal.auth.views import sign_in, too_many_attempts
 from portal.db import get_session
-from portal.extensions import limiter
+from portal.queue import enqueue
 from portal.web import redirect_after_post, render
 
 
@@ -16,14 +16,17 @@ def link_problem_page(kind, problem):
 
 
 @bp.route("/reset", methods=["GET", "POST"])
-@limiter.limit(limits.attempts_per_minute, key_func=limits.by_address, methods=["POST"])
-@limiter.limit(limits.reset_emails_per_hour, key_func=limits.by_account, methods=["POST"])
 def reset_request():
     form = ResetRequestForm()
     if request.method == "POST":
         if not form.validate_on_submit():
             return render("auth/reset_request.html", form=form, status=400)
-        resets.request_reset(get_session(), form.email.data)
+        retry_after = limits.count_reset_request(form.email.data)
+        if retry_after:
+            return too_many_attempts("auth/reset_request.html", ResetRequestForm(), retry_after)
+        # Whether an account has the address is found out by a worker: known or
+        # not, this request takes the same time.
+        enqueue("jobs.mail.password_reset", form.email.data, result_ttl=0, failure_ttl=3600)
         return redirect_after_post(url_for("auth.reset_sent"))
     return render("auth/reset_request.html", form=form)
 

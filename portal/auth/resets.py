@@ -23,10 +23,11 @@ class LinkSpent(Exception):
 
 
 def request_reset(session, email):
-    """Email a reset link if an active account has `email`; otherwise nothing.
+    """A reset link for the active account that has `email`, as a message to
+    send (`portal.mailer.compose`); None when no active account has it.
 
-    The caller answers the same whatever happens here, so the page reveals
-    no account.
+    A worker runs it (`jobs.mail.password_reset`), so the page that asked
+    answers alike, and as fast, whatever happens here.
     """
     user = session.exec(select(User).where(User.email == email.strip().lower())).first()
     if user is None or not user.active:
@@ -35,7 +36,7 @@ def request_reset(session, email):
     reset = PasswordReset(user_id=user.id, secret_hash=secret_hash, expires_at=utcnow() + RESET_LIFETIME)
     session.add(reset)
     session.commit()
-    mailer.send(
+    return mailer.compose(
         user.email,
         _l("Reset your Keepalive password"),
         "password_reset",
@@ -44,7 +45,6 @@ def request_reset(session, email):
         link=external_url("auth.reset_password", secret=secret),
         hours=int(RESET_LIFETIME.total_seconds() // 3600),
     )
-    return reset
 
 
 def find_reset(session, secret):

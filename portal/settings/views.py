@@ -1,9 +1,10 @@
 """Switching organization and brand, and personal settings (every signed-in user)."""
 from flask import abort, current_app, flash, g, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user
+from flask_login import current_user, login_required
 from sqlmodel import select
 
+from portal.auth import sessions
 from portal.auth.passwords import hash_password, verify_password
 from portal.db import get_session
 from portal.models import Brand
@@ -81,10 +82,8 @@ def password():
     get_session().add(user)
     service.audit("user.password_changed", personal=True)
     get_session().commit()
-    # The session's user id carries the version: sign this session in again
-    # under the new one, and every other session is signed out.
-    remembered = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies
-    login_user(user, remember=remembered)
+    # Every session of an older version has ended: this one goes on under the new one.
+    sessions.restart(user)
     flash(_("Password changed. Other devices and browsers are signed out."), "success")
     return redirect_after_post(url_for("settings.personal"))
 

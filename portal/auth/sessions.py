@@ -1,0 +1,85 @@
+"""Server-side sessions: a signed-in browser holds only a random session id,
+whose record lives in Redis.
+
+Flask-Login keeps that id (in the session cookie, and in the remember cookie
+when the person asked to be remembered) and loads the user by it. Signing out
+deletes the record, so a copy of either cookie taken before stops working. A
+record carries the user's `session_version` of when it began: a password
+change or reset bumps the version, and every older session ends at once.
+
+A session ends after SESSION_IDLE_HOURS without a request; a remembered one
+REMEMBER_DAYS after sign-in, however much it is used. Redis keeps only a hash
+of each id.
+"""
+import secrets
+from datetime import timedelta
+
+from flask import current_app, session
+from flask_login import login_user
+
+from portal.links import hash_secret
+from portal.queue import redis
+
+MAX_ID_LENGTH = 100
+
+
+def idle_lifetime():
+    return timedelta(hours=current_app.config["SESSION_IDLE_HOURS"])
+
+
+def remembered_lifetime():
+    return timedelta(days=current_app.config["REMEMBER_DAYS"])
+
+
+def record_key(session_id):
+    return f"keepalive:session:{hash_secret(session_id)}"
+
+
+def begin(user, remember=False):
+    """Sign `user` in to this browser on a new server-side session."""
+    if not login_user(user, remember=remember, duration=remembered_lifetime()):
+        return False
+    session_id = secrets.token_urlsafe(32)
+    key = record_key(session_id)
+    with redis().pipeline() as pipe:
+        pipe.hset(key, mapping={"user": user.id, "version": user.session_version, "remembered": int(remember)})
+        pipe.expire(key, remembered_lifetime() if remember else idle_lifetime())
+        pipe.execute()
+    # Flask-Login keeps the id it loads the user by here, and copies it into the
+    # remember cookie: the session's id, not the user's, so that ending the
+    # session ends every copy of both cookies.
+    session["_user_id"] = session_id
+    return True
+
+
+def resume(session_id):
+    """(user id, session version) of a live session, its idle time started
+    again; None for a session that ended or never was."""
+    if not session_id or len(session_id) > MAX_ID_LENGTH:
+        return None
+    key = record_key(session_id)
+    record = redis().hgetall(key)
+    if not record:
+        return None
+    if record[b"remembered"] == b"0":
+        redis().expire(key, idle_lifetime())
+    return int(record[b"user"]), int(record[b"version"])
+
+
+def is_remembered(session_id):
+    return redis().hget(record_key(session_id), "remembered") == b"1"
+
+
+def end(session_id):
+    if session_id:
+        redis().delete(record_key(session_id))
+
+
+def restart(user):
+    """This browser's session again under the user's new `session_version`
+    (after a password change): every other session has ended, this one goes on,
+    remembered if it was."""
+    old = session.get("_user_id")
+    remembered = bool(old) and is_remembered(old)
+    end(old)
+    begin(user, remember=remembered)
