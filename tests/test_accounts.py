@@ -656,11 +656,12 @@ def test_try_renewing_all_through_a_real_worker_ends_with_the_summary(app, clien
     assert f'action="/profiles/{agency["profiles"]["revoked"].id}/renew"' in html
 
 
-def test_a_member_admin_without_renewal_rights_may_still_send_a_renewal_link(client, auth, store, app):
-    """Sending a link needs Owner, Manager or the profile's Admin level, not
-    "manage social profiles": the client owner is the one who renews."""
+@pytest.mark.parametrize("can_manage_profiles", [False, True])
+def test_sending_a_renewal_link_takes_what_renewing_takes(client, auth, store, app, can_manage_profiles):
+    """A link renews by other hands: without "manage social profiles" a Member's
+    Admin level sends none, and the menu says why."""
     org = f.organization(store)
-    member = f.member(store, org, role="member", can_manage_profiles=False)
+    member = f.member(store, org, role="member", can_manage_profiles=can_manage_profiles)
     admin_profile = f.profile(store, org, name="Admin Page")
     viewer_profile = f.profile(store, org, name="Viewer Page")
     with app.app_context():
@@ -670,6 +671,8 @@ def test_a_member_admin_without_renewal_rights_may_still_send_a_renewal_link(cli
     f.access(store, member, viewer_profile, "viewer")
     auth.login(member.email)
     html = client.get("/accounts").get_data(as_text=True)
-    assert f'href="/accounts/{admin_profile.id}/send-link"' in html
+    assert (f'href="/accounts/{admin_profile.id}/send-link"' in html) is can_manage_profiles
     assert f'href="/accounts/{viewer_profile.id}/send-link"' not in html
-    assert "Only Owners, Managers and Admins of this profile can send renewal links." in html
+    reason = ("You may not renew this token: it needs the Admin level on this profile." if can_manage_profiles
+              else "You may not renew tokens: ask an Owner or Manager for &#34;Manage social profiles&#34;.")
+    assert reason in html

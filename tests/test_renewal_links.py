@@ -79,11 +79,14 @@ def test_the_emailed_link_leads_to_a_renewal(smtp_server, app, client, auth, sto
     page_html = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "Northwind Café" in page_html and "Secret Client" not in page_html
-    assert f'action="/profiles/{page.id}/renew"' in page_html and "Renew Token" in page_html
+    assert f'action="{url}"' in page_html and "Renew Token" in page_html
     assert response.headers["Referrer-Policy"] == "no-referrer"
 
-    response = client.post(f"/profiles/{page.id}/renew",
-                           data={"csrf_token": csrf_token(client, "/"), "next": "/"})
+    # The Renew Token button spends the link and hands its form on to the renewal.
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page_html).group(1)
+    spent = client.post(url, data={"csrf_token": token, "next": "/"})
+    assert spent.status_code == 307 and spent.headers["Location"] == f"/profiles/{page.id}/renew"
+    response = client.post(spent.headers["Location"], data={"csrf_token": token, "next": "/"})
     assert response.status_code == 303
     location = response.headers["Location"]
     assert is_facebook_consent(location)
@@ -117,6 +120,26 @@ def test_a_member_link_problems(app, client, auth, store, agency):
         assert words in response.get_data(as_text=True), url
 
 
+def test_opening_a_member_link_does_not_spend_it(app, client, auth, store, agency):
+    """Mail scanners and link previewers open links: only the button spends one."""
+    _, owner, page, _ = agency
+    secret, link = make_link(app, store, page, "member", owner.email)
+    url = f"/renew/link/{secret}"
+    auth.login(owner.email)
+    for _ in range(2):
+        assert client.head(url).status_code == 200
+        assert client.get(url).status_code == 200
+    fresh(store)
+    assert store.get(RenewalLink, link.id).used_at is None
+
+    spent = client.post(url, data={"csrf_token": csrf_token(client, url), "next": "/"})
+    assert spent.status_code == 307
+    fresh(store)
+    assert store.get(RenewalLink, link.id).used_at is not None
+    assert client.get(url).status_code == 410
+    assert client.post(url, data={"csrf_token": csrf_token(client, "/")}).status_code == 410
+
+
 def test_a_member_link_works_only_for_its_recipient_while_they_may_renew(app, client, auth, store, agency):
     org, owner, page, _ = agency
     viewer = factories.member(store, org, email="viewer@example.test")
@@ -127,6 +150,10 @@ def test_a_member_link_works_only_for_its_recipient_while_they_may_renew(app, cl
     auth.login(viewer.email)
     assert client.get(f"/renew/link/{for_owner}").status_code == 403
     assert client.get(f"/renew/link/{for_viewer}").status_code == 403
+    token = csrf_token(client, "/")
+    assert client.post(f"/renew/link/{for_viewer}", data={"csrf_token": token}).status_code == 403
+    fresh(store)
+    assert store.exec(select(RenewalLink).where(RenewalLink.used_at.is_not(None))).all() == []
 
 
 # The agency sends a client link ------------------------------------------------
@@ -173,7 +200,7 @@ def test_an_owner_sends_a_link_and_the_client_sees_only_that_profile(smtp_server
     assert is_facebook_consent(location)
     state = parse_qs(urlsplit(location).query)["state"][0]
     with app.app_context():
-        record = consent.take_record(state)
+        record = consent.take_record(state, "facebook", None)
     assert (record.profile_id, record.link_id, record.user_id) == (page.id, link.id, None)
 
     # Nothing else of the portal opens for them.
@@ -252,7 +279,7 @@ def test_revoking_a_link(app, client, auth, store, agency):
 
 def test_who_may_send_and_revoke(app, client, auth, store, agency):
     org, owner, page, _ = agency
-    admin = factories.member(store, org, email="admin@example.test")
+    admin = factories.member(store, org, email="admin@example.test", can_manage_profiles=True)
     factories.access(store, admin, page, "admin")
     editor = factories.member(store, org, email="editor@example.test", can_manage_profiles=True)
     factories.access(store, editor, page, "editor")
@@ -274,6 +301,64 @@ def test_who_may_send_and_revoke(app, client, auth, store, agency):
                        data={"csrf_token": csrf_token(client, "/")}).status_code == 404
     bad = send_link(client, page.id, email="not an address")
     assert bad.status_code == 400 and "Enter an email address" in bad.get_data(as_text=True)
+
+
+def test_an_admin_without_manage_social_profiles_neither_sends_nor_revokes(app, client, auth, store, agency):
+    """Without "manage social profiles" a Member renews nothing, by any path: not
+    through a client link sent to their own address either."""
+    org, owner, page, _ = agency
+    admin = factories.member(store, org, email="admin@example.test", can_manage_profiles=False)
+    factories.access(store, admin, page, "admin")
+    _, link = make_link(app, store, page, "client", "client@example.test")
+    auth.login(admin.email)
+
+    assert client.get(f"/accounts/{page.id}/send-link").status_code == 403
+    assert send_link(client, page.id, email=admin.email).status_code == 403
+    assert client.post(f"/renewal-links/{link.id}/revoke",
+                       data={"csrf_token": csrf_token(client, "/")}).status_code == 403
+    html = client.get(f"/accounts/{page.id}").get_data(as_text=True)
+    assert "/send-link" not in html and f"/renewal-links/{link.id}/revoke" not in html
+    fresh(store)
+    assert len(store.exec(select(RenewalLink)).all()) == 1
+    assert store.get(RenewalLink, link.id).revoked_at is None
+
+
+# Failed attempts through one client link --------------------------------------------
+
+def start_client_consent(visitor, url):
+    """The client presses the button; the state of the consent, or the refusal."""
+    page = visitor.get(url)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.get_data(as_text=True)).group(1)
+    started = visitor.post(url, data={"csrf_token": token})
+    if started.status_code != 303:
+        return None, started
+    return parse_qs(urlsplit(started.headers["Location"]).query)["state"][0], started
+
+
+def test_failed_attempts_through_one_link_are_limited_and_told_once_an_hour(app, store, agency):
+    from portal.links.rules import FAILED_ATTEMPTS_PER_HOUR
+
+    org, owner, page, _ = agency
+    manager = factories.member(store, org, role="manager", email="manager@example.test")
+    secret, link = make_link(app, store, page, "client", "client@example.test")
+    visitor = app.test_client()
+    url = f"/renew/client/{secret}"
+
+    for _ in range(FAILED_ATTEMPTS_PER_HOUR):
+        state, _ = start_client_consent(visitor, url)
+        assert visitor.get(f"/renew/callback/facebook?state={state}&error=access_denied").status_code == 303
+    state, refused = start_client_consent(visitor, url)
+    assert state is None and refused.status_code == 429
+    assert "Too many attempts" in refused.get_data(as_text=True)
+
+    fresh(store)
+    notices = store.exec(select(Notification).where(Notification.kind == "link_failed")).all()
+    assert sorted(n.user_id for n in notices) == sorted([owner.id, manager.id])  # one each, not one per attempt
+    failures = store.exec(select(AuditEvent).where(AuditEvent.action == "link.renewal_failed")).all()
+    assert len(failures) == FAILED_ATTEMPTS_PER_HOUR
+    # Another link of the same profile is not affected.
+    other_secret, _ = make_link(app, store, page, "client", "other@example.test")
+    assert start_client_consent(app.test_client(), f"/renew/client/{other_secret}")[0]
 
 
 # The profile's details list its open links ---------------------------------------

@@ -240,7 +240,7 @@ def refusal_text(reason):
 
 @bp.app_template_global()
 def may_send_link(row):
-    """Owners, Managers and the profile's Admins send renewal links."""
+    """Those who may renew the profile send its renewal links."""
     return link_rules.may_send_link(g.membership, row.access_level)
 
 

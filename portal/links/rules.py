@@ -2,10 +2,12 @@
 from datetime import timedelta
 from enum import StrEnum
 
-from portal.models import AccessLevel
-from portal.permissions import manages_organization
+from portal.permissions import may_renew
 
 LIFETIME = timedelta(days=7)
+# Failed renewals through one client link, each hour: past them the link waits,
+# and the agency hears of the failures once an hour, not once each.
+FAILED_ATTEMPTS_PER_HOUR = 5
 
 
 class Purpose(StrEnum):
@@ -38,7 +40,7 @@ def problem(link, purpose, now):
 
 
 def may_send_link(membership, access_level):
-    """Owners, Managers, and Admins of the profile send (and revoke) client links."""
-    if membership is None:
-        return False
-    return manages_organization(membership) or access_level == AccessLevel.ADMIN
+    """Sending (and revoking) a client's link is renewing by other hands: it takes
+    what renewing takes (Owners, Managers, and Members with "manage social
+    profiles" who are Admin of the profile)."""
+    return bool(may_renew(membership, access_level))

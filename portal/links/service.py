@@ -5,9 +5,10 @@ import secrets
 from sqlalchemy import insert, update
 from sqlmodel import select
 
+from portal import attempts
 from portal.db import utcnow
 from portal.links import hash_secret, new_secret
-from portal.links.rules import LIFETIME, Purpose
+from portal.links.rules import FAILED_ATTEMPTS_PER_HOUR, LIFETIME, Purpose
 from portal.models import AuditEvent, Membership, Notification, ProfileAccess, RenewalLink, User
 from portal.notify.rules import recipients
 
@@ -15,6 +16,8 @@ MAX_SECRET_LENGTH = 100
 
 KIND_LINK_RENEWED = "link_renewed"
 KIND_LINK_FAILED = "link_failed"
+
+_FAILURES = f"{FAILED_ATTEMPTS_PER_HOUR} per hour"
 
 
 def issue(session, profile, recipient, purpose, created_by_id=None, now=None):
@@ -96,14 +99,27 @@ def who_may_renew(session, profile):
     return recipients([m for m, _ in pairs], levels, {u.id: u for _, u in pairs})
 
 
-def tell_agency(session, link, profile, renewed, reason=None, credential_id=None, now=None):
-    """An in-app notice to everyone who may renew the profile, and an audit
-    event, saying how the client's renewal went. The caller commits."""
+def failures_left(link_id):
+    """0 while the link may be tried again, else the seconds until it may."""
+    return attempts.wait(_FAILURES, "link-failures", link_id)
+
+
+def count_failure(link_id):
+    """Count a failed renewal through the link; True for the first of its hour,
+    which the agency hears of (the others only go to the audit log)."""
+    attempts.count(_FAILURES, "link-failures", link_id)
+    return not attempts.count("1 per hour", "link-failure-notice", link_id)
+
+
+def tell_agency(session, link, profile, renewed, reason=None, credential_id=None, notify=True, now=None):
+    """An audit event saying how the client's renewal went, and unless
+    `notify` is off an in-app notice to everyone who may renew the profile.
+    The caller commits."""
     now = now or utcnow()
     kind = KIND_LINK_RENEWED if renewed else KIND_LINK_FAILED
     # A link renews once, but may fail several times before it does.
     occasion = "ok" if renewed else f"{int(now.timestamp())}-{secrets.token_hex(4)}"
-    for user in who_may_renew(session, profile):
+    for user in who_may_renew(session, profile) if notify else ():
         session.add(Notification(
             key=f"link{link.id}:{occasion}:u{user.id}", user_id=user.id,
             organization_id=profile.organization_id, profile_id=profile.id,

@@ -17,7 +17,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired
 
 from portal import mailer
-from portal.db import get_session, utcnow, writes
+from portal.db import get_session, utcnow
 from portal.forms import EmailAddress
 from portal.links import bp, rules, service
 from portal.links.rules import Purpose
@@ -69,11 +69,12 @@ def keep_secrets_out_of_referers(response):
 
 # A member's link ------------------------------------------------------------
 
-@bp.route("/renew/link/<secret>")
-@writes
+@bp.route("/renew/link/<secret>", methods=["GET", "POST"])
 @login_required
 def member(secret):
-    """The profile of an emailed notice and its Renew Token button."""
+    """The profile of an emailed notice and its Renew Token button. Opening the
+    link spends nothing (mail scanners and link previewers open links too): the
+    button does, by a POST to the link that is then handed on to the renewal."""
     db = get_session()
     link = service.find(db, secret)
     problem = rules.problem(link, Purpose.MEMBER, utcnow())
@@ -93,6 +94,10 @@ def member(secret):
     decision = may_renew(membership, level)
     if not decision:
         abort(403, description=_("You can no longer renew this profile. Ask an Owner or Manager of your organization."))
+    if request.method != "POST":
+        window = db.get(Organization, profile.organization_id).expiry_window_days
+        token = token_status(current_credential(db, profile.id), utcnow(), window)
+        return render("links/member.html", profile=profile, token=token, secret=secret)
     if not service.spend(db, link.id):
         db.rollback()
         return problem_page(rules.Problem.USED, client=False)
@@ -101,9 +106,8 @@ def member(secret):
     if session.get("organization_id") != profile.organization_id:
         session["organization_id"] = profile.organization_id
         session.pop("brand_id", None)
-    window = db.get(Organization, profile.organization_id).expiry_window_days
-    token = token_status(current_credential(db, profile.id), utcnow(), window)
-    return render("links/member.html", profile=profile, token=token)
+    # 307 keeps the method and the form (its CSRF token and `next`): the renewal takes it from here.
+    return redirect(url_for("renewal.renew", profile_id=profile.id), 307)
 
 
 # The agency sends a link to the client ----------------------------------------
@@ -124,7 +128,7 @@ def _profile_for_links(profile_id):
                                           ProfileAccess.profile_id == profile.id)
     ).first()
     if not rules.may_send_link(g.membership, level):
-        abort(403, description=_("Only Owners, Managers and Admins of this profile can send renewal links."))
+        abort(403, description=_("Only those who may renew this profile send and withdraw its renewal links."))
     return profile
 
 
@@ -195,6 +199,11 @@ def client(secret):
         return problem_page(problem, client=True)
     profile = db.get(SocialProfile, link.profile_id)
     if request.method == "POST":
+        retry_after = service.failures_left(link.id)
+        if retry_after:
+            response = render("links/client_problem.html", problem="too_many_attempts", status=429)
+            response.headers["Retry-After"] = str(retry_after)
+            return response
         session[CONSENT_KEY] = link.id
         url = consent.start(adapter_for(profile.network), profile, url_for("links.done"), link_id=link.id)
         return redirect(url, 303)
@@ -221,7 +230,7 @@ def finish_consent(adapter, record, args):
         db.commit()
         return _show(True, "renewed", profile)
     reason = result.message_key if not result.ok else "wrong_account"
-    service.tell_agency(db, link, profile, renewed=False, reason=reason)
+    service.tell_agency(db, link, profile, renewed=False, reason=reason, notify=service.count_failure(link.id))
     db.commit()
     return _show(False, reason, profile)
 

@@ -2,9 +2,11 @@
 the answer back.
 
 The `state` of each consent is a random value whose record lives in Redis
-for ten minutes and is taken (GETDEL) by the callback: single use, expiring,
-and bound to who started it (the signed-in user and a nonce kept in their
-session, or the renewal link). The PKCE verifier stays on the server.
+for ten minutes and is taken (GETDEL) by the callback, once checked: single
+use, expiring, and bound to who started it (the signed-in user and a nonce
+kept in their session, or the renewal link). The PKCE verifier stays on the
+server. A person's consent renews only what Keepalive lets them renew,
+whatever else the network granted.
 """
 import json
 import secrets
@@ -15,9 +17,20 @@ from sqlmodel import select
 
 from portal.db import get_session
 from portal.links import hash_secret
-from portal.models import SYSTEM_USER_TOKEN, CanRenew, Credential, CredentialState, NativeRole, SocialProfile, User
+from portal.models import (
+    SYSTEM_USER_TOKEN,
+    CanRenew,
+    Credential,
+    CredentialState,
+    Membership,
+    NativeRole,
+    ProfileAccess,
+    SocialProfile,
+    User,
+)
 from portal.networks.base import new_code_verifier
 from portal.networks.outcomes import NetworkError, PermissionMissing, RenewNeeded, Transient
+from portal.permissions import may_renew
 from portal.queue import redis
 from portal.renewal.credentials import record_attempt, record_native_role, store_grant
 
@@ -80,12 +93,23 @@ def start(adapter, profile, next_url, user_id=None, link_id=None):
     return adapter.authorize_url(state, record.code_verifier, redirect_uri(profile.network))
 
 
-def take_record(state):
-    """The record of `state`, removed so it can never serve twice; None if unknown or expired."""
+def take_record(state, network, user_id):
+    """The record of `state`, removed so it can never serve twice; None if
+    unknown, expired, or not this callback's: another network's, or started by
+    another browser. Such a request leaves the state alone (it is checked
+    before it is taken), so that it cannot spend a state it may not use."""
     if not state or len(state) > 200:
         return None
-    raw = redis().getdel(_key(state))
-    return ConsentRecord(**json.loads(raw)) if raw else None
+    key = _key(state)
+    raw = redis().get(key)
+    if not raw:
+        return None
+    record = ConsentRecord(**json.loads(raw))
+    if record.network != network or not bound_to_caller(record, user_id):
+        return None
+    if redis().getdel(key) != raw:
+        return None  # taken meanwhile by a request racing this one
+    return record
 
 
 def bound_to_caller(record, user_id):
@@ -111,6 +135,8 @@ def complete(adapter, record, args):
 
 
 def _complete(db, adapter, record, args, profile):
+    if record.user_id is not None and not renewable_by(db, record.user_id, profile.organization_id, [profile]):
+        return ConsentResult(False, "not_allowed")  # their rights changed since they started
     if args.get("error") or args.get("error_reason"):
         return ConsentResult(False, "denied")
     code = args.get("code")
@@ -131,13 +157,17 @@ def _complete(db, adapter, record, args, profile):
             record_native_role(db, profile.id, record.user_id, own.native_role, own.can_renew)
             db.commit()
         return ConsentResult(False, "insufficient_permission", could_renew=who_could_renew(db, profile.id))
-    renewed = []
     others = db.exec(
         select(SocialProfile).where(
             SocialProfile.organization_id == profile.organization_id,
             SocialProfile.external_id.in_({p.external_id for p in grant.profiles}),
         )
     ).all()
+    if record.user_id is not None:
+        # The network says what the account may do; Keepalive's own rules say
+        # what this person may renew.
+        others = renewable_by(db, record.user_id, profile.organization_id, others)
+    renewed = []
     on_system_user_tokens = on_system_user_token(db, [candidate.id for candidate in others])
     for candidate in others:
         granted_profile = granted.get((candidate.network, candidate.external_id))
@@ -155,6 +185,15 @@ def _complete(db, adapter, record, args, profile):
         renewed.append(candidate)
     db.commit()
     return ConsentResult(True, "renewed", renewed=renewed)
+
+
+def renewable_by(db, user_id, organization_id, profiles):
+    """Those of `profiles` the person may renew now (`may_renew`, with their membership as it is)."""
+    membership = db.exec(select(Membership).where(
+        Membership.user_id == user_id, Membership.organization_id == organization_id)).first()
+    levels = dict(db.exec(select(ProfileAccess.profile_id, ProfileAccess.level).where(
+        ProfileAccess.user_id == user_id, ProfileAccess.profile_id.in_([p.id for p in profiles]))).all())
+    return [p for p in profiles if may_renew(membership, levels.get(p.id))]
 
 
 def on_system_user_token(db, profile_ids):

@@ -23,6 +23,7 @@ FAILURES = {
                         "Sign in to %(network)s with the right account and try again."),
     "insufficient_permission": _l("Your account on %(network)s lacks the rights to renew %(name)s: %(permission)s."),
     "profile_gone": _l("That profile is no longer connected."),
+    "not_allowed": _l("You can no longer renew %(name)s. Ask an Owner or Manager of your organization."),
 }
 
 
@@ -130,9 +131,9 @@ def callback(network_key):
     """Where every network sends the person back after consent (one URI per network)."""
     if network_key not in NETWORKS:
         abort(404)
-    record = consent.take_record(request.args.get("state"))
     user_id = current_user.id if current_user.is_authenticated else None
-    if record is None or record.network != network_key or not consent.bound_to_caller(record, user_id):
+    record = consent.take_record(request.args.get("state"), network_key, user_id)
+    if record is None:
         # Nothing is stored: an unknown, replayed, expired or foreign state.
         return render("renewal/unverified.html"), 400
     if record.link_id is not None:

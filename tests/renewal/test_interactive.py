@@ -4,7 +4,7 @@ import pytest
 from sqlmodel import select
 
 from portal.db import utcnow
-from portal.models import AuditEvent, CanRenew, NativeRole, RenewalAttempt
+from portal.models import AuditEvent, CanRenew, NativeRole, ProfileAccess, RenewalAttempt
 from portal.networks import NETWORKS
 from portal.status import Status, token_status
 from tests import factories
@@ -72,6 +72,54 @@ def test_a_facebook_consent_renews_every_page_it_grants(live, store):
         })
         page = live.http.get("/accounts").text
         assert "Page 1001" in page and "pill-expired" not in page
+
+
+def test_a_members_consent_renews_only_what_they_may_renew(live, store):
+    """The network grants a Member's account three Pages of the agency; Keepalive
+    lets them renew one (Admin there), so their consent renews that one alone."""
+    member = "member@demo.test"
+    for page in ("1001", "1002", "1003"):
+        live.grant("facebook", page, email=member, name=f"Page {page}")
+    org = factories.organization(store, name="Northwind Agency")
+    person = factories.member(store, org, email=member, can_manage_profiles=True)
+    mine, editing, unseen = [factories.profile(store, org, network="facebook", external_id=page, name=f"Page {page}")
+                             for page in ("1001", "1002", "1003")]
+    factories.access(store, person, mine, "admin")
+    factories.access(store, person, editing, "editor")
+    for profile in (mine, editing, unseen):
+        factories.credential(store, profile, status="invalid", invalid_reason="expired")
+    live.login(member)
+
+    live.renew_interactively(mine.id, email=member)
+
+    assert not live.current(mine.id).is_invalid
+    assert live.current(editing.id).is_invalid and live.current(unseen.id).is_invalid
+    [(kind, text)] = live.flashes()
+    assert kind == "success" and "Page 1001" in text and "1002" not in text and "1003" not in text
+    renewed = store.exec(select(RenewalAttempt.profile_id).where(RenewalAttempt.outcome == "renewed")).all()
+    assert renewed == [mine.id]
+
+
+def test_a_member_who_lost_the_right_during_the_consent_renews_nothing(live, store):
+    member = "member@demo.test"
+    live.grant("facebook", "1001", email=member)
+    org = factories.organization(store, name="Northwind Agency")
+    person = factories.member(store, org, email=member, can_manage_profiles=True)
+    profile = factories.profile(store, org, network="facebook", external_id="1001", name="Northwind Café")
+    access = factories.access(store, person, profile, "admin")
+    dead = factories.credential(store, profile, status="invalid", invalid_reason="expired")
+    live.login(member)
+    started = live.renew(profile.id)
+    back = live.consent(started.headers["location"], email=member)
+    store.rollback()  # a fresh snapshot: SQLite refuses a write from a stale one
+    store.delete(store.get(ProfileAccess, access.id))  # an Owner takes the Admin role away meanwhile
+    store.commit()
+
+    live.http.get(back)
+
+    assert live.current(profile.id).id == dead.id
+    [(kind, text)] = live.flashes()
+    assert kind == "error" and "no longer renew Northwind Café" in text
 
 
 def test_a_profile_of_another_agency_is_not_touched_by_the_same_consent(live, store):
@@ -173,6 +221,9 @@ def test_the_callback_refuses_a_bad_state_and_stores_nothing(live, store, tamper
 
 
 def test_the_callback_is_bound_to_the_browser_that_started_it(live, store):
+    """A stranger's request, or one to another network's callback, is refused
+    and spends nothing: the state is checked before it is taken, and still
+    serves the browser that started the consent."""
     import httpx2
 
     live.grant("x", "5001")
@@ -180,9 +231,15 @@ def test_the_callback_is_bound_to_the_browser_that_started_it(live, store):
     before = live.current(profile.id)
     live.login()
     back = live.consent(live.renew(profile.id).headers["location"])
+    params = query_of(back)
     with httpx2.Client(base_url=live.base_url, follow_redirects=False, trust_env=False) as stranger:
         assert stranger.get(back).status_code == 400
+    assert live.http.get(f"/renew/callback/tiktok?code={params['code']}&state={params['state']}").status_code == 400
     assert live.current(profile.id).id == before.id
+
+    assert live.http.get(back).status_code == 303
+    assert live.current(profile.id).id != before.id
+    assert any("Renewed" in text for _, text in live.flashes())
 
 
 def test_a_reused_code_is_refused(live, store):
