@@ -12,6 +12,7 @@ RUN_ARGS ?=
 run: $(VENV)/.installed $(VENV)/.translations
 	$(PYTHON) -m devkit.run $(RUN_ARGS)
 
+# lint-imports: which way imports run (the contracts in pyproject.toml).
 test: $(VENV)/.installed-test $(VENV)/.translations /usr/bin/chromium
 	$(VENV)/bin/lint-imports
 	$(PYTHON) -m pytest $(PYTEST_ARGS)

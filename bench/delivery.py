@@ -22,10 +22,11 @@ from sqlalchemy import create_engine, text
 from sqlmodel import func, select
 
 from bench import world
-from jobs.scan import LOOKBACK, due_credentials, enqueue_deliveries, write_notices
+from jobs.scan import LOOKBACK, due_credentials, write_notices
 from portal.config import database_url as sqlalchemy_url
 from portal.db import locked_session, new_session
 from portal.models import Delivery
+from portal.notifications.outbox import enqueue_deliveries
 
 OUT = world.OUT
 RECIPIENTS = 5  # the Owner and four Managers: every due profile is told to each

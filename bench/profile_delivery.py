@@ -15,7 +15,7 @@ from bench import world
 from bench.delivery import smtp_server
 from jobs.deliver import deliver
 from portal.db import new_session
-from portal.models import Delivery
+from portal.models import Delivery, DeliveryStatus
 
 
 def main(count=50):
@@ -23,7 +23,7 @@ def main(count=50):
         app = world.bench_app(f"sqlite:///{world.OUT}/delivery.sqlite", MAIL_SERVER="127.0.0.1", MAIL_PORT=port)
         with app.app_context():
             with new_session() as session:
-                ids = session.exec(select(Delivery.id).where(Delivery.status == "pending").limit(count)).all()
+                ids = session.exec(select(Delivery.id).where(Delivery.status == DeliveryStatus.PENDING).limit(count)).all()
             profiler = Profiler(interval=0.0005)
             with profiler:
                 counts = deliver(list(ids))

@@ -4,7 +4,7 @@ from portal.auth import resets
 from portal.db import get_session
 from portal.extensions import mail
 from portal.mailer import Email
-from portal.notify.messages import url_context
+from portal.notifications.messages import url_context
 
 
 @in_app_context

@@ -23,6 +23,7 @@ from portal.models import (
     Credential,
     CredentialState,
     Delivery,
+    DeliveryStatus,
     Membership,
     Notification,
     NotificationPreference,
@@ -33,7 +34,7 @@ from portal.models import (
     WebhookDelivery,
     current_credential,
 )
-from portal.notify import outbox, rules
+from portal.notifications import outbox, rules
 from portal.queue import redis
 
 log = logging.getLogger("keepalive.scan")
@@ -49,7 +50,6 @@ INVALID_OVERLAP = timedelta(hours=1)
 # job (the scan stopped between commit and enqueue): it is enqueued again.
 STALE_PENDING = timedelta(minutes=10)
 STALE_LIMIT = 1000
-BATCH_SIZE = 50  # deliveries per job: one SMTP connection each
 INSERT_CHUNK = 500
 
 
@@ -77,8 +77,8 @@ def scan(now=None):
         session.commit()
         report.requeued = stale_deliveries(session, now, exclude=set(report.deliveries))
         report.webhooks += [i for i in outbox.stale_webhooks(session, now, STALE_PENDING) if i not in report.webhooks]
-    enqueue_deliveries(report.deliveries + report.requeued)
-    enqueue_webhooks(report.webhooks)
+    outbox.enqueue_deliveries(report.deliveries + report.requeued)
+    outbox.enqueue_webhooks(report.webhooks)
     redis().set(LAST_SCAN_KEY, now.isoformat())
     log.info("scan: %d renewal(s), %d credential(s) due, %d notice(s), %d deliveries, %d re-enqueued",
              report.renewals, report.credentials, report.notifications, len(report.deliveries),
@@ -167,7 +167,7 @@ def write_notices(session, due, now):
     ids = notification_ids(session, [row["key"] for row in notifications])
     rows = [
         {"key": d["key"], "notification_id": ids[d["notification_key"]], "channel": d["channel"],
-         "recipient": d["recipient"], "status": "pending", "attempts": 0, "created_at": now}
+         "recipient": d["recipient"], "status": DeliveryStatus.PENDING, "attempts": 0, "created_at": now}
         for d in deliveries
     ]
     return len(inserted), insert_absent(session, Delivery, rows)
@@ -238,25 +238,8 @@ def stale_deliveries(session, now, exclude=()):
     """Pending deliveries never tried, written long enough ago that their job was lost."""
     ids = session.exec(
         select(Delivery.id)
-        .where(Delivery.status == "pending", Delivery.attempts == 0, Delivery.created_at < now - STALE_PENDING)
+        .where(Delivery.status == DeliveryStatus.PENDING, Delivery.attempts == 0, Delivery.created_at < now - STALE_PENDING)
         .order_by(Delivery.id)
         .limit(STALE_LIMIT)
     ).all()
     return [delivery_id for delivery_id in ids if delivery_id not in exclude]
-
-
-def enqueue_webhooks(delivery_ids):
-    """One job per webhook delivery: each endpoint retries on its own schedule."""
-    from jobs.deliver import enqueue_webhook
-
-    return [enqueue_webhook(delivery_id) for delivery_id in delivery_ids]
-
-
-def enqueue_deliveries(delivery_ids):
-    """One job per batch of deliveries (one SMTP connection each)."""
-    from jobs.deliver import enqueue_batch
-
-    jobs = []
-    for start in range(0, len(delivery_ids), BATCH_SIZE):
-        jobs.append(enqueue_batch(delivery_ids[start:start + BATCH_SIZE]))
-    return jobs

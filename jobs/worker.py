@@ -4,7 +4,7 @@ from importlib import import_module
 from rq.worker import Worker as ForkingWorker
 
 from jobs import worker_app
-from portal.notify import messages
+from portal.notifications import messages
 
 # The modules whose functions are enqueued (jobs/cron.py only registers them).
 JOB_MODULES = ("jobs.deliver", "jobs.housekeeping", "jobs.mail", "jobs.renewal", "jobs.scan")

@@ -47,13 +47,16 @@ def create_app(config=None):
     auth.init_login(app, login_manager)
     app.before_request(tenancy.load_current)
 
-    from portal.accounts import bp as accounts_bp
-    from portal.auth import bp as auth_bp
+    from portal.accounts.views import bp as accounts_bp
+    from portal.auth.views import bp as auth_bp
+    from portal.callback.views import bp as callback_bp
+    from portal.health.views import bp as health_bp
     from portal.home import bp as home_bp
-    from portal.health import bp as health_bp
-    from portal.links import bp as links_bp
-    from portal.renewal import bp as renewal_bp
-    from portal.settings import bp as settings_bp
+    from portal.links.views import bp as links_bp
+    from portal.notifications import outbox
+    from portal.notifications.views import bp as notifications_bp
+    from portal.renewal.views import bp as renewal_bp
+    from portal.settings.views import bp as settings_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(accounts_bp)
@@ -61,10 +64,8 @@ def create_app(config=None):
     app.register_blueprint(health_bp)
     app.register_blueprint(settings_bp)
     app.register_blueprint(renewal_bp)
+    app.register_blueprint(callback_bp)
     app.register_blueprint(links_bp)
-    from portal.notifications import bp as notifications_bp
-    from portal.notify import outbox
-
     app.register_blueprint(notifications_bp)
     outbox.init_app(app)
     if app.config["SANDBOX"] or app.config["DEV_TOOLS"]:

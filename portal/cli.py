@@ -10,6 +10,7 @@ from portal import db
 from portal.crypto import cipher
 from portal.migrate import revision, upgrade
 from portal.models import Credential
+from portal.queue import queue
 
 
 def init_app(app):
@@ -40,9 +41,12 @@ def db_revision(message):
 @with_appcontext
 def scan():
     """Renew what is due silently, then write and enqueue the token notices that are due."""
-    from jobs.scan import scan as run_scan
-
-    report = run_scan()
+    # The scheduler's job, run here and now: enqueued by its name on a queue
+    # that runs it at once, as the portal names every job (it never imports `jobs`).
+    job = queue(is_async=False).enqueue("jobs.scan.scan")
+    if job.is_failed:
+        raise click.ClickException(job.latest_result().exc_string)
+    report = job.return_value()
     click.echo(
         f"Scan done: {report.renewals} renewal(s) enqueued, {report.credentials} credential(s) due, "
         f"{report.notifications} new notice(s), {len(report.deliveries)} new delivery(ies) enqueued."
@@ -104,7 +108,7 @@ def rotate_all(batch_size=500):
 @click.command("vapid-keys")
 def vapid_keys():
     """Print a new VAPID key pair for web push, to put in the environment."""
-    from portal.notify.push import new_vapid_keys
+    from portal.notifications.webpush import new_vapid_keys
 
     private_key, public_key = new_vapid_keys()
     click.echo(f"VAPID_PRIVATE_KEY={private_key}")

@@ -52,6 +52,16 @@ class CredentialState(StrEnum):
     INVALID = "invalid"
 
 
+class DeliveryStatus(StrEnum):
+    """Where a message of the outbox (Delivery, WebhookDelivery) stands."""
+
+    PENDING = "pending"  # written, or postponed after a transient failure
+    SENDING = "sending"  # claimed by a job, outcome not recorded yet
+    SENT = "sent"
+    FAILED = "failed"  # refused for good, or out of tries
+    OBSOLETE = "obsolete"  # its notice no longer holds: not sent
+
+
 class InvalidReason(StrEnum):
     EXPIRED = "expired"
     PASSWORD_CHANGED = "password_changed"
@@ -299,7 +309,7 @@ class Delivery(SQLModel, table=True):
     notification_id: int | None = _fk("notification.id", nullable=True, ondelete="SET NULL")
     channel: str = Field(max_length=20)
     recipient: str = Field(max_length=500)
-    status: str = Field(default="pending", max_length=20, index=True)
+    status: str = Field(default=DeliveryStatus.PENDING, max_length=20, index=True)
     attempts: int = Field(default=0)
     last_error: str | None = Field(default=None, sa_type=sa.Text)
     created_at: datetime = _when(default=True)
@@ -423,7 +433,7 @@ class WebhookDelivery(SQLModel, table=True):
     message_id: str = Field(max_length=60)  # the `webhook-id` header: the same on every retry
     event_type: str = Field(max_length=40)
     payload: str = Field(sa_type=sa.Text)  # the JSON body, fixed when the event happened
-    status: str = Field(default="pending", max_length=20, index=True)
+    status: str = Field(default=DeliveryStatus.PENDING, max_length=20, index=True)
     attempts: int = Field(default=0)
     last_error: str | None = Field(default=None, sa_type=sa.Text)
     response_status: int | None = Field(default=None)

@@ -14,8 +14,10 @@ def redis():
     return current_app.extensions["keepalive.redis"]
 
 
-def queue():
-    return Queue(current_app.config["QUEUE_NAME"], connection=redis())
+def queue(is_async=True):
+    """The portal's queue; `is_async=False`: one whose jobs RQ runs at once,
+    in this process (a command that runs a job now)."""
+    return Queue(current_app.config["QUEUE_NAME"], connection=redis(), is_async=is_async)
 
 
 def enqueue(func, *args, **kwargs):

@@ -1,21 +1,22 @@
 """What every view shares: page-or-fragment rendering, redirects after POST,
 and loading objects only within the signed-in user's organization."""
 from flask import abort, g, make_response, redirect, render_template, request
+from htmx_flask import make_response as htmx_response
 from jinja2_fragments.flask import render_block
 from sqlmodel import select
 
 from portal.db import get_session
 
+# The event a response names in `HX-Trigger` after a token changed, so that
+# every region showing token health (the header dropdown) reloads itself.
+TOKENS_CHANGED = "tokens-changed"
+
 
 def wants_fragment():
     """An htmx request that will swap part of a page (not boosted, not a
     history restore, which need the whole page)."""
-    headers = request.headers
-    return (
-        headers.get("HX-Request") == "true"
-        and headers.get("HX-Boosted") != "true"
-        and headers.get("HX-History-Restore-Request") != "true"
-    )
+    htmx = request.htmx
+    return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
 
 
 def render(template, block=None, status=200, **context):
@@ -32,9 +33,8 @@ def render(template, block=None, status=200, **context):
 def redirect_after_post(location):
     """303 for a plain form; for htmx, a 200 with `HX-Redirect` so the browser
     navigates instead of swapping the target page into a fragment."""
-    if request.headers.get("HX-Request") == "true":
-        response = make_response("", 200)
-        response.headers["HX-Redirect"] = location
+    if request.htmx:
+        response = htmx_response("", 200, redirect=location)
     else:
         response = redirect(location, 303)
     response.vary.add("HX-Request")

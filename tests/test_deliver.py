@@ -22,10 +22,11 @@ from rq.job import Job
 from rq.registry import FailedJobRegistry, ScheduledJobRegistry, StartedJobRegistry
 from sqlmodel import select
 
-from jobs import deliver as deliver_module
+from jobs.deliver import batch as batch_module, email as email_module
 from jobs.scan import LAST_SCAN_KEY, scan
 from portal.db import utcnow
 from portal.models import Delivery, Membership, NotificationPreference, RenewalLink
+from portal.notifications.outbox import enqueue_batch
 from tests import factories
 from tests.conftest import free_port, run_jobs
 
@@ -174,8 +175,8 @@ def test_expired_and_invalid_subjects(smtp_server, app, db):
 def test_one_smtp_connection_per_batch(smtp_server, app, db, monkeypatch):
     agency(db, people=3)
     opened = []
-    original = deliver_module.TimedConnection.configure_host
-    monkeypatch.setattr(deliver_module.TimedConnection, "configure_host",
+    original = email_module.TimedConnection.configure_host
+    monkeypatch.setattr(email_module.TimedConnection, "configure_host",
                         lambda self: opened.append(1) or original(self))
 
     scan()
@@ -214,7 +215,7 @@ def test_a_batch_reads_at_once_and_commits_once_per_message(smtp_server, app, db
 def test_a_batch_run_twice_sends_each_message_once(smtp_server, app, db):
     agency(db, people=2)
     report = scan()
-    deliver_module.enqueue_batch(report.deliveries)  # the same batch again, as a duplicate enqueue would
+    enqueue_batch(report.deliveries)  # the same batch again, as a duplicate enqueue would
 
     assert run_jobs(app) == (2, 0)
     assert len(smtp_server) == 2
@@ -370,7 +371,7 @@ def test_a_second_worker_cannot_claim_what_the_first_is_sending(mailbox, app, db
     _, owners, _, _ = agency(db, people=3)
     mailbox.hold, mailbox.accept_held = owners[0].email, True
     report = scan()
-    deliver_module.enqueue_batch(report.deliveries)
+    enqueue_batch(report.deliveries)
 
     first = start_worker(app, "--burst")
     try:
@@ -398,13 +399,13 @@ def test_a_job_that_dies_after_the_servers_answer_sends_that_message_again_and_n
     sends that one again, and each of the others once."""
     _, owners, _, _ = agency(db, people=3)
     scan()
-    settle = deliver_module.settle
+    settle = batch_module.Batch.settle
 
     def dies_after_the_first(batch, delivery_id, *args, **kwargs):
-        monkeypatch.setattr(deliver_module, "settle", settle)
+        monkeypatch.setattr(batch_module.Batch, "settle", settle)
         raise SystemExit("the worker died")
 
-    monkeypatch.setattr(deliver_module, "settle", dies_after_the_first)
+    monkeypatch.setattr(batch_module.Batch, "settle", dies_after_the_first)
     assert run_jobs(app) == (0, 1)
     assert [m["To"] for m in smtp_server] == [owners[0].email]
     assert [d.status for d in outbox(db)] == ["sending", "pending", "pending"]
@@ -426,7 +427,7 @@ def test_a_job_that_dies_as_it_claims_loses_nothing(smtp_server, app, db, monkey
     save_meta = Job.save_meta
 
     def dies_as_it_claims(job, *args, **kwargs):
-        if job.meta.get(deliver_module.IN_FLIGHT):
+        if job.meta.get(batch_module.IN_FLIGHT):
             monkeypatch.setattr(Job, "save_meta", save_meta)
             raise SystemExit("the worker died")
         return save_meta(job, *args, **kwargs)

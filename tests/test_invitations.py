@@ -8,8 +8,8 @@ from sqlmodel import select
 
 from portal.auth import invitations
 from portal.db import utcnow
-from portal.links import new_secret
 from portal.models import AuditEvent, Invitation, Membership, Role, User
+from portal.url_secrets import new_secret
 from tests import factories
 from tests.conftest import csrf_token, run_jobs
 

@@ -9,8 +9,8 @@ from sqlmodel import Session, select, update
 
 from portal.auth import resets
 from portal.db import utcnow
-from portal.links import new_secret
 from portal.models import PasswordReset, User
+from portal.url_secrets import new_secret
 from tests import factories
 from tests.conftest import csrf_token, run_jobs
 

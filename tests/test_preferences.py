@@ -163,7 +163,7 @@ def test_bad_input_is_400_with_a_message(app, client, auth, store):
 
 def test_the_scan_follows_a_profile_override(app, store):
     """Per-profile row overrides the all-profiles row (the rule the scan applies)."""
-    from portal.notify.rules import preference_for
+    from portal.notifications.rules import preference_for
 
     org, owner, page, shop = setup(store)
     rows = [NotificationPreference(user_id=owner.id, organization_id=org.id, email=True, push=False),

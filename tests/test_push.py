@@ -12,7 +12,7 @@ from sqlmodel import select
 
 from jobs.scan import LAST_SCAN_KEY, scan
 from portal.models import Delivery, NotificationPreference, PushSubscription
-from portal.notify.push import new_vapid_keys
+from portal.notifications.webpush import new_vapid_keys
 from tests import factories
 from tests.conftest import run_jobs
 from tests.receivers import Receiver

@@ -18,7 +18,7 @@ from portal.models import (
     NotificationPreference,
     Organization,
 )
-from portal.notify import rules
+from portal.notifications import rules
 from tests import factories
 
 MINUTE = timedelta(minutes=1)

@@ -12,7 +12,7 @@ from standardwebhooks.webhooks import Webhook
 
 from jobs.scan import LAST_SCAN_KEY, scan
 from portal.models import Delivery, NotificationPreference, WebhookDelivery
-from portal.notify import events
+from portal.notifications import events
 from portal.renewal.credentials import record_attempt
 from tests import factories
 from tests.conftest import run_jobs

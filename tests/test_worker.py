@@ -9,9 +9,9 @@ from redis import Redis
 from rq import Queue
 from sqlmodel import select
 
-from jobs.deliver import enqueue_batch
 from jobs.scan import LAST_SCAN_KEY, scan
 from portal.models import Delivery
+from portal.notifications.outbox import enqueue_batch
 from tests import factories
 from tests.worker_probe import inherited
 

@@ -2,11 +2,11 @@
 htmx request that came from that row, so the row turns green in place."""
 from urllib.parse import parse_qs, urlsplit
 
-from flask import current_app, g, make_response
+from flask import current_app, g
+from htmx_flask import make_response as htmx_response
 from jinja2_fragments.flask import render_block
 from werkzeug.datastructures import MultiDict
 
-from portal.accounts import TOKENS_CHANGED
 from portal.accounts.filters import STATUSES, BadFilter, parse_filters
 from portal.accounts.queries import last_renewals, profile_row
 from portal.networks import NETWORKS
@@ -14,6 +14,7 @@ from portal.db import get_session, utcnow
 from portal.profiles import network_summary, status_counts
 from portal.renewal import renewed_fragment
 from portal.tenancy import current_brands
+from portal.web import TOKENS_CHANGED
 
 ROW_TARGET_PREFIX = "profile-row-"
 
@@ -69,13 +70,13 @@ def render_row(profile_id, next_url=None):
     session.expire_all()
     row = profile_row(g.membership, g.organization, profile_id)
     if row is None:
-        response = make_response("", 404)
+        body, status = "", 404
     else:
         context = {"rows": [row], "just_renewed": True, **row_context([row], next_url)}
         filters = filters_of(next_url)
         if filters is not None:
             context.update(page_context(filters, utcnow()))
-        response = make_response(render_block("accounts/index.html", "row_update", **context))
-    response.headers["HX-Trigger"] = TOKENS_CHANGED
+        body, status = render_block("accounts/index.html", "row_update", **context), 200
+    response = htmx_response(body, status, trigger=TOKENS_CHANGED)
     response.vary.add("HX-Request")
     return response

@@ -3,14 +3,15 @@ and the header's "Expired Tokens" dropdown."""
 from types import SimpleNamespace
 from urllib.parse import urlsplit
 
-from flask import abort, flash, g, request, url_for
+from flask import Blueprint, abort, flash, g, request, url_for
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user, login_required
+from htmx_flask import make_response as htmx_response
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 from sqlmodel import select
 
-from portal.accounts import TOKENS_CHANGED, bp, queries, wording
+from portal.accounts import queries, wording
 from portal.accounts.filters import BadFilter, parse_filters
 from portal.accounts.rows import page_context, row_context
 from portal.db import get_session, utcnow
@@ -23,7 +24,9 @@ from portal.profiles import AT_RISK, Scope, network_summary, next_status_change,
 from portal.queue import enqueue, redis
 from portal.templating import reason_text
 from portal.tenancy import current_brands, organization_required
-from portal.web import redirect_after_post, render, safe_next, wants_fragment
+from portal.web import TOKENS_CHANGED, redirect_after_post, render, safe_next, wants_fragment
+
+bp = Blueprint("accounts", __name__)
 
 BAD_FILTERS = {
     "status": _l("That status filter does not exist. Choose one from the list."),
@@ -37,8 +40,8 @@ JOB_DONE = {JobStatus.FINISHED, JobStatus.FAILED, JobStatus.STOPPED, JobStatus.C
 def current_page_url():
     """Where the person is: the page's own URL, or for an htmx request the
     page that sent it (a fragment's URL is no place to come back to)."""
-    if request.headers.get("HX-Request") == "true" and request.headers.get("HX-Current-URL"):
-        parts = urlsplit(request.headers["HX-Current-URL"])
+    if request.htmx and request.htmx.current_url:
+        parts = urlsplit(request.htmx.current_url)
         path = parts.path + (f"?{parts.query}" if parts.query else "")
         return safe_next(path, url_for("accounts.index"))
     return request.full_path.rstrip("?")
@@ -185,9 +188,7 @@ def renew_all_progress(job_id):
 def progress_response(job):
     progress = renew_all_progress_of(job)
     response = render("accounts/renew_all.html", block="progress", job=job, progress=progress)
-    if progress["finished"]:
-        response.headers["HX-Trigger"] = TOKENS_CHANGED
-    return response
+    return htmx_response(response, trigger=TOKENS_CHANGED) if progress["finished"] else response
 
 
 def renew_all_progress_of(job):

@@ -1,14 +1,14 @@
-"""Signing in and out, invitations and password resets."""
-from flask import Blueprint, make_response, redirect, request, url_for
+"""Signing in and out, invitations and password resets: the sign-in wiring
+and the services here; the pages in `views` (`portal.auth.views.bp`)."""
+from flask import redirect, request, url_for
 from flask_babel import lazy_gettext as _l
+from htmx_flask import make_response as htmx_response
 from sqlmodel import select
 
 from portal.auth import sessions
 from portal.db import get_session
 from portal.models import User
 from portal.tenancy import user_and_memberships
-
-bp = Blueprint("auth", __name__)
 
 
 def init_login(app, login_manager):
@@ -34,16 +34,12 @@ def init_login(app, login_manager):
     @login_manager.unauthorized_handler
     def unauthorized():
         target = url_for("auth.login", next=request.full_path.rstrip("?"))
-        if request.headers.get("HX-Request") == "true":
+        if request.htmx:
             # Never swap the sign-in page into a fragment: send the browser there.
-            response = make_response("", 200)
-            response.headers["HX-Redirect"] = target
-            return response
+            return htmx_response("", 200, redirect=target)
         return redirect(target, 303 if request.method != "GET" else 302)
 
 
 def find_user_by_email(email):
     return get_session().exec(select(User).where(User.email == email.strip().lower())).first()
 
-
-from portal.auth import invitation_views, reset_views, views  # noqa: E402,F401

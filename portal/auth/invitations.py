@@ -14,8 +14,8 @@ from portal.auth.link_state import LinkProblem, link_problem
 from portal.auth.passwords import hash_password
 from portal.auth.urls import external_url
 from portal.db import utcnow
-from portal.links import hash_secret, new_secret
 from portal.models import AuditEvent, Invitation, Membership, Organization, Role, User
+from portal.url_secrets import hash_secret, new_secret
 
 
 class AlreadyMember(ValueError):

@@ -17,8 +17,8 @@ from datetime import timedelta
 from flask import current_app, session
 from flask_login import login_user
 
-from portal.links import hash_secret
 from portal.queue import redis
+from portal.url_secrets import hash_secret
 
 MAX_ID_LENGTH = 100
 

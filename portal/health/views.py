@@ -2,14 +2,14 @@ import logging
 from datetime import datetime
 
 import sqlalchemy as sa
-from flask import current_app, jsonify
+from flask import Blueprint, current_app, jsonify
 from redis import Redis
 from rq import Queue, Worker
 
 from portal import db
 from portal.extensions import csrf, limiter
-from portal.health import bp
 
+bp = Blueprint("health", __name__)
 log = logging.getLogger("keepalive.health")
 
 LAST_SCAN_KEY = "keepalive:last_scan"

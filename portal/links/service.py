@@ -7,10 +7,10 @@ from sqlmodel import select
 
 from portal import attempts
 from portal.db import utcnow
-from portal.links import hash_secret, new_secret
 from portal.links.rules import FAILED_ATTEMPTS_PER_HOUR, LIFETIME, Purpose
 from portal.models import AuditEvent, Membership, Notification, ProfileAccess, RenewalLink, User
-from portal.notify.rules import recipients
+from portal.notifications.rules import recipients
+from portal.url_secrets import hash_secret, new_secret
 
 MAX_SECRET_LENGTH = 100
 

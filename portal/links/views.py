@@ -7,7 +7,7 @@
   button, and the outcome. These pages show nothing else: no header, no
   other profile, no ids.
 """
-from flask import abort, current_app, flash, g, redirect, request, session, url_for
+from flask import Blueprint, abort, current_app, flash, g, redirect, request, session, url_for
 from flask_babel import force_locale, format_datetime, get_locale, gettext as _, lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
@@ -19,20 +19,16 @@ from wtforms.validators import InputRequired
 from portal import mailer
 from portal.db import get_session, utcnow
 from portal.forms import EmailAddress
-from portal.links import bp, rules, service
+from portal.links import client_consent, rules, service
 from portal.links.rules import Purpose
 from portal.models import AuditEvent, Membership, Organization, ProfileAccess, RenewalLink, SocialProfile
 from portal.networks import adapter_for, network
-from portal.notify.messages import client_link_subject
+from portal.notifications.messages import client_link_subject
 from portal.permissions import may_renew
-from portal.renewal import consent
 from portal.renewal.credentials import current_credential
 from portal.status import token_status
 from portal.tenancy import organization_required
 from portal.web import owned_or_404, redirect_after_post, render, safe_next
-
-OUTCOME_KEY = "renewal_link_outcome"  # the client's outcome, for the page after the callback
-CONSENT_KEY = "renewal_link_consent"  # the link whose consent this browser started
 
 CLIENT_FAILURES = {
     "denied": _l("You declined the request on %(network)s, so the connection was not renewed. "
@@ -50,6 +46,9 @@ CLIENT_FAILURES = {
     "unverified": _l("This renewal could not be verified: it was started in another browser or took too long. "
                      "Nothing was changed. Open the link again."),
 }
+
+
+bp = Blueprint("links", __name__)
 
 
 def problem_page(problem, client):
@@ -204,48 +203,15 @@ def client(secret):
             response = render("links/client_problem.html", problem="too_many_attempts", status=429)
             response.headers["Retry-After"] = str(retry_after)
             return response
-        session[CONSENT_KEY] = link.id
-        url = consent.start(adapter_for(profile.network), profile, url_for("links.done"), link_id=link.id)
+        url = client_consent.start_consent(adapter_for(profile.network), profile, link, url_for("links.done"))
         return redirect(url, 303)
     return render("links/client.html", profile=profile,
                   permission=network(profile.network).native_permission)
 
 
-def finish_consent(adapter, record, args):
-    """The callback of a consent started from a client's link (called by
-    `renewal.callback`): complete it if the link still works, spend the link
-    on success, tell the agency, and show the client the outcome."""
-    db = get_session()
-    link = db.get(RenewalLink, record.link_id)
-    profile = db.get(SocialProfile, record.profile_id)
-    if session.pop(CONSENT_KEY, None) != record.link_id or link is None or profile is None:
-        return _show(False, "unverified", profile)
-    if rules.problem(link, Purpose.CLIENT, utcnow()):
-        return _show(False, "link_spent", profile)
-    result = consent.complete(adapter, record, args)
-    if result.ok and any(p.id == profile.id for p in result.renewed):
-        service.spend(db, link.id)
-        credential = current_credential(db, profile.id)
-        service.tell_agency(db, link, profile, renewed=True, credential_id=credential.id if credential else None)
-        db.commit()
-        return _show(True, "renewed", profile)
-    reason = result.message_key if not result.ok else "wrong_account"
-    service.tell_agency(db, link, profile, renewed=False, reason=reason, notify=service.count_failure(link.id))
-    db.commit()
-    return _show(False, reason, profile)
-
-
-def _show(ok, message_key, profile):
-    session[OUTCOME_KEY] = {
-        "ok": ok, "message_key": message_key,
-        "name": profile.name if profile else "", "network": profile.network if profile else "",
-    }
-    return redirect(url_for("links.done"), 303)
-
-
 @bp.route("/renew/client/done")
 def done():
-    outcome = session.get(OUTCOME_KEY)
+    outcome = client_consent.outcome()
     if not outcome:
         return render("links/client_problem.html", problem="no_outcome", status=404)
     label = network(outcome["network"]).label if outcome["network"] else ""

@@ -1,11 +1,8 @@
-"""Notifications as people see and set them: the header bell and its list,
-the warning after sign-in, personal preferences, browsers subscribed to web
-push, and the organization's Slack and outgoing webhooks."""
-from flask import Blueprint
+"""Notifications: who hears about a token, when and on which channel.
 
-bp = Blueprint("notifications", __name__)
-
-# Named in `HX-Trigger` after notices were marked read, so the bell reloads.
-NOTIFICATIONS_CHANGED = "notifications-changed"
-
-from portal.notifications import integrations, login_warning, preferences, push, views  # noqa: E402,F401
+The rules, events, messages, the outbox, web push keys, preferences and the
+sign-in warning are services here, which the scan and the delivery jobs use
+too; the pages (the header bell, the warning after sign-in, browsers
+subscribed to web push, the organization's Slack and webhooks) are in
+`views` (`portal.notifications.views.bp`).
+"""

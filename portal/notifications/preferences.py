@@ -1,6 +1,7 @@
-"""Personal settings → Notifications → Token expiration: email and mobile
-(web push) on or off, for all profiles or set by profile, and the warning
-at sign-in; NotificationPreference rows of the current organization.
+"""Token expiration notices as a person chooses them: email and mobile (web
+push) on or off, for all profiles or set by profile, and the warning at
+sign-in; NotificationPreference rows of the current organization. The form
+is on the Personal settings page (`portal.settings.views.personal`).
 
 The choices for all profiles are one row; a profile has a row of its own
 only while its choice differs from them. "Set by profile" lists the profiles
@@ -9,21 +10,17 @@ buttons save the form before they move, so no change is lost on the way.
 """
 from dataclasses import dataclass
 
-from flask import current_app, flash, g, request, url_for
+from flask import g
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 from sqlalchemy import and_, func, or_
 from sqlmodel import select
 
 from portal.db import get_session
 from portal.models import NotificationPreference, PushSubscription, SocialProfile
-from portal.notifications import bp
-from portal.notify.rules import preference_for
-from portal.paging import PER_PAGE, page_number, page_of
+from portal.notifications.rules import preference_for
+from portal.paging import PER_PAGE, page_of
 from portal.profiles import Scope, renewable
-from portal.settings import service
-from portal.tenancy import organization_required
-from portal.web import redirect_after_post
 
 SWITCH_ON = ("y", "on", "1", "true")
 
@@ -162,21 +159,13 @@ def listed_profiles(text, number):
                    .order_by(func.lower(SocialProfile.name), SocialProfile.id), number)
 
 
-@bp.app_context_processor
-def notification_settings_context():
-    return {"notification_settings": notification_settings}
-
-
-def notification_settings():
-    """What the Notifications section of Personal settings shows."""
-    if g.get("organization") is None:
-        return None
+def section(text, number, highlight=None):
+    """What the Notifications section of Personal settings shows: the
+    person's choices, and the page `number` of the profiles they may renew
+    matching `text` (the page holding `highlight`, a profile id, if given)."""
     preferences = own_preferences()
     general = next((p for p in preferences if p.profile_id is None), None)
     overrides = {p.profile_id for p in preferences if p.profile_id is not None}
-    text = request.values.get("notify_q", "").strip()
-    number = page_number(request.values.get("notify_page"))
-    highlight = request.args.get("profile", type=int)
     if highlight is not None:
         number = page_holding(highlight, text) or number
     page = listed_profiles(text, number)
@@ -194,30 +183,5 @@ def notification_settings():
         "text": text,
         "searchable": bool(text) or page.pages > 1,
         "highlight": highlight,
-        "error": g.get("preference_error"),
-        "vapid_public_key": current_app.config["VAPID_PUBLIC_KEY"],
         "subscribed_browsers": len(subscriptions),
     }
-
-
-@bp.route("/settings/personal/notifications", methods=["POST"])
-@login_required
-@organization_required
-def preferences():
-    try:
-        text, number, asked_to_save = destination(request.form)
-        choices = parse(request.form, renewable_ids(request.form.getlist("profile")))
-    except BadPreferences as error:
-        from portal.settings.views import personal_page
-
-        g.preference_error = str(error)
-        return personal_page(status=400)
-    changed = save(choices)
-    if changed:
-        service.audit("user.settings_changed", "token expiration notifications")
-        get_session().commit()
-    if changed or asked_to_save:
-        flash(_("Notification settings saved."), "success")
-    listing = {"notify_q": text or None, "notify_page": number if number > 1 else None}
-    anchor = "#notifications" if asked_to_save else "#notify-by-profile"
-    return redirect_after_post(url_for("settings.personal", **listing) + anchor)

@@ -2,7 +2,7 @@
 from flask_babel import gettext as _
 
 from portal.networks import network
-from portal.notify.rules import KIND_EXPIRED, KIND_INVALID
+from portal.notifications.rules import KIND_EXPIRED, KIND_INVALID
 from portal.status import Status, TokenStatus
 from portal.templating import status_text
 

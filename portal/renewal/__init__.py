@@ -1,7 +1,5 @@
-"""Renewing tokens: silently in workers, or through a person's consent."""
-from flask import Blueprint
-
-bp = Blueprint("renewal", __name__)
+"""Renewing tokens: silently in workers, or through a person's consent.
+The service here; the pages in `views` (`portal.renewal.views.bp`)."""
 
 # What an htmx request gets back after a silent renewal, by the prefix of the
 # element id it targets (HX-Target): {prefix: function(profile, next_url) -> response}.
@@ -15,5 +13,3 @@ def renewed_fragment(prefix):
         return function
 
     return register
-
-from portal.renewal import views  # noqa: E402,F401

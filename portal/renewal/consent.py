@@ -16,7 +16,6 @@ from flask import current_app, session as web_session, url_for
 from sqlmodel import select
 
 from portal.db import get_session
-from portal.links import hash_secret
 from portal.models import (
     SYSTEM_USER_TOKEN,
     CanRenew,
@@ -33,6 +32,7 @@ from portal.networks.outcomes import NetworkError, PermissionMissing, RenewNeede
 from portal.permissions import may_renew
 from portal.queue import redis
 from portal.renewal.credentials import record_attempt, record_native_role, store_grant
+from portal.url_secrets import hash_secret
 
 STATE_TTL_SECONDS = 600
 NONCE_KEY = "consent_nonce"
@@ -62,7 +62,7 @@ class ConsentResult:
 
 
 def redirect_uri(network_key):
-    return current_app.config["BASE_URL"] + url_for("renewal.callback", network_key=network_key)
+    return current_app.config["BASE_URL"] + url_for("callback.network_callback", network_key=network_key)
 
 
 def _key(state):

@@ -7,7 +7,7 @@ from portal.db import utcnow
 from portal.models import (SYSTEM_USER_TOKEN, AuditEvent, CanRenew, Credential, CredentialState, NativeRole,
                            RenewalAttempt)
 from portal.networks.base import TokenSet
-from portal.notify import outbox
+from portal.notifications import outbox
 
 
 def current_credential(session, profile_id, for_update=False):

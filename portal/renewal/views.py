@@ -1,31 +1,22 @@
-from flask import abort, flash, g, redirect, request, url_for
+"""Renew Token (silently, else to the network's consent page) and a Business
+Manager system user's token."""
+from flask import Blueprint, abort, flash, g, request, url_for
 from flask_babel import format_datetime, gettext as _, lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlmodel import select
 
-from portal.db import get_session, writes
+from portal.db import get_session
 from portal.models import ProfileAccess, SocialProfile
-from portal.networks import NETWORKS, adapter_for, network
+from portal.networks import adapter_for, network
 from portal.networks.outcomes import NetworkError, NotASystemUserToken, RenewNeeded, Transient
 from portal.permissions import may_renew
-from portal.renewal import RENEWED_FRAGMENTS, bp, consent
+from portal.renewal import RENEWED_FRAGMENTS, consent
 from portal.renewal.credentials import current_credential, record_attempt, store_grant
 from portal.renewal.silent import renew_silently
 from portal.tenancy import organization_required
-from portal.web import owned_or_404, redirect_after_post, render, safe_next
+from portal.web import owned_or_404, redirect_after_post, safe_next
 
-FAILURES = {
-    "denied": _l("You declined the request on %(network)s, so the token of %(name)s was not renewed."),
-    "no_code": _l("%(network)s did not send an answer we can use. Try again."),
-    "unavailable": _l("%(network)s is not answering right now. Nothing changed; try again in a few minutes."),
-    "refused": _l("%(network)s refused the renewal (the request may have been used already). Try again."),
-    "wrong_account": _l("You signed in to %(network)s with an account that does not manage %(name)s. "
-                        "Sign in to %(network)s with the right account and try again."),
-    "insufficient_permission": _l("Your account on %(network)s lacks the rights to renew %(name)s: %(permission)s."),
-    "profile_gone": _l("That profile is no longer connected."),
-    "not_allowed": _l("You can no longer renew %(name)s. Ask an Owner or Manager of your organization."),
-}
-
+bp = Blueprint("renewal", __name__)
 
 SYSTEM_USER_REFUSED = {
     "empty": _l("Paste the token Business Manager generated for the system user."),
@@ -34,7 +25,7 @@ SYSTEM_USER_REFUSED = {
     "invalid": _l("%(network)s says this token is no longer valid. Generate a new one in Business Manager."),
     "no_access": _l("%(network)s does not let this system user reach %(name)s. In Business Manager, assign "
                     "%(name)s to the system user, then try again."),
-    "unavailable": FAILURES["unavailable"],
+    "unavailable": _l("%(network)s is not answering right now. Nothing changed; try again in a few minutes."),
 }
 
 
@@ -74,7 +65,7 @@ def renew(profile_id):
         except Transient:
             outcome = None  # the network is busy: a consent may still work
         if outcome is not None and outcome.renewed:
-            target = request.headers.get("HX-Target", "")
+            target = request.htmx.target or ""
             for prefix, fragment in RENEWED_FRAGMENTS.items():
                 if target.startswith(prefix):
                     return fragment(profile, next_url)  # green in place
@@ -123,35 +114,3 @@ def system_user_token(profile_id):
         flash(_("%(name)s now uses the system user's token, until %(when)s.", name=profile.name,
                 when=format_datetime(credential.expires_at, "medium")), "success")
     return redirect_after_post(url_for("accounts.profile", profile_id=profile.id))
-
-
-@bp.route("/renew/callback/<network_key>")
-@writes
-def callback(network_key):
-    """Where every network sends the person back after consent (one URI per network)."""
-    if network_key not in NETWORKS:
-        abort(404)
-    user_id = current_user.id if current_user.is_authenticated else None
-    record = consent.take_record(request.args.get("state"), network_key, user_id)
-    if record is None:
-        # Nothing is stored: an unknown, replayed, expired or foreign state.
-        return render("renewal/unverified.html"), 400
-    if record.link_id is not None:
-        from portal.links.views import finish_consent  # a client's renewal link: its own pages
-
-        return finish_consent(adapter_for(network_key), record, request.args)
-    result = consent.complete(adapter_for(network_key), record, request.args)
-    label = network(network_key).label
-    if result.ok:
-        names = ", ".join(p.name for p in result.renewed)
-        flash(_("Renewed: %(names)s.", names=names), "success")
-    else:
-        message = FAILURES[result.message_key] % {
-            "network": label,
-            "name": result.profile.name if result.profile else "",
-            "permission": network(network_key).native_permission,
-        }
-        if result.could_renew:
-            message += " " + _("Who can renew it: %(people)s.", people=", ".join(u.display_name for u in result.could_renew))
-        flash(message, "error")
-    return redirect(safe_next(result.next_url, url_for("home.index")), 303)

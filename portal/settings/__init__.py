@@ -1,6 +1,2 @@
-"""Organization settings (Owners and Managers) and personal settings."""
-from flask import Blueprint
-
-bp = Blueprint("settings", __name__, url_prefix="/settings")
-
-from portal.settings import access, brands, members, organization, views  # noqa: E402,F401
+"""Organization settings (Owners and Managers) and personal settings: rules,
+forms and the service here; the pages in `views` (`portal.settings.views.bp`)."""

@@ -3,15 +3,12 @@ settings. Views call these; each change writes an `AuditEvent` in the same
 transaction, and the caller commits."""
 from collections import Counter
 
-from flask import g
-from flask_login import current_user
 from sqlalchemy import delete, func
 from sqlmodel import select
 
+from portal.audit import audit
 from portal.db import get_session, utcnow
-from portal.profiles import matching
 from portal.models import (
-    AuditEvent,
     Brand,
     BrandProfile,
     Invitation,
@@ -22,23 +19,9 @@ from portal.models import (
     SocialProfile,
     User,
 )
+from portal.profiles import matching
 
 ROLE_ORDER = {Role.OWNER: 0, Role.MANAGER: 1, Role.MEMBER: 2}
-
-
-def audit(action, detail="", profile_id=None, personal=False):
-    """Record who did what in the current organization (`personal`: a change
-    to the user's own account, which belongs to no organization)."""
-    organization = None if personal else g.get("organization")
-    get_session().add(
-        AuditEvent(
-            organization_id=organization.id if organization else None,
-            user_id=current_user.id if current_user.is_authenticated else None,
-            profile_id=profile_id,
-            action=action,
-            detail=detail,
-        )
-    )
 
 
 # Members and invitations ----------------------------------------------------

@@ -208,7 +208,7 @@ def test_the_callback_refuses_a_bad_state_and_stores_nothing(live, store, tamper
         before = live.current(profile.id)
         url = back
     else:
-        from portal.links import hash_secret
+        from portal.url_secrets import hash_secret
         from portal.queue import redis
 
         with live.app.app_context():

@@ -8,7 +8,7 @@ from portal.auth.invitations import AlreadyMember, revoke
 from portal.auth.invitations import invite as send_invitation
 from portal.db import get_session
 from portal.models import Invitation, Membership
-from portal.settings import bp, service
+from portal.settings import service
 from portal.settings.forms import ROLE_LABELS, ConfirmForm, InviteForm, ManageProfilesForm, RoleForm
 from portal.settings.rules import (
     LAST_OWNER,
@@ -18,6 +18,7 @@ from portal.settings.rules import (
     removal_refusal,
     role_change_refusal,
 )
+from portal.settings.views import bp
 from portal.tenancy import managers_only
 from portal.web import owned_or_404, redirect_after_post, render, wants_fragment
 

@@ -1,6 +1,8 @@
-"""The organization-wide outbox: webhook events written in the transaction
-of what they tell (a scan's notices, a renewal attempt), and enqueued once
-that transaction has committed.
+"""The outbox: deliveries of notices (written by the scan) and webhook
+events, each sent by a job of `jobs.deliver`, enqueued by its name.
+
+Webhook events are written in the transaction of what they tell (a scan's
+notices, a renewal attempt), and enqueued once that transaction has committed.
 
 Nothing is lost: a row is written with what it reports, or not at all; if
 the process stops between the commit and the enqueue, the next scan finds
@@ -12,16 +14,44 @@ conditional UPDATE before it sends it.
 import logging
 
 import sqlalchemy as sa
+from rq import Retry
 from sqlmodel import Session, select
 
 from portal.db import utcnow
-from portal.models import Credential, Organization, WebhookDelivery, WebhookEndpoint
-from portal.notify import events
+from portal.models import Credential, DeliveryStatus, Organization, WebhookDelivery, WebhookEndpoint
+from portal.notifications import events
+from portal.queue import enqueue
 from portal.status import effective_expiry
 
 log = logging.getLogger("keepalive.outbox")
 
 PENDING_KEY = "keepalive.webhooks_to_enqueue"  # Session.info: ids to enqueue after commit
+BATCH_SIZE = 50  # deliveries per job: one SMTP connection each
+# Transient failures (4xx, connection lost): try again after 1 min, 5 min, 15 min, 1 h, 3 h.
+BACKOFF = [60, 300, 900, 3600, 10800]
+JOB_TIMEOUT = 600
+
+
+def _enqueue_delivery(job_name, *args):
+    return enqueue(job_name, *args, retry=Retry(max=len(BACKOFF), interval=list(BACKOFF)),
+                   job_timeout=JOB_TIMEOUT, result_ttl=3600, failure_ttl=7 * 86400)
+
+
+def enqueue_batch(delivery_ids):
+    """One job for the deliveries `delivery_ids` (`jobs.deliver.deliver`)."""
+    return _enqueue_delivery("jobs.deliver.deliver", list(delivery_ids))
+
+
+def enqueue_deliveries(delivery_ids):
+    """One job per batch of deliveries (one SMTP connection each)."""
+    return [enqueue_batch(delivery_ids[start:start + BATCH_SIZE])
+            for start in range(0, len(delivery_ids), BATCH_SIZE)]
+
+
+def enqueue_webhooks(delivery_ids):
+    """One job per webhook delivery (`jobs.deliver.deliver_webhook`): each
+    endpoint retries on its own schedule."""
+    return [_enqueue_delivery("jobs.deliver.deliver_webhook", delivery_id) for delivery_id in delivery_ids]
 
 
 def active_endpoints(session, organization_ids):
@@ -44,7 +74,7 @@ def profile_data(profile):
 def manage_url(profile_id):
     from flask import url_for
 
-    from portal.notify.messages import url_context
+    from portal.notifications.messages import url_context
 
     with url_context():
         return url_for("accounts.profile", profile_id=profile_id, _external=True)
@@ -80,7 +110,7 @@ def notice_rows(session, due, now):
             rows.append({
                 "key": f"{notice_part(credential.id, notice)}:w{endpoint.id}",
                 "endpoint_id": endpoint.id, "message_id": events.new_message_id(), "event_type": event_type,
-                "payload": events.body(event_type, now, data).decode(), "status": "pending",
+                "payload": events.body(event_type, now, data).decode(), "status": DeliveryStatus.PENDING,
                 "attempts": 0, "created_at": now,
             })
     return rows
@@ -133,10 +163,7 @@ def _enqueue_after_commit(session):
     if not ids:
         return
     try:
-        from jobs.deliver import enqueue_webhook
-
-        for delivery_id in ids:
-            enqueue_webhook(delivery_id)
+        enqueue_webhooks(ids)
     except Exception:  # noqa: BLE001 - the rows are committed: the next scan enqueues them
         log.exception("webhook deliveries %s not enqueued; the next scan will", ids)
 
@@ -156,7 +183,7 @@ def stale_webhooks(session, now, older_than, limit=1000):
     """Pending webhook rows never tried, written long enough ago that their job was lost."""
     return session.exec(
         select(WebhookDelivery.id)
-        .where(WebhookDelivery.status == "pending", WebhookDelivery.attempts == 0,
+        .where(WebhookDelivery.status == DeliveryStatus.PENDING, WebhookDelivery.attempts == 0,
                WebhookDelivery.created_at < now - older_than)
         .order_by(WebhookDelivery.id).limit(limit)
     ).all()

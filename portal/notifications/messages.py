@@ -5,7 +5,7 @@ from flask_babel import force_locale, format_datetime, get_translations, gettext
 from portal.networks import network
 from portal.db import utcnow
 from portal.mailer import Email
-from portal.notify.rules import KIND_EXPIRED, KIND_EXPIRING, KIND_INVALID
+from portal.notifications.rules import KIND_EXPIRED, KIND_EXPIRING, KIND_INVALID
 from portal.status import TokenStatus, Status
 from portal.templating import reason_text
 

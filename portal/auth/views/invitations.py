@@ -4,11 +4,12 @@ from flask_babel import get_locale, gettext as _
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
-from portal.auth import bp, invitations
+from portal.auth import invitations
 from portal.auth.forms import AcceptInvitationForm, NewAccountForm
 from portal.auth.link_state import LinkProblem
-from portal.auth.reset_views import link_problem_page
-from portal.auth.views import sign_in
+from portal.auth.views import bp
+from portal.auth.views.login import sign_in
+from portal.auth.views.resets import link_problem_page
 from portal.db import get_session
 from portal.web import redirect_after_post, render
 

@@ -10,8 +10,9 @@ from portal.models import AccessLevel, Brand, Membership, SocialProfile, User
 from portal.paging import Listing, page_of
 from portal.permissions import manages_organization
 from portal.profiles import brands_by_profile
-from portal.settings import bp, service
+from portal.settings import service
 from portal.settings.forms import ConfirmForm
+from portal.settings.views import bp
 from portal.tenancy import brands_of, managers_only
 from portal.web import owned_or_404, redirect_after_post, render, wants_fragment
 

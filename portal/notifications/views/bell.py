@@ -4,16 +4,19 @@ from dataclasses import dataclass
 
 from flask import abort, g, request, url_for
 from flask_login import current_user, login_required
+from htmx_flask import make_response as htmx_response
 from sqlalchemy import func, update
 from sqlmodel import select
 
 from portal.db import get_session, utcnow
 from portal.models import Credential, Notification, SocialProfile
-from portal.notifications import NOTIFICATIONS_CHANGED, bp
+from portal.notifications.views import bp
 from portal.notifications.wording import notice_text
 from portal.tenancy import organization_required
 from portal.web import redirect_after_post, render, safe_next, wants_fragment
 
+# Named in `HX-Trigger` after notices were marked read, so the bell reloads.
+NOTIFICATIONS_CHANGED = "notifications-changed"
 DROPDOWN_SIZE = 8
 PAGE_SIZE = 50
 
@@ -71,9 +74,7 @@ def back_to():
 def after_change():
     """The bell again for htmx (its list changed), else back where the person was."""
     if wants_fragment():
-        response = bell_response()
-        response.headers["HX-Trigger"] = NOTIFICATIONS_CHANGED
-        return response
+        return htmx_response(bell_response(), trigger=NOTIFICATIONS_CHANGED)
     return redirect_after_post(back_to())
 
 

@@ -2,9 +2,10 @@ from flask import after_this_request, flash, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import login_required, logout_user
 
-from portal.auth import bp, find_user_by_email, limits, sessions
+from portal.auth import find_user_by_email, limits, sessions
 from portal.auth.forms import LoginForm
 from portal.auth.passwords import spend_verify_time, verify_password
+from portal.auth.views import bp
 from portal.db import get_session, utcnow
 from portal.notifications.login_warning import remember_after_sign_in
 from portal.web import redirect_after_post, render, safe_next

@@ -12,7 +12,7 @@ import secrets
 import socket
 from urllib.parse import urlsplit
 
-from portal.notify.rules import KIND_EXPIRED, KIND_EXPIRING, KIND_INVALID
+from portal.notifications.rules import KIND_EXPIRED, KIND_EXPIRING, KIND_INVALID
 
 TOKEN_EXPIRING = "token.expiring"
 TOKEN_EXPIRED = "token.expired"

@@ -3,9 +3,10 @@ from flask import flash, g, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
 
+from portal.audit import audit
 from portal.db import get_session
-from portal.settings import bp, service
 from portal.settings.forms import OrganizationForm
+from portal.settings.views import bp
 from portal.tenancy import managers_only
 from portal.web import redirect_after_post, render
 
@@ -31,7 +32,7 @@ def organization():
             setattr(organization, field, new)
     if changes:
         get_session().add(organization)
-        service.audit("organization.updated", "; ".join(changes))
+        audit("organization.updated", "; ".join(changes))
         get_session().commit()
     flash(_("Organization settings saved."), "success")
     return redirect_after_post(url_for("settings.organization"))

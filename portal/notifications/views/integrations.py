@@ -5,12 +5,12 @@ from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import login_required
 from sqlmodel import select
 
+from portal.audit import audit
 from portal.crypto import seal
 from portal.db import get_session
-from portal.models import WebhookDelivery, WebhookEndpoint
-from portal.notifications import bp
-from portal.notify import events
-from portal.settings import service
+from portal.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
+from portal.notifications import events
+from portal.notifications.views import bp
 from portal.tenancy import managers_only
 from portal.web import owned_or_404, redirect_after_post, render
 
@@ -27,8 +27,8 @@ EVENT_LABELS = {
     events.TOKEN_RENEW_FAILED: _l("A renewal failed (token.renew_failed)"),
 }
 DELIVERY_STATUS = {
-    "pending": _l("Waiting"), "sending": _l("Sending"), "sent": _l("Delivered"),
-    "failed": _l("Failed"), "obsolete": _l("Not sent"),
+    DeliveryStatus.PENDING: _l("Waiting"), DeliveryStatus.SENDING: _l("Sending"), DeliveryStatus.SENT: _l("Delivered"),
+    DeliveryStatus.FAILED: _l("Failed"), DeliveryStatus.OBSOLETE: _l("Not sent"),
 }
 LOG_SIZE = 50
 
@@ -71,7 +71,7 @@ def slack():
         organization.sealed_slack_webhook_url = seal(url)
         detail = "slack: set"
     get_session().add(organization)
-    service.audit("organization.updated", detail)
+    audit("organization.updated", detail)
     get_session().commit()
     flash(_("Slack settings saved."), "success")
     return redirect_after_post(url_for("notifications.integrations"))
@@ -103,7 +103,7 @@ def webhook_create():
     endpoint = WebhookEndpoint(organization_id=g.organization.id, url=url, sealed_secret=seal(secret),
                                events=",".join(chosen))
     get_session().add(endpoint)
-    service.audit("webhook.created", url)
+    audit("webhook.created", url)
     get_session().commit()
     return page(status=201, secret=(endpoint, secret))
 
@@ -123,7 +123,7 @@ def webhook(endpoint_id):
             endpoint.events = ",".join(chosen)
             endpoint.active = bool(request.form.get("active"))
             get_session().add(endpoint)
-            service.audit("webhook.updated", f"{endpoint.url}: {endpoint.events}, active={endpoint.active}")
+            audit("webhook.updated", f"{endpoint.url}: {endpoint.events}, active={endpoint.active}")
             get_session().commit()
             flash(_("Webhook saved."), "success")
             return redirect_after_post(url_for("notifications.webhook", endpoint_id=endpoint.id))
@@ -141,7 +141,7 @@ def webhook(endpoint_id):
 def webhook_delete(endpoint_id):
     endpoint = owned_or_404(WebhookEndpoint, endpoint_id)
     get_session().delete(endpoint)
-    service.audit("webhook.deleted", endpoint.url)
+    audit("webhook.deleted", endpoint.url)
     get_session().commit()
     flash(_("Webhook deleted."), "success")
     return redirect_after_post(url_for("notifications.integrations"))

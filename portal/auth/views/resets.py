@@ -2,10 +2,11 @@
 from flask import flash, request, url_for
 from flask_babel import gettext as _
 
-from portal.auth import bp, limits, resets
+from portal.auth import limits, resets
 from portal.auth.forms import NewPasswordForm, ResetRequestForm
 from portal.auth.link_state import HTTP_STATUS, LinkProblem
-from portal.auth.views import sign_in, too_many_attempts
+from portal.auth.views import bp
+from portal.auth.views.login import sign_in, too_many_attempts
 from portal.db import get_session
 from portal.queue import enqueue
 from portal.web import redirect_after_post, render

@@ -4,12 +4,14 @@ from flask import abort, flash, g, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
 
+from portal.audit import audit
 from portal.db import get_session
 from portal.models import Brand, SocialProfile
 from portal.paging import Listing, page_of
 from portal.profiles import brands_by_profile
-from portal.settings import bp, service
+from portal.settings import service
 from portal.settings.forms import ConfirmForm, NameForm, SwitchForm
+from portal.settings.views import bp
 from portal.tenancy import managers_only
 from portal.web import owned_or_404, redirect_after_post, render, wants_fragment
 
@@ -68,7 +70,7 @@ def brands():
         return brands_page(status=400, form=form)
     brand = Brand(organization_id=g.organization.id, name=form.name.data)
     get_session().add(brand)
-    service.audit("brand.created", brand.name)
+    audit("brand.created", brand.name)
     get_session().commit()
     flash(_("Brand “%(name)s” created. Choose its profiles below.", name=brand.name), "success")
     return redirect_after_post(url_for("settings.brand", brand_id=brand.id))
@@ -89,7 +91,7 @@ def brand(brand_id):
         form.name.errors.append(taken_message(form.name.data))
         return brand_page(brand, status=400, form=form)
     if form.name.data != brand.name:
-        service.audit("brand.renamed", f"{brand.name} -> {form.name.data}")
+        audit("brand.renamed", f"{brand.name} -> {form.name.data}")
         brand.name = form.name.data
         get_session().add(brand)
         get_session().commit()

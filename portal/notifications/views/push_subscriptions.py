@@ -10,8 +10,8 @@ from sqlmodel import select
 
 from portal.db import get_session
 from portal.models import PushSubscription
-from portal.notifications import bp
-from portal.notify.push import subscription_problem
+from portal.notifications.views import bp
+from portal.notifications.webpush import subscription_problem
 
 
 def subscription_json():

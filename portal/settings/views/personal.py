@@ -4,12 +4,16 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlmodel import select
 
+from portal.audit import audit
 from portal.auth import sessions
 from portal.auth.passwords import hash_password, verify_password
 from portal.db import get_session
 from portal.models import Brand
-from portal.settings import bp, service
+from portal.notifications import preferences
+from portal.paging import page_number
 from portal.settings.forms import LANGUAGE_CHOICES, PasswordForm, PersonalForm
+from portal.settings.views import bp
+from portal.tenancy import organization_required
 from portal.web import redirect_after_post, render, safe_next
 
 
@@ -37,14 +41,28 @@ def switch():
     return redirect_after_post(safe_next(request.form.get("next"), url_for("home.index")))
 
 
-def personal_page(status=200, personal_form=None, password_form=None):
+def personal_page(status=200, personal_form=None, password_form=None, preferences_error=None):
     return render(
         "settings/personal.html",
         status=status,
         personal_form=personal_form or PersonalForm(formdata=None, name=current_user.name,
                                                     locale=current_user.locale or ""),
         password_form=password_form or PasswordForm(formdata=None),
+        prefs=notifications_section(preferences_error),
     )
+
+
+def notifications_section(error=None):
+    """What the Notifications section shows (None outside an organization):
+    the listing of "Set by profile" follows the page's query string, or the
+    form that was sent."""
+    if g.get("organization") is None:
+        return None
+    values = request.values
+    section = preferences.section(values.get("notify_q", "").strip(), page_number(values.get("notify_page")),
+                                  highlight=request.args.get("profile", type=int))
+    section.update(error=error, vapid_public_key=current_app.config["VAPID_PUBLIC_KEY"])
+    return section
 
 
 @bp.route("/personal", methods=["GET", "POST"])
@@ -60,7 +78,7 @@ def personal():
     user.name = form.name.data or ""
     user.locale = form.locale.data or None
     get_session().add(user)
-    service.audit("user.settings_changed", f"language: {user.locale or 'browser'}", personal=True)
+    audit("user.settings_changed", f"language: {user.locale or 'browser'}", personal=True)
     get_session().commit()
     flash(_("Personal settings saved."), "success")
     return redirect_after_post(url_for("settings.personal"))
@@ -80,12 +98,34 @@ def password():
     user.password_hash = hash_password(form.new_password.data)
     user.session_version += 1
     get_session().add(user)
-    service.audit("user.password_changed", personal=True)
+    audit("user.password_changed", personal=True)
     get_session().commit()
     # Every session of an older version has ended: this one goes on under the new one.
     sessions.restart(user)
     flash(_("Password changed. Other devices and browsers are signed out."), "success")
     return redirect_after_post(url_for("settings.personal"))
+
+
+@bp.route("/personal/notifications", methods=["POST"])
+@login_required
+@organization_required
+def notification_preferences():
+    """The Notifications section's form: saved, then back to the section
+    (or to the page of "Set by profile" that its Search, Previous or Next asked for)."""
+    try:
+        text, number, asked_to_save = preferences.destination(request.form)
+        choices = preferences.parse(request.form, preferences.renewable_ids(request.form.getlist("profile")))
+    except preferences.BadPreferences as error:
+        return personal_page(status=400, preferences_error=str(error))
+    changed = preferences.save(choices)
+    if changed:
+        audit("user.settings_changed", "token expiration notifications")
+        get_session().commit()
+    if changed or asked_to_save:
+        flash(_("Notification settings saved."), "success")
+    listing = {"notify_q": text or None, "notify_page": number if number > 1 else None}
+    anchor = "#notifications" if asked_to_save else "#notify-by-profile"
+    return redirect_after_post(url_for("settings.personal", **listing) + anchor)
 
 
 @bp.app_context_processor
@@ -104,6 +144,6 @@ def language():
     user = current_user._get_current_object()
     user.locale = choice or None
     get_session().add(user)
-    service.audit("user.settings_changed", f"language: {user.locale or 'browser'}", personal=True)
+    audit("user.settings_changed", f"language: {user.locale or 'browser'}", personal=True)
     get_session().commit()
     return redirect_after_post(safe_next(request.form.get("next"), url_for("home.index")))

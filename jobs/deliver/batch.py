@@ -1,0 +1,140 @@
+"""The batch protocol: how a job claims a delivery, records how it went, and
+commits, so that no delivery is sent twice and none is lost.
+
+Each delivery is claimed before it is sent (pending -> sending, a
+conditional UPDATE that one worker wins) and marked sent after, so a job
+that runs again (a retry, an abandoned job requeued, a duplicate enqueue)
+skips everything already sent or being sent elsewhere. A job reads what its
+batch needs at once, then spends one commit per delivery: its claim, which
+also records how the delivery before it went (the batch's last outcome has
+a commit of its own).
+
+The one window no outbox can close: the receiver has accepted a message
+(the SMTP server's "250" after DATA) and the worker dies before the commit
+that marks the delivery sent (the next claim's). That delivery stays
+"sending". When RQ requeues the dead worker's job (its StartedJobRegistry
+cleanup, once the heartbeat lapsed), the job finds the delivery it had in
+flight in its own `job.meta` and sends it again: the recipient may then get
+that one message twice, which is preferred to losing a notice. Every other
+delivery is sent exactly once.
+"""
+import logging
+
+from sqlalchemy import update
+
+from portal.db import utcnow
+from portal.models import Delivery, DeliveryStatus
+
+log = logging.getLogger("keepalive.deliver")
+
+IN_FLIGHT = "in_flight"  # job.meta: the deliveries a dead worker may have left "sending", for a requeued job
+# The claims' and outcomes' UPDATEs leave alone any object of their row in the
+# session (a sender reads a delivery's row after claiming it, never after it).
+UNSYNCHRONIZED = {"synchronize_session": False}
+
+
+class TransientDeliveryError(Exception):
+    """Some deliveries of the batch could not be sent yet; RQ retries the job."""
+
+
+class Batch:
+    """Claims and outcomes of the deliveries of one job, and its counts by outcome.
+
+    Nothing is written until `commit`, which a sender calls before it talks
+    to the outside world: a claim is committed before its delivery is sent,
+    and an outcome with the next claim (or the batch's last commit).
+    """
+
+    def __init__(self, session, job, counts, model=Delivery):
+        self.session, self.job, self.counts, self.model = session, job, counts, model
+        self.resumable = set(job.meta.get(IN_FLIGHT) or ()) if job is not None else set()
+        # Without retries left (or without RQ), a transient failure is final.
+        self.final = job is None or not job.retries_left
+        self.outcomes = []  # (delivery id, values) to write with the next commit
+        self.written = []  # ids whose outcome is written in the open transaction
+        self.claimed = None  # claimed by this job, outcome not known yet
+        self.retry = False  # some delivery must be tried again
+
+    def claim(self, delivery_id):
+        """Take the delivery for this job; False if it is sent, failed, or
+        being sent by another job (counted as skipped). The delivery this
+        job had in flight when its worker died is taken back."""
+        self._write_outcomes()
+        pending = DeliveryStatus.PENDING
+        states = (pending, DeliveryStatus.SENDING) if delivery_id in self.resumable else (pending,)
+        model = self.model
+        result = self.session.exec(
+            update(model)
+            .where(model.id == delivery_id, model.status.in_(states))
+            .values(status=DeliveryStatus.SENDING, attempts=model.attempts + 1)
+            .execution_options(**UNSYNCHRONIZED)
+        )
+        if result.rowcount != 1:
+            self.counts["skipped"] += 1
+            return False
+        self.claimed = delivery_id
+        return True
+
+    def finish(self, delivery_id, status, error=None, **extra):
+        """Record how a claimed delivery went (written by the next commit);
+        returns the status recorded."""
+        values = {"status": status, "last_error": error, **extra}
+        if status == DeliveryStatus.SENT:
+            values["sent_at"] = utcnow()
+        if status == DeliveryStatus.PENDING and self.final:
+            values["status"] = DeliveryStatus.FAILED
+        self.outcomes.append((delivery_id, values))
+        if delivery_id == self.claimed:
+            self.claimed = None
+        return values["status"]
+
+    def obsolete(self, delivery_id, error=None):
+        """A claimed delivery whose notice no longer holds: not sent."""
+        self.finish(delivery_id, DeliveryStatus.OBSOLETE, error)
+        self.counts[DeliveryStatus.OBSOLETE] += 1
+
+    def settle(self, delivery_id, kind, detail, **extra):
+        """Record how a send went (`kind`: None when it was taken, else the
+        failure's kind, "permanent" or another, with its detail)."""
+        if kind is None:
+            self.finish(delivery_id, DeliveryStatus.SENT, **extra)
+            self.counts[DeliveryStatus.SENT] += 1
+        elif kind == "permanent":
+            self.finish(delivery_id, DeliveryStatus.FAILED, detail, **extra)
+            self.counts[DeliveryStatus.FAILED] += 1
+            log.warning("delivery %s failed for good: %s", delivery_id, detail)
+        else:
+            status = self.finish(delivery_id, DeliveryStatus.PENDING, detail, **extra)
+            self.postpone(1 if status == DeliveryStatus.PENDING else 0)
+            if status != DeliveryStatus.PENDING:
+                self.counts[DeliveryStatus.FAILED] += 1
+            log.info("delivery %s postponed: %s", delivery_id, detail)
+
+    def postpone(self, count):
+        """`count` deliveries stay pending, for the job's retry."""
+        self.counts["retry"] += count
+        self.retry |= count > 0
+
+    def commit(self):
+        """Write the claims and outcomes so far. Before that, job.meta names
+        every delivery this commit moves out of "sending" or leaves in it, so
+        that whether the worker dies before or after the commit, a requeued
+        job takes back what it left "sending" (one it finds sent is passed
+        over)."""
+        self._write_outcomes()
+        in_flight = self.written + ([self.claimed] if self.claimed is not None else [])
+        if self.job is not None and self.job.meta.get(IN_FLIGHT) != in_flight:
+            self.job.meta[IN_FLIGHT] = in_flight
+            self.job.save_meta()
+        self.session.commit()
+        self.written = []
+
+    def _write_outcomes(self):
+        model = self.model
+        for delivery_id, values in self.outcomes:
+            self.session.exec(
+                update(model).where(model.id == delivery_id, model.status == DeliveryStatus.SENDING)
+                .values(**values).execution_options(**UNSYNCHRONIZED)
+            )
+            self.written.append(delivery_id)
+        self.outcomes.clear()

@@ -1,0 +1,103 @@
+"""Email: a batch's messages over one SMTP connection, each with a fresh
+renewal link for its recipient."""
+import smtplib
+import socket
+
+from flask import current_app
+from flask_mail import Connection
+
+from portal.links import service as links
+from portal.notifications import messages
+from portal.notifications.relevance import relevant_notices
+from portal.notifications.rules import failure_kind
+
+
+class TimedConnection(Connection):
+    """Flask-Mail's connection with a time-out on every SMTP call.
+
+    Flask-Mail 0.10 opens `smtplib.SMTP(server, port)` with no time-out, so
+    a silent server would hold a worker forever. smtplib applies the
+    `timeout` given at construction to the connect and to every later read
+    and write on that socket (kept through STARTTLS); nothing global changes.
+    """
+
+    def configure_host(self):
+        mail, timeout = self.mail, current_app.config["MAIL_TIMEOUT"]
+        if mail.use_ssl:
+            host = smtplib.SMTP_SSL(mail.server, mail.port, timeout=timeout)
+        else:
+            host = smtplib.SMTP(mail.server, mail.port, timeout=timeout)
+        host.set_debuglevel(int(mail.debug))
+        if mail.use_tls:
+            host.starttls()
+        if mail.username and mail.password:
+            host.login(mail.username, mail.password)
+        return host
+
+
+def smtp_connection():
+    """What `mail.connect()` returns, with the time-out of TimedConnection."""
+    return TimedConnection(current_app.extensions["mail"])
+
+
+def send_emails(session, delivery_ids, batch):
+    """Send email deliveries over one SMTP connection."""
+    notices = relevant_notices(session, delivery_ids, "email")
+    connection = None
+    try:
+        with messages.url_context():
+            for position, delivery_id in enumerate(delivery_ids):
+                message = claimed_email(session, batch, delivery_id, notices.get(delivery_id))
+                if message is None:
+                    continue
+                kind = detail = None
+                try:
+                    if connection is None:
+                        connection = smtp_connection().__enter__()
+                    connection.send(message)
+                except (smtplib.SMTPException, OSError) as error:
+                    kind, detail = failure_kind(error), describe(error)
+                batch.settle(delivery_id, kind, detail)
+                if kind == "connection":
+                    connection = close(connection)
+                    batch.postpone(len(delivery_ids) - position - 1)  # they stay pending for the retry
+                    break
+        batch.commit()
+    finally:
+        close(connection)
+
+
+def claimed_email(session, batch, delivery_id, notice):
+    """Claim an email delivery and write its renewal link, in one commit
+    before the SMTP conversation; its message, or None if another job has
+    it or its notice no longer holds (then marked obsolete)."""
+    if not batch.claim(delivery_id):
+        batch.commit()
+        return None
+    if notice is None:
+        batch.obsolete(delivery_id)
+        batch.commit()
+        return None
+    secret = links.issue_member_link(session, notice.profile.id, notice.user.email)
+    batch.commit()
+    return messages.token_notice(*notice, secret)
+
+
+def close(connection):
+    if connection is not None and connection.host is not None:
+        try:
+            connection.host.quit()
+        except (smtplib.SMTPException, OSError):
+            connection.host.close()
+    return None
+
+
+def describe(error):
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return "; ".join(f"{code} {text.decode(errors='replace')}" for code, text in error.recipients.values())
+    if isinstance(error, smtplib.SMTPResponseException):
+        text = error.smtp_error.decode(errors="replace") if isinstance(error.smtp_error, bytes) else error.smtp_error
+        return f"{error.smtp_code} {text}"
+    if isinstance(error, socket.timeout):
+        return "SMTP server did not answer in time"
+    return f"{type(error).__name__}: {error}"

@@ -1,0 +1,85 @@
+"""Web push: each notice to every browser its recipient subscribed; a
+browser the push service no longer knows (404, 410) is forgotten."""
+import json
+from collections import defaultdict
+
+import requests
+from flask import current_app
+from py_vapid import Vapid02
+from pywebpush import WebPushException, webpush
+from sqlalchemy import delete
+from sqlmodel import select
+
+from portal.models import PushSubscription
+from portal.notifications import messages
+from portal.notifications.events import http_failure_kind
+from portal.notifications.relevance import relevant_notices
+
+
+def vapid_key():
+    raw = current_app.config.get("VAPID_PRIVATE_KEY")
+    return Vapid02.from_raw(raw.encode()) if raw else None
+
+
+def send_push(session, delivery_ids, batch):
+    key = vapid_key()
+    notices = relevant_notices(session, delivery_ids, "push")
+    subscriptions = subscriptions_of(session, {notice.user.id for notice in notices.values()})
+    for delivery_id in delivery_ids:
+        if not batch.claim(delivery_id):
+            continue
+        notice = notices.get(delivery_id)
+        targets = subscriptions.get(notice.user.id) if notice is not None else None
+        if not targets or key is None:
+            batch.obsolete(delivery_id, None if key else "VAPID keys are not configured")
+            continue
+        data = json.dumps(messages.push_message(notice.notification, notice.user, notice.profile))
+        batch.commit()
+        outcomes, gone = [], []
+        for subscription_id, info in targets:
+            kind, detail = push_to(info, data, key)
+            if kind == "gone":
+                gone.append(subscription_id)
+            outcomes.append((kind, detail))
+        if gone:
+            session.exec(delete(PushSubscription).where(PushSubscription.id.in_(gone)))
+            session.commit()
+        batch.settle(delivery_id, *overall(outcomes))
+    batch.commit()
+
+
+def subscriptions_of(session, user_ids):
+    """{user id: [(subscription id, what pywebpush reads), ...]} of the browsers they subscribed."""
+    found = defaultdict(list)
+    for s in session.exec(
+        select(PushSubscription).where(PushSubscription.user_id.in_(user_ids)).order_by(PushSubscription.id)
+    ).all():
+        found[s.user_id].append((s.id, {"endpoint": s.endpoint, "keys": {"p256dh": s.p256dh, "auth": s.auth}}))
+    return found
+
+
+def overall(outcomes):
+    """(kind, detail) of a notice from those of its browsers: taken if one
+    took it, else to try again if one may still, else refused."""
+    if any(kind is None for kind, _ in outcomes):
+        return None, None
+    if any(kind == "transient" for kind, _ in outcomes):
+        return "transient", next(d for k, d in outcomes if k == "transient")
+    return "permanent", "; ".join(d for _, d in outcomes if d)
+
+
+def push_to(subscription_info, data, key):
+    """(None | "gone" | "transient" | "permanent", detail) of one push."""
+    try:
+        webpush(subscription_info, data=data, vapid_private_key=key,
+                vapid_claims={"sub": current_app.config["VAPID_SUBJECT"]},
+                timeout=current_app.config["WEBHOOK_TIMEOUT"], ttl=86400)
+    except WebPushException as error:
+        status = error.response.status_code if error.response is not None else None
+        if status in (404, 410):
+            return "gone", f"HTTP {status}: the browser unsubscribed"
+        kind = http_failure_kind(status) if status else "transient"
+        return kind or "transient", f"HTTP {status}" if status else str(error)[:200]
+    except requests.RequestException as error:
+        return "transient", f"{type(error).__name__}: {error}"[:300]
+    return None, None

@@ -1,0 +1,24 @@
+"""Slack: one message per notice to the organization's incoming webhook."""
+import json
+
+from jobs.deliver.http_post import post_json
+from portal.crypto import unseal
+from portal.notifications import messages
+from portal.notifications.relevance import relevant_notices
+
+
+def send_slack(session, delivery_ids, batch):
+    notices = relevant_notices(session, delivery_ids, "slack")
+    for delivery_id in delivery_ids:
+        if not batch.claim(delivery_id):
+            continue
+        notice = notices.get(delivery_id)
+        if notice is None:
+            batch.obsolete(delivery_id)
+            continue
+        url = unseal(notice.organization.sealed_slack_webhook_url)
+        message = json.dumps(messages.slack_message(notice.notification, notice.profile, notice.organization))
+        batch.commit()  # no transaction stays open while Slack answers
+        kind, detail, _ = post_json(url, message.encode())
+        batch.settle(delivery_id, kind, detail)
+    batch.commit()

@@ -1,0 +1,6 @@
+"""The settings pages: personal settings, and the organization's (Owners and Managers)."""
+from flask import Blueprint
+
+bp = Blueprint("settings", __name__, url_prefix="/settings")
+
+from portal.settings.views import access, brands, members, organization, personal  # noqa: E402,F401
