@@ -19,8 +19,9 @@ that one message twice, which is preferred to losing a notice. Every other
 delivery is sent exactly once.
 """
 import logging
+from functools import cache
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 
 from portal.db import utcnow
 from portal.models import Delivery, DeliveryStatus
@@ -28,9 +29,21 @@ from portal.models import Delivery, DeliveryStatus
 log = logging.getLogger("keepalive.deliver")
 
 IN_FLIGHT = "in_flight"  # job.meta: the deliveries a dead worker may have left "sending", for a requeued job
-# The claims' and outcomes' UPDATEs leave alone any object of their row in the
-# session (a sender reads a delivery's row after claiming it, never after it).
-UNSYNCHRONIZED = {"synchronize_session": False}
+
+
+@cache
+def statements(model):
+    """The claim and the outcome of a delivery of `model`, built once: they
+    run once per message. Core statements on the table, so they leave alone
+    any object of their row in the session (a sender reads a delivery's row
+    after claiming it, never after it). The outcome's SET names the columns
+    its parameters give."""
+    table = model.__table__
+    claim = (update(table)
+             .where(table.c.id == bindparam("delivery_id"), table.c.status.in_(bindparam("states", expanding=True)))
+             .values(status=DeliveryStatus.SENDING, attempts=table.c.attempts + 1))
+    outcome = update(table).where(table.c.id == bindparam("delivery_id"), table.c.status == DeliveryStatus.SENDING)
+    return claim, outcome
 
 
 class TransientDeliveryError(Exception):
@@ -61,19 +74,18 @@ class Batch:
         job had in flight when its worker died is taken back."""
         self._write_outcomes()
         pending = DeliveryStatus.PENDING
-        states = (pending, DeliveryStatus.SENDING) if delivery_id in self.resumable else (pending,)
-        model = self.model
-        result = self.session.exec(
-            update(model)
-            .where(model.id == delivery_id, model.status.in_(states))
-            .values(status=DeliveryStatus.SENDING, attempts=model.attempts + 1)
-            .execution_options(**UNSYNCHRONIZED)
-        )
+        states = [pending, DeliveryStatus.SENDING] if delivery_id in self.resumable else [pending]
+        claim, _ = statements(self.model)
+        result = self.session.execute(claim, {"delivery_id": delivery_id, "states": states})
         if result.rowcount != 1:
             self.counts["skipped"] += 1
             return False
         self.claimed = delivery_id
         return True
+
+    def claimable(self, delivery_id, status):
+        """Whether this job may claim a delivery found in `status`."""
+        return status == DeliveryStatus.PENDING or (status == DeliveryStatus.SENDING and delivery_id in self.resumable)
 
     def finish(self, delivery_id, status, error=None, **extra):
         """Record how a claimed delivery went (written by the next commit);
@@ -130,11 +142,8 @@ class Batch:
         self.written = []
 
     def _write_outcomes(self):
-        model = self.model
+        _, outcome = statements(self.model)
         for delivery_id, values in self.outcomes:
-            self.session.exec(
-                update(model).where(model.id == delivery_id, model.status == DeliveryStatus.SENDING)
-                .values(**values).execution_options(**UNSYNCHRONIZED)
-            )
+            self.session.execute(outcome, {"delivery_id": delivery_id, **values})
             self.written.append(delivery_id)
         self.outcomes.clear()

@@ -43,11 +43,12 @@ def smtp_connection():
 def send_emails(session, delivery_ids, batch):
     """Send email deliveries over one SMTP connection."""
     notices = relevant_notices(session, delivery_ids, "email")
+    secrets = renewal_links(session, batch, notices)
     connection = None
     try:
         with messages.url_context():
             for position, delivery_id in enumerate(delivery_ids):
-                message = claimed_email(session, batch, delivery_id, notices.get(delivery_id))
+                message = claimed_email(session, batch, delivery_id, notices.get(delivery_id), secrets)
                 if message is None:
                     continue
                 kind = detail = None
@@ -67,10 +68,20 @@ def send_emails(session, delivery_ids, batch):
         close(connection)
 
 
-def claimed_email(session, batch, delivery_id, notice):
-    """Claim an email delivery and write its renewal link, in one commit
-    before the SMTP conversation; its message, or None if another job has
-    it or its notice no longer holds (then marked obsolete)."""
+def renewal_links(session, batch, notices):
+    """{delivery id: the secret of its renewal link}, for the notices this
+    job may claim, written in one INSERT; the first claim's commit commits
+    them, before any message leaves."""
+    claimable = [(delivery_id, notice) for delivery_id, notice in notices.items()
+                 if batch.claimable(delivery_id, notice.status)]
+    secrets = links.issue_member_links(session, [(notice.profile.id, notice.user.email) for _, notice in claimable])
+    return {delivery_id: secret for (delivery_id, _), secret in zip(claimable, secrets)}
+
+
+def claimed_email(session, batch, delivery_id, notice, secrets):
+    """Claim an email delivery, in one commit before the SMTP conversation;
+    its message, or None if another job has it or its notice no longer
+    holds (then marked obsolete)."""
     if not batch.claim(delivery_id):
         batch.commit()
         return None
@@ -78,9 +89,12 @@ def claimed_email(session, batch, delivery_id, notice):
         batch.obsolete(delivery_id)
         batch.commit()
         return None
-    secret = links.issue_member_link(session, notice.profile.id, notice.user.email)
+    secret = secrets.get(delivery_id)
+    if secret is None:  # claimable again since the batch read it (another job postponed it)
+        [secret] = links.issue_member_links(session, [(notice.profile.id, notice.user.email)])
     batch.commit()
-    return messages.token_notice(*notice, secret)
+    return messages.token_notice(notice.notification, notice.user, notice.profile, notice.organization,
+                                 notice.credential, secret)
 
 
 def close(connection):

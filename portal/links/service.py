@@ -30,12 +30,16 @@ def issue(session, profile, recipient, purpose, created_by_id=None, now=None):
     return secret, link
 
 
-def issue_member_link(session, profile_id, recipient, now=None):
-    """The secret of a new member link, written with a bare INSERT: what a
-    worker issues with each notice it emails. The caller commits."""
-    secret, row = _new_link(profile_id, recipient, Purpose.MEMBER, None, now)
-    session.exec(insert(RenewalLink).values(**row))
-    return secret
+def issue_member_links(session, recipients, now=None):
+    """The secrets of new member links, one per (profile id, recipient) of
+    `recipients`, written with one bare INSERT: what a worker issues for the
+    notices of a batch it emails. The caller commits."""
+    if not recipients:
+        return []
+    secrets_and_rows = [_new_link(profile_id, recipient, Purpose.MEMBER, None, now)
+                        for profile_id, recipient in recipients]
+    session.exec(insert(RenewalLink).values([row for _, row in secrets_and_rows]))
+    return [secret for secret, _ in secrets_and_rows]
 
 
 def _new_link(profile_id, recipient, purpose, created_by_id, now):

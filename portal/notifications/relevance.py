@@ -37,13 +37,14 @@ class DeliveryNotice(NamedTuple):
     profile: SocialProfile
     organization: Organization
     credential: Credential
+    status: str  # the delivery's, when the batch read it
 
 
 def relevant_notices(session, delivery_ids, channel):
     """{delivery id: DeliveryNotice} of the deliveries of `delivery_ids`, all
     on `channel`, whose notice still holds; the others are left out."""
     rows = session.exec(
-        select(Delivery.id, Notification, User, SocialProfile, Organization)
+        select(Delivery.id, Delivery.status, Notification, User, SocialProfile, Organization)
         .join(Notification, Notification.id == Delivery.notification_id)
         .join(User, User.id == Notification.user_id)
         .join(SocialProfile, SocialProfile.id == Notification.profile_id)
@@ -52,14 +53,14 @@ def relevant_notices(session, delivery_ids, channel):
     ).all()
     if not rows:
         return {}
-    credentials = current_credentials(session, {profile.id for _, _, _, profile, _ in rows})
+    credentials = current_credentials(session, {profile.id for *_, profile, _ in rows})
     holds = (_person_holds(session, rows, channel) if channel in PERSONAL_CHANNELS
              else lambda user, profile, organization: bool(organization.sealed_slack_webhook_url))
     notices = {}
-    for delivery_id, notification, user, profile, organization in rows:
+    for delivery_id, status, notification, user, profile, organization in rows:
         credential = credentials.get(profile.id)
         if still_relevant(notification, credential) and holds(user, profile, organization):
-            notices[delivery_id] = DeliveryNotice(notification, user, profile, organization, credential)
+            notices[delivery_id] = DeliveryNotice(notification, user, profile, organization, credential, status)
     return notices
 
 
@@ -78,8 +79,8 @@ def current_credentials(session, profile_ids):
 def _person_holds(session, rows, channel):
     """Whether a notice's recipient is active, may still renew the profile
     and still wants `channel` for it: read for all `rows` in three queries."""
-    user_ids = {user.id for _, _, user, _, _ in rows}
-    profile_ids = {profile.id for _, _, _, profile, _ in rows}
+    user_ids = {user.id for *_, user, _, _ in rows}
+    profile_ids = {profile.id for *_, profile, _ in rows}
     organization_ids = {organization.id for *_, organization in rows}
     memberships = {(m.user_id, m.organization_id): m for m in session.exec(
         select(Membership).where(Membership.user_id.in_(user_ids), Membership.organization_id.in_(organization_ids))
