@@ -10,6 +10,7 @@ dropped at the end.
 """
 import json
 import os
+import resource
 import signal
 import smtplib
 import socket
@@ -72,16 +73,23 @@ def write_due_notices(app, messages, now):
     return len(deliveries), len(jobs)
 
 
+def children_cpu():
+    """CPU seconds (user and system) of the processes this one has waited for, theirs included."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def run_workers(database_url, port):
-    """Two `rq worker --burst` processes until the queue is empty; seconds taken."""
+    """Two `rq worker --burst` processes until the queue is empty; (seconds
+    taken, CPU seconds of the workers and of the job processes they forked)."""
     env = {**os.environ, "DATABASE_URL": database_url, "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": str(port)}
     command = [sys.executable, "-m", "rq.cli", "worker", "--burst", "--quiet", "--worker-class", "jobs.worker.Worker",
                "--url", os.environ["REDIS_URL"], os.environ["QUEUE_NAME"]]
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), children_cpu()
     workers = [subprocess.Popen(command, env=env) for _ in range(WORKERS)]
     for worker in workers:
         worker.wait()
-    return time.perf_counter() - started
+    return time.perf_counter() - started, children_cpu() - cpu
 
 
 def plain_loop(port, message, count):
@@ -122,7 +130,7 @@ def run(messages, database_url):
     app = world.bench_app(database_url)
     deliveries, jobs = write_due_notices(app, messages, world.now())
     with smtp_server("workers") as (port, stats):
-        seconds = run_workers(database_url, port)
+        seconds, cpu = run_workers(database_url, port)
     received = json.loads(stats.read_text())
     with app.app_context(), new_session() as session:
         outcome = dict(session.exec(select(Delivery.status, func.count()).group_by(Delivery.status)).all())
@@ -133,6 +141,7 @@ def run(messages, database_url):
     result = {
         "deliveries": deliveries, "jobs": jobs, "workers": WORKERS, "message_bytes": len(sample),
         "seconds": seconds, "rate": received["count"] / seconds, "received": received["count"], "outcome": outcome,
+        "worker_cpu_ms": cpu * 1000 / max(received["count"], 1),
         "smtp_span": received["last"] - received["first"],
         "plain_seconds": plain_seconds, "plain_rate": deliveries / plain_seconds, "plain_received": plain["count"],
     }
