@@ -1,5 +1,6 @@
 """Email composed in the web process from templates and sent by a worker."""
 import socket
+from email.charset import BASE64, Charset
 from email.header import Header
 from email.policy import Compat32
 from email.utils import make_msgid
@@ -25,6 +26,10 @@ class SmtpCompat32(Compat32):
 
 
 SMTP_COMPAT32 = SmtpCompat32(linesep="\r\n")
+# A non-ASCII subject's encoded words in base64: utf-8's default, the shorter
+# of Q and base64, measures the Q form over and over while it folds a subject.
+SUBJECT_CHARSET = Charset("utf-8")
+SUBJECT_CHARSET.header_encoding = BASE64
 
 
 @cache
@@ -52,9 +57,9 @@ class Email(Message):
     def _message(self):
         message = super()._message()
         message.policy = SMTP_COMPAT32
-        if self.subject:  # encoded and folded once, with the policy's line ends
+        if self.subject and not str(self.subject).isascii():  # encoded and folded once, with CRLF
             del message["Subject"]
-            message["Subject"] = Header(str(self.subject), "utf-8")
+            message["Subject"] = Header(str(self.subject), SUBJECT_CHARSET)
         return message
 
 
