@@ -19,6 +19,12 @@ from portal.networks.outcomes import (
 )
 
 USER_INFO = "https://open.tiktokapis.com/v2/user/info/"
+# The fields of user/info each scope lets an app read (TikTok's scope
+# migration moved `username` from user.info.basic to user.info.profile).
+FIELDS_BY_SCOPE = {
+    "user.info.basic": ("open_id", "union_id", "display_name"),
+    "user.info.profile": ("username",),
+}
 
 TIKTOK_PERMISSION_CODES = {"scope_not_authorized", "scope_permission_missed"}
 TIKTOK_TRANSIENT_CODES = {"rate_limit_exceeded", "internal_error"}
@@ -66,7 +72,7 @@ class TikTokAdapter(Adapter):
     family = "tiktok"
     authorize_endpoint = "https://www.tiktok.com/v2/auth/authorize/"
     token_endpoint = "https://open.tiktokapis.com/v2/oauth/token/"
-    scopes = ("user.info.basic", "video.publish", "video.upload")
+    scopes = ("user.info.basic", "user.info.profile", "video.publish", "video.upload")
     scope_separator = ","
     token_endpoint_auth_method = "client_key_post"
     rotates_refresh_token = True
@@ -81,7 +87,7 @@ class TikTokAdapter(Adapter):
     def exchange_code(self, code, code_verifier=None, redirect_uri=None):
         token = self.fetch_token(code, redirect_uri=redirect_uri)
         tokens = self.token_set(token)
-        user = self.user(tokens.access_token)
+        user = self.user(tokens)
         username = user.get("username")
         return self.single_profile(
             user.get("open_id") or token.get("open_id"), user.get("display_name"),
@@ -92,9 +98,19 @@ class TikTokAdapter(Adapter):
         return self.refresh_grant(tokens)
 
     def validate(self, tokens, after_refresh=False):
-        self.user(tokens.access_token, Stage.RETRY if after_refresh else Stage.API)
+        self.user(tokens, Stage.RETRY if after_refresh else Stage.API)
         return Validation(ok=True, expires_at=tokens.expires_at, scopes=tokens.scopes)
 
-    def user(self, token, stage=Stage.API):
-        body = self.get(USER_INFO, token=token, params={"fields": "open_id,union_id,display_name,username"}, stage=stage)
+    def user(self, tokens, stage=Stage.API):
+        """user/info, asking only for the fields the granted scopes allow:
+        one more would be refused (`scope_permission_missed`)."""
+        body = self.get(USER_INFO, token=tokens.access_token, params={"fields": ",".join(user_fields(tokens.scopes))},
+                        stage=stage)
         return (body.get("data") or {}).get("user") or {}
+
+
+def user_fields(scopes):
+    """The user/info fields `scopes` (space-separated, as stored) allow; the
+    basic ones when the grant did not say which scopes it holds."""
+    granted = set(scopes.split()) or {"user.info.basic"}
+    return [name for scope, names in FIELDS_BY_SCOPE.items() if scope in granted for name in names]

@@ -1,5 +1,6 @@
-"""A live app with the sandbox mounted, served over real HTTP on loopback,
-for the adapters to talk to as they talk to the real networks."""
+"""The worlds the adapters talk to, each over real HTTP on loopback: the
+networks' documented answers replayed (`replay`, tests/networks/replay.py),
+and a live app with the sandbox mounted (`sandbox`, `world`)."""
 import threading
 from urllib.parse import parse_qs, urlsplit
 
@@ -11,6 +12,7 @@ from werkzeug.serving import make_server
 from devkit import sandbox as sandbox_network
 from portal import create_app
 from portal.networks import adapter_for, new_code_verifier
+from tests.networks.replay import Replay
 
 SANDBOX_TIMEOUT_SECONDS = 1.5
 
@@ -99,3 +101,17 @@ def world(sandbox):
     """The sandbox, emptied before the test."""
     sandbox.admin("reset", {})
     return sandbox
+
+
+@pytest.fixture(scope="session")
+def replay_server():
+    server = Replay()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def replay(replay_server):
+    """The local server replaying the networks' documented answers, with none served yet."""
+    replay_server.reset()
+    return replay_server
