@@ -135,8 +135,8 @@ def renew_all(organization_id, network_key, user_id):
             else:
                 if outcome.renewed:
                     meta["renewed"].append(profile_id)
-                elif outcome.result == "not_yet":
-                    meta["failed"].append([profile_id, "not_yet"])
+                elif outcome.result in ("not_yet", "app_settings"):
+                    meta["failed"].append([profile_id, outcome.result])
                 else:
                     meta["needs_consent"].append(profile_id)
         meta["done"] += 1

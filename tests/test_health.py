@@ -53,6 +53,7 @@ def test_healthy_with_a_worker_registered(app, client, rq_worker, redis_url):
     assert response.status_code == 200
     assert response.get_json() == {
         "database": "ok", "redis": "ok", "workers": 1, "last_scan": "2026-11-22T01:30:00+00:00",
+        "app_settings_refused": [],
     }
     assert response.headers["Cache-Control"] == "no-store"
 
@@ -74,7 +75,8 @@ def test_unreachable_redis_is_503(app, app_config):
     broken.extensions["keepalive.engine"].dispose()
     assert time.monotonic() - started < 5
     assert response.status_code == 503
-    assert response.get_json() == {"database": "ok", "redis": "error", "workers": 0, "last_scan": None}
+    assert response.get_json() == {"database": "ok", "redis": "error", "workers": 0, "last_scan": None,
+                                   "app_settings_refused": []}
 
 
 def test_unreachable_database_is_503_without_a_trace(app, app_config, tmp_path, database):
@@ -100,3 +102,22 @@ def test_unreachable_database_is_503_without_a_trace(app, app_config, tmp_path, 
 ])
 def test_last_scan_is_an_iso_time_or_null(stored, shown):
     assert last_scan_time(stored) == shown
+
+
+def test_networks_that_refused_the_apps_settings_are_listed_with_their_time(app, client):
+    from portal import app_settings
+
+    with app.app_context():
+        app_settings.report("x", "X: unauthorized_client Missing valid authorization header")
+        app_settings.report("facebook", "Meta error 1: Error validating client secret.")
+    response = client.get("/healthz")
+    health_engine_disposed(app)
+    assert response.status_code == 200  # the app is up: its renewals there fail
+    refused = response.get_json()["app_settings_refused"]
+    assert [entry["network"] for entry in refused] == ["facebook", "x"]
+    assert all(entry["since"] for entry in refused)
+    assert "secret" not in response.get_data(as_text=True)  # what the network said stays in the log
+    with app.app_context():
+        app_settings.accepted("x")
+    assert [e["network"] for e in client.get("/healthz").get_json()["app_settings_refused"]] == ["facebook"]
+    health_engine_disposed(app)

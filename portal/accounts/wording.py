@@ -18,6 +18,8 @@ FAILURES = {
     "refused": _l("{network} refused the renewal."),
     "wrong_account": _l("The account on {network} does not manage this profile."),
     "not_yet": _l("{network} does not allow renewing it yet; Keepalive tries again later."),
+    "app_settings": _l("{network} refused Keepalive's own app settings; the token is unchanged and the Owners "
+                       "are told."),
     InvalidReason.EXPIRED: _l("The token had already expired on {network}."),
     InvalidReason.PASSWORD_CHANGED: _l("The password changed on {network}."),
     InvalidReason.PERMISSION_REVOKED: _l("The permission was revoked on {network}."),

@@ -3,6 +3,7 @@ from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
 
+from portal import app_settings
 from portal.db import writes
 from portal.links import client_consent
 from portal.networks import NETWORKS, adapter_for, network
@@ -16,6 +17,7 @@ FAILURES = {
     "no_code": _l("%(network)s did not send an answer we can use. Try again."),
     "unavailable": _l("%(network)s is not answering right now. Nothing changed; try again in a few minutes."),
     "refused": _l("%(network)s refused the renewal (the request may have been used already). Try again."),
+    "app_settings": app_settings.REFUSED,
     "wrong_account": _l("You signed in to %(network)s with an account that does not manage %(name)s. "
                         "Sign in to %(network)s with the right account and try again."),
     "insufficient_permission": _l("Your account on %(network)s lacks the rights to renew %(name)s: %(permission)s."),

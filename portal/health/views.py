@@ -6,7 +6,7 @@ from flask import Blueprint, current_app, jsonify
 from redis import Redis
 from rq import Queue, Worker
 
-from portal import db
+from portal import app_settings, db
 from portal.extensions import csrf, limiter
 
 bp = Blueprint("health", __name__)
@@ -65,17 +65,19 @@ def last_scan_time(value):
 
 
 def redis_report():
-    """(answers, workers on the app's queue, last scan)."""
+    """(answers, workers on the app's queue, last scan, networks refusing the app's settings)."""
     connection = _redis()
     try:
         connection.ping()
         queue = Queue(current_app.config["QUEUE_NAME"], connection=connection)
         workers = Worker.count(connection=connection, queue=queue)
         last_scan = last_scan_time(connection.get(LAST_SCAN_KEY))
-        return True, workers, last_scan
+        refused = [{"network": key, "since": value.get("at")}
+                   for key, value in sorted(app_settings.refused(connection).items())]
+        return True, workers, last_scan, refused
     except Exception as error:  # noqa: BLE001
         log.warning("health: Redis check failed (%s)", type(error).__name__)
-        return False, 0, None
+        return False, 0, None, []
 
 
 @bp.route("/healthz")
@@ -83,12 +85,15 @@ def redis_report():
 @csrf.exempt
 def healthz():
     database_ok = database_answers()
-    redis_ok, workers, last_scan = redis_report()
+    redis_ok, workers, last_scan, refused = redis_report()
     body = {
         "database": "ok" if database_ok else "error",
         "redis": "ok" if redis_ok else "error",
         "workers": workers,
         "last_scan": last_scan,
+        # Networks that refused the app's own settings (client secret, plan...):
+        # the app is up, but its renewals there fail until someone fixes them.
+        "app_settings_refused": refused,
     }
     response = jsonify(body)
     response.status_code = 200 if database_ok and redis_ok else 503

@@ -23,8 +23,10 @@ rules (`classify_<family>`) beside it. Failures raise `RenewNeeded(reason,
 recheck)` (a person must consent again), `Transient(retry_after)` (5xx, 429,
 time-outs, Meta's rate limits: keep the token), `AccessTokenRejected` (a
 Transient: refresh, then call again with `after_refresh=True`),
-`PermissionMissing` (re-consent asking for it) or `UnexpectedResponse`
-(nothing recognised: never flag the token on it). `refresh` raises
+`PermissionMissing` (re-consent asking for it), `AppSettingsRefused` (the
+network refused Keepalive's own settings: a client secret, a plan, an API
+version; never flag the token on it) or `UnexpectedResponse` (nothing
+recognised: never flag the token on it either). `refresh` raises
 `NotYetRefreshable(not_before)` without calling the network when Instagram or
 Threads would refuse (a token under 24 hours old).
 
@@ -71,6 +73,7 @@ from portal.networks.linkedin import LinkedInAdapter
 from portal.networks.meta_graph import MetaGraphAdapter
 from portal.networks.outcomes import (
     AccessTokenRejected,
+    AppSettingsRefused,
     NetworkError,
     NotASystemUserToken,
     NotYetRefreshable,
@@ -189,6 +192,7 @@ __all__ = [
     "NETWORKS",
     "SANDBOX_CLIENT",
     "AccessTokenRejected",
+    "AppSettingsRefused",
     "Grant",
     "GrantedProfile",
     "Network",

@@ -291,13 +291,14 @@ class Adapter:
         self._last_token_body = self.check(response, Stage.TOKEN)
         return response
 
-    def check(self, response, stage=Stage.API):
-        """The JSON body of `response`, or the classified NetworkError raised."""
+    def check(self, response, stage=Stage.API, classify=None):
+        """The JSON body of `response`, or the classified NetworkError raised
+        (by the family's rules, or by `classify` for a call with its own)."""
         try:
             body = response.json()
         except ValueError:
             body = None
-        outcome = self.classify(response.status_code, body, stage)
+        outcome = (classify or self.classify)(response.status_code, body, stage)
         if outcome.ok:
             if not isinstance(body, dict):
                 raise UnexpectedResponse(f"{self.network}: the answer was not a JSON object")
@@ -325,17 +326,17 @@ class Adapter:
         except AuthlibBaseError as error:  # never leak a token through Authlib's message
             raise UnexpectedResponse(scrub(f"{self.network}: {type(error).__name__}: {error}", self._secrets)) from None
 
-    def get(self, url, token=None, params=None, stage=Stage.API):
+    def get(self, url, token=None, params=None, stage=Stage.API, classify=None):
         """GET an API with the access token as a Bearer header (none: `params` carry it)."""
-        return self.api("GET", url, token=token, params=params, stage=stage)
+        return self.api("GET", url, token=token, params=params, stage=stage, classify=classify)
 
-    def api(self, method, url, token=None, stage=Stage.API, **kwargs):
+    def api(self, method, url, token=None, stage=Stage.API, classify=None, **kwargs):
         sent = {**(kwargs.get("params") or {}), **(kwargs.get("data") or {})}
         self.keep_secret(token, *(value for key, value in sent.items() if key in SECRET_PARAMETERS))
         bearer = {"access_token": token, "token_type": "bearer"} if token else None
         with self.client(token=bearer) as client:
             response = self.call(client.request, method, url, withhold_token=not token, **kwargs)
-            return self.check(response, stage)
+            return self.check(response, stage, classify)
 
     def fetch_token(self, code, code_verifier=None, redirect_uri=None, **extra):
         """The authorization code grant through Authlib: the raw token response."""

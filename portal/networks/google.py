@@ -8,6 +8,7 @@ from portal.networks.base import Adapter, Grant, GrantedProfile, Validation, aft
 from portal.networks.outcomes import (
     OK,
     Stage,
+    app_settings,
     is_success,
     oauth_error,
     permission,
@@ -33,10 +34,14 @@ SCOPES = {
 }
 
 GOOGLE_RATE_REASONS = {"rateLimitExceeded", "userRateLimitExceeded", "quotaExceeded", "backendError"}
+# The Cloud project behind the client: the API is not enabled in it, or it is blocked.
+GOOGLE_PROJECT_REASONS = {"accessNotConfigured", "SERVICE_DISABLED", "API_DISABLED", "CONSUMER_INVALID"}
 
 
 def classify_google(status, body, stage=Stage.API):
     error, description = oauth_error(body)
+    if error in ("invalid_client", "unauthorized_client"):
+        return app_settings(f"Google: {error} {description}".strip())
     if error == "invalid_grant":
         return renew(reason_from_text(description), f"Google: invalid_grant {description}".strip())
     if error == "invalid_token" or (stage != Stage.TOKEN and status == 401):
@@ -51,13 +56,14 @@ def classify_google(status, body, stage=Stage.API):
     api_error = body.get("error") if isinstance(body, dict) else None
     if status == 403 and isinstance(api_error, dict):
         reasons = {e.get("reason") for e in api_error.get("errors") or [] if isinstance(e, dict)}
+        reasons |= {d.get("reason") for d in api_error.get("details") or [] if isinstance(d, dict)}
+        if reasons & GOOGLE_PROJECT_REASONS:
+            return app_settings(f"Google: {api_error.get('message', 'the API is not enabled for the project')}")
         if reasons & GOOGLE_RATE_REASONS or api_error.get("status") == "RESOURCE_EXHAUSTED":
             return transient(f"Google: {api_error.get('message', 'rate limited')}")
         return permission(f"Google: {api_error.get('message', 'forbidden')}")
     if status == 403:
         return permission("Google: forbidden")
-    if error in ("invalid_client", "unauthorized_client"):
-        return unexpected(f"Google: {error} {description}".strip())
     if error or not is_success(status):
         return unexpected(f"Google: {error or 'HTTP ' + str(status)} {description}".strip())
     return OK

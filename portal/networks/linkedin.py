@@ -10,6 +10,7 @@ from portal.networks.outcomes import (
     OK,
     RenewNeeded,
     Stage,
+    app_settings,
     is_success,
     oauth_error,
     permission,
@@ -38,6 +39,11 @@ def classify_linkedin(status, body, stage=Stage.API):
     code = body.get("serviceErrorCode")
     message = str(body.get("message") or "")
     error, description = oauth_error(body)
+    if error in ("invalid_client", "unauthorized_client"):
+        return app_settings(f"LinkedIn: {error} {description}".strip())
+    if status == 426:
+        # The LinkedIn-Version sent has been sunset.
+        return app_settings(f"LinkedIn: {message or 'API version no longer supported'}")
     if code == LINKEDIN_REVOKED:
         return renew(InvalidReason.PERMISSION_REVOKED, f"LinkedIn 65601: {message}", recheck=True)
     if code == LINKEDIN_INVALID:

@@ -12,6 +12,8 @@ An agency may instead give a Business Manager system user's token (no expiry,
 or 60 days): it is the credential itself, with nothing to refresh; a new one is
 generated in Business Manager (`adopt_system_user_token`).
 """
+from datetime import date
+
 from portal.models import SYSTEM_USER_TOKEN, CanRenew, InvalidReason
 from portal.networks.base import (
     Adapter,
@@ -26,6 +28,7 @@ from portal.networks.base import (
 from portal.networks.outcomes import (
     OK,
     NotASystemUserToken,
+    app_settings,
     RenewNeeded,
     Stage,
     UnexpectedResponse,
@@ -39,6 +42,29 @@ from portal.networks.outcomes import (
 )
 
 GRAPH = "https://graph.facebook.com"
+
+# The Graph API versions Meta lists with the day each stops being available
+# (None: not announced yet), from https://developers.facebook.com/docs/graph-api/changelog/versions/
+# (seen 2026-12). A call to an ended version is served by the next oldest
+# available one, with its changes (https://developers.facebook.com/docs/graph-api/guides/versioning).
+GRAPH_API_VERSIONS = {
+    "v26.0": None,
+    "v25.0": date(2028, 7, 29),
+    "v24.0": date(2028, 2, 18),
+    "v23.0": date(2027, 10, 8),
+    "v22.0": date(2027, 5, 20),
+    "v21.0": date(2027, 1, 21),
+    "v20.0": date(2026, 9, 24),
+    "v19.0": date(2026, 5, 21),
+    "v18.0": date(2026, 1, 26),
+    "v17.0": date(2025, 9, 12),
+}
+DEFAULT_GRAPH_API_VERSION = "v26.0"
+
+
+def graph_version_end(version):
+    """The last day Meta keeps `version` available, or None when not announced (or unknown)."""
+    return GRAPH_API_VERSIONS.get(version)
 
 # Facebook's classic Page roles, from the tasks a person has on the Page.
 ROLE_BY_TASK = [
@@ -70,15 +96,23 @@ META_SUBCODE_REASONS = {
     492: InvalidReason.ROLE_CHANGED,  # no longer a Page admin, editor or moderator
 }
 META_TRANSIENT_CODES = {1, 2, 4, 17, 32, 341, 613}
+# Meta refusing the app itself, not anyone's token: its secret, its id, the
+# proof made with the secret, an ended API version (code 2635).
+META_APP_MESSAGES = ("client secret", "appsecret_proof", "invalid application id", "invalid platform app",
+                     "deprecated version")
+META_APP_CODES = {101, 2635}
 
 
 def meta_error(body):
-    """Meta's `error` object of a body (also debug_token's `data.error`), or None."""
+    """Meta's `error` object of a body (also debug_token's `data.error`, and
+    Instagram Login's flat `error_type`/`error_message`), or None."""
     if not isinstance(body, dict):
         return None
     error = body.get("error")
     if isinstance(error, dict):
         return error
+    if "error_message" in body:
+        return {"code": body.get("code"), "message": body.get("error_message"), "type": body.get("error_type")}
     data = body.get("data")
     if isinstance(data, dict) and data.get("is_valid") is False:
         error = data.get("error")
@@ -102,18 +136,29 @@ def classify_meta(status, body, stage=Stage.API):
         subcode = 0
     message = str(error.get("message") or "")
     detail = f"Meta error {code}" + (f"/{subcode}" if subcode else "") + (f": {message}" if message else "")
+    if code in META_APP_CODES or any(words in message.lower() for words in META_APP_MESSAGES):
+        # Code 1 or 100 as well, but no retry mends a wrong secret: the Owners must.
+        return app_settings(detail)
     if code in (190, 102):
         if subcode in META_SUBCODE_REASONS:
             return renew(META_SUBCODE_REASONS[subcode], detail)
         return renew(_meta_reason_from_message(message), detail)
-    if "client secret" in message.lower():
-        # Code 1 as well, but no retry mends a wrong secret: say so instead.
-        return unexpected(detail)
     if code in META_TRANSIENT_CODES or error.get("is_transient") is True:
         return transient(detail)
     if code == 10 or 200 <= code <= 299:
         return permission(detail)
     return server_side(status) or unexpected(detail)
+
+
+def classify_debug_token(status, body, stage=Stage.API):
+    """debug_token's answer: an error at the top of the body is about the app
+    access token it was called with (app id and secret, "Invalid OAuth access
+    token signature."), never about the token it was asked about, which
+    comes back inside `data`."""
+    error = body.get("error") if isinstance(body, dict) else None
+    if isinstance(error, dict) and str(error.get("code")) in ("190", "102"):
+        return app_settings(f"Meta refused the app access token of debug_token: {error.get('message', '')}".strip())
+    return classify_meta(status, body, stage)
 
 
 def _meta_reason_from_message(message):
@@ -297,7 +342,8 @@ class MetaGraphAdapter(Adapter):
         """debug_token's `data`; a token Meta calls invalid raises its classified error."""
         app_token = f"{self.settings.client_id}|{self.settings.client_secret}"
         self.keep_secret(token, app_token)
-        body = self.get(f"{GRAPH}/debug_token", params={"input_token": token, "access_token": app_token})
+        body = self.get(f"{GRAPH}/debug_token", params={"input_token": token, "access_token": app_token},
+                        classify=classify_debug_token)
         return body.get("data") or {}
 
     def graph(self, path, token, stage=Stage.API, **params):

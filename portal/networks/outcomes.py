@@ -14,7 +14,9 @@ errors with HTTP 400). `stage` says which call answered:
   where an access token refused once more means the grant itself is gone.
 
 Only the renew-needed signatures of the rules ever produce `Kind.RENEW`;
-anything not recognised is `Kind.ERROR`, which never marks a token dead.
+anything not recognised is `Kind.ERROR`, which never marks a token dead. A
+network refusing Keepalive's own settings (its client secret, its plan, its
+API version) is `Kind.APP_SETTINGS`: a fault of the app is never a dead token.
 
 The exceptions are here, not beside the rules, so that a caller needs one
 import to handle every outcome.
@@ -34,6 +36,7 @@ class Kind(StrEnum):
     PERMISSION = "permission"  # the grant lacks a permission: re-consent asking for it
     REFRESH = "refresh"  # the access token was refused: refresh, then retry once
     ERROR = "error"  # an answer no rule recognises: report it, never flag the token
+    APP_SETTINGS = "app_settings"  # the network refused the app's own settings: tell the Owners, flag no token
 
 
 class Stage(StrEnum):
@@ -67,6 +70,8 @@ class Outcome:
             return PermissionMissing(self.detail)
         if self.kind == Kind.REFRESH:
             return AccessTokenRejected(self.detail)
+        if self.kind == Kind.APP_SETTINGS:
+            return AppSettingsRefused(self.detail)
         return UnexpectedResponse(self.detail)
 
 
@@ -91,6 +96,10 @@ def refresh_first(detail):
 
 def unexpected(detail):
     return Outcome(Kind.ERROR, detail=detail)
+
+
+def app_settings(detail):
+    return Outcome(Kind.APP_SETTINGS, detail=detail)
 
 
 # --- exceptions -----------------------------------------------------------
@@ -144,6 +153,15 @@ class UnexpectedResponse(NetworkError):
     """An answer no rule recognises (a misconfigured client, a changed API).
 
     Never a reason to mark a token dead; worth showing to whoever set things up."""
+
+
+class AppSettingsRefused(NetworkError):
+    """The network refused Keepalive's own settings: a wrong or rotated client
+    secret, an app not approved for a product, a plan or project without the
+    endpoint, an API version past its end. It says nothing about the person's
+    token: nothing is flagged, and the Owners are told (`portal.app_settings`)."""
+
+    kind = Kind.APP_SETTINGS
 
 
 class NotASystemUserToken(NetworkError):

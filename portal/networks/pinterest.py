@@ -1,9 +1,18 @@
 """Pinterest accounts (API v5): HTTP Basic at the token endpoint, and
-"continuous" refresh tokens, each refresh returning a new one to persist."""
+"continuous" refresh tokens, each refresh returning a new one to persist.
+
+Pinterest answers a wrong client id or secret as it answers a dead refresh
+token (401 `{"code": 2, "message": "Authentication failed."}`), so a refused
+token request is followed by one check of the app before anyone's token is
+called dead (`app_refused`)."""
+import httpx2
+
 from portal.models import InvalidReason
 from portal.networks.base import Adapter, Validation
 from portal.networks.outcomes import (
     OK,
+    AppSettingsRefused,
+    RenewNeeded,
     Stage,
     is_success,
     oauth_error,
@@ -49,7 +58,11 @@ class PinterestAdapter(Adapter):
     classify = staticmethod(classify_pinterest)
 
     def exchange_code(self, code, code_verifier=None, redirect_uri=None):
-        token = self.fetch_token(code, redirect_uri=redirect_uri, continuous_refresh="true")
+        try:
+            token = self.fetch_token(code, redirect_uri=redirect_uri, continuous_refresh="true")
+        except RenewNeeded:
+            self.check_app()
+            raise
         tokens = self.token_set(token)
         account = self.get(USER_ACCOUNT, token=tokens.access_token)
         username = account.get("username")
@@ -59,8 +72,38 @@ class PinterestAdapter(Adapter):
         )
 
     def refresh(self, tokens):
-        return self.refresh_grant(tokens)
+        try:
+            return self.refresh_grant(tokens)
+        except RenewNeeded:
+            self.check_app()
+            raise
+
+    def check_app(self):
+        """Raise AppSettingsRefused when Pinterest refuses the app's own client
+        id and secret: a token request with nothing but them (the
+        client_credentials grant) is refused with the same "Authentication
+        failed." only when they are wrong; any other answer clears them."""
+        with self.client() as client:
+            response = self.call(
+                client.request, "POST", self.token_endpoint, withhold_token=True,
+                data={"grant_type": "client_credentials"},
+                auth=httpx2.BasicAuth(self.settings.client_id, self.settings.client_secret),
+            )
+        if app_refused(response.status_code, _json(response)):
+            raise AppSettingsRefused("Pinterest refused the app's client id and secret (Authentication failed.)")
 
     def validate(self, tokens, after_refresh=False):
         self.get(USER_ACCOUNT, token=tokens.access_token, stage=Stage.RETRY if after_refresh else Stage.API)
         return Validation(ok=True, expires_at=tokens.expires_at, scopes=tokens.scopes)
+
+
+def app_refused(status, body):
+    """Whether an answer to the app's own credentials refuses them."""
+    return status == 401 and (not isinstance(body, dict) or body.get("code") in (2, None))
+
+
+def _json(response):
+    try:
+        return response.json()
+    except ValueError:
+        return None

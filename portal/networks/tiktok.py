@@ -7,6 +7,7 @@ from portal.networks.base import Adapter, Validation
 from portal.networks.outcomes import (
     OK,
     Stage,
+    app_settings,
     is_success,
     oauth_error,
     permission,
@@ -26,7 +27,11 @@ FIELDS_BY_SCOPE = {
     "user.info.profile": ("username",),
 }
 
-TIKTOK_PERMISSION_CODES = {"scope_not_authorized", "scope_permission_missed"}
+# The person did not grant a scope: they must consent again, granting it.
+TIKTOK_PERMISSION_CODES = {"scope_not_authorized"}
+# Refusals of the app itself: its client key or secret, or fields asked for
+# that the granted scopes do not cover (the request is the app's).
+TIKTOK_APP_CODES = {"invalid_client", "unauthorized_client", "scope_permission_missed"}
 TIKTOK_TRANSIENT_CODES = {"rate_limit_exceeded", "internal_error"}
 
 
@@ -37,6 +42,8 @@ def classify_tiktok(status, body, stage=Stage.API):
     api_error = body.get("error") if isinstance(body, dict) else None
     code = api_error.get("code") if isinstance(api_error, dict) else error
     message = api_error.get("message", "") if isinstance(api_error, dict) else description
+    if code in TIKTOK_APP_CODES:
+        return app_settings(f"TikTok: {code} {message}".strip())
     if code in TIKTOK_PERMISSION_CODES:
         return permission(f"TikTok: {code} {message}".strip())
     if code == "access_token_invalid":

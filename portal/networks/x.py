@@ -4,9 +4,9 @@ from portal.models import InvalidReason
 from portal.networks.outcomes import (
     OK,
     Stage,
+    app_settings,
     is_success,
     oauth_error,
-    permission,
     reason_from_text,
     refresh_first,
     renew,
@@ -19,6 +19,9 @@ USERS_ME = "https://api.x.com/2/users/me"
 
 def classify_x(status, body, stage=Stage.API):
     error, description = oauth_error(body)
+    if error in ("invalid_client", "unauthorized_client"):
+        # The token endpoint refusing the app's client id and secret (HTTP Basic).
+        return app_settings(f"X: {error} {description}".strip())
     if error == "invalid_grant":
         return renew(reason_from_text(description), f"X: invalid_grant {description}".strip())
     if error == "invalid_request" and "token was invalid" in description.lower():
@@ -32,7 +35,9 @@ def classify_x(status, body, stage=Stage.API):
         if stage == Stage.API:
             return refresh_first("X refused the access token")
     if status == 403:
-        return permission(_describe(body, "X: forbidden"))
+        # The app's access, project or plan (client-forbidden, 453), or a
+        # scope the consent always asks for: never the person's token.
+        return app_settings(_describe(body, "X: forbidden"))
     if error or not is_success(status):
         return unexpected(f"X: {error or 'HTTP ' + str(status)} {description}".strip())
     return OK
@@ -43,6 +48,9 @@ def _describe(body, default):
         for key in ("detail", "title", "message", "error_description"):
             if body.get(key):
                 return f"{default}: {body[key]}"
+        errors = body.get("errors")
+        if isinstance(errors, list) and errors and isinstance(errors[0], dict) and errors[0].get("message"):
+            return f"{default}: {errors[0].get('code', '')} {errors[0]['message']}".strip()
     return default
 
 

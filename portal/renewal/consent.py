@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, field
 from flask import current_app, session as web_session, url_for
 from sqlmodel import select
 
+from portal import app_settings
 from portal.db import get_session
 from portal.models import (
     SYSTEM_USER_TOKEN,
@@ -28,7 +29,7 @@ from portal.models import (
     User,
 )
 from portal.networks.base import new_code_verifier
-from portal.networks.outcomes import NetworkError, PermissionMissing, RenewNeeded, Transient
+from portal.networks.outcomes import AppSettingsRefused, NetworkError, PermissionMissing, RenewNeeded, Transient
 from portal.permissions import may_renew
 from portal.queue import redis
 from portal.renewal.credentials import record_attempt, record_native_role, store_grant
@@ -146,8 +147,12 @@ def _complete(db, adapter, record, args, profile):
         grant = adapter.exchange_code(code, record.code_verifier, redirect_uri(record.network))
     except Transient:
         return ConsentResult(False, "unavailable")
+    except AppSettingsRefused as error:
+        app_settings.report(record.network, error.detail)
+        return ConsentResult(False, "app_settings")
     except (RenewNeeded, PermissionMissing, NetworkError):
         return ConsentResult(False, "refused")
+    app_settings.accepted(record.network)
     granted = {(p.network, p.external_id): p for p in grant.profiles}
     own = granted.get((profile.network, profile.external_id))
     if own is None:

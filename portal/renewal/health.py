@@ -1,14 +1,17 @@
 """Health checks: ask the network whether a token still works."""
+from portal import app_settings
 from portal.db import locked_session, utcnow
 from portal.models import InvalidReason, SocialProfile
-from portal.networks.outcomes import AccessTokenRejected, PermissionMissing, RenewNeeded
+from portal.networks.outcomes import AccessTokenRejected, AppSettingsRefused, PermissionMissing, RenewNeeded
 from portal.renewal.credentials import apply_refresh, current_credential, mark_invalid, record_attempt, token_set
 from portal.renewal.silent import RecheckLater
 
 
 def check_credential(profile_id, adapter, second_look=False):
-    """"ok", "invalid", or "renewed" (a refused access token was refreshed and
-    the fresh one works). Transient failures propagate with nothing changed."""
+    """"ok", "invalid", "renewed" (a refused access token was refreshed and
+    the fresh one works), or "app_settings" (the network refused the app's own
+    settings: nothing changed, the Owners are told). Transient failures
+    propagate with nothing changed."""
     now = utcnow()
     with locked_session() as session:
         credential = current_credential(session, profile_id, for_update=True)
@@ -35,6 +38,10 @@ def check_credential(profile_id, adapter, second_look=False):
                            detail=error.detail)
             session.commit()
             return "invalid"
+        except AppSettingsRefused as error:
+            session.commit()  # keeps a refresh that went through: its spent refresh token is gone
+            app_settings.report(profile.network, error.detail)
+            return "app_settings"
         except PermissionMissing as error:
             mark_invalid(session, credential, InvalidReason.PERMISSION_REVOKED, now)
             record_attempt(session, profile, "health_check", "failed", credential,
@@ -49,4 +56,5 @@ def check_credential(profile_id, adapter, second_look=False):
             credential.data_access_expires_at = validation.data_access_expires_at
         session.add(credential)
         session.commit()
+        app_settings.accepted(profile.network)
         return outcome

@@ -8,10 +8,12 @@ the lock is taken, and the new tokens are stored in the same transaction.
 """
 from dataclasses import dataclass
 
+from portal import app_settings
 from portal.db import locked_session, utcnow
 from portal.models import SocialProfile
 from portal.models import InvalidReason
 from portal.networks.outcomes import (
+    AppSettingsRefused,
     NetworkError,
     NotYetRefreshable,
     PermissionMissing,
@@ -40,6 +42,7 @@ class Result:
     NOT_YET = "not_yet"  # the network refuses until a later time (not_before)
     NEEDS_CONSENT = "needs_consent"  # a person must consent again
     FAILED = "failed"  # an answer no rule knows: nothing flagged, worth a look
+    APP_SETTINGS = "app_settings"  # the network refused the app's own settings: nothing flagged, Owners told
     INVALID = "invalid"  # the network said the grant is dead: now marked
     NO_CREDENTIAL = "no_credential"
 
@@ -96,6 +99,12 @@ def renew_silently(profile_id, adapter, seen_version=None, force=False, user_id=
             reason, detail = InvalidReason.PERMISSION_REVOKED, error.detail
         except Transient:
             raise
+        except AppSettingsRefused as error:
+            record_attempt(session, profile, "silent", "failed", credential, user_id, Result.APP_SETTINGS,
+                           error.detail, started)
+            session.commit()
+            app_settings.report(profile.network, error.detail)
+            return Outcome(Result.APP_SETTINGS, reason=Result.APP_SETTINGS, credential_id=credential.id)
         except NetworkError as error:
             # Not a verdict on the token (a changed API, a misconfigured
             # client, a Page token without its user token): keep it as it is.
@@ -107,6 +116,7 @@ def renew_silently(profile_id, adapter, seen_version=None, force=False, user_id=
             apply_refresh(session, credential, tokens)
             record_attempt(session, profile, "silent", "renewed", credential, user_id, started_at=started)
             session.commit()
+            app_settings.accepted(profile.network)
             return Outcome(Result.RENEWED, credential_id=credential.id)
         mark_invalid(session, credential, reason)
         record_attempt(session, profile, "silent", "failed", credential, user_id, reason, detail, started)

@@ -5,14 +5,15 @@ from flask_babel import format_datetime, gettext as _, lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlmodel import select
 
+from portal import app_settings
 from portal.db import get_session
 from portal.models import ProfileAccess, SocialProfile
 from portal.networks import adapter_for, network
-from portal.networks.outcomes import NetworkError, NotASystemUserToken, RenewNeeded, Transient
+from portal.networks.outcomes import AppSettingsRefused, NetworkError, NotASystemUserToken, RenewNeeded, Transient
 from portal.permissions import may_renew
 from portal.renewal import RENEWED_FRAGMENTS, consent
 from portal.renewal.credentials import current_credential, record_attempt, store_grant
-from portal.renewal.silent import renew_silently
+from portal.renewal.silent import Result, renew_silently
 from portal.tenancy import organization_required
 from portal.web import owned_or_404, redirect_after_post, safe_next
 
@@ -26,6 +27,7 @@ SYSTEM_USER_REFUSED = {
     "no_access": _l("%(network)s does not let this system user reach %(name)s. In Business Manager, assign "
                     "%(name)s to the system user, then try again."),
     "unavailable": _l("%(network)s is not answering right now. Nothing changed; try again in a few minutes."),
+    "app_settings": app_settings.REFUSED,
 }
 
 
@@ -64,6 +66,10 @@ def renew(profile_id):
                                      user_id=current_user.id)
         except Transient:
             outcome = None  # the network is busy: a consent may still work
+        if outcome is not None and outcome.result == Result.APP_SETTINGS:
+            # A consent would be refused for the same reason: say so now.
+            flash(app_settings.REFUSED % {"network": network(profile.network).label}, "error")
+            return redirect_after_post(next_url)
         if outcome is not None and outcome.renewed:
             target = request.htmx.target or ""
             for prefix, fragment in RENEWED_FRAGMENTS.items():
@@ -95,6 +101,9 @@ def system_user_token(profile_id):
             problem = "not_system_user"
         except Transient:
             problem = "unavailable"
+        except AppSettingsRefused as error:
+            app_settings.report(profile.network, error.detail)
+            problem = "app_settings"
         except RenewNeeded:
             problem = "invalid"
         except NetworkError:

@@ -9,6 +9,7 @@ from portal.models import CanRenew, InvalidReason
 from portal.networks import (
     NETWORKS,
     AccessTokenRejected,
+    AppSettingsRefused,
     NetworkError,
     NotASystemUserToken,
     NotYetRefreshable,
@@ -339,14 +340,12 @@ def test_tiktok_missing_scope_is_a_missing_permission(world):
 @pytest.mark.parametrize("network,secret_setting", [
     ("facebook", "FACEBOOK_CLIENT_SECRET"), ("x", "X_CLIENT_SECRET"), ("youtube", "GOOGLE_CLIENT_SECRET"),
     ("linkedin_personal", "LINKEDIN_CLIENT_SECRET"), ("tiktok", "TIKTOK_CLIENT_SECRET"),
-    # Not Pinterest: its 401 "Authentication failed." is the same for a bad
-    # client as for a dead refresh token, and the adapter reads it as the latter
-    # (docs/networks.md, "Known gaps").
+    ("pinterest", "PINTEREST_CLIENT_SECRET"),
 ])
 def test_a_wrong_client_secret_is_not_a_dead_token(world, network, secret_setting):
     issued = world.grant(network, "5001")
     adapter = world.adapter(network, **{secret_setting: "not-the-secret"})
-    with pytest.raises(UnexpectedResponse) as caught:
+    with pytest.raises(AppSettingsRefused) as caught:
         adapter.refresh(provisioned(issued))
     assert_no_token_in(caught.value, issued["access_token"], issued.get("refresh_token"), "not-the-secret")
 

@@ -22,7 +22,13 @@ GOOGLE = [
     (503, None, Stage.API, Kind.TRANSIENT),
     (403, {"error": {"code": 403, "message": "Insufficient Permission",
                      "errors": [{"reason": "insufficientPermissions"}]}}, Stage.API, Kind.PERMISSION),
-    (401, {"error": "invalid_client", "error_description": "The OAuth client was not found."}, Stage.TOKEN, Kind.ERROR),
+    (401, {"error": "invalid_client", "error_description": "The OAuth client was not found."}, Stage.TOKEN,
+     Kind.APP_SETTINGS),
+    (401, {"error": "invalid_client", "error_description": "Unauthorized"}, Stage.TOKEN, Kind.APP_SETTINGS),
+    (403, {"error": {"code": 403, "message": "My Business Account Management API has not been used in project 1 "
+                     "before or it is disabled.", "status": "PERMISSION_DENIED",
+                     "details": [{"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "SERVICE_DISABLED"}]}},
+     Stage.API, Kind.APP_SETTINGS),
     (200, {"expires_in": "3599", "scope": "x"}, Stage.API, Kind.OK),
 ]
 

@@ -3,7 +3,7 @@ signature, and Page roles, without a server."""
 import pytest
 
 from portal.models import CanRenew, InvalidReason
-from portal.networks.meta_graph import classify_meta, page_role
+from portal.networks.meta_graph import classify_debug_token, classify_meta, page_role
 from portal.networks.outcomes import Kind
 
 
@@ -54,8 +54,16 @@ META = [
     (200, {"data": {"is_valid": True, "expires_at": 0}}, Kind.OK, None),
     (200, {"access_token": "EAAB", "token_type": "bearer", "expires_in": 5183944}, Kind.OK, None),
     (400, meta(100, None, "Invalid parameter"), Kind.ERROR, None),
-    (400, meta(1, None, "Error validating client secret."), Kind.ERROR, None),  # configuration, not an outage
-    (400, meta(101, None, "Error validating application. Invalid application ID."), Kind.ERROR, None),
+    # the app's own settings, never a person's token
+    (400, meta(1, None, "Error validating client secret."), Kind.APP_SETTINGS, None),
+    (400, meta(101, None, "Error validating application. Invalid application ID."), Kind.APP_SETTINGS, None),
+    (400, {"error": {"message": "Invalid appsecret_proof provided in the API argument", "type": "GraphMethodException",
+                     "code": 100, "fbtrace_id": "A1"}}, Kind.APP_SETTINGS, None),
+    (400, meta(100, None, "API calls from the server require an appsecret_proof argument"), Kind.APP_SETTINGS, None),
+    (400, {"error_type": "OAuthException", "code": 400, "error_message": "Error validating client secret."},
+     Kind.APP_SETTINGS, None),  # Instagram Login's flat shape
+    (400, {"error_type": "OAuthException", "code": 400, "error_message": "Invalid platform app"},
+     Kind.APP_SETTINGS, None),
 ]
 
 
@@ -73,3 +81,13 @@ def test_meta(status, body, kind, reason):
 ])
 def test_page_roles(tasks, role, can_renew):
     assert page_role(tasks) == (role, can_renew)
+
+
+def test_debug_token_refusing_its_app_token_is_the_apps_settings():
+    signature = {"error": {"message": "Invalid OAuth access token signature.", "type": "OAuthException", "code": 190,
+                           "fbtrace_id": "A1"}}
+    assert classify_debug_token(400, signature).kind == Kind.APP_SETTINGS
+    # the token it was asked about answers inside `data`: that one is the person's
+    dead = {"data": {"is_valid": False, "error": {"code": 190, "subcode": 460, "message": "password changed"}}}
+    assert classify_debug_token(200, dead).kind == Kind.RENEW
+    assert classify_debug_token(403, meta(4, None, "Application request limit reached")).kind == Kind.TRANSIENT

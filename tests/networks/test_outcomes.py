@@ -5,6 +5,7 @@ import pytest
 from portal.models import InvalidReason
 from portal.networks.outcomes import (
     AccessTokenRejected,
+    AppSettingsRefused,
     Kind,
     Outcome,
     PermissionMissing,
@@ -17,7 +18,7 @@ from portal.networks.outcomes import (
 
 @pytest.mark.parametrize("kind,exception", [
     (Kind.RENEW, RenewNeeded), (Kind.TRANSIENT, Transient), (Kind.PERMISSION, PermissionMissing),
-    (Kind.REFRESH, AccessTokenRejected), (Kind.ERROR, UnexpectedResponse),
+    (Kind.REFRESH, AccessTokenRejected), (Kind.ERROR, UnexpectedResponse), (Kind.APP_SETTINGS, AppSettingsRefused),
 ])
 def test_each_outcome_raises_its_exception(kind, exception):
     assert type(Outcome(kind, InvalidReason.EXPIRED if kind == Kind.RENEW else None, "d").error()) is exception
@@ -26,6 +27,10 @@ def test_each_outcome_raises_its_exception(kind, exception):
 def test_a_refused_access_token_is_never_a_reason_to_flag_the_token():
     assert issubclass(AccessTokenRejected, Transient)
     assert not issubclass(UnexpectedResponse, RenewNeeded)
+
+
+def test_a_fault_of_the_app_is_never_a_dead_token():
+    assert not issubclass(AppSettingsRefused, (RenewNeeded, PermissionMissing, Transient))
 
 
 @pytest.mark.parametrize("text", [

@@ -23,8 +23,9 @@ TIKTOK = [
     (*tiktok_api("rate_limit_exceeded", status=429), Stage.API, Kind.TRANSIENT),
     (*tiktok_api("internal_error", status=500), Stage.API, Kind.TRANSIENT),
     (500, None, Stage.TOKEN, Kind.TRANSIENT),
-    (400, {"error": "invalid_client", "error_description": "Client key or secret is incorrect."}, Stage.TOKEN,
-     Kind.ERROR),
+    (401, {"error": "invalid_client", "error_description": "Client authentication failed", "log_id": "1"},
+     Stage.TOKEN, Kind.APP_SETTINGS),
+    (*tiktok_api("scope_permission_missed", "some fields need additional scopes"), Stage.API, Kind.APP_SETTINGS),
     (*tiktok_api("ok", status=200), Stage.API, Kind.OK),
 ]
 

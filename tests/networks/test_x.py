@@ -18,7 +18,17 @@ X = [
     (429, {"title": "Too Many Requests", "status": 429}, Stage.TOKEN, Kind.TRANSIENT),
     (500, None, Stage.TOKEN, Kind.TRANSIENT),
     (503, {"title": "Service Unavailable"}, Stage.API, Kind.TRANSIENT),
-    (403, {"title": "Forbidden", "detail": "scope missing"}, Stage.API, Kind.PERMISSION),
+    # the app's access, project or plan: never the person's token
+    (403, {"title": "Forbidden", "type": "about:blank", "status": 403, "detail": "Forbidden"}, Stage.API,
+     Kind.APP_SETTINGS),
+    (403, {"client_id": "27316216", "title": "Client Forbidden", "reason": "client-not-enrolled",
+           "type": "https://api.twitter.com/2/problems/client-forbidden",
+           "detail": "When authenticating requests to the Twitter API v2 endpoints, you must use keys and tokens from "
+                     "a Twitter developer App that is attached to a Project."}, Stage.API, Kind.APP_SETTINGS),
+    (403, {"errors": [{"message": "You currently have access to a subset of X API V2 endpoints", "code": 453}]},
+     Stage.API, Kind.APP_SETTINGS),
+    (401, {"error": "unauthorized_client", "error_description": "Missing valid authorization header"}, Stage.TOKEN,
+     Kind.APP_SETTINGS),
     (200, {"data": {"id": "1", "username": "a"}}, Stage.API, Kind.OK),
 ]
 
