@@ -5,9 +5,10 @@ live 365 days from the first consent and refreshing does NOT extend them, so
 `refresh_expires_at` is always what the latest response says is left.
 """
 from portal.models import CanRenew, InvalidReason
-from portal.networks.base import Adapter, Grant, GrantedProfile, Validation, moment
+from portal.networks.base import Adapter, Grant, GrantedProfile, Validation, moment, utcnow
 from portal.networks.outcomes import (
     OK,
+    AccessTokenRejected,
     RenewNeeded,
     Stage,
     app_settings,
@@ -15,6 +16,7 @@ from portal.networks.outcomes import (
     oauth_error,
     permission,
     reason_from_text,
+    refresh_first,
     renew,
     server_side,
     unexpected,
@@ -49,6 +51,10 @@ def classify_linkedin(status, body, stage=Stage.API):
     if code == LINKEDIN_INVALID:
         return renew(reason_from_text(message), f"LinkedIn 65600: {message}")
     if code == LINKEDIN_EXPIRED or (status == 401 and "expired" in message.lower()):
+        # An expired access token: where a refresh token lives, it renews it
+        # (the adapter calls it dead when there is none).
+        if stage == Stage.API:
+            return refresh_first(f"LinkedIn: {message}")
         return renew(InvalidReason.EXPIRED, f"LinkedIn: {message}")
     if error in ("invalid_grant", "invalid_token") or (
         error == "invalid_request" and "refresh token" in description.lower()
@@ -124,6 +130,10 @@ class LinkedInAdapter(Adapter):
     def refresh(self, tokens):
         return self.refresh_grant(tokens)
 
+    @staticmethod
+    def refresh_token_lives(tokens):
+        return bool(tokens.refresh_token) and (tokens.refresh_expires_at is None or tokens.refresh_expires_at > utcnow())
+
     def validate(self, tokens, after_refresh=False):
         """Token introspection: `active`, `status`, `expires_at`, `scope`."""
         self.keep_secret(tokens.access_token)
@@ -132,6 +142,9 @@ class LinkedInAdapter(Adapter):
         body = self.check(response, Stage.RETRY if after_refresh else Stage.API)
         if not body.get("active"):
             status = str(body.get("status") or "").lower()
+            if status == "expired" and not after_refresh and self.refresh_token_lives(tokens):
+                # LinkedIn's answer to an expired access token is the refresh token.
+                raise AccessTokenRejected("LinkedIn: the access token expired; the refresh token lives")
             # "revoked" is 65601's answer, which fresh tokens also get for a
             # while: the caller looks again before flagging.
             raise RenewNeeded(

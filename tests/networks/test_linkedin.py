@@ -1,10 +1,16 @@
-"""LinkedIn's error rules (docs/networks.md), one row per signature, and organization roles,
-without a server."""
+"""LinkedIn: its error rules (docs/networks.md), one row per signature, organization roles, and
+the adapter against LinkedIn's documented answers."""
+from datetime import timedelta
+
 import pytest
 
 from portal.models import CanRenew, InvalidReason
 from portal.networks.linkedin import classify_linkedin, organization_role
+from portal.db import utcnow
+from portal.networks import AccessTokenRejected, TokenSet
 from portal.networks.outcomes import Kind, RenewNeeded, Stage
+from portal.renewal.health import check_credential
+from tests import factories as f
 
 
 def test_linkedin_65601_asks_for_a_recheck():
@@ -21,11 +27,13 @@ def test_linkedin_65601_asks_for_a_recheck():
 LINKEDIN = [
     (401, {"serviceErrorCode": 65600, "code": "INVALID_ACCESS_TOKEN", "message": "Invalid access token", "status": 401},
      Stage.API, Kind.RENEW, InvalidReason.UNKNOWN),
+    # an expired access token: refresh first (where a refresh token lives), dead after a refresh
     (401, {"serviceErrorCode": 65602, "code": "EXPIRED_ACCESS_TOKEN",
            "message": "The token used in the request has expired", "status": 401},
-     Stage.API, Kind.RENEW, InvalidReason.EXPIRED),
-    (401, {"message": "The token used in the request has expired", "status": 401}, Stage.API, Kind.RENEW,
-     InvalidReason.EXPIRED),
+     Stage.API, Kind.REFRESH, None),
+    (401, {"message": "The token used in the request has expired", "status": 401}, Stage.API, Kind.REFRESH, None),
+    (401, {"serviceErrorCode": 65602, "message": "The token used in the request has expired", "status": 401},
+     Stage.RETRY, Kind.RENEW, InvalidReason.EXPIRED),
     (400, {"error": "invalid_request", "error_description": "The provided refresh token is invalid or has expired"},
      Stage.TOKEN, Kind.RENEW, InvalidReason.EXPIRED),
     (400, {"error": "invalid_grant", "error_description": "The provided authorization grant is invalid"},
@@ -58,3 +66,52 @@ def test_linkedin(status, body, stage, kind, reason):
 ])
 def test_linkedin_roles(role, can_renew):
     assert organization_role(role)[1] == can_renew
+
+
+# --- against LinkedIn's documented answers -----------------------------------
+
+INTROSPECT = "https://www.linkedin.com/oauth/v2/introspectToken"
+LIVE_REFRESH = dict(refresh_token="AQWrefresh", refresh_expires_at=utcnow() + timedelta(days=200))
+
+
+def test_an_expired_access_token_beside_a_live_refresh_token_asks_for_a_refresh(replay):
+    replay.serve("linkedin/introspect_expired")
+    adapter = replay.adapter("linkedin_personal")
+    with pytest.raises(AccessTokenRejected):
+        adapter.validate(TokenSet("AQVexpired", **LIVE_REFRESH))
+    with pytest.raises(RenewNeeded) as caught:  # nothing renews it
+        adapter.validate(TokenSet("AQVexpired"))
+    assert caught.value.reason == InvalidReason.EXPIRED
+    with pytest.raises(RenewNeeded):  # its refresh token ended too
+        adapter.validate(TokenSet("AQVexpired", "AQWrefresh", refresh_expires_at=utcnow() - timedelta(days=1)))
+    with pytest.raises(RenewNeeded):  # expired again right after a refresh
+        adapter.validate(TokenSet("AQVexpired", **LIVE_REFRESH), after_refresh=True)
+    sent = replay.sent("POST", INTROSPECT)[0]
+    assert (sent.form["client_id"], sent.form["client_secret"], sent.form["token"]) == (
+        "client-id", "client-secret", "AQVexpired")
+
+
+def test_a_health_check_refreshes_an_expired_access_token(app, store, replay):
+    replay.serve("linkedin/introspect_expired", "linkedin/introspect_active", "linkedin/refresh")
+    with app.app_context():
+        profile = f.profile(store, f.organization(store), network="linkedin_personal")
+        credential = f.credential(store, profile, expires_at=utcnow() - timedelta(hours=1), **LIVE_REFRESH)
+        assert check_credential(profile.id, replay.adapter("linkedin_personal")) == "renewed"
+        store.rollback()
+        store.refresh(credential)
+    assert not credential.is_invalid
+    assert credential.expires_at > utcnow() + timedelta(days=59)
+    # what the answer says is left of the refresh token (refresh_token_expires_in, seconds)
+    assert abs(credential.refresh_expires_at - (utcnow() + timedelta(seconds=525600))) < timedelta(minutes=1)
+    assert len(replay.sent("POST", INTROSPECT)) == 2
+
+
+def test_without_a_refresh_token_an_expired_access_token_is_dead(app, store, replay):
+    replay.serve("linkedin/introspect_expired")
+    with app.app_context():
+        profile = f.profile(store, f.organization(store), network="linkedin_personal")
+        credential = f.credential(store, profile, expires_at=utcnow() - timedelta(hours=1))
+        assert check_credential(profile.id, replay.adapter("linkedin_personal")) == "invalid"
+        store.rollback()
+        store.refresh(credential)
+    assert credential.invalid_reason == InvalidReason.EXPIRED
