@@ -18,6 +18,7 @@ from portal.auth.passwords import hash_password
 from portal.crypto import seal
 from portal.db import new_session, utcnow
 from portal.models import (
+    PAGE_TOKEN,
     SYSTEM_USER_TOKEN,
     AuditEvent,
     Brand,
@@ -98,7 +99,7 @@ NATIVE_ROLE = {
 _PROFILES = [
     # Northwind Café
     {"network": "facebook", "external_id": "demo-fb-page-1001", "name": "Northwind Café",
-     "handle": "northwindcafe", "brands": [CAFE], "status": "no_expiry", "token_type": "page",
+     "handle": "northwindcafe", "brands": [CAFE], "status": "valid", "days": 62, "token_type": "page",
      "granted_by": OWNER, "history": 1, "access": {MEMBER: "admin"},
      "native": {OWNER: "yes", MANAGER: "yes", MEMBER: "yes"}},
     {"network": "instagram_business", "external_id": "demo-igb-2001", "name": "Northwind Café",
@@ -280,6 +281,10 @@ def credential_plan(spec, now):
         plan["created_at"] = min(lifetime_start, now - timedelta(days=1))
     if network in ("facebook", "instagram_business") and plan["token_type"] != SYSTEM_USER_TOKEN:
         plan["data_access_expires_at"] = plan["created_at"] + timedelta(days=90)
+        if plan["token_type"] == PAGE_TOKEN:
+            # A Page token does not expire: its data access is its end.
+            plan["expires_at"] = None
+            plan["data_access_expires_at"] = end or plan["data_access_expires_at"]
 
     if status == "invalid":
         plan["status"] = CredentialState.INVALID
@@ -337,6 +342,7 @@ def sandbox_grant(spec, plan, now):
         "roles": roles,
         "expires_in": seconds_until(plan["expires_at"]),
         "refresh_expires_in": seconds_until(plan["refresh_expires_at"]),
+        "data_access_expires_in": seconds_until(plan["data_access_expires_at"]),
         "state": state,
     }
     if plan["token_type"] == SYSTEM_USER_TOKEN:

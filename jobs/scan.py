@@ -102,9 +102,9 @@ def invalid_since(now):
 def due_credentials(session, now, since):
     """(notice, credential, profile, organization) of every current credential
     due a notice now. Only indexed ranges are read: credentials whose
-    effective expiry lies between now - LOOKBACK and now + the largest
-    threshold, and those invalidated since `since`; the cost follows what
-    is due, not how many credentials there are."""
+    effective expiry (or end of data access) lies between now - LOOKBACK and
+    now + the largest threshold, and those invalidated since `since`; the cost
+    follows what is due, not how many credentials there are."""
     organizations = {o.id: o for o in session.exec(select(Organization)).all()}
     if not organizations:
         return []
@@ -117,6 +117,8 @@ def due_credentials(session, now, since):
          Credential.expires_at > earliest, Credential.expires_at <= horizon],
         [current_credential(refreshable=True), active,
          Credential.refresh_expires_at > earliest, Credential.refresh_expires_at <= horizon],
+        [Credential.superseded_at.is_(None), active,
+         Credential.data_access_expires_at > earliest, Credential.data_access_expires_at <= horizon],
         [Credential.superseded_at.is_(None), Credential.status == CredentialState.INVALID,
          Credential.invalidated_at >= since],
     )).scalars().all()

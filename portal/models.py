@@ -75,6 +75,9 @@ class InvalidReason(StrEnum):
 # `Credential.token_type` of a token Meta Business Manager generated for a
 # system user: it belongs to no person and has nothing to refresh.
 SYSTEM_USER_TOKEN = "system_user"
+# `Credential.token_type` of a Facebook Page's token: it does not expire; its
+# data access does, and only a person's consent renews that.
+PAGE_TOKEN = "page"
 
 DEFAULT_EXPIRY_WINDOW_DAYS = 7
 DEFAULT_THRESHOLDS = "7,3,1,0"
@@ -252,6 +255,11 @@ _current_credential_index("ix_credential_current_refresh_end", Credential.refres
 _current_credential_index("ix_credential_current_refreshable_issued", Credential.last_refreshed_at,
                           Credential.created_at, Credential.refresh_expires_at, refreshable=True,
                           postgresql_include=["id", "status"])
+# Meta's end of data access, which no refresh extends (a Page token has no
+# end of its own): credentials of either kind.
+_current = sa.text("superseded_at IS NULL")
+sa.Index("ix_credential_current_data_access_end", Credential.data_access_expires_at,
+         sqlite_where=_current, postgresql_where=_current)
 
 
 class NativeRole(SQLModel, table=True):

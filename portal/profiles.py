@@ -46,9 +46,15 @@ class Scope:
 
 def effective_expiry_sql():
     """`portal.status.effective_expiry` in SQL."""
-    return case(
+    end = case(
         (Credential.sealed_refresh_token.is_not(None), Credential.refresh_expires_at),
         else_=Credential.expires_at,
+    )
+    data_access = Credential.data_access_expires_at
+    return case(
+        (data_access.is_(None), end),
+        (or_(end.is_(None), data_access < end), data_access),
+        else_=end,
     )
 
 

@@ -9,7 +9,10 @@
 
 "Effective expiry" is when the portal loses access unless a person acts: for
 a credential that can be refreshed silently, the end of its refresh token
-(or none); otherwise the access token's expiry.
+(or none); otherwise the access token's expiry; and never later than the end
+of its data access (Meta: 90 days after the person last went through Facebook
+Login), which no refresh extends. A Facebook Page's token does not expire, so
+its data access is its end.
 """
 import math
 from dataclasses import dataclass
@@ -62,16 +65,18 @@ class TokenStatus:
 
 
 def effective_expiry(credential):
-    if credential.can_refresh_silently:
-        return credential.refresh_expires_at
-    return credential.expires_at
+    end = credential.refresh_expires_at if credential.can_refresh_silently else credential.expires_at
+    data_access = credential.data_access_expires_at
+    if data_access is not None and (end is None or data_access < end):
+        return data_access
+    return end
 
 
 def token_status(credential, now, window_days):
     """The status of `credential` at `now` (aware) for a window of `window_days`.
 
     `credential` needs: `is_invalid`, `invalid_reason`, `can_refresh_silently`,
-    `expires_at`, `refresh_expires_at`, `last_check_ok`. A profile without any
+    `expires_at`, `refresh_expires_at`, `data_access_expires_at`, `last_check_ok`. A profile without any
     credential is passed as None and reads as expired.
     """
     if now.tzinfo is None:

@@ -41,6 +41,17 @@ def edges(now):
                  {"refresh_token": "r", "refresh_expires_at": when, "last_check_ok": check,
                   "expires_at": now + timedelta(days=90) if when is None else now - SECOND}),
             ]
+        # Data access ends a token that would live longer (a Page token has no end of its own)...
+        cases += [
+            (f"data access {label}, page token", {"expires_at": None, "data_access_expires_at": when,
+                                                  "token_type": "page", "last_check_ok": True}),
+            (f"data access {label}, refresh token ends later",
+             {"refresh_token": "r", "refresh_expires_at": now + timedelta(days=60), "data_access_expires_at": when,
+              "expires_at": now - SECOND}),
+            # ...and never one that ends first.
+            (f"data access later than an access token {label}",
+             {"expires_at": when, "data_access_expires_at": now + timedelta(days=90)}),
+        ]
         cases.append((f"invalid, access token {label}",
                       {"expires_at": when, "status": CredentialState.INVALID,
                        "invalid_reason": InvalidReason.PASSWORD_CHANGED}))

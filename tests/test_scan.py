@@ -348,3 +348,20 @@ def test_thresholds_rule():
     assert rules.crossed_threshold(now - DAY, now, [10, 5]) == 5
     assert Organization(name="x", notification_thresholds="5,10").thresholds == [10, 5]
     assert isinstance(Credential, type)
+
+
+@pytest.mark.parametrize("refresh_token", [None, "user-token"])
+def test_the_end_of_data_access_is_told_before_it_comes(db, app, agency, refresh_token):
+    """A Page token has no end of its own (or a user token beside it that lives
+    longer): its notices come before its data access ends."""
+    org, owner, page = agency
+    data_access_ends = utcnow() + 3 * DAY - MINUTE
+    credential = factories.credential(db, page, expires_in=None, token_type="page", refresh_token=refresh_token,
+                                      refresh_expires_at=utcnow() + 50 * DAY if refresh_token else None,
+                                      data_access_expires_at=data_access_ends)
+
+    scan()
+
+    [notice] = notices(db)
+    assert (notice.kind, notice.threshold_days, notice.credential_id) == ("expiring", 3, credential.id)
+    assert notice.expires_at == data_access_ends

@@ -17,6 +17,7 @@ class Cred:
 
     expires_at: datetime | None = None
     refresh_expires_at: datetime | None = None
+    data_access_expires_at: datetime | None = None
     refreshable: bool = False
     invalid_reason: str | None = None
     invalid: bool = False
@@ -178,3 +179,21 @@ def test_a_status_holds_until_its_changes_at_and_not_after(left):
                                   Cred(expires_at=NOW + timedelta(days=2), invalid=True)])
 def test_expired_and_undated_statuses_do_not_change_with_time(cred):
     assert status_of(cred).changes_at is None
+
+
+def test_a_page_token_lasts_as_long_as_its_data_access():
+    page = Cred(expires_at=None, data_access_expires_at=NOW + timedelta(days=5, hours=1))
+    assert effective_expiry(page) == page.data_access_expires_at
+    status = status_of(page)
+    assert (status.status, status.days_left) == ("expiring", 5)
+    assert status_of(Cred(data_access_expires_at=NOW - timedelta(seconds=1))).status == "expired"
+    assert status_of(Cred(data_access_expires_at=NOW + timedelta(days=80))).status == "valid"
+
+
+def test_data_access_ends_a_token_that_would_live_longer():
+    refreshable = Cred(refreshable=True, refresh_expires_at=NOW + timedelta(days=50),
+                       data_access_expires_at=NOW + timedelta(days=20))
+    assert effective_expiry(refreshable) == NOW + timedelta(days=20)
+    # ...never one that ends first
+    short = Cred(expires_at=NOW + timedelta(days=3), data_access_expires_at=NOW + timedelta(days=20))
+    assert effective_expiry(short) == NOW + timedelta(days=3)

@@ -114,6 +114,7 @@ def provision(c, body):
     refresh_lifetime = body["refresh_expires_in"] if "refresh_expires_in" in body else refresh_default
     moment = store.now()
     meta = provider == "facebook"
+    data_access_ends = moment + float(body.get("data_access_expires_in") or 90 * DAY)
     scopes = " ".join((body.get("scopes") or SCOPES[network]).replace(",", " ").split())
     if body.get("kind") == "system_user":
         # A Business Manager system user's token: `person` is the system user, assigned to the account; no
@@ -128,7 +129,7 @@ def provision(c, body):
             account_id=None if network in MULTI_ACCOUNT else account["id"], scopes=scopes,
             access_lifetime=access_default if meta and lifetime is None else lifetime,
             refresh=has_refresh, refresh_lifetime=refresh_lifetime,
-            data_access_expires_at=moment + 90 * DAY if meta else None,
+            data_access_expires_at=data_access_ends if meta else None,
             access_prefix=access_prefix, refresh_prefix=refresh_prefix,
         )
     if meta and lifetime is None and grant["kind"] != "system":

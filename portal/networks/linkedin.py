@@ -132,7 +132,8 @@ class LinkedInAdapter(Adapter):
 
     @staticmethod
     def refresh_token_lives(tokens):
-        return bool(tokens.refresh_token) and (tokens.refresh_expires_at is None or tokens.refresh_expires_at > utcnow())
+        ends = tokens.refresh_expires_at
+        return bool(tokens.refresh_token) and (ends is None or ends > utcnow())
 
     def validate(self, tokens, after_refresh=False):
         """Token introspection: `active`, `status`, `expires_at`, `scope`."""

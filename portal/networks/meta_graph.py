@@ -3,10 +3,11 @@
 A consent gives a short-lived user token; it is exchanged at once for a
 long-lived one (`fb_exchange_token`, about 60 days), which lists the Pages the
 person has a task on, each with a Page token that has no expiry. A Page's
-credential is its Page token, with the long-lived user token in the refresh
-slot: that is what renews silently (re-exchanged while still valid), and its
-end (`debug_token`'s `expires_at`) is the end the portal shows, beside
-`data_access_expires_at`.
+credential is its Page token alone: what ends is data access
+(`debug_token`'s `data_access_expires_at`, 90 days after the person last went
+through Facebook Login), and only a new consent renews it. A Page read
+without a Page token keeps the long-lived user token, re-exchanged while it
+is valid.
 
 An agency may instead give a Business Manager system user's token (no expiry,
 or 60 days): it is the credential itself, with nothing to refresh; a new one is
@@ -14,7 +15,7 @@ generated in Business Manager (`adopt_system_user_token`).
 """
 from datetime import date
 
-from portal.models import SYSTEM_USER_TOKEN, CanRenew, InvalidReason
+from portal.models import PAGE_TOKEN, SYSTEM_USER_TOKEN, CanRenew, InvalidReason
 from portal.networks.base import (
     Adapter,
     Grant,
@@ -215,26 +216,20 @@ class MetaGraphAdapter(Adapter):
         now = utcnow()
         debug = self.debug_token(user_token)
         me = self.graph(f"{self.version}/me", user_token, fields="id,name")
-        user_tokens = TokenSet(
-            access_token=user_token,
-            refresh_token=user_token,
-            expires_at=None,
-            refresh_expires_at=moment(debug.get("expires_at")),
-            data_access_expires_at=moment(debug.get("data_access_expires_at")),
-            scopes=" ".join(debug.get("scopes") or []),
-            token_type="page",
-            issued_at=now,
-        )
+        user_end = moment(debug.get("expires_at"))
+        common = dict(data_access_expires_at=moment(debug.get("data_access_expires_at")),
+                      scopes=" ".join(debug.get("scopes") or []), issued_at=now)
         profiles = []
         for page in self.pages(user_token):
             role, can_renew = page_role(page.get("tasks"))
             if page.get("access_token"):
+                # A Page token from a long-lived user token does not expire:
+                # what ends is data access, which only a new consent renews.
                 self.keep_secret(page["access_token"])
-                tokens = TokenSet(**{**user_tokens.__dict__, "access_token": page["access_token"]})
+                tokens = TokenSet(page["access_token"], token_type=PAGE_TOKEN, **common)
             else:  # no task on the Page: only the user token reads it
-                tokens = TokenSet(**{
-                    **user_tokens.__dict__, "token_type": "user", "expires_at": user_tokens.refresh_expires_at,
-                })
+                tokens = TokenSet(user_token, user_token, expires_at=user_end, refresh_expires_at=user_end,
+                                  token_type="user", **common)
             if self.network == "facebook":
                 profiles.append(GrantedProfile(
                     network=self.network,
@@ -260,11 +255,25 @@ class MetaGraphAdapter(Adapter):
         return Grant(person_external_id=str(me.get("id", "")), person_name=me.get("name", ""), profiles=profiles)
 
     def can_refresh(self, tokens):
-        return bool(self.user_token_of(tokens))
+        return tokens.token_type != PAGE_TOKEN and bool(self.user_token_of(tokens))
 
     def refresh(self, tokens):
-        """Re-exchange the long-lived user token while it is valid; a Page
-        token derived from it needs no renewal of its own and is kept."""
+        """A user token is re-exchanged while it is valid, and its end read
+        back from debug_token (Meta documents the exchange for short-lived
+        tokens: whether it extends a long-lived one is not promised, so the
+        end kept is Meta's own answer).
+
+        A Page token has nothing to renew. One stored with the user token it
+        came from (as Keepalive once kept them) is checked with debug_token
+        and kept without that user token: a working Page token is never
+        called dead because the user token ended."""
+        if tokens.token_type == PAGE_TOKEN:
+            checked = self.validate(tokens)
+            return TokenSet(
+                tokens.access_token, expires_at=checked.expires_at,
+                data_access_expires_at=checked.data_access_expires_at or tokens.data_access_expires_at,
+                scopes=checked.scopes or tokens.scopes, token_type=PAGE_TOKEN, issued_at=tokens.issued_at,
+            )
         user_token = self.user_token_of(tokens)
         if not user_token:
             raise UnexpectedResponse(f"{self.network}: this token has no user token to renew with")
@@ -275,11 +284,10 @@ class MetaGraphAdapter(Adapter):
         now = utcnow()
         debug = self.debug_token(new_user_token)
         expires_at = moment(debug.get("expires_at"))
-        is_user_token = tokens.token_type == "user"
         return TokenSet(
-            access_token=new_user_token if is_user_token else tokens.access_token,
+            access_token=new_user_token,
             refresh_token=new_user_token,
-            expires_at=expires_at if is_user_token else tokens.expires_at,
+            expires_at=expires_at,
             refresh_expires_at=expires_at,
             data_access_expires_at=moment(debug.get("data_access_expires_at")) or tokens.data_access_expires_at,
             scopes=" ".join(debug.get("scopes") or []) or tokens.scopes,

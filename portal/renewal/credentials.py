@@ -4,7 +4,7 @@ from sqlmodel import select
 
 from portal.crypto import seal, unseal
 from portal.db import utcnow
-from portal.models import (SYSTEM_USER_TOKEN, AuditEvent, CanRenew, Credential, CredentialState, NativeRole,
+from portal.models import (PAGE_TOKEN, SYSTEM_USER_TOKEN, AuditEvent, CanRenew, Credential, CredentialState, NativeRole,
                            RenewalAttempt)
 from portal.networks.base import TokenSet
 from portal.notifications import outbox
@@ -38,13 +38,14 @@ def store_grant(session, profile, tokens, granted_by_id=None, now=None):
     A network that did not resend a refresh token (Google without
     `prompt=consent`) leaves the previous one in force: losing it would make
     the next silent renewal impossible. A Business Manager system user's
-    token stands alone: the person's token it replaces is not kept in it.
+    token and a Facebook Page's token stand alone: nothing the previous
+    credential held is kept in them.
     """
     now = now or utcnow()
     previous = current_credential(session, profile.id, for_update=True)
     refresh_token, refresh_expires_at = tokens.refresh_token, tokens.refresh_expires_at
     if previous is not None:
-        carried = refresh_token is None and tokens.token_type != SYSTEM_USER_TOKEN
+        carried = refresh_token is None and tokens.token_type not in (SYSTEM_USER_TOKEN, PAGE_TOKEN)
         if carried and previous.sealed_refresh_token and not previous.is_invalid:
             refresh_token = unseal(previous.sealed_refresh_token)
             refresh_expires_at = previous.refresh_expires_at

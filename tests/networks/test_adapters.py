@@ -204,12 +204,14 @@ def test_instagram_and_threads_wait_24_hours(network):
 
 def test_facebook_does_not_exchange_an_expired_user_token():
     adapter = adapter_for("facebook", SANDBOX)
-    page = TokenSet("page", "user", refresh_expires_at=NOW - timedelta(minutes=1), token_type="page")
+    user = TokenSet("user", "user", refresh_expires_at=NOW - timedelta(minutes=1), token_type="user")
     with pytest.raises(RenewNeeded) as caught:
-        adapter.refresh(page)
+        adapter.refresh(user)
     assert caught.value.reason == InvalidReason.EXPIRED
-    assert adapter.can_refresh(page)
-    assert not adapter.can_refresh(TokenSet("system-user-page-token", token_type="page"))
+    assert adapter.can_refresh(user)
+    # A Page token has nothing to renew silently: its data access ends, and a consent renews it.
+    assert not adapter.can_refresh(TokenSet("page", "user", token_type="page"))
+    assert not adapter.can_refresh(TokenSet("system-user-page-token", token_type="system_user"))
 
 
 def test_moments():

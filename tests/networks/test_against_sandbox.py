@@ -87,21 +87,21 @@ def test_facebook_consent_lists_every_page_with_its_role(world):
     tokens = pages["1001"].tokens
     assert tokens.token_type == "page"
     assert tokens.expires_at is None  # Page tokens from a long-lived user token do not expire
-    assert tokens.refresh_token  # the long-lived user token renews silently
-    assert tokens.refresh_expires_at > utcnow() + timedelta(days=50)
+    assert tokens.refresh_token is None  # what ends is data access: a consent renews it
     assert tokens.data_access_expires_at > utcnow() + timedelta(days=80)
     assert grant.person_name
 
 
-def test_facebook_renewal_re_exchanges_the_user_token(world):
+def test_a_page_token_keeps_working_after_its_user_token_ended(world):
     world.grant("facebook", "1001", roles=[{"email": OWNER, "role": "ADMIN", "can_renew": True}])
     tokens = connect(world, "facebook").profiles[0].tokens
     adapter = world.adapter("facebook")
-    renewed = adapter.refresh(tokens)
-    assert renewed.access_token == tokens.access_token  # the Page token is kept
-    assert renewed.refresh_token and renewed.refresh_token != tokens.refresh_token
-    assert renewed.refresh_expires_at >= tokens.refresh_expires_at
-    validation = adapter.validate(renewed)
+    assert not adapter.can_refresh(tokens)
+    # As Keepalive once stored them: with the user token it came from, since ended.
+    kept = adapter.refresh(TokenSet(**{**tokens.__dict__, "refresh_token": "EAA-ended-user-token",
+                                       "refresh_expires_at": utcnow() - timedelta(days=1)}))
+    assert (kept.access_token, kept.refresh_token) == (tokens.access_token, None)
+    validation = adapter.validate(kept)
     assert validation.ok and validation.expires_at is None
 
 

@@ -1,8 +1,15 @@
-"""Meta's error rules (Facebook Login, Instagram Login, Threads; docs/networks.md), one row per
-signature, and Page roles, without a server."""
+"""Meta: its error rules (Facebook Login, Instagram Login, Threads; docs/networks.md), one row
+per signature, Page roles, and the Graph adapter against Meta's documented answers."""
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
-from portal.models import CanRenew, InvalidReason
+from portal.db import utcnow
+from portal.models import CanRenew, Credential, InvalidReason
+from portal.networks import TokenSet
+from portal.renewal.health import check_credential
+from portal.renewal.silent import Result, renew_silently
+from tests import factories as f
 from portal.networks.meta_graph import classify_debug_token, classify_meta, page_role
 from portal.networks.outcomes import Kind
 
@@ -91,3 +98,68 @@ def test_debug_token_refusing_its_app_token_is_the_apps_settings():
     dead = {"data": {"is_valid": False, "error": {"code": 190, "subcode": 460, "message": "password changed"}}}
     assert classify_debug_token(200, dead).kind == Kind.RENEW
     assert classify_debug_token(403, meta(4, None, "Application request limit reached")).kind == Kind.TRANSIENT
+
+
+# --- against Meta's documented answers -----------------------------------------
+
+DATA_ACCESS_ENDS = datetime(2030, 3, 1, tzinfo=UTC)
+CONSENT = ["facebook/code_exchange", "facebook/long_lived", "facebook/debug_token_user", "facebook/me",
+           "facebook/me_accounts"]
+
+
+def test_a_page_token_lasts_until_data_access_ends(replay):
+    replay.serve(*CONSENT)
+    grant = replay.adapter("facebook").exchange_code("code", None, "https://k.example/renew/callback/facebook")
+    (page,) = grant.profiles
+    assert (page.external_id, page.native_role, page.can_renew) == ("1016xxxxxxxxxxxx", "Admin", CanRenew.YES)
+    tokens = page.tokens
+    assert (tokens.access_token, tokens.token_type) == ("EAAPpagetoken1016", "page")
+    # No end of its own, and no user token kept to "renew" it with: data access
+    # ends, and only a new consent renews that.
+    assert (tokens.expires_at, tokens.refresh_token, tokens.refresh_expires_at) == (None, None, None)
+    assert tokens.data_access_expires_at == DATA_ACCESS_ENDS
+    assert not replay.adapter("facebook").can_refresh(tokens)
+
+
+def stored_page(store, **fields):
+    profile = f.profile(store, f.organization(store), network="facebook")
+    return profile, f.credential(store, profile, access_token="EAAPpagetoken1016", token_type="page",
+                                 expires_in=None, data_access_expires_at=utcnow() + timedelta(days=5), **fields)
+
+
+def fresh(store, credential):
+    store.rollback()
+    return store.get(Credential, credential.id)
+
+
+def test_renewing_a_page_asks_for_a_consent_without_calling_meta(app, store, replay):
+    with app.app_context():
+        profile, credential = stored_page(store)
+        outcome = renew_silently(profile.id, replay.adapter("facebook"), force=True)
+    assert outcome.result == Result.NEEDS_CONSENT
+    assert replay.requests == []
+    assert not fresh(store, credential).is_invalid
+
+
+def test_a_working_page_token_is_never_dead_because_the_user_token_ended(app, store, replay):
+    """A Page credential kept with the user token it came from (as Keepalive
+    once stored them): that user token's end is no verdict on the Page token."""
+    replay.serve("facebook/debug_token_page")
+    with app.app_context():
+        profile, credential = stored_page(store, refresh_token="EAAlonglived",
+                                          refresh_expires_at=utcnow() - timedelta(days=1))
+        outcome = renew_silently(profile.id, replay.adapter("facebook"), force=True)
+    assert outcome.result == Result.RENEWED
+    credential = fresh(store, credential)
+    assert not credential.is_invalid and credential.sealed_refresh_token is None
+    assert credential.data_access_expires_at == DATA_ACCESS_ENDS
+    assert replay.sent("GET", "https://graph.facebook.com/debug_token")[0].query["input_token"] == "EAAPpagetoken1016"
+
+
+def test_a_health_check_reads_the_end_of_data_access(app, store, replay):
+    replay.serve("facebook/debug_token_page")
+    with app.app_context():
+        profile, credential = stored_page(store)
+        assert check_credential(profile.id, replay.adapter("facebook")) == "ok"
+    credential = fresh(store, credential)
+    assert credential.data_access_expires_at == DATA_ACCESS_ENDS and credential.expires_at is None

@@ -10,6 +10,7 @@ from portal.models import InvalidReason, RenewalAttempt
 from portal.networks import NETWORKS, adapter_for
 from portal.networks.outcomes import Transient
 from portal.renewal.credentials import token_set
+from portal.renewal.health import check_credential
 from portal.renewal.silent import Result, renew_silently
 from tests.renewal.conftest import agency
 
@@ -36,7 +37,12 @@ def age(live, store, credential, seconds=TWO_DAYS):
     store.commit()
 
 
-@pytest.mark.parametrize("network", NETWORKS)
+# A Facebook Page's token (Instagram business accounts come through their Page)
+# does not expire: its data access does, and only a consent renews that.
+PAGE_NETWORKS = ("facebook", "instagram_business")
+
+
+@pytest.mark.parametrize("network", [key for key in NETWORKS if key not in PAGE_NETWORKS])
 def test_every_network_renews_silently(live, store, network):
     profile, before = connected(live, store, network)
     age(live, store, before)
@@ -52,6 +58,18 @@ def test_every_network_renews_silently(live, store, network):
     assert adapter_for(network).validate(new).ok
     attempts = store.exec(select(RenewalAttempt).where(RenewalAttempt.profile_id == profile.id)).all()
     assert [(a.mode, a.outcome) for a in attempts][-1] == ("silent", "renewed")
+
+
+@pytest.mark.parametrize("network", PAGE_NETWORKS)
+def test_a_page_is_renewed_by_a_consent_only(live, store, network):
+    profile, before = connected(live, store, network)
+    calls = len(live.calls(network))
+    outcome = renew_silently(profile.id, adapter_for(network), force=True)
+    assert outcome.result == Result.NEEDS_CONSENT
+    assert len(live.calls(network)) == calls
+    after = live.current(profile.id)
+    assert (after.version, after.is_invalid) == (before.version, False)
+    assert after.expires_at is None and after.data_access_expires_at > utcnow() + timedelta(days=80)
 
 
 def test_a_version_seen_before_someone_else_renewed_sends_nothing(live, store):
@@ -72,7 +90,7 @@ def test_instagram_under_a_day_old_is_not_sent(live, store):
 
 
 @pytest.mark.parametrize("network,action,reason", [
-    ("facebook", "password_changed", InvalidReason.PASSWORD_CHANGED),
+    ("instagram", "password_changed", InvalidReason.PASSWORD_CHANGED),
     ("threads", "revoke", None),
     ("tiktok", "revoke", None),
     ("pinterest", "revoke", None),
@@ -88,6 +106,13 @@ def test_a_dead_grant_is_flagged_with_its_reason(live, store, network, action, r
     assert flagged.is_invalid and flagged.invalid_reason == outcome.reason
     if reason:
         assert outcome.reason == reason
+
+
+def test_a_dead_page_token_is_found_by_its_health_check(live, store):
+    profile, credential = connected(live, store, "facebook")
+    live.admin("tokens/password_changed", {"token": live.cipher().unseal(credential.sealed_access_token)})
+    assert check_credential(profile.id, adapter_for("facebook")) == "invalid"
+    assert live.current(profile.id).invalid_reason == InvalidReason.PASSWORD_CHANGED
 
 
 def test_reusing_a_spent_x_refresh_token_kills_the_grant_and_is_flagged(live, store):
