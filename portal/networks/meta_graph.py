@@ -13,7 +13,10 @@ An agency may instead give a Business Manager system user's token (no expiry,
 or 60 days): it is the credential itself, with nothing to refresh; a new one is
 generated in Business Manager (`adopt_system_user_token`).
 """
+import hashlib
+import hmac
 from datetime import date
+from urllib.parse import parse_qs, urlsplit
 
 from portal.models import PAGE_TOKEN, SYSTEM_USER_TOKEN, CanRenew, InvalidReason
 from portal.networks.base import (
@@ -174,6 +177,13 @@ def _meta_reason_from_message(message):
 # --- the adapter -----------------------------------------------------------
 
 
+def appsecret_proof(app_secret, access_token):
+    """HMAC-SHA256 of the access token keyed with the app secret, in hex: what
+    an app with "Require App Secret" must send with every Graph call
+    (https://developers.facebook.com/docs/graph-api/guides/secure-requests)."""
+    return hmac.new(app_secret.encode(), access_token.encode(), hashlib.sha256).hexdigest()
+
+
 def page_role(tasks):
     """(native role, can_renew) of a person with `tasks` on a Page: renewing needs MANAGE."""
     if tasks is None:
@@ -207,6 +217,17 @@ class MetaGraphAdapter(Adapter):
 
     def prepare_client(self, client):
         client.register_client_auth_method(("client_secret_query", secret_in_query))
+
+    def api(self, method, url, token=None, stage=Stage.API, classify=None, **kwargs):
+        """Every Graph call carries `appsecret_proof` for the access token it
+        sends (in `params`, or already in a paging URL), so that apps with
+        "Require App Secret" on, as Meta recommends, are served."""
+        params = dict(kwargs.pop("params", None) or {})
+        in_url = parse_qs(urlsplit(url).query)
+        access_token = params.get("access_token") or (in_url.get("access_token") or [token])[0]
+        if access_token and "appsecret_proof" not in params and "appsecret_proof" not in in_url:
+            params["appsecret_proof"] = appsecret_proof(self.settings.client_secret, access_token)
+        return super().api(method, url, token=token, stage=stage, classify=classify, params=params, **kwargs)
 
     # -- interface --------------------------------------------------------
 

@@ -7,6 +7,7 @@ import pytest
 from portal.db import utcnow
 from portal.models import CanRenew, Credential, InvalidReason
 from portal.networks import TokenSet
+from portal.networks.meta_graph import appsecret_proof
 from portal.renewal.health import check_credential
 from portal.renewal.silent import Result, renew_silently
 from tests import factories as f
@@ -163,3 +164,17 @@ def test_a_health_check_reads_the_end_of_data_access(app, store, replay):
         assert check_credential(profile.id, replay.adapter("facebook")) == "ok"
     credential = fresh(store, credential)
     assert credential.data_access_expires_at == DATA_ACCESS_ENDS and credential.expires_at is None
+
+
+def test_every_graph_call_carries_the_appsecret_proof_of_its_token(replay):
+    replay.serve(*CONSENT, "facebook/debug_token_page")
+    adapter = replay.adapter("facebook")
+    tokens = adapter.exchange_code("code", None, "https://k.example/renew/callback/facebook").profiles[0].tokens
+    adapter.validate(tokens)
+    graph = [r for r in replay.requests if "/oauth/access_token" not in r.url]
+    assert len(graph) == 4  # debug_token, me, me/accounts, then debug_token of the Page token
+    for request in graph:
+        token = request.query["access_token"]
+        assert request.query["appsecret_proof"] == appsecret_proof("client-secret", token)
+    # known values: HMAC-SHA256 keyed with the secret, hex
+    assert appsecret_proof("secret", "token") == "e941110e3d2bfe82621f0e3e1434730d7305d106c5f68c87165d0b27a4611a4a"
