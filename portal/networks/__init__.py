@@ -69,7 +69,7 @@ from portal.networks.base import (
 )
 from portal.networks.google import GoogleAdapter
 from portal.networks.instagram_login import InstagramLoginAdapter
-from portal.networks.linkedin import LinkedInAdapter
+from portal.networks.linkedin import DEFAULT_LINKEDIN_API_VERSION, LinkedInAdapter
 from portal.networks.meta_graph import MetaGraphAdapter
 from portal.networks.outcomes import (
     AccessTokenRejected,
@@ -177,6 +177,7 @@ def settings_for(key, config):
         timeout=float(config.get("NETWORK_TIMEOUT") or 10),
         sandbox_base_url=(config.get("SANDBOX_BASE_URL") or config.get("BASE_URL")) if sandbox else None,
         graph_api_version=config.get("GRAPH_API_VERSION") or "v21.0",
+        linkedin_api_version=config.get("LINKEDIN_API_VERSION") or DEFAULT_LINKEDIN_API_VERSION,
     )
 
 
@@ -189,6 +190,7 @@ def adapter_for(key, config=None):
 
 
 __all__ = [
+    "DEFAULT_LINKEDIN_API_VERSION",
     "NETWORKS",
     "SANDBOX_CLIENT",
     "AccessTokenRejected",

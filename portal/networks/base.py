@@ -140,6 +140,7 @@ class NetworkSettings:
     timeout: float = 10.0
     sandbox_base_url: str | None = None  # set only when the sandbox plays the networks
     graph_api_version: str = "v21.0"
+    linkedin_api_version: str = "202607"
 
 
 def new_code_verifier():

@@ -24,6 +24,9 @@ TOKENINFO = "https://oauth2.googleapis.com/tokeninfo"
 CHANNELS = "https://www.googleapis.com/youtube/v3/channels"
 ACCOUNTS = "https://mybusinessaccountmanagement.googleapis.com/v1/accounts"
 LOCATIONS = "https://mybusinessbusinessinformation.googleapis.com/v1/{account}/locations"
+# The largest pages each list gives (accounts: 20, the default; locations: 10
+# by default, at most 100), and a bound against a paging loop.
+ACCOUNTS_PAGE, LOCATIONS_PAGE, MAX_PAGES = 20, 100, 50
 
 SCOPES = {
     "youtube": (
@@ -107,14 +110,11 @@ class GoogleAdapter(Adapter):
 
     def locations(self, tokens):
         profiles = []
-        for account in self.get(ACCOUNTS, token=tokens.access_token).get("accounts") or []:
+        for account in self.every_page(ACCOUNTS, tokens, "accounts", pageSize=ACCOUNTS_PAGE):
             role = str(account.get("role") or "")
-            body = self.get(
-                LOCATIONS.format(account=account["name"]),
-                token=tokens.access_token,
-                params={"readMask": "name,title"},
-            )
-            for location in body.get("locations") or []:
+            locations = self.every_page(LOCATIONS.format(account=account["name"]), tokens, "locations",
+                                        pageSize=LOCATIONS_PAGE, readMask="name,title")
+            for location in locations:
                 location_id = str(location["name"]).rsplit("/", 1)[-1]
                 profiles.append(GrantedProfile(
                     network=self.network,
@@ -127,6 +127,18 @@ class GoogleAdapter(Adapter):
                     can_renew=CanRenew.YES if role else CanRenew.UNKNOWN,
                 ))
         return profiles
+
+    def every_page(self, url, tokens, key, **params):
+        """The `key` items of every page of a list (`pageToken` / `nextPageToken`)."""
+        items, page_token = [], None
+        for _ in range(MAX_PAGES):
+            body = self.get(url, token=tokens.access_token, params={**params, **({"pageToken": page_token}
+                                                                               if page_token else {})})
+            items += body.get(key) or []
+            page_token = body.get("nextPageToken")
+            if not page_token:
+                break
+        return items
 
     def refresh(self, tokens):
         return self.refresh_grant(tokens)

@@ -23,7 +23,12 @@ from portal.networks.outcomes import (
 )
 
 API = "https://api.linkedin.com"
+REST = f"{API}/rest"  # the versioned APIs
 INTROSPECT = "https://www.linkedin.com/oauth/v2/introspectToken"
+# A version the versioned APIs support (each for about a year after its month,
+# https://learn.microsoft.com/en-us/linkedin/marketing/versioning); LINKEDIN_API_VERSION overrides it.
+DEFAULT_LINKEDIN_API_VERSION = "202607"
+ACLS_PAGE, MAX_PAGES = 100, 50
 
 SCOPES = {
     "linkedin_personal": ("openid", "profile", "w_member_social"),
@@ -73,7 +78,10 @@ def classify_linkedin(status, body, stage=Stage.API):
 
 
 def organization_role(role):
-    """(native role, can_renew): only an ADMINISTRATOR of the page may renew."""
+    """(native role, can_renew): only an ADMINISTRATOR of the page may renew.
+    The others are shown for what they are: a CONTENT_ADMINISTRATOR (or a
+    DIRECT_SPONSORED_CONTENT_POSTER) may publish but not renew; an ANALYST,
+    CURATOR, RECRUITING_POSTER or LEAD_GEN_FORMS_MANAGER neither."""
     role = (role or "").upper()
     return role, CanRenew.YES if role == "ADMINISTRATOR" else CanRenew.NO if role else CanRenew.UNKNOWN
 
@@ -100,32 +108,47 @@ class LinkedInAdapter(Adapter):
         return self.organizations(tokens)
 
     def organizations(self, tokens):
-        body = self.get(
-            f"{API}/v2/organizationAcls",
-            token=tokens.access_token,
-            params={"q": "roleAssignee", "projection": "(elements*(*,organization~(localizedName,vanityName)))"},
-        )
+        """The pages the member has a role on, every page of them, from the
+        versioned organizationAcls; each organization's name from the
+        versioned organizations API (decoration is deprecated there)."""
         profiles, person = [], ""
-        for element in body.get("elements") or []:
+        for element in self.organization_acls(tokens):
             if element.get("state", "APPROVED") != "APPROVED":
                 continue
             person = person or urn_id(element.get("roleAssignee") or "")
-            organization = element.get("organization~") or {}
             org_id = urn_id(element.get("organization") or "")
-            if not organization.get("localizedName"):
-                organization = self.get(f"{API}/v2/organizations/{org_id}", token=tokens.access_token)
+            organization = self.rest(f"organizations/{org_id}", tokens)
             role, can_renew = organization_role(element.get("role"))
-            vanity = organization.get("vanityName")
             profiles.append(GrantedProfile(
                 network=self.network,
                 external_id=org_id,
                 name=organization.get("localizedName") or org_id,
-                handle=vanity or "",
+                handle=organization.get("vanityName") or "",
                 tokens=tokens,
                 native_role=role,
                 can_renew=can_renew,
             ))
         return Grant(person_external_id=person, person_name="", profiles=profiles)
+
+    def organization_acls(self, tokens):
+        """Every element of the member's organizationAcls, page by page (`start`, `count`)."""
+        elements, start = [], 0
+        for _ in range(MAX_PAGES):
+            body = self.rest("organizationAcls", tokens, q="roleAssignee", start=start, count=ACLS_PAGE)
+            page = body.get("elements") or []
+            elements += page
+            paging = body.get("paging") or {}
+            start = int(paging.get("start") or start) + len(page)
+            total = paging.get("total")
+            more = any(link.get("rel") == "next" for link in paging.get("links") or [] if isinstance(link, dict))
+            if not page or not (more or (total is not None and start < int(total))):
+                break
+        return elements
+
+    def rest(self, path, tokens, **params):
+        """A call to LinkedIn's versioned APIs, with the headers they require."""
+        return self.api("GET", f"{REST}/{path}", token=tokens.access_token, params=params, headers={
+            "LinkedIn-Version": self.settings.linkedin_api_version, "X-Restli-Protocol-Version": "2.0.0"})
 
     def refresh(self, tokens):
         return self.refresh_grant(tokens)

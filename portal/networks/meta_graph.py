@@ -16,7 +16,7 @@ generated in Business Manager (`adopt_system_user_token`).
 import hashlib
 import hmac
 from datetime import date
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 from portal.models import PAGE_TOKEN, SYSTEM_USER_TOKEN, CanRenew, InvalidReason
 from portal.networks.base import (
@@ -222,11 +222,13 @@ class MetaGraphAdapter(Adapter):
         """Every Graph call carries `appsecret_proof` for the access token it
         sends (in `params`, or already in a paging URL), so that apps with
         "Require App Secret" on, as Meta recommends, are served."""
-        params = dict(kwargs.pop("params", None) or {})
-        in_url = parse_qs(urlsplit(url).query)
-        access_token = params.get("access_token") or (in_url.get("access_token") or [token])[0]
-        if access_token and "appsecret_proof" not in params and "appsecret_proof" not in in_url:
+        parts = urlsplit(url)
+        # The query of a paging URL joins the parameters (the HTTP client would drop it).
+        params = {**dict(parse_qsl(parts.query)), **(kwargs.pop("params", None) or {})}
+        access_token = params.get("access_token") or token
+        if access_token and "appsecret_proof" not in params:
             params["appsecret_proof"] = appsecret_proof(self.settings.client_secret, access_token)
+        url = urlunsplit(parts._replace(query=""))
         return super().api(method, url, token=token, stage=stage, classify=classify, params=params, **kwargs)
 
     # -- interface --------------------------------------------------------

@@ -1,5 +1,5 @@
-"""Google's error rules (YouTube, Google Business Profile; docs/networks.md), one row per
-signature, without a server."""
+"""Google: its error rules (YouTube, Google Business Profile; docs/networks.md), one row per
+signature, and the adapter against Google's documented answers."""
 import pytest
 
 from portal.models import InvalidReason
@@ -42,3 +42,22 @@ def test_google_expired_or_revoked_reads_as_expired():
     outcome = classify_google(400, {"error": "invalid_grant", "error_description": "Token has been expired or revoked."},
                               Stage.TOKEN)
     assert outcome.reason == InvalidReason.EXPIRED
+
+
+# --- against Google's documented answers ----------------------------------------
+
+def test_every_business_profile_account_and_location_is_read(replay):
+    replay.serve("google/token", "google/accounts_page1", "google/accounts_page2", "google/locations_101_page1",
+                 "google/locations_101_page2", "google/locations_102")
+    grant = replay.adapter("google_business").exchange_code("code", "verifier", "https://k.example/cb")
+    assert [(p.external_id, p.name, p.native_role) for p in grant.profiles] == [
+        ("6001", "Northwind Cafe · Harbour Street", "OWNER"),
+        ("6002", "Northwind Cafe · Old Town", "OWNER"),
+        ("6101", "Harbor Fitness · Pier 4", "SITE_MANAGER"),
+    ]
+    accounts = replay.sent("GET", "https://mybusinessaccountmanagement.googleapis.com/v1/accounts")
+    assert [r.query.get("pageToken") for r in accounts] == [None, "CiAKGjBpNDd2Nmp2Zml2cXRwYjBpOXA"]
+    assert {r.query["pageSize"] for r in accounts} == {"20"}
+    locations = replay.sent("GET", "https://mybusinessbusinessinformation.googleapis.com/v1/accounts/101/locations")
+    assert [(r.query["pageSize"], r.query.get("pageToken"), r.query["readMask"]) for r in locations] == [
+        ("100", None, "name,title"), ("100", "CAEQAhoGCgQ2MDAx", "name,title")]

@@ -62,7 +62,9 @@ def test_linkedin(status, body, stage, kind, reason):
 
 
 @pytest.mark.parametrize("role,can_renew", [
-    ("ADMINISTRATOR", CanRenew.YES), ("DIRECT_SPONSORED_CONTENT_POSTER", CanRenew.NO), ("", CanRenew.UNKNOWN),
+    ("ADMINISTRATOR", CanRenew.YES), ("DIRECT_SPONSORED_CONTENT_POSTER", CanRenew.NO),
+    ("CONTENT_ADMINISTRATOR", CanRenew.NO),  # may publish, may not renew
+    ("ANALYST", CanRenew.NO), ("", CanRenew.UNKNOWN),
 ])
 def test_linkedin_roles(role, can_renew):
     assert organization_role(role)[1] == can_renew
@@ -115,3 +117,23 @@ def test_without_a_refresh_token_an_expired_access_token_is_dead(app, store, rep
         store.rollback()
         store.refresh(credential)
     assert credential.invalid_reason == InvalidReason.EXPIRED
+
+
+def test_every_organization_role_is_read_from_the_versioned_api(replay):
+    replay.serve("linkedin/token", "linkedin/organization_acls_page1", "linkedin/organization_acls_page2",
+                 "linkedin/organization_2414183", "linkedin/organization_2414184", "linkedin/organization_2414185")
+    grant = replay.adapter("linkedin_company").exchange_code("code", None, "https://k.example/cb")
+    assert [(p.external_id, p.name, p.handle, p.native_role, p.can_renew) for p in grant.profiles] == [
+        ("2414183", "Northwind Hospitality Group", "northwind-hospitality", "ADMINISTRATOR", CanRenew.YES),
+        ("2414184", "Harbor Fitness", "harbor-fitness", "CONTENT_ADMINISTRATOR", CanRenew.NO),
+        ("2414185", "Bluebell Books", "bluebell-books", "ANALYST", CanRenew.NO),
+    ]
+    assert grant.person_external_id == "iFVmbjTYTO"
+    assert grant.profiles[0].tokens.refresh_token is None  # an app without programmatic refresh tokens
+    acls = replay.sent("GET", "https://api.linkedin.com/rest/organizationAcls")
+    assert [(r.query["q"], r.query["start"], r.query["count"]) for r in acls] == [
+        ("roleAssignee", "0", "100"), ("roleAssignee", "2", "100")]
+    for request in acls + replay.sent("GET", "https://api.linkedin.com/rest/organizations/2414183"):
+        assert request.headers["linkedin-version"] == "202607"
+        assert request.headers["x-restli-protocol-version"] == "2.0.0"
+        assert request.headers["authorization"] == "Bearer AQUvlL_DYEzvT2wz1QJiEPeLioeA"

@@ -178,3 +178,15 @@ def test_every_graph_call_carries_the_appsecret_proof_of_its_token(replay):
         assert request.query["appsecret_proof"] == appsecret_proof("client-secret", token)
     # known values: HMAC-SHA256 keyed with the secret, hex
     assert appsecret_proof("secret", "token") == "e941110e3d2bfe82621f0e3e1434730d7305d106c5f68c87165d0b27a4611a4a"
+
+
+def test_every_page_of_me_accounts_is_read(replay):
+    replay.serve("facebook/code_exchange", "facebook/long_lived", "facebook/debug_token_user", "facebook/me",
+                 "facebook/me_accounts_page1", "facebook/me_accounts_page2")
+    grant = replay.adapter("facebook").exchange_code("code", None, "https://k.example/renew/callback/facebook")
+    assert [(p.external_id, p.can_renew) for p in grant.profiles] == [
+        ("1016xxxxxxxxxxxx", CanRenew.YES), ("1017xxxxxxxxxxxx", CanRenew.NO)]
+    first, second = replay.sent("GET", "https://graph.facebook.com/v25.0/me/accounts")
+    assert first.query["limit"] == "100" and "after" not in first.query
+    assert second.query["after"] == "NDMyNzQyODI3OTQw"  # the `next` URL, as Meta gave it...
+    assert second.query["appsecret_proof"] == appsecret_proof("client-secret", "EAAlonglived")  # ...with the proof
