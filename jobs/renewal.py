@@ -7,6 +7,7 @@ from sqlalchemy import or_
 from sqlmodel import select
 
 from jobs import in_app_context
+from portal import app_settings
 from portal.db import get_session, keys_in_ranges, rows_by_key, utcnow
 from portal.models import Credential, CredentialState, Membership, Organization, SocialProfile, current_credential
 from portal.networks import adapter_for
@@ -186,3 +187,9 @@ def check_profile(profile_id, second_look=False):
     except RecheckLater:
         queue().enqueue_in(timedelta(seconds=SECOND_LOOK_SECONDS), "jobs.renewal.check_profile", profile_id, True)
         return "recheck"
+
+
+@in_app_context
+def warn_before_graph_version_ends():
+    """Tell the Owners once when the configured Graph API version ends within 30 days."""
+    return app_settings.warn_before_graph_version_ends()

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from cryptography.fernet import Fernet
 
-from portal.networks import DEFAULT_LINKEDIN_API_VERSION, SANDBOX_CLIENT, client_settings
+from portal.networks import DEFAULT_GRAPH_API_VERSION, DEFAULT_LINKEDIN_API_VERSION, SANDBOX_CLIENT, client_settings
 
 
 class ConfigurationError(RuntimeError):
@@ -106,7 +106,8 @@ class Config:
         self.SANDBOX_TIMEOUT_SECONDS = _number(env, "SANDBOX_TIMEOUT_SECONDS", 15.0, float)
         # Where the sandbox answers for the networks; empty: BASE_URL.
         self.SANDBOX_BASE_URL = env.get("SANDBOX_BASE_URL", "").rstrip("/")
-        self.GRAPH_API_VERSION = env.get("GRAPH_API_VERSION", "v21.0")
+        # Meta keeps each version about two years; Owners are warned 30 days before it ends.
+        self.GRAPH_API_VERSION = env.get("GRAPH_API_VERSION", DEFAULT_GRAPH_API_VERSION)
         # LinkedIn's versioned APIs (/rest) want a YYYYMM version, each supported about a year.
         self.LINKEDIN_API_VERSION = env.get("LINKEDIN_API_VERSION", DEFAULT_LINKEDIN_API_VERSION)
         self.NETWORK_TIMEOUT = _number(env, "NETWORK_TIMEOUT", 10.0, float)

@@ -3,6 +3,7 @@ either way, with the number of RQ workers on the app's queue."""
 import subprocess
 import sys
 import time
+from datetime import UTC, date, datetime
 
 import pytest
 from redis import Redis
@@ -54,6 +55,7 @@ def test_healthy_with_a_worker_registered(app, client, rq_worker, redis_url):
     assert response.get_json() == {
         "database": "ok", "redis": "ok", "workers": 1, "last_scan": "2026-11-22T01:30:00+00:00",
         "app_settings_refused": [],
+        "graph_api_version": {"version": "v26.0", "available_until": None, "ending_soon": False},
     }
     assert response.headers["Cache-Control"] == "no-store"
 
@@ -76,7 +78,9 @@ def test_unreachable_redis_is_503(app, app_config):
     assert time.monotonic() - started < 5
     assert response.status_code == 503
     assert response.get_json() == {"database": "ok", "redis": "error", "workers": 0, "last_scan": None,
-                                   "app_settings_refused": []}
+                                   "app_settings_refused": [],
+                                   "graph_api_version": {"version": "v26.0", "available_until": None,
+                                                         "ending_soon": False}}
 
 
 def test_unreachable_database_is_503_without_a_trace(app, app_config, tmp_path, database):
@@ -121,3 +125,22 @@ def test_networks_that_refused_the_apps_settings_are_listed_with_their_time(app,
         app_settings.accepted("x")
     assert [e["network"] for e in client.get("/healthz").get_json()["app_settings_refused"]] == ["facebook"]
     health_engine_disposed(app)
+
+
+@pytest.mark.parametrize("version, ends_on, ending_soon", [
+    ("v25.0", "2028-07-29", False),
+    ("v21.0", "2027-01-21", True),  # 48 days on 2026-12-04, then 30 from 2026-12-22
+    ("v20.0", "2026-09-24", True),  # ended
+    ("v99.0", None, False),  # not in Meta's table: nothing known
+])
+def test_the_graph_api_version_and_its_end(app, client, monkeypatch, version, ends_on, ending_soon):
+    from portal import app_settings
+    from portal.networks.meta_graph import graph_version_end
+
+    app.config["GRAPH_API_VERSION"] = version
+    today = date(2027, 1, 1) if version == "v21.0" else date(2026, 12, 4)
+    monkeypatch.setattr(app_settings, "utcnow", lambda: datetime(today.year, today.month, today.day, tzinfo=UTC))
+    body = client.get("/healthz").get_json()
+    health_engine_disposed(app)
+    assert body["graph_api_version"] == {"version": version, "available_until": ends_on, "ending_soon": ending_soon}
+    assert graph_version_end(version) == (date.fromisoformat(ends_on) if ends_on else None)

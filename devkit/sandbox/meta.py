@@ -529,12 +529,17 @@ def register(bp):
           ig_like_refresh("instagram", "ig_refresh_token"))
     route(bp, ["/graph.instagram.com/me", "/graph.instagram.com/<version>/me"], ig_like_me("instagram"))
 
-    route(bp, ["/threads.net/oauth/authorize", "/www.threads.net/oauth/authorize", "/www.threads.com/oauth/authorize"],
+    # Threads' current hosts are threads.com and graph.threads.com; the .net ones still answer.
+    route(bp, ["/threads.com/oauth/authorize", "/www.threads.com/oauth/authorize", "/threads.net/oauth/authorize",
+               "/www.threads.net/oauth/authorize"],
           consent.authorize_view(THREADS), methods=("GET", "POST"), name="threads_authorize")
-    route(bp, ["/graph.threads.net/oauth/access_token", "/graph.threads.net/<version>/oauth/access_token"],
+    threads_graph = ("/graph.threads.com", "/graph.threads.net")
+    route(bp, [f"{host}{path}" for host in threads_graph for path in ("/oauth/access_token",
+                                                                        "/<version>/oauth/access_token")],
           ig_like_code_exchange("threads"), methods=("POST",))
-    route(bp, ["/graph.threads.net/access_token", "/graph.threads.net/<version>/access_token"],
+    route(bp, [f"{host}{path}" for host in threads_graph for path in ("/access_token", "/<version>/access_token")],
           ig_like_exchange("threads", "th_exchange_token"))
-    route(bp, ["/graph.threads.net/refresh_access_token", "/graph.threads.net/<version>/refresh_access_token"],
+    route(bp, [f"{host}{path}" for host in threads_graph
+               for path in ("/refresh_access_token", "/<version>/refresh_access_token")],
           ig_like_refresh("threads", "th_refresh_token"))
-    route(bp, ["/graph.threads.net/<version>/me", "/graph.threads.net/me"], ig_like_me("threads"))
+    route(bp, [f"{host}{path}" for host in threads_graph for path in ("/<version>/me", "/me")], ig_like_me("threads"))

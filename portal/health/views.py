@@ -80,6 +80,13 @@ def redis_report():
         return False, 0, None, []
 
 
+def graph_api_version():
+    """The configured Graph API version, the last day Meta keeps it (None:
+    not announced), and whether that day is 30 days away or less."""
+    version, ends_on, ending = app_settings.graph_version_status()
+    return {"version": version, "available_until": ends_on.isoformat() if ends_on else None, "ending_soon": ending}
+
+
 @bp.route("/healthz")
 @limiter.exempt
 @csrf.exempt
@@ -94,6 +101,7 @@ def healthz():
         # Networks that refused the app's own settings (client secret, plan...):
         # the app is up, but its renewals there fail until someone fixes them.
         "app_settings_refused": refused,
+        "graph_api_version": graph_api_version(),
     }
     response = jsonify(body)
     response.status_code = 200 if database_ok and redis_ok else 503

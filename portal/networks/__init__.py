@@ -70,7 +70,7 @@ from portal.networks.base import (
 from portal.networks.google import GoogleAdapter
 from portal.networks.instagram_login import InstagramLoginAdapter
 from portal.networks.linkedin import DEFAULT_LINKEDIN_API_VERSION, LinkedInAdapter
-from portal.networks.meta_graph import MetaGraphAdapter
+from portal.networks.meta_graph import DEFAULT_GRAPH_API_VERSION, MetaGraphAdapter
 from portal.networks.outcomes import (
     AccessTokenRejected,
     AppSettingsRefused,
@@ -176,7 +176,7 @@ def settings_for(key, config):
         client_secret=client_secret,
         timeout=float(config.get("NETWORK_TIMEOUT") or 10),
         sandbox_base_url=(config.get("SANDBOX_BASE_URL") or config.get("BASE_URL")) if sandbox else None,
-        graph_api_version=config.get("GRAPH_API_VERSION") or "v21.0",
+        graph_api_version=config.get("GRAPH_API_VERSION") or DEFAULT_GRAPH_API_VERSION,
         linkedin_api_version=config.get("LINKEDIN_API_VERSION") or DEFAULT_LINKEDIN_API_VERSION,
     )
 
@@ -190,6 +190,7 @@ def adapter_for(key, config=None):
 
 
 __all__ = [
+    "DEFAULT_GRAPH_API_VERSION",
     "DEFAULT_LINKEDIN_API_VERSION",
     "NETWORKS",
     "SANDBOX_CLIENT",

@@ -139,8 +139,8 @@ class NetworkSettings:
     client_secret: str
     timeout: float = 10.0
     sandbox_base_url: str | None = None  # set only when the sandbox plays the networks
-    graph_api_version: str = "v21.0"
-    linkedin_api_version: str = "202607"
+    graph_api_version: str = ""  # empty: the family's default (meta_graph, linkedin)
+    linkedin_api_version: str = ""
 
 
 def new_code_verifier():

@@ -148,7 +148,8 @@ class LinkedInAdapter(Adapter):
     def rest(self, path, tokens, **params):
         """A call to LinkedIn's versioned APIs, with the headers they require."""
         return self.api("GET", f"{REST}/{path}", token=tokens.access_token, params=params, headers={
-            "LinkedIn-Version": self.settings.linkedin_api_version, "X-Restli-Protocol-Version": "2.0.0"})
+            "LinkedIn-Version": self.settings.linkedin_api_version or DEFAULT_LINKEDIN_API_VERSION,
+            "X-Restli-Protocol-Version": "2.0.0"})
 
     def refresh(self, tokens):
         return self.refresh_grant(tokens)

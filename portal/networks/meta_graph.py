@@ -201,7 +201,7 @@ class MetaGraphAdapter(Adapter):
 
     @property
     def version(self):
-        return self.settings.graph_api_version
+        return self.settings.graph_api_version or DEFAULT_GRAPH_API_VERSION
 
     @property
     def authorize_endpoint(self):

@@ -22,7 +22,7 @@ from portal.networks import (
 )
 from portal.networks.base import moment
 
-SANDBOX = {"SANDBOX": True, "BASE_URL": "http://127.0.0.1:5000", "NETWORK_TIMEOUT": 3, "GRAPH_API_VERSION": "v21.0"}
+SANDBOX = {"SANDBOX": True, "BASE_URL": "http://127.0.0.1:5000", "NETWORK_TIMEOUT": 3, "GRAPH_API_VERSION": "v25.0"}
 REAL = {
     "SANDBOX": False, "BASE_URL": "https://keepalive.example", "GRAPH_API_VERSION": "v22.0",
     **{f"{p}_CLIENT_ID": f"{p.lower()}-id" for p in ("FACEBOOK", "INSTAGRAM", "THREADS", "X", "LINKEDIN", "GOOGLE",
@@ -91,6 +91,10 @@ def test_real_mode_uses_real_urls_and_each_networks_client():
     assert url.startswith("https://www.facebook.com/v22.0/dialog/oauth?")
     assert query(url)["client_id"] == "facebook-id"
     assert query(adapter_for("tiktok", REAL).authorize_url("s", None, "https://k/cb"))["client_key"] == "tiktok-key"
+    # Threads' current hosts
+    assert adapter_for("threads", REAL).authorize_url("s", None, "https://k/cb").startswith(
+        "https://threads.com/oauth/authorize?")
+    assert adapter_for("threads", REAL).token_endpoint == "https://graph.threads.com/oauth/access_token"
 
 
 def test_config_reads_clients_from_the_environment(tmp_path):
@@ -100,7 +104,7 @@ def test_config_reads_clients_from_the_environment(tmp_path):
     assert config["X_CLIENT_SECRET"] == "sandbox-secret"
     assert config["TIKTOK_CLIENT_KEY"] == "keepalive-sandbox"
     assert config["NETWORK_TIMEOUT"] == 4.0
-    assert config["GRAPH_API_VERSION"] == "v21.0"
+    assert config["GRAPH_API_VERSION"] == "v26.0"
     off = Config(tmp_path, {"SANDBOX": "0"}).as_dict()
     assert off["FACEBOOK_CLIENT_ID"] == ""
     with pytest.raises(NotConfigured, match="FACEBOOK_CLIENT_ID"):

@@ -3,7 +3,7 @@ to a wrong or rotated client secret (or a plan, project or scope the app
 lacks), replayed against the adapter, is the app's own settings refused; a
 silent renewal or health check that meets it changes no credential, and the
 Owners hear of it once."""
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from rq import Queue
@@ -151,3 +151,42 @@ def test_a_working_call_clears_the_refusal(app, store, replay):
         replay.serve("google/tokeninfo")
         assert check_credential(profile.id, replay.adapter("youtube")) == "ok"
         assert app_settings.refused() == {}
+
+
+def test_the_owners_are_warned_once_30_days_before_the_graph_version_ends(app, store):
+    app.config["GRAPH_API_VERSION"] = "v21.0"  # available until 2027-01-21
+    with app.app_context():
+        org = f.organization(store)
+        owner = f.member(store, org, role="owner")
+        f.member(store, org, role="manager")
+        f.profile(store, org, network="instagram_business")
+        elsewhere = f.organization(store)  # no profile on Meta's Graph API: not concerned
+        f.member(store, elsewhere, role="owner")
+        f.profile(store, elsewhere, network="x")
+        assert not app_settings.warn_before_graph_version_ends(today=date(2026, 12, 21))
+        assert app_settings.warn_before_graph_version_ends(today=date(2026, 12, 22))
+        assert not app_settings.warn_before_graph_version_ends(today=date(2026, 12, 23))
+        app.config["GRAPH_API_VERSION"] = "v26.0"  # no end announced
+        assert not app_settings.warn_before_graph_version_ends(today=date(2026, 12, 23))
+    (sent,) = mails(app)
+    message = sent.args[0]
+    assert message["recipients"] == [owner.email]
+    assert "Graph API version that ends on Jan 21, 2027" in message["subject"]
+    assert "v21.0" in message["text"] and "GRAPH_API_VERSION" in message["text"]
+
+
+def test_the_scheduler_warns_daily(app, monkeypatch):
+    import importlib
+    import sys
+
+    from rq import cron
+
+    from jobs.renewal import warn_before_graph_version_ends
+
+    monkeypatch.setattr("jobs.worker_app", lambda: app)
+    monkeypatch.setattr(cron, "_job_data_registry", [])
+    sys.modules.pop("jobs.cron", None)
+    importlib.import_module("jobs.cron")
+    sys.modules.pop("jobs.cron", None)
+    [job] = [entry for entry in cron._job_data_registry if entry["func"] is warn_before_graph_version_ends]
+    assert job["interval"] == 86400

@@ -171,19 +171,19 @@ def test_threads_exchange_and_refresh_with_a_shortened_minimum_age(sandbox, clie
     sandbox.admin("settings", network="threads", refresh_min_age=0)
     params = {"client_id": CLIENT[0], "redirect_uri": REDIRECT.format("threads"), "state": "s",
               "scope": "threads_basic,threads_content_publish", "response_type": "code"}
-    query = sandbox.consent("/sandbox/threads.net/oauth/authorize", params)
-    wrong = client.post("/sandbox/graph.threads.net/oauth/access_token", data={
+    query = sandbox.consent("/sandbox/threads.com/oauth/authorize", params)
+    wrong = client.post("/sandbox/graph.threads.com/oauth/access_token", data={
         "client_id": CLIENT[0], "client_secret": "bad", "grant_type": "authorization_code",
         "redirect_uri": params["redirect_uri"], "code": query["code"]})
     assert wrong.status_code == 400 and wrong.get_json()["error"]["type"] == "OAuthException"
-    short = client.post("/sandbox/graph.threads.net/oauth/access_token", data={
+    short = client.post("/sandbox/graph.threads.com/oauth/access_token", data={
         "client_id": CLIENT[0], "client_secret": CLIENT[1], "grant_type": "authorization_code",
         "redirect_uri": params["redirect_uri"], "code": query["code"]}).get_json()
-    long = client.get("/sandbox/graph.threads.net/access_token", query_string={
+    long = client.get("/sandbox/graph.threads.com/access_token", query_string={
         "grant_type": "th_exchange_token", "client_secret": CLIENT[1], "access_token": short["access_token"]})
-    refreshed = client.get("/sandbox/graph.threads.net/refresh_access_token", query_string={
+    refreshed = client.get("/sandbox/graph.threads.com/refresh_access_token", query_string={
         "grant_type": "th_refresh_token", "access_token": long.get_json()["access_token"]})
     assert refreshed.status_code == 200 and refreshed.get_json()["expires_in"] == 60 * 86400
-    me = client.get("/sandbox/graph.threads.net/v1.0/me", query_string={
+    me = client.get("/sandbox/graph.threads.com/v1.0/me", query_string={
         "access_token": refreshed.get_json()["access_token"]}).get_json()
     assert me["id"] == short["user_id"]

@@ -261,7 +261,7 @@ def test_pinterest_continuous_refresh(sandbox, client):
     ("/sandbox/www.linkedin.com/oauth/v2/authorization", {}),
     ("/sandbox/accounts.google.com/o/oauth2/v2/auth", {}),
     ("/sandbox/www.pinterest.com/oauth/", {}),
-    ("/sandbox/threads.net/oauth/authorize", {}),
+    ("/sandbox/threads.com/oauth/authorize", {}),
 ])
 def test_deny_sends_the_network_error_back(sandbox, path, query):
     answer = sandbox.consent(path, {**params("any", "a b"), **query}, decision="deny")
