@@ -174,19 +174,3 @@ def test_the_owners_are_warned_once_30_days_before_the_graph_version_ends(app, s
     assert "Graph API version that ends on Jan 21, 2027" in message["subject"]
     assert "v21.0" in message["text"] and "GRAPH_API_VERSION" in message["text"]
 
-
-def test_the_scheduler_warns_daily(app, monkeypatch):
-    import importlib
-    import sys
-
-    from rq import cron
-
-    from jobs.renewal import warn_before_graph_version_ends
-
-    monkeypatch.setattr("jobs.worker_app", lambda: app)
-    monkeypatch.setattr(cron, "_job_data_registry", [])
-    sys.modules.pop("jobs.cron", None)
-    importlib.import_module("jobs.cron")
-    sys.modules.pop("jobs.cron", None)
-    [job] = [entry for entry in cron._job_data_registry if entry["func"] is warn_before_graph_version_ends]
-    assert job["interval"] == 86400
