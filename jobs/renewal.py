@@ -22,9 +22,24 @@ from portal.status import Status
 
 log = logging.getLogger("keepalive.renewal")
 
-# Transient failures: try again after 30 s, 2 min, 10 min, 30 min, 1 h.
+# Transient failures: try again after 30 s, 2 min, 10 min, 30 min, 1 h; or
+# later, when the network said when to come back.
 BACKOFF = Retry(max=5, interval=[30, 120, 600, 1800, 3600])
+LONGEST_WAIT = 6 * 3600  # however long a network asks, a job is tried again within this
 SECOND_LOOK_SECONDS = 10
+
+
+def wait_as_told(error):
+    """The network said how long to wait (`Retry-After`, its usage headers): the
+    current job's next try waits at least that long. RQ schedules a retry from
+    the job's `retry_intervals`, read when the failure is handled."""
+    job = get_current_job()
+    if job is None or not error.retry_after or not job.retries_left or not job.retry_intervals:
+        return
+    intervals = list(job.retry_intervals)
+    index = max(len(intervals) - job.retries_left, 0)
+    intervals[index] = max(intervals[index], min(int(error.retry_after), LONGEST_WAIT))
+    job.retry_intervals = intervals
 
 
 def enqueue_renewal(profile_id, seen_version=None, force=False):
@@ -47,6 +62,7 @@ def renew_profile(profile_id, seen_version=None, force=False, second_look=False)
         return "recheck"
     except Transient as error:
         log.info("renewal of profile %s postponed: %s", profile_id, error.detail)
+        wait_as_told(error)
         raise
     job = get_current_job()
     if job is not None:
@@ -187,6 +203,9 @@ def check_profile(profile_id, second_look=False):
     except RecheckLater:
         queue().enqueue_in(timedelta(seconds=SECOND_LOOK_SECONDS), "jobs.renewal.check_profile", profile_id, True)
         return "recheck"
+    except Transient as error:
+        wait_as_told(error)
+        raise
 
 
 @in_app_context

@@ -7,6 +7,7 @@ app's settings and knows nothing of Flask: it takes a `NetworkSettings`.
 import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
 
 import httpx2
@@ -284,6 +285,11 @@ class Adapter:
     def prepare_client(self, client):
         """Register a family's client auth methods and compliance hooks."""
 
+    def wait_for(self, response):
+        """Seconds the network asks to wait before the next call (`Retry-After`),
+        or None; families that say it in headers of their own read those too."""
+        return retry_after(response.headers.get("Retry-After"))
+
     def keep_secret(self, *values):
         self._secrets.update(v for v in values if v)
 
@@ -304,7 +310,7 @@ class Adapter:
             if not isinstance(body, dict):
                 raise UnexpectedResponse(f"{self.network}: the answer was not a JSON object")
             return body
-        error = outcome.error(retry_after=_retry_after(response))
+        error = outcome.error(retry_after=self.wait_for(response))
         error.detail = scrub(error.detail, self._secrets)
         error.args = (error.detail,)
         raise error
@@ -418,12 +424,21 @@ class Adapter:
         return Grant(person_external_id=str(external_id), person_name=profile.name, profiles=[profile])
 
 
-def _retry_after(response):
-    value = response.headers.get("Retry-After")
-    try:
-        return int(value) if value is not None else None
-    except ValueError:
+def retry_after(value, now=None):
+    """Seconds from a `Retry-After` value: a number of seconds, or an HTTP date (RFC 9110)."""
+    if value is None:
         return None
+    try:
+        return max(0, int(value))
+    except ValueError:
+        pass
+    try:
+        moment_given = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if moment_given.tzinfo is None:
+        moment_given = moment_given.replace(tzinfo=UTC)
+    return max(0, int((moment_given - (now or utcnow())).total_seconds()))
 
 
 __all__ = [

@@ -15,12 +15,14 @@ generated in Business Manager (`adopt_system_user_token`).
 """
 import hashlib
 import hmac
+import json
 from datetime import date
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 from portal.models import PAGE_TOKEN, SYSTEM_USER_TOKEN, CanRenew, InvalidReason
 from portal.networks.base import (
     Adapter,
+    retry_after,
     Grant,
     GrantedProfile,
     TokenSet,
@@ -99,7 +101,9 @@ META_SUBCODE_REASONS = {
     467: InvalidReason.UNKNOWN,  # session invalidated, e.g. logged out
     492: InvalidReason.ROLE_CHANGED,  # no longer a Page admin, editor or moderator
 }
-META_TRANSIENT_CODES = {1, 2, 4, 17, 32, 341, 613}
+# Rate limits and temporary errors; 80000-80014 are the business use case
+# rate limits (https://developers.facebook.com/docs/graph-api/overview/rate-limiting/).
+META_TRANSIENT_CODES = {1, 2, 4, 17, 32, 341, 613, *range(80000, 80015)}
 # Meta refusing the app itself, not anyone's token: its secret, its id, the
 # proof made with the secret, an ended API version (code 2635).
 META_APP_MESSAGES = ("client secret", "appsecret_proof", "invalid application id", "invalid platform app",
@@ -154,6 +158,19 @@ def classify_meta(status, body, stage=Stage.API):
     return server_side(status) or unexpected(detail)
 
 
+def meta_wait(response):
+    """Seconds until Meta lets the app call again: the longest
+    `estimated_time_to_regain_access` (minutes) of the business use case
+    usage header, else `Retry-After`."""
+    try:
+        usage = json.loads(response.headers.get("X-Business-Use-Case-Usage") or "{}")
+        minutes = max((float(entry.get("estimated_time_to_regain_access") or 0)
+                       for entries in usage.values() for entry in entries if isinstance(entry, dict)), default=0)
+    except (ValueError, TypeError, AttributeError):
+        minutes = 0
+    return int(minutes * 60) if minutes else retry_after(response.headers.get("Retry-After"))
+
+
 def classify_debug_token(status, body, stage=Stage.API):
     """debug_token's answer: an error at the top of the body is about the app
     access token it was called with (app id and secret, "Invalid OAuth access
@@ -198,6 +215,7 @@ class MetaGraphAdapter(Adapter):
     scope_separator = ","
     token_endpoint_auth_method = "client_secret_query"
     classify = staticmethod(classify_meta)
+    wait_for = staticmethod(meta_wait)
 
     @property
     def version(self):

@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from portal.models import InvalidReason
 from portal.networks.base import Adapter, Validation, no_client_auth, utcnow
-from portal.networks.meta_graph import classify_meta
+from portal.networks.meta_graph import classify_meta, meta_wait
 from portal.networks.outcomes import NotYetRefreshable, RenewNeeded, Stage
 
 MINIMUM_AGE = timedelta(hours=24)
@@ -19,6 +19,7 @@ MINIMUM_AGE = timedelta(hours=24)
 class MetaLoginAdapter(Adapter):
     scope_separator = ","
     classify = staticmethod(classify_meta)
+    wait_for = staticmethod(meta_wait)
     exchange_endpoint = ""  # GET: short-lived for long-lived
     refresh_endpoint = ""  # GET: a fresh long-lived token
     me_endpoint = ""

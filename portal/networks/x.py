@@ -1,5 +1,5 @@
 """X (Twitter) accounts: OAuth 2.0 with PKCE; refresh tokens are single use."""
-from portal.networks.base import Adapter, Validation
+from portal.networks.base import Adapter, Validation, retry_after, utcnow
 from portal.models import InvalidReason
 from portal.networks.outcomes import (
     OK,
@@ -54,6 +54,17 @@ def _describe(body, default):
     return default
 
 
+def x_wait(response):
+    """Seconds until X resets the rate limit window (`x-rate-limit-reset`, an
+    epoch), else `Retry-After`
+    (https://docs.x.com/x-api/fundamentals/rate-limits)."""
+    reset = response.headers.get("x-rate-limit-reset")
+    try:
+        return max(0, int(reset) - int(utcnow().timestamp()))
+    except (TypeError, ValueError):
+        return retry_after(response.headers.get("Retry-After"))
+
+
 class XAdapter(Adapter):
     family = "x"
     authorize_endpoint = "https://x.com/i/oauth2/authorize"
@@ -64,6 +75,7 @@ class XAdapter(Adapter):
     token_endpoint_auth_method = "client_secret_basic"
     rotates_refresh_token = True
     classify = staticmethod(classify_x)
+    wait_for = staticmethod(x_wait)
 
     def exchange_code(self, code, code_verifier=None, redirect_uri=None):
         token = self.fetch_token(code, code_verifier, redirect_uri, client_id=self.settings.client_id)

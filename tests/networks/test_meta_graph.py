@@ -47,6 +47,10 @@ META = [
     (403, meta(17, None, "User request limit reached"), Kind.TRANSIENT, None),
     (403, meta(32, None, "Page request limit reached"), Kind.TRANSIENT, None),
     (400, meta(613, None, "Calls to this api have exceeded the rate limit."), Kind.TRANSIENT, None),
+    # business use case rate limits, 80000-80014, whatever the HTTP status
+    (400, meta(80001, None, "(#80001) There have been too many calls to this Page account."), Kind.TRANSIENT, None),
+    (400, meta(80004, None, "(#80004) There have been too many calls to this ad-account."), Kind.TRANSIENT, None),
+    (400, meta(80014, None, "(#80014) There have been too many calls for the catalog batch."), Kind.TRANSIENT, None),
     (400, meta(9000, None, "Temporary", is_transient=True), Kind.TRANSIENT, None),
     (500, {"error": "boom"}, Kind.TRANSIENT, None),  # not Meta's shape: an outage all the same
     (502, None, Kind.TRANSIENT, None),
