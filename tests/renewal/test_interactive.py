@@ -122,6 +122,25 @@ def test_a_member_who_lost_the_right_during_the_consent_renews_nothing(live, sto
     assert kind == "error" and "no longer renew Northwind Café" in text
 
 
+def test_every_profile_a_google_consent_covers_keeps_its_newest_refresh_token(live, store):
+    """Each consent with prompt=consent mints a refresh token, and Google drops
+    the oldest beyond its cap per client and account: every location the
+    consent covers takes the newest, none keeps an older one."""
+    for location in ("9001", "9002"):
+        live.grant("google_business", location, name=f"Location {location}")
+    org = factories.organization(store, name="Northwind Agency")
+    factories.member(store, org, role="owner", email=OWNER)
+    profiles = [factories.profile(store, org, network="google_business", external_id=location)
+                for location in ("9001", "9002")]
+    for profile in profiles:
+        factories.credential(store, profile, refresh_token=f"1//older-{profile.external_id}")
+    live.login()
+    live.renew_interactively(profiles[0].id)
+    cipher = live.cipher()
+    refresh_tokens = {cipher.unseal(live.current(p.id).sealed_refresh_token) for p in profiles}
+    assert len(refresh_tokens) == 1 and not refresh_tokens & {"1//older-9001", "1//older-9002"}
+
+
 def test_a_profile_of_another_agency_is_not_touched_by_the_same_consent(live, store):
     live.grant("facebook", "1001")
     _, _, profile = agency(store, "facebook", "1001")
