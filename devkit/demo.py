@@ -341,6 +341,7 @@ def sandbox_grant(spec, plan, now):
         "person": {"email": spec["granted_by"]},
         "roles": roles,
         "expires_in": seconds_until(plan["expires_at"]),
+        "refresh": plan["has_refresh_token"],  # LinkedIn: grants with (and without) a refresh token
         "refresh_expires_in": seconds_until(plan["refresh_expires_at"]),
         "data_access_expires_in": seconds_until(plan["data_access_expires_at"]),
         "state": state,

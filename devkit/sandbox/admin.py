@@ -1,7 +1,10 @@
 """The sandbox's control room: `/sandbox/admin` for people, and its JSON API
 for the demo and the tests: provision grants, kill them the ways networks
 do (expiry, revocation, password change, role change, app removal,
-checkpoint), shorten lifetimes, arm faults, read the call log, reset.
+checkpoint), shorten lifetimes, arm faults, read the call log, reset; and
+the registered apps, as a network's developer console shows them: their
+redirect URIs, LinkedIn's approval for refresh tokens, and a secret to
+rotate (the portal's then no longer works, as after a rotation for real).
 
 Every action accepts JSON (and answers JSON) or a plain form from the admin
 page (and answers 303 back to it)."""
@@ -12,11 +15,7 @@ from devkit.sandbox import store
 from devkit.sandbox.protocol import reply
 
 DAY = 86400
-PROVIDER_OF = {
-    "facebook": "facebook", "instagram_business": "facebook", "instagram": "instagram", "threads": "threads",
-    "x": "x", "linkedin_personal": "linkedin", "linkedin_company": "linkedin", "youtube": "google",
-    "google_business": "google", "tiktok": "tiktok", "pinterest": "pinterest",
-}
+PROVIDER_OF = store.PROVIDER_OF
 # network key: (access lifetime, has a refresh token, refresh lifetime, token kind, prefixes)
 DEFAULTS = {
     "facebook": (60 * DAY, False, None, "long", ("EAA", "")),
@@ -46,7 +45,7 @@ SCOPES = {
     "linkedin_company": "w_organization_social r_organization_social rw_organization_admin",
     "youtube": "https://www.googleapis.com/auth/youtube.upload https://www.googleapis.com/auth/youtube.readonly",
     "google_business": "https://www.googleapis.com/auth/business.manage",
-    "tiktok": "user.info.basic video.publish video.upload",
+    "tiktok": "user.info.basic user.info.profile video.publish video.upload",
     "pinterest": "boards:read pins:read pins:write user_accounts:read",
 }
 # Single-account networks: the grant is bound to the account itself.
@@ -111,6 +110,7 @@ def provision(c, body):
     access_default, has_refresh, refresh_default, kind, (access_prefix, refresh_prefix) = DEFAULTS[network]
     provider = PROVIDER_OF[network]
     lifetime = body["expires_in"] if "expires_in" in body else access_default
+    has_refresh = bool(body.get("refresh", has_refresh))  # a grant made when the app had refresh tokens, or not
     refresh_lifetime = body["refresh_expires_in"] if "refresh_expires_in" in body else refresh_default
     moment = store.now()
     meta = provider == "facebook"
@@ -298,6 +298,49 @@ def api_faults():
     return done({"network": network, "mode": mode, "count": count if mode != "none" else 0})
 
 
+def api_client(provider):
+    """Change the provider's registered app: `redirect_uris` (a list, or lines
+    of text; empty: the app's own callbacks) and `approved_partner`."""
+    if provider not in store.PROVIDERS:
+        return reply(404, {"error": "no such provider"})
+    body = payload() or {}
+    with store.transaction() as c:
+        if "redirect_uris" in body:
+            uris = body["redirect_uris"]
+            uris = uris.split() if isinstance(uris, str) else [str(uri) for uri in uris or []]
+            store.register_redirect_uris(c, provider, uris)
+        if "approved_partner" in body:
+            approved = body["approved_partner"]
+            if isinstance(approved, str):
+                approved = approved.lower() in ("1", "true", "yes", "on")
+            store.change_setting(c, provider, "approved_partner", 1 if approved else None)
+        found = _client_json(c, provider)
+    return done(found)
+
+
+def api_client_secret(provider, action):
+    """Rotate the provider's client secret (`rotate`, the new one shown once)
+    or put back the one the portal knows (`restore`)."""
+    if provider not in store.PROVIDERS or action not in ("rotate", "restore"):
+        return reply(404, {"error": "no such provider or action"})
+    with store.transaction() as c:
+        secret = store.rotate_secret(c, provider, None if action == "rotate" else store.CLIENT_SECRET)
+    if request.is_json:
+        return reply(200, {"provider": provider, "client_secret": secret})
+    context = _page_context()
+    if action == "rotate":
+        context.update(rotated_provider=provider, rotated_secret=secret)
+    return render_template("sandbox/admin.html", **context)
+
+
+def _client_json(c, provider):
+    row = store.client(c, provider, store.CLIENT_ID)
+    return {"provider": provider, "client_id": row["client_id"],
+            "secret_rotated": row["client_secret"] != store.CLIENT_SECRET,
+            "redirect_uris": store.registered_redirect_uris(c, provider, row["client_id"]),
+            "approved_partner": store.approved_partner(c, provider)}
+
+
 def api_reset():
     store.reset()
     return done({"reset": True})
@@ -386,9 +429,11 @@ def _page_context():
         grants = store.many(c, sa.select(store.grants).order_by(store.grants.c.id.desc()).limit(200))
         faults = store.many(c, sa.select(store.faults))
         settings = store.many(c, sa.select(store.settings))
+        registered = [_client_json(c, provider) for provider in store.PROVIDERS]
     for grant in grants:
         grant["effective_state"] = store.effective_state(grant)
     return dict(people=people, accounts=accounts, roles=roles, grants=grants, faults=faults, settings=settings,
+                registered=registered, rotated_provider=None, rotated_secret=None,
                 networks=list(PROVIDER_OF), providers=sorted(set(PROVIDER_OF.values())), iso=store.iso,
                 actions=GRANT_ACTIONS, modes=FAULT_MODES, setting_names=SETTINGS,
                 business_manager_networks=BUSINESS_MANAGER_NETWORKS, error=None)
@@ -410,6 +455,9 @@ def register(bp):
     bp.add_url_rule("/admin/api/settings", "api_settings", api_settings, methods=["POST"])
     bp.add_url_rule("/admin/api/faults", "api_faults", api_faults, methods=["POST"])
     bp.add_url_rule("/admin/api/reset", "api_reset", api_reset, methods=["POST"])
+    bp.add_url_rule("/admin/api/clients/<provider>", "api_client", api_client, methods=["POST"])
+    bp.add_url_rule("/admin/api/clients/<provider>/secret/<action>", "api_client_secret", api_client_secret,
+                    methods=["POST"])
     bp.add_url_rule("/admin/business/<int:account_id>/system-user-token", "api_system_user_token",
                     api_system_user_token, methods=["POST"])
     bp.add_url_rule("/admin/api/calls", "api_calls", api_calls)

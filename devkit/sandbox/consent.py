@@ -39,6 +39,7 @@ SCOPE_WORDS = {
     "https://www.googleapis.com/auth/youtube.readonly": _l("View your YouTube account"),
     "https://www.googleapis.com/auth/business.manage": _l("Manage your Business Profile locations"),
     "user.info.basic": _l("Read your profile info (avatar, display name)"),
+    "user.info.profile": _l("Read your profile details (username, bio, verified badge)"),
     "video.publish": _l("Post content to your TikTok account"),
     "video.upload": _l("Upload content as drafts to your TikTok account"),
     "boards:read": _l("See your boards"),
@@ -87,6 +88,11 @@ def request_problem(provider, req):
         return _("This app is not registered with %(network)s (unknown client).", network=provider.title)
     if not re.match(r"^https?://[^\s]+$", req["redirect_uri"]):
         return _("The request has no valid redirect_uri.")
+    with store.transaction() as c:
+        registered = store.registered_redirect_uris(c, provider.key, req["client_id"])
+    if req["redirect_uri"] not in registered:
+        # Exactly one of those registered for the app, as every network requires.
+        return _("This redirect_uri is not registered for this app: %(uri)s", uri=req["redirect_uri"])
     if req["response_type"] != "code":
         return _("Only response_type=code is supported.")
     method = req["code_challenge_method"]

@@ -1,6 +1,7 @@
-"""LinkedIn: 60-day access tokens; for apps with programmatic refresh, a
-refresh token that lives 365 days from the first consent and is NOT
-extended by refreshing; `introspectToken` tells a token's status; API errors
+"""LinkedIn: 60-day access tokens; for apps approved for programmatic refresh
+(the `approved_partner` setting of the registered app: most apps are not, and
+their members consent again every 60 days), a refresh token that lives 365
+days from the first consent and is NOT extended by refreshing; `introspectToken` tells a token's status; API errors
 carry `serviceErrorCode` (65600 invalid, 65601 revoked)."""
 import sqlalchemy as sa
 
@@ -72,9 +73,10 @@ def access_token():
             if code is None:
                 return reply(400, CODE_ERROR)
             seen(code["network"])
+            # Refresh tokens only for apps LinkedIn approved for them (programmatic refresh tokens).
             grant = store.issue(
                 c, "linkedin", code["network"], client_id, code["person_id"], account_id=code["account_id"],
-                scopes=code["scopes"], access_lifetime=lifetime, refresh=True,
+                scopes=code["scopes"], access_lifetime=lifetime, refresh=store.approved_partner(c),
                 refresh_lifetime=store.setting(c, [code["network"], "linkedin"], "refresh_lifetime", REFRESH_LIFETIME),
                 code=code["code"], access_prefix="AQV", refresh_prefix="AQX",
             )

@@ -8,7 +8,11 @@ Instagram Login and Threads: the code gives a 1 h token, `*_exchange_token` a
 60-day one, and `*_refresh_token` a fresh 60-day one once the token is at
 least 24 hours old and not expired.
 """
-from datetime import datetime, timezone
+import hashlib
+import hmac
+import secrets
+from datetime import date, datetime, timezone
+from functools import wraps
 
 import sqlalchemy as sa
 
@@ -21,6 +25,16 @@ SHORT_LIFETIME = HOUR
 LONG_LIFETIME = 60 * DAY
 DATA_ACCESS_LIFETIME = 90 * DAY
 REFRESH_MIN_AGE = DAY
+
+# The last day Meta keeps each Graph API version (its changelog); the sandbox
+# refuses a version past it, stricter than Meta (which serves the next oldest
+# version instead), so that an ended version shows in development.
+GRAPH_VERSION_ENDS = {
+    "v17.0": date(2025, 9, 12), "v18.0": date(2026, 1, 26), "v19.0": date(2026, 5, 21),
+    "v20.0": date(2026, 9, 24), "v21.0": date(2027, 1, 21), "v22.0": date(2027, 5, 20),
+    "v23.0": date(2027, 10, 8), "v24.0": date(2028, 2, 18), "v25.0": date(2028, 7, 29),
+}
+LATEST_GRAPH_VERSION = "v26.0"
 
 PAGE_TASKS = {
     "ADMIN": ["ADVERTISE", "ANALYZE", "CREATE_CONTENT", "MESSAGING", "MODERATE", "MANAGE"],
@@ -60,8 +74,8 @@ def _stamp(epoch):
     return datetime.fromtimestamp(epoch, timezone.utc).strftime("%A, %d-%b-%y %H:%M:%S UTC")
 
 
-def error(message, code, subcode=None, status=400, **extra):
-    body = {"message": message, "type": "OAuthException", "code": code}
+def error(message, code, subcode=None, status=400, kind="OAuthException", **extra):
+    body = {"message": message, "type": kind, "code": code}
     if subcode is not None:
         body["error_subcode"] = subcode
     body.update(extra)
@@ -159,7 +173,35 @@ def fields():
 # ---------------------------------------------------------------- Facebook Graph
 
 
+def version_checked(view):
+    """Refuse a Graph API version past its end."""
+
+    @wraps(view)
+    def checked(*args, **path):
+        ends = GRAPH_VERSION_ENDS.get(path.get("version") or "")
+        if ends is not None and ends < datetime.fromtimestamp(store.now(), timezone.utc).date():
+            return error(f"(#2635) You are calling a deprecated version of the Graph API ({path['version']}). "
+                         f"Please update to the latest version: {LATEST_GRAPH_VERSION}.", 2635)
+        return view(*args, **path)
+
+    return checked
+
+
+def proof_problem(c, client_id, token):
+    """The error of a wrong appsecret_proof, when the call sent one (Meta
+    checks it against the app's secret, https://developers.facebook.com/docs/graph-api/guides/secure-requests)."""
+    proof = param("appsecret_proof")
+    registered = store.client(c, "facebook", client_id)
+    if proof is None or registered is None:
+        return None
+    expected = hmac.new(registered["client_secret"].encode(), (token or "").encode(), hashlib.sha256).hexdigest()
+    if secrets.compare_digest(proof, expected):
+        return None
+    return error("Invalid appsecret_proof provided in the API argument", 100, kind="GraphMethodException")
+
+
 @endpoint("facebook", "oauth/access_token", meta_fault)
+@version_checked
 def graph_access_token(**_path):
     client_id = param("client_id")
     secret = param("client_secret")
@@ -221,6 +263,9 @@ def _authenticated(c, provider="facebook"):
     problem = store.access_problem(grant)
     if problem:
         return None, token_error(problem, grant)
+    wrong_proof = proof_problem(c, grant["client_id"], bearer()) if provider == "facebook" else None
+    if wrong_proof:
+        return None, wrong_proof
     return grant, None
 
 
@@ -254,6 +299,7 @@ def _ig_node(account):
 
 
 @endpoint("facebook", "me/accounts", meta_fault)
+@version_checked
 def graph_me_accounts(**_path):
     with store.transaction() as c:
         grant, problem = _authenticated(c)
@@ -285,6 +331,7 @@ def graph_me_accounts(**_path):
 
 
 @endpoint("facebook", "me", meta_fault)
+@version_checked
 def graph_me(**_path):
     with store.transaction() as c:
         grant, problem = _authenticated(c)
@@ -298,6 +345,7 @@ def graph_me(**_path):
 
 
 @endpoint("facebook", "node", meta_fault)
+@version_checked
 def graph_node(node_id, **_path):
     with store.transaction() as c:
         grant, problem = _authenticated(c)
@@ -325,6 +373,7 @@ def graph_node(node_id, **_path):
 
 
 @endpoint("facebook", "debug_token", meta_fault)
+@version_checked
 def graph_debug_token(**_path):
     app_token = param("access_token") or ""
     with store.transaction() as c:
@@ -335,6 +384,9 @@ def graph_debug_token(**_path):
             if caller is None or store.access_problem(caller):
                 return error("Invalid OAuth access token signature.", 190)
             client_id = caller["client_id"]
+        wrong_proof = proof_problem(c, client_id, app_token)
+        if wrong_proof:
+            return wrong_proof
         grant = store.by_access_token(c, param("input_token"), "facebook")
         if grant is None or grant["client_id"] != client_id:
             code, _sub, message = state_error("unknown")

@@ -62,6 +62,9 @@ def token():
                                 refresh_expires_at=store.now() + refresh_lifetime, access_prefix="pina_",
                                 refresh_prefix="pinr_")
             return _token_reply(fresh, "refresh_token")
+        if grant_type == "client_credentials":
+            # Not available to this app: an error, but not an authentication failure.
+            return reply(403, {"code": 29, "message": "You are not permitted to access that resource."})
         return reply(400, {"code": 1, "message": "Invalid request parameters: grant_type"})
 
 

@@ -26,6 +26,11 @@ CLIENT_ID = "keepalive-sandbox"
 CLIENT_SECRET = "sandbox-secret"
 # One registered client per provider (a provider may serve several network keys).
 PROVIDERS = ("facebook", "instagram", "threads", "x", "linkedin", "google", "tiktok", "pinterest")
+PROVIDER_OF = {
+    "facebook": "facebook", "instagram_business": "facebook", "instagram": "instagram", "threads": "threads",
+    "x": "x", "linkedin_personal": "linkedin", "linkedin_company": "linkedin", "youtube": "google",
+    "google_business": "google", "tiktok": "tiktok", "pinterest": "pinterest",
+}
 CODE_LIFETIME = 600
 
 metadata = sa.MetaData()
@@ -70,6 +75,17 @@ clients = sa.Table(
     sa.Column("client_id", sa.String(200), nullable=False),
     sa.Column("client_secret", sa.String(200), nullable=False),
     sa.UniqueConstraint("provider", "client_id"),
+)
+
+# The redirect URIs registered for a client, matched exactly. None registered:
+# the app's own, from the SANDBOX_REDIRECT_URI pattern (as a developer would
+# enter them in the network's console).
+redirect_uris = sa.Table(
+    "sandbox_redirect_uris", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("provider", sa.String(40), nullable=False),
+    sa.Column("client_id", sa.String(200), nullable=False),
+    sa.Column("uri", sa.Text, nullable=False),
 )
 
 codes = sa.Table(
@@ -137,7 +153,8 @@ faults = sa.Table(
 )
 
 # Shortened lifetimes (seconds) per network key or provider: access_lifetime,
-# refresh_lifetime, refresh_min_age (Instagram's and Threads' 24 hours).
+# refresh_lifetime, refresh_min_age (Instagram's and Threads' 24 hours); and
+# approved_partner (1: LinkedIn has approved the app for refresh tokens).
 settings = sa.Table(
     "sandbox_settings", metadata,
     sa.Column("network", sa.String(40), primary_key=True),
@@ -351,10 +368,48 @@ def own_account(c, person, network, role="OWNER"):
 
 
 def client_ok(c, provider, client_id, client_secret=None, check_secret=True):
-    row = one(c, sa.select(clients).where(clients.c.provider == provider, clients.c.client_id == (client_id or "")))
+    row = client(c, provider, client_id)
     if row is None:
         return False
     return not check_secret or secrets.compare_digest(row["client_secret"], client_secret or "")
+
+
+def client(c, provider, client_id):
+    return one(c, sa.select(clients).where(clients.c.provider == provider, clients.c.client_id == (client_id or "")))
+
+
+def rotate_secret(c, provider, secret=None):
+    """A new secret for the provider's sandbox client (the old one stops
+    working at once), as a network's console does; returns it."""
+    secret = secret or new_secret("", 18)
+    c.execute(clients.update().where(clients.c.provider == provider, clients.c.client_id == CLIENT_ID)
+              .values(client_secret=secret))
+    return secret
+
+
+def registered_redirect_uris(c, provider, client_id):
+    """The redirect URIs registered for the client: those stored, else the app's
+    own callback for each network of the provider (SANDBOX_REDIRECT_URI)."""
+    stored = [row["uri"] for row in many(c, sa.select(redirect_uris.c.uri).where(
+        redirect_uris.c.provider == provider, redirect_uris.c.client_id == client_id))]
+    if stored:
+        return stored
+    pattern = current_app.config.get("SANDBOX_REDIRECT_URI") or ""
+    base_url = (current_app.config.get("BASE_URL") or "").rstrip("/")
+    return [pattern.format(base_url=base_url, network=network)
+            for network, owner in PROVIDER_OF.items() if owner == provider and pattern]
+
+
+def register_redirect_uris(c, provider, uris, client_id=CLIENT_ID):
+    c.execute(redirect_uris.delete().where(redirect_uris.c.provider == provider,
+                                           redirect_uris.c.client_id == client_id))
+    for uri in uris:
+        c.execute(redirect_uris.insert().values(provider=provider, client_id=client_id, uri=uri))
+
+
+def approved_partner(c, provider="linkedin"):
+    """LinkedIn issues refresh tokens only to apps it approved for them."""
+    return bool(setting(c, [provider], "approved_partner", 0))
 
 
 # ---------------------------------------------------------------- codes

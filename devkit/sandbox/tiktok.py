@@ -9,6 +9,16 @@ DAY = 86400
 ACCESS_LIFETIME = DAY
 REFRESH_LIFETIME = 365 * DAY
 
+# The scope each user/info field needs (TikTok's user info scope migration moved
+# the profile fields, username among them, to user.info.profile).
+FIELD_SCOPES = {
+    "open_id": "user.info.basic", "union_id": "user.info.basic", "avatar_url": "user.info.basic",
+    "display_name": "user.info.basic", "username": "user.info.profile", "bio_description": "user.info.profile",
+    "profile_deep_link": "user.info.profile", "is_verified": "user.info.profile",
+    "follower_count": "user.info.stats", "following_count": "user.info.stats", "likes_count": "user.info.stats",
+    "video_count": "user.info.stats",
+}
+
 TIKTOK = Provider(
     key="tiktok", title="TikTok", colour="#fe2c55", network_for=lambda scopes: "tiktok", client_param="client_key",
     pkce="optional",
@@ -102,13 +112,18 @@ def user_info():
         grant = store.by_access_token(c, bearer(), "tiktok")
         if store.access_problem(grant):
             return _api_error(401, "access_token_invalid", "The access token is invalid or not found in the request.")
-        if "user.info.basic" not in grant["scopes"].split():
+        granted = set(grant["scopes"].replace(",", " ").split())
+        if "user.info.basic" not in granted:
             return _api_error(401, "scope_not_authorized", "The user did not authorize the scope required for "
                                                            "completing this request.")
+        wanted = [f for f in (param("fields") or "open_id,display_name").split(",") if f]
+        missing = sorted({FIELD_SCOPES.get(f, "user.info.basic") for f in wanted} - granted)
+        if missing:
+            return _api_error(401, "scope_permission_missed", "Access token is invalid, some fields need additional "
+                                                              f"scopes: {', '.join(missing)}.")
         account = store.account(c, grant["account_id"])
     user = {"open_id": account["external_id"], "union_id": account["external_id"], "avatar_url": "",
             "display_name": account["name"], "username": account["handle"].lstrip("@")}
-    wanted = [f for f in (param("fields") or "open_id,display_name").split(",") if f]
     return reply(200, {"data": {"user": {k: v for k, v in user.items() if k in wanted}},
                        "error": {"code": "ok", "message": "", "log_id": store.new_secret("", 12)}})
 

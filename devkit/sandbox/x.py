@@ -11,6 +11,8 @@ X = Provider(key="x", title="X", colour="#000000", network_for=lambda scopes: "x
 
 INVALID_TOKEN = {"error": "invalid_request", "error_description": "Value passed for the token was invalid."}
 UNAUTHORIZED = {"title": "Unauthorized", "type": "about:blank", "status": 401, "detail": "Unauthorized"}
+FORBIDDEN = {"title": "Forbidden", "type": "about:blank", "status": 403, "detail": "Forbidden"}
+USERS_ME_SCOPES = {"users.read", "tweet.read"}  # users/me needs both
 
 
 def x_fault(mode):
@@ -105,6 +107,8 @@ def users_me():
         grant = store.by_access_token(c, bearer(), "x")
         if store.access_problem(grant):
             return reply(401, UNAUTHORIZED)
+        if not USERS_ME_SCOPES <= set(grant["scopes"].split()):
+            return reply(403, FORBIDDEN)
         account = store.account(c, grant["account_id"])
     return reply(200, {"data": {"id": account["external_id"], "name": account["name"],
                                 "username": account["handle"].lstrip("@")}})

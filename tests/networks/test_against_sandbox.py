@@ -214,6 +214,7 @@ def test_linkedin_company_pages_with_roles(world):
 
 
 def test_linkedin_refresh_keeps_the_refresh_end(world):
+    world.admin("clients/linkedin", {"approved_partner": True})  # approved for programmatic refresh tokens
     world.grant("linkedin_personal", "5001", roles=[{"email": OWNER, "role": "OWNER", "can_renew": True}])
     adapter = world.adapter("linkedin_personal")
     tokens = connect(world, "linkedin_personal").profiles[0].tokens
@@ -223,6 +224,13 @@ def test_linkedin_refresh_keeps_the_refresh_end(world):
     assert abs(renewed.refresh_expires_at - tokens.refresh_expires_at) < timedelta(seconds=5)
     validation = adapter.validate(renewed)
     assert validation.ok and validation.expires_at > utcnow() + timedelta(days=59)
+
+
+def test_most_linkedin_apps_get_no_refresh_token(world):
+    world.grant("linkedin_personal", "5001", roles=[{"email": OWNER, "role": "OWNER", "can_renew": True}])
+    tokens = connect(world, "linkedin_personal").profiles[0].tokens
+    assert tokens.refresh_token is None and tokens.expires_at > utcnow() + timedelta(days=59)
+    assert not world.adapter("linkedin_personal").can_refresh(tokens)  # a consent every 60 days
 
 
 def test_linkedin_revoked_token_asks_for_a_recheck(world):

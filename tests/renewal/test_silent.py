@@ -18,7 +18,9 @@ TWO_DAYS = 2 * 86400
 
 
 def connected(live, store, network, external_id="5001"):
-    """A profile renewed once through consent: its credential is what the adapter stores."""
+    """A profile renewed once through consent: its credential is what the adapter stores.
+    The LinkedIn app is one approved for refresh tokens, so that it renews silently."""
+    live.admin("clients/linkedin", {"approved_partner": True})
     live.grant(network, external_id)
     _, _, profile = agency(store, network, external_id)
     live.login()

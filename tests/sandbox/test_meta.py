@@ -2,8 +2,8 @@
 Instagram Login, Threads."""
 from tests.sandbox.conftest import CLIENT, REDIRECT
 
-DIALOG = "/sandbox/www.facebook.com/v21.0/dialog/oauth"
-TOKEN = "/sandbox/graph.facebook.com/v21.0/oauth/access_token"
+DIALOG = "/sandbox/www.facebook.com/v25.0/dialog/oauth"
+TOKEN = "/sandbox/graph.facebook.com/v25.0/oauth/access_token"
 APP_TOKEN = f"{CLIENT[0]}|{CLIENT[1]}"
 
 
@@ -60,7 +60,7 @@ def test_wrong_secret_wrong_redirect_and_code_reuse(sandbox, client):
     assert reused.status_code == 400
     assert reused.get_json()["error"]["code"] == 100 and reused.get_json()["error"]["error_subcode"] == 36009
     # Tokens issued from a replayed code are revoked.
-    me = client.get("/sandbox/graph.facebook.com/v21.0/me", query_string={"access_token": token})
+    me = client.get("/sandbox/graph.facebook.com/v25.0/me", query_string={"access_token": token})
     assert me.status_code == 400 and me.get_json()["error"]["code"] == 190
 
 
@@ -81,7 +81,7 @@ def test_me_accounts_gives_page_tokens_without_expiry_and_tasks(sandbox, client)
         {"email": "owner@demo.test", "role": "ADMIN", "can_renew": True}], account={
         "external_id": "17841", "name": "Northwind IG", "handle": "@northwind", "page_id": "2002"})
     user = connect(sandbox, client)
-    pages = client.get("/sandbox/graph.facebook.com/v21.0/me/accounts",
+    pages = client.get("/sandbox/graph.facebook.com/v25.0/me/accounts",
                        query_string={"access_token": user["access_token"]}).get_json()["data"]
     by_id = {p["id"]: p for p in pages}
     assert set(by_id) == {"1001", "2002"}
@@ -93,7 +93,7 @@ def test_me_accounts_gives_page_tokens_without_expiry_and_tasks(sandbox, client)
     assert debug["data_access_expires_at"] > 0 and "pages_show_list" in debug["scopes"]
     granular = {g["scope"]: sorted(g["target_ids"]) for g in debug["granular_scopes"]}
     assert granular["pages_show_list"] == ["1001", "2002"]
-    node = client.get("/sandbox/graph.facebook.com/v21.0/2002", query_string={
+    node = client.get("/sandbox/graph.facebook.com/v25.0/2002", query_string={
         "fields": "instagram_business_account{id,username}", "access_token": user["access_token"]}).get_json()
     assert node == {"id": "2002", "instagram_business_account": {"id": "17841", "username": "northwind",
                                                                    "name": "Northwind IG"}}
@@ -116,7 +116,7 @@ def test_admin_actions_give_meta_error_signatures(sandbox, client):
         sandbox.client.post("/sandbox/admin/api/reset")
         granted = sandbox.provision("facebook", "1001", expires_in=None)
         sandbox.admin(f"grants/{granted['grant_id']}/{action}")
-        response = client.get("/sandbox/graph.facebook.com/v21.0/me",
+        response = client.get("/sandbox/graph.facebook.com/v25.0/me",
                               query_string={"access_token": granted["access_token"]})
         error = response.get_json()["error"]
         assert response.status_code == 400, action
@@ -129,7 +129,7 @@ def test_losing_the_page_role_kills_its_page_token(sandbox, client):
     result = sandbox.admin("roles", network="facebook", external_id="1001", email="owner@demo.test",
                            role="ANALYST", can_renew=False)
     assert result["lost_rights"] is True
-    response = client.get("/sandbox/graph.facebook.com/v21.0/me", query_string={"access_token": granted["access_token"]})
+    response = client.get("/sandbox/graph.facebook.com/v25.0/me", query_string={"access_token": granted["access_token"]})
     assert response.get_json()["error"]["error_subcode"] == 492
 
 
@@ -187,3 +187,29 @@ def test_threads_exchange_and_refresh_with_a_shortened_minimum_age(sandbox, clie
     me = client.get("/sandbox/graph.threads.com/v1.0/me", query_string={
         "access_token": refreshed.get_json()["access_token"]}).get_json()
     assert me["id"] == short["user_id"]
+
+
+def test_a_graph_version_past_its_end_is_refused(sandbox, client):
+    token = sandbox.provision("facebook", "1001")["access_token"]
+    for version, status in (("v20.0", 400), ("v25.0", 200), ("v26.0", 200)):
+        answer = client.get(f"/sandbox/graph.facebook.com/{version}/me", query_string={"access_token": token})
+        assert answer.status_code == status, version
+        if status == 400:
+            assert answer.get_json()["error"]["code"] == 2635
+
+
+def test_a_wrong_appsecret_proof_is_refused(sandbox, client):
+    import hashlib
+    import hmac
+
+    token = sandbox.provision("facebook", "1001")["access_token"]
+
+    def me(secret):
+        proof = hmac.new(secret.encode(), token.encode(), hashlib.sha256).hexdigest()
+        return client.get("/sandbox/graph.facebook.com/v25.0/me", query_string={"access_token": token,
+                                                                               "appsecret_proof": proof})
+
+    assert me(CLIENT[1]).status_code == 200
+    refused = me("rotated-secret")
+    assert refused.status_code == 400 and refused.get_json()["error"]["message"] == (
+        "Invalid appsecret_proof provided in the API argument")

@@ -91,7 +91,9 @@ def test_x_without_offline_access_gives_no_refresh_token(sandbox, client):
 # ---------------------------------------------------------------- LinkedIn
 
 
-def linkedin_tokens(sandbox, client, scope="openid profile w_member_social"):
+def linkedin_tokens(sandbox, client, scope="openid profile w_member_social", approved_partner=True):
+    """A consent and its code exchange, for an app LinkedIn approved for refresh tokens (or not)."""
+    sandbox.admin("clients/linkedin", approved_partner=approved_partner)
     query = sandbox.consent("/sandbox/www.linkedin.com/oauth/v2/authorization", params("linkedin_personal", scope))
     return client.post(LINKEDIN_TOKEN, data={
         "grant_type": "authorization_code", "code": query["code"], "client_id": CLIENT[0],
@@ -114,6 +116,13 @@ def test_linkedin_refresh_keeps_the_refresh_end_date(sandbox, client):
     assert refreshed["access_token"] != first["access_token"]
     assert refreshed["refresh_token"] == first["refresh_token"]
     assert abs(refreshed["refresh_token_expires_in"] - 355 * 86400) <= 2
+
+
+def test_linkedin_gives_refresh_tokens_only_to_approved_partners(sandbox, client):
+    tokens = linkedin_tokens(sandbox, client, approved_partner=False).get_json()
+    assert tokens["expires_in"] == 60 * 86400
+    assert "refresh_token" not in tokens and "refresh_token_expires_in" not in tokens
+    assert linkedin_tokens(sandbox, client, approved_partner=True).get_json()["refresh_token"]
 
 
 def test_linkedin_introspection_and_revoked_token_errors(sandbox, client):
@@ -256,14 +265,67 @@ def test_pinterest_continuous_refresh(sandbox, client):
     assert expired.status_code == 401 and expired.get_json()["code"] == 2
 
 
-@pytest.mark.parametrize("path,query", [
-    ("/sandbox/x.com/i/oauth2/authorize", {"code_challenge": "abc", "code_challenge_method": "S256"}),
-    ("/sandbox/www.linkedin.com/oauth/v2/authorization", {}),
-    ("/sandbox/accounts.google.com/o/oauth2/v2/auth", {}),
-    ("/sandbox/www.pinterest.com/oauth/", {}),
-    ("/sandbox/threads.com/oauth/authorize", {}),
+@pytest.mark.parametrize("path,network,query", [
+    ("/sandbox/x.com/i/oauth2/authorize", "x", {"code_challenge": "abc", "code_challenge_method": "S256"}),
+    ("/sandbox/www.linkedin.com/oauth/v2/authorization", "linkedin_personal", {}),
+    ("/sandbox/accounts.google.com/o/oauth2/v2/auth", "youtube", {}),
+    ("/sandbox/www.pinterest.com/oauth/", "pinterest", {}),
+    ("/sandbox/threads.com/oauth/authorize", "threads", {}),
 ])
-def test_deny_sends_the_network_error_back(sandbox, path, query):
-    answer = sandbox.consent(path, {**params("any", "a b"), **query}, decision="deny")
+def test_deny_sends_the_network_error_back(sandbox, path, network, query):
+    answer = sandbox.consent(path, {**params(network, "a b"), **query}, decision="deny")
     assert answer["error"] in ("access_denied", "user_cancelled_authorize") and answer["state"] == "st"
     assert "code" not in answer
+
+
+@pytest.mark.parametrize("path,network", [
+    ("/sandbox/x.com/i/oauth2/authorize", "x"),
+    ("/sandbox/www.tiktok.com/v2/auth/authorize/", "tiktok"),
+    ("/sandbox/accounts.google.com/o/oauth2/v2/auth", "youtube"),
+])
+def test_only_a_registered_redirect_uri_gets_a_code(sandbox, client, path, network):
+    query = {**params(network, "a"), "code_challenge": "abc", "code_challenge_method": "S256", "client_key": CLIENT[0]}
+    for elsewhere in ("http://localhost/renew/callback/other", "http://localhost/renew/callback/x/",
+                      "https://attacker.example/renew/callback/x", "http://localhost/renew/callback/x?next=/"):
+        refused = client.get(path, query_string={**query, "redirect_uri": elsewhere})
+        assert refused.status_code == 400 and "not registered" in refused.get_data(as_text=True)
+        assert "Location" not in refused.headers
+    # the console registers another: only it is accepted
+    sandbox.admin(f"clients/{'google' if network == 'youtube' else network}",
+                  redirect_uris=["https://keepalive.example/renew/callback/" + network])
+    assert client.get(path, query_string=query).status_code == 400
+    moved = {**query, "redirect_uri": "https://keepalive.example/renew/callback/" + network}
+    assert client.get(path, query_string=moved).status_code == 200
+
+
+def test_tiktok_gives_each_field_only_with_its_scope(sandbox, client):
+    basic = sandbox.provision("tiktok", "7001", scopes="user.info.basic video.publish")
+    profile = sandbox.provision("tiktok", "7002", scopes="user.info.basic user.info.profile")
+    info = "/sandbox/open.tiktokapis.com/v2/user/info/"
+
+    def ask(grant, fields):
+        return client.get(info, query_string={"fields": fields}, headers={"Authorization": f"Bearer {grant['access_token']}"})
+
+    missed = ask(basic, "open_id,display_name,username")
+    assert missed.status_code == 401 and missed.get_json()["error"]["code"] == "scope_permission_missed"
+    assert ask(basic, "open_id,display_name").get_json()["error"]["code"] == "ok"
+    assert ask(profile, "open_id,username").get_json()["data"]["user"]["username"] == "northwindcafe"
+
+
+def test_x_users_me_needs_users_read_and_tweet_read(sandbox, client):
+    me = "/sandbox/api.x.com/2/users/me"
+    for scopes, status in (("users.read offline.access", 403), ("tweet.read offline.access", 403),
+                           ("tweet.read users.read", 200)):
+        grant = sandbox.provision("x", "5001", scopes=scopes)
+        answer = client.get(me, headers={"Authorization": f"Bearer {grant['access_token']}"})
+        assert answer.status_code == status, scopes
+        if status == 403:
+            assert answer.get_json() == {"title": "Forbidden", "type": "about:blank", "status": 403, "detail": "Forbidden"}
+
+
+def test_pinterest_refuses_the_client_credentials_grant_only_as_an_app_without_it(client):
+    grant = {"grant_type": "client_credentials"}
+    assert client.post(PINTEREST_TOKEN, headers=basic(secret="nope"), data=grant).get_json() == {
+        "code": 2, "message": "Authentication failed."}
+    right = client.post(PINTEREST_TOKEN, headers=basic(), data=grant)
+    assert right.status_code == 403 and right.get_json()["code"] != 2
