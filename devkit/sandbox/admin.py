@@ -49,7 +49,7 @@ SCOPES = {
     "pinterest": "boards:read pins:read pins:write user_accounts:read",
 }
 # Single-account networks: the grant is bound to the account itself.
-MULTI_ACCOUNT = {"facebook", "instagram_business", "linkedin_company", "youtube", "google_business"}
+MULTI_ACCOUNT = {"facebook", "instagram_business", "linkedin_company", "google_business"}
 SETTINGS = ("access_lifetime", "refresh_lifetime", "refresh_min_age", "short_lifetime", "code_lifetime",
             "data_access_lifetime")
 GRANT_ACTIONS = ("expire", "expire_access", "revoke", "password_changed", "app_removed", "checkpoint", "backdate")

@@ -1,6 +1,10 @@
 """The consent page every network shows at its authorize URL: choose who
-signs in, read what the app asks, Allow or Deny; then back to the app's
-redirect URI with a code, or with the network's own error parameters."""
+signs in (and, where one login is one account, which of their accounts),
+read what the app asks, Allow or Deny; then back to the app's redirect URI
+with a code, or with the network's own error parameters.
+
+The choice is posted as `person`: an email, or `email|external_id` for one
+of the person's accounts (or an `account` field with the external id)."""
 import re
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -116,7 +120,8 @@ def authorize_view(provider):
             return consent_page(provider, network, req)
         if request.form.get("decision") == "deny":
             return redirect(with_params(req["redirect_uri"], {**provider.deny(req), "state": req["state"]}), 302)
-        chosen = (request.form.get("person") or "").strip()
+        chosen, _sep, picked = (request.form.get("person") or "").strip().partition("|")
+        picked = (request.form.get("account") or picked).strip()
         name = None
         if chosen in ("", "new"):
             chosen = (request.form.get("email") or "").strip()
@@ -126,21 +131,33 @@ def authorize_view(provider):
             return consent_page(provider, network, req, error=error, status=400)
         with store.transaction() as c:
             person = store.upsert_person(c, chosen, name)
-            account_id = None
+            account = None
             if network not in provider.multi_account:
-                account_id = store.own_account(c, person, network, provider.default_role)["id"]
-            code = store.new_code(
+                account = signing_in(c, person, network, picked, provider.default_role)
+            not_theirs = network not in provider.multi_account and account is None
+            code = None if not_theirs else store.new_code(
                 c, provider.key, network, req["client_id"], req["redirect_uri"], person["id"],
-                " ".join(req["scopes"]), account_id=account_id,
+                " ".join(req["scopes"]), account_id=account["id"] if account else None,
                 code_challenge=req["code_challenge"] if provider.pkce != "none" else None,
                 challenge_method=req["code_challenge_method"] if provider.pkce != "none" else None,
                 offline=req["access_type"] == "offline", prompt_consent="consent" in req["prompt"].split(),
                 prefix=provider.code_prefix,
             )
+        if not_theirs:
+            error = _("%(email)s has no such account on %(network)s.", email=person["email"], network=provider.title)
+            return consent_page(provider, network, req, error=error, status=400)
         return redirect(with_params(req["redirect_uri"], {**provider.code_params(req, code), "state": req["state"]}), 302)
 
     view.__name__ = f"{provider.key}_authorize"
     return view
+
+
+def signing_in(c, person, network, external_id, default_role):
+    """The account a person signs in as where one login is one account: the
+    one picked among theirs, else their first (made on first sign-in)."""
+    if not external_id:
+        return store.own_account(c, person, network, default_role)
+    return next((a for a in store.accounts_of(c, person["id"], network) if a["external_id"] == external_id), None)
 
 
 def consent_page(provider, network, req, error=None, status=200):

@@ -12,7 +12,8 @@ ACCESS_LIFETIME = 3599
 GOOGLE = Provider(
     key="google", title="Google", colour="#4285f4",
     network_for=lambda scopes: "google_business" if any(s.endswith("/business.manage") for s in scopes) else "youtube",
-    multi_account=frozenset({"youtube", "google_business"}), pkce="optional",
+    # YouTube: the person picks the channel (their own, or a brand account's) that signs in.
+    multi_account=frozenset({"google_business"}), pkce="optional",
     code_params=lambda req, code: {"code": code, "scope": " ".join(req["scopes"])}, code_prefix="4/",
 )
 
@@ -69,7 +70,8 @@ def token():
             seen(code["network"])
             refresh = code["offline"] and (code["prompt_consent"] or not _consented_before(c, code))
             grant = store.issue(
-                c, "google", code["network"], client_id, code["person_id"], scopes=code["scopes"],
+                c, "google", code["network"], client_id, code["person_id"], account_id=code["account_id"],
+                scopes=code["scopes"],
                 access_lifetime=lifetime, refresh=refresh,
                 refresh_lifetime=store.setting(c, [code["network"], "google"], "refresh_lifetime", None),
                 code=code["code"], access_prefix="ya29.", refresh_prefix="1//",
@@ -154,7 +156,8 @@ def channels():
         grant, problem = _authenticated(c)
         if problem:
             return problem
-        held = store.accounts_of(c, grant["person_id"], "youtube")
+        held = [account for account in store.accounts_of(c, grant["person_id"], "youtube")
+                if grant["account_id"] in (None, account["id"])]  # the channel chosen at consent
     items = [{"kind": "youtube#channel", "etag": account["external_id"], "id": account["external_id"],
               "snippet": {"title": account["name"], "customUrl": account["handle"], "description": ""}}
              for account in held]

@@ -20,7 +20,9 @@ class Provider:
     title: str
     colour: str
     network_for: Callable[[list], str]  # scopes -> network key
-    multi_account: frozenset = frozenset()  # network keys whose consent grants several accounts
+    # Network keys whose consent grants every account the person has a role on;
+    # on the others one login is one account, which the person picks.
+    multi_account: frozenset = frozenset()
     client_param: str = "client_id"
     pkce: str = "none"  # none | optional | required
     deny: Callable[[dict], dict] = lambda request: {"error": "access_denied"}

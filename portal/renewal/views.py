@@ -60,7 +60,8 @@ def renew(profile_id):
     # transaction (which holds SQLite's write lock) must end first; a commit
     # ends it without expiring what was read.
     get_session().commit()
-    if credential is not None and not credential.is_invalid:
+    # `by=consent`: a person's consent is asked for, not a silent renewal.
+    if credential is not None and not credential.is_invalid and request.form.get("by") != "consent":
         try:
             outcome = renew_silently(profile.id, adapter, seen_version=credential.version, force=True,
                                      user_id=current_user.id)

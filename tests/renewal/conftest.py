@@ -84,16 +84,18 @@ class Live:
         assert response.status_code == 303, response.text
         return response
 
-    def renew(self, profile_id, next_url="/"):
+    def renew(self, profile_id, next_url="/", **form):
         return self.http.post(f"/profiles/{profile_id}/renew", data={
-            "csrf_token": self.csrf("/"), "next": next_url,
+            "csrf_token": self.csrf("/"), "next": next_url, **form,
         })
 
-    def consent(self, consent_url, email=OWNER, decision="allow"):
-        """Answer the network's consent page; the redirect back to the portal."""
+    def consent(self, consent_url, email=OWNER, decision="allow", account=None):
+        """Answer the network's consent page, signing in as `email` (and, where
+        one login is one account, as its `account`); the redirect back to the portal."""
         page = self.http.get(consent_url)
         assert page.status_code == 200, page.text
-        answer = self.http.post(consent_url, data={"person": email, "decision": decision})
+        person = f"{email}|{account}" if account else email
+        answer = self.http.post(consent_url, data={"person": person, "decision": decision})
         assert answer.status_code in (302, 303), answer.text
         return answer.headers["location"]
 

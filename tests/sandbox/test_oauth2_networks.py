@@ -3,7 +3,7 @@ exchange, client authentication, redirect and PKCE binding, and each
 network's refresh rule."""
 import pytest
 
-from tests.sandbox.conftest import CLIENT, REDIRECT, basic, pkce_pair
+from tests.sandbox.conftest import CLIENT, REDIRECT, basic, pkce_pair, query_of
 
 X_TOKEN = "/sandbox/api.x.com/2/oauth2/token"
 LINKEDIN_TOKEN = "/sandbox/www.linkedin.com/oauth/v2/accessToken"
@@ -329,3 +329,45 @@ def test_pinterest_refuses_the_client_credentials_grant_only_as_an_app_without_i
         "code": 2, "message": "Authentication failed."}
     right = client.post(PINTEREST_TOKEN, headers=basic(), data=grant)
     assert right.status_code == 403 and right.get_json()["code"] != 2
+
+
+@pytest.mark.parametrize("network,path,client_param", [
+    ("tiktok", "/sandbox/www.tiktok.com/v2/auth/authorize/", "client_key"),
+    ("x", "/sandbox/x.com/i/oauth2/authorize", "client_id"),
+    ("youtube", "/sandbox/accounts.google.com/o/oauth2/v2/auth", "client_id"),
+])
+def test_where_one_login_is_one_account_the_person_picks_it(sandbox, client, network, path, client_param):
+    for external_id, name in (("first", "Northwind Café"), ("second", "Bluebell Books")):
+        sandbox.provision(network, external_id, account={"external_id": external_id, "name": name})
+    query = {**params(network, "tweet.read users.read https://www.googleapis.com/auth/youtube.readonly"),
+             client_param: CLIENT[0], "code_challenge": "abc", "code_challenge_method": "S256"}
+    page = client.get(path, query_string=query).get_data(as_text=True)
+    assert 'value="owner@demo.test|first"' in page and 'value="owner@demo.test|second"' in page
+    picked = client.post(path, query_string=query, data={"decision": "allow", "person": "owner@demo.test|second"})
+    assert picked.status_code == 302
+    from devkit.sandbox import store
+
+    code = query_of(picked.headers["Location"])["code"]
+    with client.application.app_context(), store.transaction() as c:
+        row = store.one(c, store.codes.select().where(store.codes.c.code == code))
+        assert store.account(c, row["account_id"])["external_id"] == "second"
+    someone_elses = client.post(path, query_string=query, data={"decision": "allow",
+                                                               "person": "owner@demo.test|not-theirs"})
+    assert someone_elses.status_code == 400
+
+
+def test_a_youtube_grant_lists_the_channel_chosen_at_consent(sandbox, client):
+    for channel in ("UC1", "UC2"):
+        sandbox.provision("youtube", channel, account={"external_id": channel, "name": channel})
+    verifier, challenge = pkce_pair()
+    query = sandbox.client.post("/sandbox/accounts.google.com/o/oauth2/v2/auth", query_string={
+        **params("youtube", "https://www.googleapis.com/auth/youtube.readonly", access_type="offline",
+                 prompt="consent"), "code_challenge": challenge, "code_challenge_method": "S256"},
+        data={"decision": "allow", "person": "owner@demo.test|UC2"})
+    code = query_of(query.headers["Location"])["code"]
+    tokens = client.post(GOOGLE_TOKEN, data={
+        "grant_type": "authorization_code", "code": code, "client_id": CLIENT[0], "client_secret": CLIENT[1],
+        "redirect_uri": REDIRECT.format("youtube"), "code_verifier": verifier}).get_json()
+    channels = client.get("/sandbox/www.googleapis.com/youtube/v3/channels", query_string={"part": "snippet",
+                          "mine": "true"}, headers={"Authorization": f"Bearer {tokens['access_token']}"}).get_json()
+    assert [item["id"] for item in channels["items"]] == ["UC2"]
