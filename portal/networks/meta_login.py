@@ -8,6 +8,8 @@ Their errors read as the Graph API's (`meta_graph.classify_meta`).
 """
 from datetime import timedelta
 
+import httpx2
+
 from portal.models import InvalidReason
 from portal.networks.base import Adapter, Validation, no_client_auth, utcnow
 from portal.networks.meta_graph import classify_meta, meta_wait
@@ -30,6 +32,7 @@ class MetaLoginAdapter(Adapter):
 
     def prepare_client(self, client):
         client.register_client_auth_method(("token_only", no_client_auth))
+        client.register_compliance_hook("access_token_response", unwrap_data)
 
     def exchange_code(self, code, code_verifier=None, redirect_uri=None):
         short = self.fetch_token(code, redirect_uri=redirect_uri)
@@ -86,3 +89,16 @@ class MetaLoginAdapter(Adapter):
 
 def _handle(username):
     return f"@{username}" if username else ""
+
+
+def unwrap_data(response):
+    """The code exchange's answer, flat as the endpoint's reference gives it
+    (`{"access_token", "user_id"}`), or inside `data` as Business Login for
+    Instagram shows it (`{"data": [{"access_token", "user_id", "permissions"}]}`)."""
+    try:
+        body = response.json()
+    except ValueError:
+        return response
+    if isinstance(body, dict) and "access_token" not in body and isinstance(body.get("data"), list) and body["data"]:
+        return httpx2.Response(response.status_code, json=body["data"][0], request=response.request)
+    return response

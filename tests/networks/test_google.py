@@ -3,6 +3,7 @@ signature, and the adapter against Google's documented answers."""
 import pytest
 
 from portal.models import InvalidReason
+from portal.networks import AppSettingsRefused, RenewNeeded, TokenSet
 from portal.networks.google import classify_google
 from portal.networks.outcomes import Kind, Stage
 
@@ -61,3 +62,25 @@ def test_every_business_profile_account_and_location_is_read(replay):
     locations = replay.sent("GET", "https://mybusinessbusinessinformation.googleapis.com/v1/accounts/101/locations")
     assert [(r.query["pageSize"], r.query.get("pageToken"), r.query["readMask"]) for r in locations] == [
         ("100", None, "name,title"), ("100", "CAEQAhoGCgQ2MDAx", "name,title")]
+
+
+def test_youtube_channels_and_a_refresh_that_keeps_the_refresh_token(replay):
+    replay.serve("google/token", "youtube/channels")
+    adapter = replay.adapter("youtube")
+    grant = adapter.exchange_code("code", "verifier", "https://keepalive.example/renew/callback/youtube")
+    assert [(p.external_id, p.name, p.handle) for p in grant.profiles] == [
+        ("UC_x5XG1OV2P6uZZ5FSM9Ttw", "Northwind Kitchen", "@northwindkitchen")]
+    tokens = grant.profiles[0].tokens
+    replay.reset()
+    replay.serve("google/refresh")
+    renewed = adapter.refresh(tokens)
+    assert renewed.refresh_token == tokens.refresh_token == "1//xEoDL4iW3cxlI7yDbSRFYNG01kVKM2C-259HOF2aQbI"
+    replay.reset()
+    replay.serve("google/invalid_grant")
+    with pytest.raises(RenewNeeded) as caught:
+        adapter.refresh(tokens)
+    assert caught.value.reason == InvalidReason.EXPIRED
+    replay.reset()
+    replay.serve("google/token_invalid_client")
+    with pytest.raises(AppSettingsRefused):
+        adapter.refresh(TokenSet("a", "r"))

@@ -1,6 +1,10 @@
-"""Pinterest's error rules (docs/networks.md), one row per signature, without a server."""
+"""Pinterest: its error rules (docs/networks.md), one row per signature, and the adapter against
+Pinterest's documented answers."""
+from datetime import timedelta
+
 import pytest
 
+from portal.db import utcnow
 from portal.networks.outcomes import Kind, Stage
 from portal.networks.pinterest import classify_pinterest
 
@@ -21,3 +25,21 @@ PINTEREST = [
 @pytest.mark.parametrize("status,body,stage,kind", PINTEREST)
 def test_pinterest(status, body, stage, kind):
     assert classify_pinterest(status, body, stage).kind == kind
+
+
+# --- against Pinterest's documented answers ---------------------------------------
+
+def test_a_consent_with_continuous_refresh_and_a_rotating_refresh(replay):
+    replay.serve("pinterest/token", "pinterest/user_account")
+    adapter = replay.adapter("pinterest")
+    grant = adapter.exchange_code("code", None, "https://keepalive.example/renew/callback/pinterest")
+    assert [(p.external_id, p.name, p.handle) for p in grant.profiles] == [
+        ("549755885175", "Northwind Café Recipes", "@northwindrecipes")]
+    (exchange,) = replay.sent("POST", "https://api.pinterest.com/v5/oauth/token")
+    assert exchange.form["continuous_refresh"] == "true" and exchange.headers["authorization"].startswith("Basic ")
+    tokens = grant.profiles[0].tokens
+    assert tokens.refresh_expires_at > utcnow() + timedelta(days=59)
+    replay.reset()
+    replay.serve("pinterest/refresh")
+    renewed = adapter.refresh(tokens)
+    assert renewed.refresh_token == "pinr_AMA2VBQWAAAAAAAAAAAAAAEE"  # the spent one is replaced

@@ -1,6 +1,10 @@
-"""X's error rules (docs/networks.md), one row per signature, without a server."""
+"""X: its error rules (docs/networks.md), one row per signature, and the adapter against X's
+documented answers."""
+from urllib.parse import parse_qs, urlsplit
+
 import pytest
 
+from portal.networks import RenewNeeded, TokenSet
 from portal.networks.outcomes import Kind, Stage, Transient
 from portal.networks.x import classify_x
 
@@ -41,3 +45,33 @@ def test_x(status, body, stage, kind):
 def test_retry_after_is_carried():
     error = classify_x(429, None).error(retry_after=30)
     assert isinstance(error, Transient) and error.retry_after == 30
+
+
+# --- against X's documented answers --------------------------------------------
+
+TOKEN = "https://api.x.com/2/oauth2/token"
+
+
+def test_a_consent_with_pkce_and_a_rotating_refresh(replay):
+    adapter = replay.adapter("x")
+    url = adapter.authorize_url("state", "v" * 64, "https://keepalive.example/renew/callback/x")
+    asked = {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
+    assert asked["scope"] == "tweet.read tweet.write users.read offline.access"
+    assert asked["code_challenge_method"] == "S256"
+    replay.serve("x/token", "x/users_me")
+    grant = adapter.exchange_code("code", "v" * 64, "https://keepalive.example/renew/callback/x")
+    assert [(p.external_id, p.handle) for p in grant.profiles] == [("2244994945", "@XDevelopers")]
+    (sent,) = replay.sent("POST", TOKEN)
+    assert sent.headers["authorization"].startswith("Basic ")  # a confidential client
+    assert (sent.form["code_verifier"], sent.form["client_id"]) == ("v" * 64, "client-id")
+    tokens = grant.profiles[0].tokens
+    replay.reset()
+    replay.serve("x/refresh_token_invalid")
+    with pytest.raises(RenewNeeded):
+        adapter.refresh(tokens)
+    assert replay.sent("POST", TOKEN)[0].form["refresh_token"] == tokens.refresh_token
+
+
+def test_x_validates_with_users_me(replay):
+    replay.serve("x/users_me")
+    assert replay.adapter("x").validate(TokenSet("access")).ok
