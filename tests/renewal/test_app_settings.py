@@ -11,6 +11,7 @@ from portal.networks import NETWORKS, adapter_for
 from portal.renewal.health import check_credential
 from portal.renewal.silent import Result, renew_silently
 from tests.renewal.test_silent import connected
+from tests.test_health import health_engine_disposed
 
 PROVIDER = {
     "facebook": "facebook", "instagram_business": "facebook", "instagram": "instagram", "threads": "threads",
@@ -52,6 +53,7 @@ def test_a_rotated_secret_changes_no_credential(live, store, app, network):
     assert kept(live.current(profile.id)) == before
 
     health = live.http.get("/healthz").json()
+    health_engine_disposed(app)  # /healthz keeps a connection of its own on PostgreSQL
     assert network in [entry["network"] for entry in health["app_settings_refused"]]
     queue = Queue(app.config["QUEUE_NAME"], connection=app.extensions["keepalive.redis"])
     told = [job for job in queue.jobs if job.func_name == "jobs.mail.send_message"]
