@@ -24,7 +24,7 @@ def init_app(app):
         csrf.exempt(sandbox_bp)  # the networks' endpoints, called by OAuth clients without a CSRF token
         app.register_blueprint(sandbox_bp)
         # The redirect URIs the sandbox's apps have registered: the portal's
-        # callback of each network (`renewal.callback`), on its BASE_URL.
+        # callback of each network (`callback.network_callback`), on its BASE_URL.
         app.config.setdefault("SANDBOX_REDIRECT_URI", "{base_url}/renew/callback/{network}")
     if app.config["DEV_TOOLS"]:
         from devkit.cli import seed_demo
