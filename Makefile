@@ -1,4 +1,4 @@
-# Keepalive: make run · make test · make bench
+# Keepalive: make run · make test · make test-fast · make bench
 
 VENV ?= .venv
 PYTHON := $(VENV)/bin/python
@@ -7,7 +7,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PYTEST_ARGS ?=
 RUN_ARGS ?=
 
-.PHONY: run test bench
+.PHONY: run test test-fast bench
 
 run: $(VENV)/.installed $(VENV)/.translations
 	$(PYTHON) -m devkit.run $(RUN_ARGS)
@@ -16,6 +16,10 @@ run: $(VENV)/.installed $(VENV)/.translations
 test: $(VENV)/.installed-test $(VENV)/.translations /usr/bin/chromium
 	$(VENV)/bin/lint-imports
 	$(PYTHON) -m pytest $(PYTEST_ARGS)
+
+# Everything but the browser journeys and the slow suites, on SQLite only.
+test-fast: $(VENV)/.installed-test $(VENV)/.translations
+	TEST_DATABASE_URL= $(PYTHON) -m pytest -m "not browser and not slow" $(PYTEST_ARGS)
 
 bench: $(VENV)/.installed
 	@if [ -f bench/run.sh ]; then bash bench/run.sh; else echo "no benchmarks yet"; fi

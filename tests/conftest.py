@@ -1,12 +1,13 @@
 """Fixtures shared by every test: an app on a real database (SQLite, and
 PostgreSQL when TEST_DATABASE_URL is set), the real Redis, a client, and a
 helper to sign in."""
+import hashlib
 import os
-import re
 import uuid
 
 import pytest
 import sqlalchemy as sa
+from itsdangerous import URLSafeTimedSerializer
 from redis import Redis
 from sqlmodel import Session, SQLModel
 
@@ -14,6 +15,9 @@ import portal.models  # noqa: F401  (every table on the metadata)
 from portal import create_app
 from portal.config import database_url
 from portal.db import make_engine
+from tests import factories
+
+pytest_plugins = ["tests.run_checks"]
 
 DATABASES = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
 
@@ -36,16 +40,18 @@ def redis_url():
     return url
 
 
-@pytest.fixture(scope="session", params=DATABASES)
-def database(request, tmp_path_factory):
-    """A database with every table, emptied after each test that used it."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'keepalive.sqlite'}"
-        engine = make_engine(url)
-        SQLModel.metadata.create_all(engine)
-        yield {"kind": "sqlite", "url": url, "engine": engine}
-        engine.dispose()
-        return
+@pytest.fixture(scope="session")
+def sqlite_database(tmp_path_factory):
+    url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'keepalive.sqlite'}"
+    engine = make_engine(url)
+    SQLModel.metadata.create_all(engine)
+    yield {"kind": "sqlite", "url": url, "engine": engine}
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgresql_database():
+    """A schema of this run's own in the database of TEST_DATABASE_URL."""
     schema = f"test_{uuid.uuid4().hex[:10]}"
     base = database_url(os.environ["TEST_DATABASE_URL"])
     admin = make_engine(base)
@@ -60,6 +66,15 @@ def database(request, tmp_path_factory):
     with admin.begin() as connection:
         connection.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
     admin.dispose()
+
+
+@pytest.fixture(params=DATABASES)
+def database(request):
+    """A database with every table, emptied after each test that used it.
+
+    Each kind is made once per run; tests of both kinds may come in any
+    order (`--random-order`) without making them again."""
+    return request.getfixturevalue(f"{request.param}_database")
 
 
 def empty_database(database):
@@ -81,9 +96,11 @@ def app_config(database, redis_url):
         "DATABASE_URL": database["url"],
         "REDIS_URL": redis_url,
         "QUEUE_NAME": f"test-{run}",
+        "REDIS_KEY_PREFIX": f"test-{run}",
         "RATELIMIT_STORAGE_URI": redis_url,
         "RATELIMIT_KEY_PREFIX": f"test-{run}",
         "BASE_URL": "http://localhost",
+        "PASSWORD_HASH_PROFILE": factories.PASSWORD_HASH_PROFILE,
     }
 
 
@@ -93,14 +110,42 @@ def app(app_config, database):
     yield app
     app.extensions["keepalive.engine"].dispose()
     empty_database(database)
+    forget_keys(app.config)
+
+
+def forget_keys(config):
+    """Remove the Redis keys of one test's app: its own, its queue's and its rate limits'."""
+    connection = Redis.from_url(config["REDIS_URL"])
+    patterns = [f"{config['REDIS_KEY_PREFIX']}:*", f"rq:*:{config['QUEUE_NAME']}",
+                f"LIMITS:LIMITER/{config['RATELIMIT_KEY_PREFIX']}/*"]
+    for pattern in patterns:
+        keys = list(connection.scan_iter(match=pattern, count=1000))
+        if keys:
+            connection.delete(*keys)
+    connection.srem("rq:queues", f"rq:queue:{config['QUEUE_NAME']}")
+    connection.close()
 
 
 @pytest.fixture
-def db(app):
-    """A session of the test's own, inside an app context."""
+def session(app):
+    """The test's own database session, with no application context pushed.
+
+    A context pushed for the whole test would be reused by every request of
+    the test client, so `g` (its database session, its CSRF token) would
+    outlive a request. Tests that call code needing a context outside a
+    request (jobs, services) take `app_context` as well, or push one around
+    those calls. The factories seal tokens with the app's key kept here.
+    """
+    with Session(app.extensions["keepalive.engine"], expire_on_commit=False,
+                 info={"cipher": app.extensions["keepalive.cipher"]}) as session:
+        yield session
+
+
+@pytest.fixture
+def app_context(app):
+    """An application context for the whole test."""
     with app.app_context():
-        with Session(app.extensions["keepalive.engine"], expire_on_commit=False) as session:
-            yield session
+        yield
 
 
 @pytest.fixture
@@ -113,15 +158,18 @@ def runner(app):
     return app.test_cli_runner()
 
 
-CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
+def csrf_token(client):
+    """The CSRF token of this client's session, as its pages would carry it.
 
-
-def csrf_token(client, path="/login"):
-    """The CSRF token a page of `path` carries for this client's session."""
-    response = client.get(path)
-    match = CSRF_META.search(response.get_data(as_text=True))
-    assert match, f"no CSRF token on {path} ({response.status_code})"
-    return match.group(1)
+    Flask-WTF keeps a raw token in the session and puts it on pages signed
+    with the secret key: the same is done here, without rendering a page.
+    """
+    app = client.application
+    field = app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+    with client.session_transaction() as cookie:
+        raw = cookie.setdefault(field, hashlib.sha1(os.urandom(64)).hexdigest())
+    signer = URLSafeTimedSerializer(app.config.get("WTF_CSRF_SECRET_KEY") or app.secret_key, salt="wtf-csrf-token")
+    return signer.dumps(raw)
 
 
 class Auth:
@@ -129,15 +177,14 @@ class Auth:
         self.client = client
 
     def login(self, email, password="correct horse battery staple"):
-        token = csrf_token(self.client)
         return self.client.post(
-            "/login", data={"email": email, "password": password, "csrf_token": token}
+            "/login", data={"email": email, "password": password, "csrf_token": csrf_token(self.client)}
         )
 
     def post(self, path, data=None, **kwargs):
         """POST a form with this session's CSRF token, as the page would."""
         data = dict(data or {})
-        data.setdefault("csrf_token", csrf_token(self.client, kwargs.pop("token_from", "/login")))
+        data.setdefault("csrf_token", csrf_token(self.client))
         return self.client.post(path, data=data, **kwargs)
 
 
@@ -225,17 +272,3 @@ def run_jobs(app):
         worker.work(burst=True, logging_level="WARNING")
     connection.close()
     return worker.finished, worker.failed
-
-
-@pytest.fixture
-def store(app):
-    """A database session with no app context held open.
-
-    While `db` keeps an app context pushed, every request of the test client
-    reuses it, so `g` (its database session, its cached CSRF token) outlives
-    a request. Tests that make several requests in a row, across sign-in and
-    sign-out, use this instead: each request then gets its own context, as in
-    production.
-    """
-    with Session(app.extensions["keepalive.engine"], expire_on_commit=False) as session:
-        yield session

@@ -6,10 +6,9 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlmodel import Session, SQLModel
 from werkzeug.serving import make_server
 
-from portal.db import make_engine, utcnow
+from portal.db import utcnow
 from portal.models import CanRenew, CredentialState, InvalidReason, NativeRole
 from tests import factories as f
 
@@ -19,14 +18,10 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 
-@pytest.fixture(scope="session")
-def database(tmp_path_factory):
+@pytest.fixture
+def database(sqlite_database):
     """Browser journeys run on SQLite only (overrides the parametrized database)."""
-    url = f"sqlite:///{tmp_path_factory.mktemp('browser-db') / 'keepalive.sqlite'}"
-    engine = make_engine(url)
-    SQLModel.metadata.create_all(engine)
-    yield {"kind": "sqlite", "url": url, "engine": engine}
-    engine.dispose()
+    return sqlite_database
 
 
 @pytest.fixture
@@ -44,7 +39,8 @@ def live_server(app):
 @pytest.fixture(scope="session")
 def browser():
     if not os.path.exists(CHROMIUM):
-        pytest.skip("Debian's chromium is not installed")
+        pytest.fail(f"The browser tests need Debian's chromium at {CHROMIUM} (apt-get install chromium; "
+                    "`make test` installs it).")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -82,42 +78,41 @@ def sign_in(page, email, password=f.PASSWORD):
 
 
 @pytest.fixture
-def agency(app):
+def agency(session):
     """An agency like a real one: three brands, people of each kind, and
     profiles in every token state."""
-    with app.app_context(), Session(app.extensions["keepalive.engine"], expire_on_commit=False) as s:
-        org = f.organization(s, name="Northwind Agency")
-        cafe, fitness, books = (f.brand(s, org, name) for name in ("Northwind Café", "Harbor Fitness", "Bluebell Books"))
-        owner = f.member(s, org, role="owner", email="owner@example.test", name="Olivia Hart")
-        manager = f.member(s, org, role="manager", email="manager@example.test", name="Marcus Lee")
-        member = f.member(s, org, role="member", email="member@example.test", name="Mia Santos")
-        now = utcnow()
-        specs = [
-            ("facebook", "Northwind Café", "@northwindcafe", [cafe], dict(expires_in=timedelta(days=-2))),
-            ("instagram_business", "Harbor Fitness", "@harborfit", [fitness],
-             dict(status=CredentialState.INVALID, invalid_reason=InvalidReason.PASSWORD_CHANGED,
-                  invalidated_at=now - timedelta(days=1))),
-            ("linkedin_company", "Bluebell Books", "bluebell-books", [books], dict(expires_in=timedelta(days=3, hours=2))),
-            ("youtube", "Harbor Fitness TV", "@harbortv", [fitness], dict(expires_in=timedelta(days=6, hours=2))),
-            ("x", "Northwind Café", "@northwind", [cafe], dict(expires_in=None, last_check_ok=True)),
-            ("threads", "Bluebell Books", "@bluebell", [books], dict(expires_in=timedelta(days=40))),
-            ("google_business", "Northwind Café Downtown", "", [cafe, books],
-             dict(expires_in=timedelta(days=150), data_access_expires_at=now + timedelta(days=80))),
-            ("pinterest", "Bluebell Books", "@bluebellpins", [books], dict(expires_in=timedelta(days=300))),
-        ]
-        profiles = []
-        for network, name, handle, brands, credential in specs:
-            profile = f.profile(s, org, network, name=name, handle=handle, brands=brands)
-            f.credential(s, profile, granted_by_id=owner.id, **credential)
-            profiles.append(profile)
-        f.access(s, member, profiles[0], "editor")
-        f.access(s, member, profiles[2], "viewer")
-        f.access(s, member, profiles[5], "viewer")
-        s.add(NativeRole(profile_id=profiles[0].id, user_id=owner.id, can_renew=CanRenew.YES, role="Admin",
-                         observed_at=now - timedelta(days=12)))
-        s.add(NativeRole(profile_id=profiles[0].id, user_id=member.id, can_renew=CanRenew.NO, role="Analyst",
-                         observed_at=now - timedelta(days=4)))
-        s.add(NativeRole(profile_id=profiles[0].id, user_id=manager.id, can_renew=CanRenew.UNKNOWN, role="",
-                         observed_at=now - timedelta(days=40)))
-        s.commit()
-    return {"org": org, "profiles": profiles, "brands": (cafe, fitness, books)}
+    now = utcnow()
+    specs = [
+        ("facebook", "Northwind Café", "@northwindcafe", ["cafe"], dict(expires_in=timedelta(days=-2))),
+        ("instagram_business", "Harbor Fitness", "@harborfit", ["fitness"],
+         dict(status=CredentialState.INVALID, invalid_reason=InvalidReason.PASSWORD_CHANGED,
+              invalidated_at=now - timedelta(days=1))),
+        ("linkedin_company", "Bluebell Books", "bluebell-books", ["books"], dict(expires_in=timedelta(days=3, hours=2))),
+        ("youtube", "Harbor Fitness TV", "@harbortv", ["fitness"], dict(expires_in=timedelta(days=6, hours=2))),
+        ("x", "Northwind Café", "@northwind", ["cafe"], dict(expires_in=None, last_check_ok=True)),
+        ("threads", "Bluebell Books", "@bluebell", ["books"], dict(expires_in=timedelta(days=40))),
+        ("google_business", "Northwind Café Downtown", "", ["cafe", "books"],
+         dict(expires_in=timedelta(days=150), data_access_expires_at=now + timedelta(days=80))),
+        ("pinterest", "Bluebell Books", "@bluebellpins", ["books"], dict(expires_in=timedelta(days=300))),
+    ]
+    made = f.agency(
+        session,
+        people={"owner": {"role": "owner", "name": "Olivia Hart"},
+                "manager": {"role": "manager", "name": "Marcus Lee"},
+                "member": {"role": "member", "name": "Mia Santos"}},
+        brands={"cafe": "Northwind Café", "fitness": "Harbor Fitness", "books": "Bluebell Books"},
+        profiles={n: {"network": network, "name": name, "handle": handle, "brands": brands,
+                      "credential": {**credential, "granted_by": "owner"}}
+                  for n, (network, name, handle, brands, credential) in enumerate(specs)},
+        rights=[("member", 0, "editor"), ("member", 2, "viewer"), ("member", 5, "viewer")],
+    )
+    profiles = list(made.profiles.values())
+    owner, manager, member = made.people["owner"], made.people["manager"], made.people["member"]
+    session.add(NativeRole(profile_id=profiles[0].id, user_id=owner.id, can_renew=CanRenew.YES, role="Admin",
+                           observed_at=now - timedelta(days=12)))
+    session.add(NativeRole(profile_id=profiles[0].id, user_id=member.id, can_renew=CanRenew.NO, role="Analyst",
+                           observed_at=now - timedelta(days=4)))
+    session.add(NativeRole(profile_id=profiles[0].id, user_id=manager.id, can_renew=CanRenew.UNKNOWN, role="",
+                           observed_at=now - timedelta(days=40)))
+    session.commit()
+    return {"org": made.org, "profiles": profiles, "brands": tuple(made.brands.values())}
