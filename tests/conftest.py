@@ -7,9 +7,12 @@ import uuid
 
 import pytest
 import sqlalchemy as sa
+from flask import Flask
 from itsdangerous import URLSafeTimedSerializer
+from jinja2 import BytecodeCache
 from redis import Redis
 from sqlmodel import Session, SQLModel
+from werkzeug.routing import Rule
 
 import portal.models  # noqa: F401  (every table on the metadata)
 from portal import create_app
@@ -28,6 +31,45 @@ def instance_dir(tmp_path_factory):
     path = tmp_path_factory.mktemp("instance")
     os.environ["KEEPALIVE_INSTANCE"] = str(path)
     return path
+
+
+class CompiledTemplates(BytecodeCache):
+    """Jinja's compiled templates, kept in memory (keyed by name and source)."""
+
+    def __init__(self):
+        self.compiled = {}
+
+    def load_bytecode(self, bucket):
+        if bucket.key in self.compiled:
+            bucket.bytecode_from_string(self.compiled[bucket.key])
+
+    def dump_bytecode(self, bucket):
+        self.compiled[bucket.key] = bucket.bytecode_to_string()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def made_once_per_run():
+    """Every test makes its own app, with the same routes and templates:
+    what compiling them costs (most of making an app and of its first
+    pages) is paid once per run. Werkzeug's URL builder of a route depends
+    only on the route's parts (routes with defaults are left alone); a
+    template's code, on its source and on the Jinja settings, which are the
+    same for every app."""
+    made = {}
+    compile_builder = Rule._compile_builder
+
+    def once(rule, append_unknown=True):
+        if rule.defaults:
+            return compile_builder(rule, append_unknown)
+        key = (tuple(rule._trace), append_unknown)
+        if key not in made:
+            made[key] = compile_builder(rule, append_unknown)
+        return made[key]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Rule, "_compile_builder", once)
+        patch.setattr(Flask, "jinja_options", {**Flask.jinja_options, "bytecode_cache": CompiledTemplates()})
+        yield
 
 
 @pytest.fixture(scope="session")

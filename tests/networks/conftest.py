@@ -1,6 +1,7 @@
 """A live app with the sandbox mounted, served over real HTTP on loopback,
 for the adapters to talk to as they talk to the real networks."""
 import threading
+import uuid
 from urllib.parse import parse_qs, urlsplit
 
 import httpx2
@@ -11,6 +12,7 @@ from werkzeug.serving import make_server
 from devkit import sandbox as sandbox_network
 from portal import create_app
 from portal.networks import adapter_for, new_code_verifier
+from tests.conftest import forget_keys
 
 SANDBOX_TIMEOUT_SECONDS = 1.5
 
@@ -68,6 +70,7 @@ class Sandbox:
 @pytest.fixture(scope="session")
 def sandbox(tmp_path_factory, redis_url):
     folder = tmp_path_factory.mktemp("sandbox")
+    run = uuid.uuid4().hex[:12]  # this run's own keys in the shared Redis
     app = create_app({
         "TESTING": True,
         "SANDBOX": True,
@@ -75,7 +78,9 @@ def sandbox(tmp_path_factory, redis_url):
         "SANDBOX_DATABASE_URL": f"sqlite:///{folder / 'sandbox.sqlite'}",
         "REDIS_URL": redis_url,
         "RATELIMIT_STORAGE_URI": redis_url,
-        "RATELIMIT_KEY_PREFIX": "networks-tests",
+        "RATELIMIT_KEY_PREFIX": f"networks-{run}",
+        "REDIS_KEY_PREFIX": f"networks-{run}",
+        "QUEUE_NAME": f"networks-{run}",
         "SANDBOX_TIMEOUT_SECONDS": SANDBOX_TIMEOUT_SECONDS,
         "NETWORK_TIMEOUT": 5,
     })
@@ -92,6 +97,7 @@ def sandbox(tmp_path_factory, redis_url):
     server.shutdown()
     thread.join(5)
     app.extensions["keepalive.engine"].dispose()
+    forget_keys(app.config)
 
 
 @pytest.fixture
