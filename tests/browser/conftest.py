@@ -24,10 +24,27 @@ def database(sqlite_database):
     return sqlite_database
 
 
+def whole_responses(app):
+    """`app`, answering with bodies read whole (and closed) before they are
+    sent. Werkzeug's development server does not close a response whose
+    browser left while it was sent (a page closed as an icon loads), which
+    leaves its file open until some later test's garbage collection."""
+
+    def wsgi(environ, start_response):
+        body = app(environ, start_response)
+        try:
+            return [b"".join(body)]
+        finally:
+            if hasattr(body, "close"):
+                body.close()
+
+    return wsgi
+
+
 @pytest.fixture
 def live_server(app):
     """The app on 127.0.0.1 and a free port; its base URL."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_server("127.0.0.1", 0, whole_responses(app), threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
