@@ -88,6 +88,9 @@ class RunCheck:
     def pytest_sessionfinish(self, session):
         if session.exitstatus not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
             return  # interrupted, a usage error, nothing collected: pytest says so itself
+        option = self.config.option
+        if option.collectonly or option.setuponly or option.setupplan:
+            return  # nothing was meant to run
         self.found = self.problems()
         if self.found:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
