@@ -33,8 +33,9 @@ def hash_password(password):
 
 def spend_verify_time(password):
     """As long as a real check: an unknown email answers no faster than a wrong password."""
+    profile = _profile()
     try:
-        _hasher().verify(_dummy_hash(_profile()), password)
+        hasher(profile).verify(_dummy_hash(profile), password)
     except (VerificationError, InvalidHashError):
         pass
 
@@ -48,10 +49,11 @@ def verify_password(user, password):
     """Check `password`; upgrade the stored hash if its parameters are old."""
     if not user.password_hash:
         return False
+    current = _hasher()
     try:
-        _hasher().verify(user.password_hash, password)
+        current.verify(user.password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
-    if _hasher().check_needs_rehash(user.password_hash):
-        user.password_hash = _hasher().hash(password)
+    if current.check_needs_rehash(user.password_hash):
+        user.password_hash = current.hash(password)
     return True
