@@ -34,23 +34,21 @@ def _default_hash():
 def builder(build):
     """Commit when the outermost builder returns: rows made by a builder that
     another one calls are flushed (they get their ids) and committed with it.
-    Then every row made is read back, as the database keeps it, in a new
-    transaction (so that the test's `session.rollback()` expires them)."""
+    A new transaction is then begun (SQLite reads nothing until asked), so
+    that the test's `session.rollback()` expires every row it holds and the
+    next read sees what the app committed since."""
 
     @wraps(build)
     def wrapper(session, *args, **kwargs):
-        outermost = "built" not in session.info
-        if outermost:
-            session.info["built"] = []
+        outermost = not session.info.get("building")
+        session.info["building"] = True
         try:
             made = build(session, *args, **kwargs)
-            if outermost:
-                session.commit()
-                for row in session.info["built"]:
-                    session.refresh(row)
         finally:
-            if outermost:
-                del session.info["built"]
+            session.info["building"] = not outermost
+        if outermost:
+            session.commit()
+            session.connection()
         return made
 
     return wrapper
@@ -59,7 +57,6 @@ def builder(build):
 def _add(session, row):
     session.add(row)
     session.flush()
-    session.info["built"].append(row)
     return row
 
 

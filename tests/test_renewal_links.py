@@ -34,7 +34,6 @@ def fresh(session):
 
 
 def make_link(app, session, profile, purpose, recipient, **fields):
-    session.rollback()  # a new snapshot: SQLite refuses a write from one older than the app's last commit
     with app.app_context():
         secret, link = service.issue(session, profile, recipient, purpose)
         for name, value in fields.items():

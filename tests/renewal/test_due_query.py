@@ -22,18 +22,17 @@ HOURS = [None, -24 * 400, -24 * 40, -24 * 5, -2, 1, 24 * 3, 24 * 9, 24 * 11, 24 
 
 def test_every_due_credential_is_in_the_ranges(session, app_context):
     now = utcnow()
-    org = factories.organization(session)
     cases = list(product(HOURS, HOURS, [None, -24 * 45, -24 * 5, -2], [False, True]))
-    for n, (access, refresh_end, refreshed, has_refresh) in enumerate(cases):
-        profile = factories.profile(session, org, network="tiktok", external_id=f"c{n}")
-        factories.credential(
-            session, profile,
-            refresh_token="r" if has_refresh else None,
-            expires_at=now + timedelta(hours=access) if access is not None else None,
-            refresh_expires_at=now + timedelta(hours=refresh_end) if refresh_end is not None else None,
-            last_refreshed_at=now + timedelta(hours=refreshed) if refreshed is not None else None,
-            created_at=now - timedelta(days=50),
-        )
+    factories.agency(session, people={}, profiles={n: {
+        "network": "tiktok", "external_id": f"c{n}",
+        "credential": {
+            "refresh_token": "r" if has_refresh else None,
+            "expires_at": now + timedelta(hours=access) if access is not None else None,
+            "refresh_expires_at": now + timedelta(hours=refresh_end) if refresh_end is not None else None,
+            "last_refreshed_at": now + timedelta(hours=refreshed) if refreshed is not None else None,
+            "created_at": now - timedelta(days=50),
+        },
+    } for n, (access, refresh_end, refreshed, has_refresh) in enumerate(cases)})
     selected = set(session.exec(may_be_due(now)).scalars().all())
     everything = session.exec(select(Credential)).all()
     for policy in (RefreshPolicy(), RefreshPolicy(extends_access_token=True, min_token_age=timedelta(hours=24))):
