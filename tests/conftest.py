@@ -132,17 +132,27 @@ def empty_database(database):
             ))
 
 
+@pytest.fixture(scope="session")
+def keys_of_this_run(redis_url):
+    """What every test's Redis names start with in this run (of this
+    process): the keys they leave are removed once, when the run ends."""
+    run = f"test-{uuid.uuid4().hex[:8]}"
+    yield run
+    forget_keys({"REDIS_URL": redis_url, "REDIS_KEY_PREFIX": f"{run}-*", "QUEUE_NAME": f"{run}-*",
+                 "RATELIMIT_KEY_PREFIX": f"{run}-*"})
+
+
 @pytest.fixture
-def app_config(database, redis_url):
-    run = uuid.uuid4().hex[:12]
+def app_config(database, redis_url, keys_of_this_run):
+    run = f"{keys_of_this_run}-{uuid.uuid4().hex[:8]}"
     return {
         "TESTING": True,
         "DATABASE_URL": database["url"],
         "REDIS_URL": redis_url,
-        "QUEUE_NAME": f"test-{run}",
-        "REDIS_KEY_PREFIX": f"test-{run}",
+        "QUEUE_NAME": run,
+        "REDIS_KEY_PREFIX": run,
         "RATELIMIT_STORAGE_URI": redis_url,
-        "RATELIMIT_KEY_PREFIX": f"test-{run}",
+        "RATELIMIT_KEY_PREFIX": run,
         "BASE_URL": "http://localhost",
         "PASSWORD_HASH_PROFILE": factories.PASSWORD_HASH_PROFILE,
     }
@@ -154,19 +164,21 @@ def app(app_config, database):
     yield app
     app.extensions["keepalive.engine"].dispose()
     empty_database(database)
-    forget_keys(app.config)
 
 
 def forget_keys(config):
-    """Remove the Redis keys of one test's app: its own, its queue's and its rate limits'."""
+    """Remove the Redis keys of an app (its names may be patterns): its own,
+    its queue's and its rate limits'."""
     connection = Redis.from_url(config["REDIS_URL"])
     patterns = [f"{config['REDIS_KEY_PREFIX']}:*", f"rq:*:{config['QUEUE_NAME']}",
                 f"LIMITS:LIMITER/{config['RATELIMIT_KEY_PREFIX']}/*"]
     for pattern in patterns:
-        keys = list(connection.scan_iter(match=pattern, count=1000))
+        keys = list(connection.scan_iter(match=pattern, count=10_000))
         if keys:
             connection.delete(*keys)
-    connection.srem("rq:queues", f"rq:queue:{config['QUEUE_NAME']}")
+    queues = list(connection.sscan_iter("rq:queues", match=f"rq:queue:{config['QUEUE_NAME']}"))
+    if queues:
+        connection.srem("rq:queues", *queues)
     connection.close()
 
 
