@@ -1,13 +1,15 @@
-# Keepalive: make run · make test · make bench
+# Keepalive: make run · make test · make test-fast · make bench
 
 VENV ?= .venv
 PYTHON := $(VENV)/bin/python
 PIP := $(PYTHON) -m pip install --quiet
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PYTEST_ARGS ?=
+# Processes running the tests (pytest-xdist); 0: the pytest process alone.
+PYTEST_WORKERS ?= 2
 RUN_ARGS ?=
 
-.PHONY: run test bench
+.PHONY: run test test-fast bench
 
 run: $(VENV)/.installed $(VENV)/.translations
 	$(PYTHON) -m devkit.run $(RUN_ARGS)
@@ -15,7 +17,11 @@ run: $(VENV)/.installed $(VENV)/.translations
 # lint-imports: which way imports run (the contracts in pyproject.toml).
 test: $(VENV)/.installed-test $(VENV)/.translations /usr/bin/chromium
 	$(VENV)/bin/lint-imports
-	$(PYTHON) -m pytest $(PYTEST_ARGS)
+	$(PYTHON) -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+
+# Everything but the browser journeys and the slow suites, on SQLite only.
+test-fast: $(VENV)/.installed-test $(VENV)/.translations
+	TEST_DATABASE_URL= $(PYTHON) -m pytest -n $(PYTEST_WORKERS) -m "not browser and not slow" $(PYTEST_ARGS)
 
 bench: $(VENV)/.installed
 	@if [ -f bench/run.sh ]; then bash bench/run.sh; else echo "no benchmarks yet"; fi

@@ -20,10 +20,10 @@ from sqlalchemy import delete
 
 from bench import world
 from jobs.renewal import renew_due
-from jobs.scan import LAST_SCAN_KEY, scan
+from jobs.scan import scan
 from portal.db import new_session
 from portal.models import Delivery, Notification
-from portal.queue import redis
+from portal.queue import LAST_SCAN, redis, redis_key
 
 OUT = world.OUT
 REPEATS = 3  # 1 from a million credentials up, to keep `make bench` short
@@ -54,7 +54,7 @@ def forget(app):
         session.exec(delete(Delivery))
         session.exec(delete(Notification))
         session.commit()
-    redis().delete(LAST_SCAN_KEY)
+    redis().delete(redis_key(LAST_SCAN))
     Queue(app.config["QUEUE_NAME"], connection=redis()).empty()
 
 

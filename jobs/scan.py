@@ -35,11 +35,10 @@ from portal.models import (
     current_credential,
 )
 from portal.notifications import outbox, rules
-from portal.queue import redis
+from portal.queue import LAST_SCAN, redis, redis_key
 
 log = logging.getLogger("keepalive.scan")
 
-LAST_SCAN_KEY = "keepalive:last_scan"  # read by /healthz
 # An "at expiry" notice is still sent this long after the expiry (a scan
 # that was down for a while catches up); older expiries are not looked at.
 LOOKBACK = timedelta(days=3)
@@ -79,7 +78,7 @@ def scan(now=None):
         report.webhooks += [i for i in outbox.stale_webhooks(session, now, STALE_PENDING) if i not in report.webhooks]
     outbox.enqueue_deliveries(report.deliveries + report.requeued)
     outbox.enqueue_webhooks(report.webhooks)
-    redis().set(LAST_SCAN_KEY, now.isoformat())
+    redis().set(redis_key(LAST_SCAN), now.isoformat())
     log.info("scan: %d renewal(s), %d credential(s) due, %d notice(s), %d deliveries, %d re-enqueued",
              report.renewals, report.credentials, report.notifications, len(report.deliveries),
              len(report.requeued))
@@ -89,7 +88,7 @@ def scan(now=None):
 def invalid_since(now):
     """From when to look for newly invalid credentials: the last scan (never
     later than now), less an overlap; without a last scan, LOOKBACK."""
-    value = redis().get(LAST_SCAN_KEY)
+    value = redis().get(redis_key(LAST_SCAN))
     try:
         last = datetime.fromisoformat(value.decode()) if value else None
     except (ValueError, UnicodeDecodeError):

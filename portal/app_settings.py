@@ -25,7 +25,7 @@ from portal.db import get_session, utcnow
 from portal.models import Membership, Role, SocialProfile, User
 from portal.networks import NETWORKS, network
 from portal.networks.meta_graph import graph_version_end
-from portal.queue import redis
+from portal.queue import redis, redis_key
 
 log = logging.getLogger("keepalive.app_settings")
 
@@ -44,8 +44,8 @@ SUBJECTS = {
 
 
 def key(name):
-    """A Redis key of this installation (its queue name sets it apart)."""
-    return f"{current_app.config['QUEUE_NAME']}:app_settings:{name}"
+    """A Redis key of this deployment (under its `REDIS_KEY_PREFIX`)."""
+    return redis_key(f"app_settings:{name}")
 
 
 # --- refusals ----------------------------------------------------------------

@@ -98,6 +98,8 @@ class Config:
         )
         self.REDIS_URL = env.get("REDIS_URL", "redis://127.0.0.1:6379/0")
         self.QUEUE_NAME = env.get("QUEUE_NAME", "keepalive")
+        # Before every key of the app's own in Redis (`portal.queue.redis_key`).
+        self.REDIS_KEY_PREFIX = env.get("REDIS_KEY_PREFIX", "keepalive")
         self.BASE_URL = env.get("BASE_URL", "http://127.0.0.1:5000").rstrip("/")
         self.SANDBOX = _flag(env.get("SANDBOX"), default=not production)
         self.SANDBOX_DATABASE_URL = database_url(env.get("SANDBOX_DATABASE_URL")) or (
@@ -163,6 +165,8 @@ class Config:
         # The .po catalogues live here; `make` compiles them to .mo beside them.
         self.BABEL_TRANSLATION_DIRECTORIES = str(Path(__file__).parent / "translations")
         self.WTF_CSRF_TIME_LIMIT = None  # the session bounds a token's life
+        # The cost of password hashes: an argon2-cffi profile (`portal.auth.passwords`).
+        self.PASSWORD_HASH_PROFILE = "RFC_9106_LOW_MEMORY"
 
     def as_dict(self):
         return {k: v for k, v in vars(self).items() if k.isupper()}

@@ -78,6 +78,9 @@ def make_engine(url):
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA journal_mode=WAL")
+            # With WAL, a commit is not synced to disk, only each checkpoint:
+            # a power cut may lose the last commits, never corrupt the file.
+            cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.close()
 

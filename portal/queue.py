@@ -14,6 +14,16 @@ def redis():
     return current_app.extensions["keepalive.redis"]
 
 
+# When the scan last ran: written by `jobs.scan`, read by /healthz.
+LAST_SCAN = "last_scan"
+
+
+def redis_key(name):
+    """This deployment's Redis key `name`, under the `REDIS_KEY_PREFIX`
+    setting: two deployments (or test runs) sharing a Redis never meet."""
+    return f"{current_app.config['REDIS_KEY_PREFIX']}:{name}"
+
+
 def queue(is_async=True):
     """The portal's queue; `is_async=False`: one whose jobs RQ runs at once,
     in this process (a command that runs a job now)."""

@@ -8,6 +8,8 @@ import time
 import urllib.error
 import urllib.request
 
+import pytest
+
 from devkit.run import ROOT, free_port
 from portal import accesslog
 
@@ -24,6 +26,7 @@ def test_a_request_line_keeps_its_path_and_loses_its_secrets(caplog):
     assert caplog.messages == ['"GET /renew/callback/facebook?code=[redacted]&state=s1 HTTP/1.1" 302 -']
 
 
+@pytest.mark.slow
 def test_gunicorn_writes_the_callback_without_its_code(tmp_path, redis_url):
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "BASE_URL", "SECRET_KEY")}

@@ -10,7 +10,7 @@ from redis import Redis
 from rq import Queue
 from rq.job import Job
 from sqlalchemy import event
-from sqlmodel import Session, select
+from sqlmodel import select
 
 from portal.db import utcnow
 from portal.models import (
@@ -30,54 +30,46 @@ HTMX = {"HX-Request": "true"}
 
 
 @pytest.fixture
-def store(app):
-    with Session(app.extensions["keepalive.engine"], expire_on_commit=False) as session:
-        yield session
-
-
-@pytest.fixture
-def agency(app, store):
+def agency(session):
     """An agency with two brands, people of each kind and one profile in each token state."""
-    s = store
-    with app.app_context():
-        org = f.organization(s, name="Northwind Agency")
-        cafe, books = f.brand(s, org, "Cafe"), f.brand(s, org, "Books")
-        people = {
-            "owner": f.member(s, org, role="owner", email="owner@example.test", name="Olivia Owner"),
-            "manager": f.member(s, org, role="manager", email="manager@example.test", name="Max Manager"),
-            "viewer": f.member(s, org, role="member", email="viewer@example.test", name="Vic Viewer"),
-            "admin": f.member(s, org, role="member", email="admin@example.test", name="Ada Admin",
-                              can_manage_profiles=True),
-            "outsider": f.member(s, org, role="member", email="outsider@example.test", name="Oscar Outsider"),
-        }
-        profiles = {
-            "expired": f.profile(s, org, "facebook", name="Cafe Page", handle="@cafepage", brands=[cafe]),
-            "revoked": f.profile(s, org, "instagram_business", name="Books Gram", handle="@booksgram", brands=[books]),
-            "expiring": f.profile(s, org, "linkedin_company", name="Cafe LinkedIn", handle="cafe-li", brands=[cafe]),
-            "valid": f.profile(s, org, "facebook", name="Books Page", handle="@bookspage", brands=[books]),
-            "no_expiry": f.profile(s, org, "x", name="Cafe X", handle="@cafex", brands=[cafe, books]),
-            "youtube": f.profile(s, org, "youtube", name="Cafe Tube", handle="@cafetube", brands=[cafe]),
-        }
-        now = utcnow()
-        f.credential(s, profiles["expired"], expires_in=timedelta(days=-1), granted_by_id=people["owner"].id)
-        f.credential(s, profiles["revoked"], expires_in=timedelta(days=50), status=CredentialState.INVALID,
-                     invalid_reason=InvalidReason.PASSWORD_CHANGED, invalidated_at=now - timedelta(days=2))
-        f.credential(s, profiles["expiring"], expires_in=timedelta(days=3, hours=1))
-        f.credential(s, profiles["valid"], expires_in=timedelta(days=50),
-                     data_access_expires_at=now + timedelta(days=80))
-        f.credential(s, profiles["no_expiry"], expires_in=None, last_check_ok=True)
-        f.credential(s, profiles["youtube"], expires_in=timedelta(days=5))
+    now = utcnow()
+    made = f.agency(
+        session,
+        people={
+            "owner": {"role": "owner", "name": "Olivia Owner"},
+            "manager": {"role": "manager", "name": "Max Manager"},
+            "viewer": {"role": "member", "name": "Vic Viewer"},
+            "admin": {"role": "member", "name": "Ada Admin", "can_manage_profiles": True},
+            "outsider": {"role": "member", "name": "Oscar Outsider"},
+        },
+        brands={"cafe": "Cafe", "books": "Books"},
+        profiles={
+            "expired": {"network": "facebook", "name": "Cafe Page", "handle": "@cafepage", "brands": ["cafe"],
+                        "credential": {"expires_in": timedelta(days=-1), "granted_by": "owner"}},
+            "revoked": {"network": "instagram_business", "name": "Books Gram", "handle": "@booksgram",
+                        "brands": ["books"],
+                        "credential": {"expires_in": timedelta(days=50), "status": CredentialState.INVALID,
+                                       "invalid_reason": InvalidReason.PASSWORD_CHANGED,
+                                       "invalidated_at": now - timedelta(days=2)}},
+            "expiring": {"network": "linkedin_company", "name": "Cafe LinkedIn", "handle": "cafe-li",
+                         "brands": ["cafe"], "credential": {"expires_in": timedelta(days=3, hours=1)}},
+            "valid": {"network": "facebook", "name": "Books Page", "handle": "@bookspage", "brands": ["books"],
+                      "credential": {"expires_in": timedelta(days=50),
+                                     "data_access_expires_at": now + timedelta(days=80)}},
+            "no_expiry": {"network": "x", "name": "Cafe X", "handle": "@cafex", "brands": ["cafe", "books"],
+                          "credential": {"expires_in": None, "last_check_ok": True}},
+            "youtube": {"network": "youtube", "name": "Cafe Tube", "handle": "@cafetube", "brands": ["cafe"],
+                        "credential": {"expires_in": timedelta(days=5)}},
+        },
         # The viewer sees two profiles without rights; the admin may renew one.
-        f.access(s, people["viewer"], profiles["expired"], "viewer")
-        f.access(s, people["viewer"], profiles["expiring"], "editor")
-        f.access(s, people["admin"], profiles["expired"], "admin")
-        f.access(s, people["admin"], profiles["valid"], "viewer")
-        other = f.organization(s, name="Other Agency")
-        stranger = f.profile(s, other, "facebook", name="Stranger Page")
-        f.credential(s, stranger, expires_in=timedelta(days=-3))
-        f.member(s, other, role="owner", email="other@example.test")
-    return {"org": org, "brands": {"cafe": cafe, "books": books}, "people": people, "profiles": profiles,
-            "stranger": stranger, "other": other}
+        rights=[("viewer", "expired", "viewer"), ("viewer", "expiring", "editor"),
+                ("admin", "expired", "admin"), ("admin", "valid", "viewer")],
+    )
+    other = f.agency(session, name="Other Agency", people={"other": "owner"},
+                     profiles={"stranger": {"name": "Stranger Page",
+                                            "credential": {"expires_in": timedelta(days=-3)}}})
+    return {"org": made.org, "brands": made.brands, "people": made.people, "profiles": made.profiles,
+            "stranger": other.profiles["stranger"], "other": other.org}
 
 
 def text(response):
@@ -137,11 +129,11 @@ def test_status_filter_selects_and_counts_each_status(client, auth, agency):
     assert row_ids(text(client.get("/accounts?status=no_expiry"))) == [p["no_expiry"].id]
 
 
-def test_expiring_filter_follows_the_organization_window(client, auth, agency, store):
+def test_expiring_filter_follows_the_organization_window(client, auth, agency, session):
     org = agency["org"]
     org.expiry_window_days = 60
-    store.add(org)
-    store.commit()
+    session.add(org)
+    session.commit()
     auth.login("owner@example.test")
     html = text(client.get("/accounts?status=expiring"))
     assert "Expiring within 60 days" in html
@@ -169,8 +161,8 @@ def test_network_brand_and_text_filters_narrow_the_counts_too(client, auth, agen
 def test_the_brand_chosen_in_the_header_is_the_default_brand_filter(client, auth, agency):
     auth.login("owner@example.test")
     books = agency["brands"]["books"]
-    with client.session_transaction() as session:
-        session["brand_id"] = books.id
+    with client.session_transaction() as cookie:
+        cookie["brand_id"] = books.id
     html = text(client.get("/accounts"))
     assert f'<option value="{books.id}" selected>' in html
     assert len(row_ids(html)) == 3
@@ -185,8 +177,8 @@ def test_a_filter_that_names_nothing_is_a_400_with_a_message(client, auth, agenc
     assert "does not exist" in text(response)
 
 
-def test_another_agencys_brand_is_not_a_filter(client, auth, agency, store):
-    other_brand = f.brand(store, agency["other"], "Theirs")
+def test_another_agencys_brand_is_not_a_filter(client, auth, agency, session):
+    other_brand = f.brand(session, agency["other"], "Theirs")
     auth.login("owner@example.test")
     assert client.get(f"/accounts?brand={other_brand.id}").status_code == 400
 
@@ -221,19 +213,19 @@ def test_the_filter_form_is_a_get_form_that_htmx_submits_and_pushes(client, auth
     assert "Apply filters" in html  # the button of a page without JavaScript
 
 
-def make_profiles(app, store, org, count, brand=None):
-    store.rollback()  # end a read begun before the app's last write: SQLite would refuse to write
+def make_profiles(app, session, org, count, brand=None):
+    session.rollback()  # end a read begun before the app's last write: SQLite would refuse to write
     with app.app_context():
         for n in range(count):
-            profile = f.profile(store, org, ["facebook", "x", "youtube", "linkedin_company"][n % 4],
+            profile = f.profile(session, org, ["facebook", "x", "youtube", "linkedin_company"][n % 4],
                                 name=f"Client {n:03d}", brands=[brand] if brand else [])
-            f.credential(store, profile, expires_in=timedelta(days=(n % 20) - 5))
+            f.credential(session, profile, expires_in=timedelta(days=(n % 20) - 5))
 
 
-def test_fifty_a_page_with_links_that_keep_the_filters(client, auth, app, store):
-    org = f.organization(store)
-    f.member(store, org, role="owner", email="boss@example.test")
-    make_profiles(app, store, org, 60)
+def test_fifty_a_page_with_links_that_keep_the_filters(client, auth, app, session):
+    org = f.organization(session)
+    f.member(session, org, role="owner", email="boss@example.test")
+    make_profiles(app, session, org, 60)
     auth.login("boss@example.test")
     first = text(client.get("/accounts"))
     assert len(row_ids(first)) == 50
@@ -332,7 +324,7 @@ def test_renew_from_a_row_keeps_the_filtered_page_as_next(client, auth, agency):
     assert 'name="next" value="/accounts?status=expired&amp;q=cafe"' in html
 
 
-def test_a_silent_renewal_from_a_row_answers_the_row_and_the_event(client, auth, agency, store, monkeypatch):
+def test_a_silent_renewal_from_a_row_answers_the_row_and_the_event(client, auth, agency, session, monkeypatch):
     from portal.renewal import views as renewal_views
     from portal.renewal.silent import Outcome, Result
 
@@ -340,20 +332,20 @@ def test_a_silent_renewal_from_a_row_answers_the_row_and_the_event(client, auth,
 
     def renewed(profile_id, adapter, **kwargs):
         """What a silent renewal leaves behind: a later expiry and its attempt."""
-        store.rollback()
-        current = store.exec(select(Credential).where(Credential.profile_id == profile_id,
+        session.rollback()
+        current = session.exec(select(Credential).where(Credential.profile_id == profile_id,
                                                       Credential.superseded_at.is_(None))).one()
         current.expires_at = utcnow() + timedelta(days=60)
         current.last_refreshed_at = utcnow()
-        store.add(current)
-        store.add(RenewalAttempt(profile_id=profile_id, user_id=agency["people"]["owner"].id, mode="silent",
+        session.add(current)
+        session.add(RenewalAttempt(profile_id=profile_id, user_id=agency["people"]["owner"].id, mode="silent",
                                  outcome="renewed", finished_at=utcnow()))
-        store.commit()
+        session.commit()
         return Outcome(Result.RENEWED)
 
     monkeypatch.setattr(renewal_views, "renew_silently", renewed)
     auth.login("owner@example.test")
-    token = csrf_token(client, "/accounts")
+    token = csrf_token(client)
     response = client.post(f"/profiles/{pid}/renew", data={"csrf_token": token, "next": "/accounts?status=expiring"},
                            headers={**HTMX, "HX-Target": f"profile-row-{pid}"})
     assert response.status_code == 200
@@ -409,16 +401,16 @@ def test_dropdown_lists_tokens_at_risk_most_urgent_first(client, auth, agency):
 
 def test_dropdown_follows_the_current_brand(client, auth, agency):
     auth.login("owner@example.test")
-    with client.session_transaction() as session:
-        session["brand_id"] = agency["brands"]["books"].id
+    with client.session_transaction() as cookie:
+        cookie["brand_id"] = agency["brands"]["books"].id
     html = text(client.get("/accounts/expired-tokens", headers=HTMX))
     assert dropdown_names(html) == ["Books Gram"]
     assert '<span class="badge">1</span>' in html
 
 
-def test_dropdown_says_when_every_token_is_healthy(client, auth, store):
-    org = f.organization(store)
-    f.member(store, org, role="owner", email="calm@example.test")
+def test_dropdown_says_when_every_token_is_healthy(client, auth, session):
+    org = f.organization(session)
+    f.member(session, org, role="owner", email="calm@example.test")
     auth.login("calm@example.test")
     html = text(client.get("/accounts/expired-tokens", headers=HTMX))
     assert "All your tokens are healthy" in html
@@ -435,16 +427,16 @@ def test_without_javascript_the_dropdown_is_a_page(client, auth, agency):
 
 # --- See all managers -----------------------------------------------------------
 
-def test_see_all_managers_lists_who_relates_and_who_can_renew(client, auth, agency, store):
+def test_see_all_managers_lists_who_relates_and_who_can_renew(client, auth, agency, session):
     p, people = agency["profiles"], agency["people"]
     now = utcnow()
-    store.add(NativeRole(profile_id=p["expired"].id, user_id=people["owner"].id, can_renew=CanRenew.YES,
+    session.add(NativeRole(profile_id=p["expired"].id, user_id=people["owner"].id, can_renew=CanRenew.YES,
                          role="Admin", observed_at=now - timedelta(days=3)))
-    store.add(NativeRole(profile_id=p["expired"].id, user_id=people["viewer"].id, can_renew=CanRenew.NO,
+    session.add(NativeRole(profile_id=p["expired"].id, user_id=people["viewer"].id, can_renew=CanRenew.NO,
                          role="Analyst", observed_at=now))
-    store.add(NativeRole(profile_id=p["expired"].id, user_id=people["manager"].id, can_renew=CanRenew.UNKNOWN,
+    session.add(NativeRole(profile_id=p["expired"].id, user_id=people["manager"].id, can_renew=CanRenew.UNKNOWN,
                          role="", observed_at=now))
-    store.commit()
+    session.commit()
     auth.login("owner@example.test")
     response = client.get(f"/accounts/{p['expired'].id}/managers", headers=HTMX)
     html = text(response)
@@ -465,17 +457,17 @@ def test_see_all_managers_lists_who_relates_and_who_can_renew(client, auth, agen
 
 # --- profile details ------------------------------------------------------------
 
-def test_profile_details_show_history_attempts_and_what_stops(client, auth, agency, store, app):
+def test_profile_details_show_history_attempts_and_what_stops(client, auth, agency, session, app):
     p, people = agency["profiles"], agency["people"]
     now = utcnow()
     with app.app_context():
-        old = f.credential(store, p["revoked"], expires_in=timedelta(days=-30), granted_by_id=people["manager"].id,
+        old = f.credential(session, p["revoked"], expires_in=timedelta(days=-30), granted_by_id=people["manager"].id,
                            superseded_at=now - timedelta(days=30), created_at=now - timedelta(days=90))
-    store.add(RenewalAttempt(profile_id=p["revoked"].id, user_id=people["owner"].id, mode="interactive",
+    session.add(RenewalAttempt(profile_id=p["revoked"].id, user_id=people["owner"].id, mode="interactive",
                              outcome="failed", reason="insufficient_permission", finished_at=now))
-    store.add(AuditEvent(organization_id=agency["org"].id, profile_id=p["revoked"].id, action="credential.invalidated",
+    session.add(AuditEvent(organization_id=agency["org"].id, profile_id=p["revoked"].id, action="credential.invalidated",
                          detail="password_changed"))
-    store.commit()
+    session.commit()
     auth.login("owner@example.test")
     html = text(client.get(f"/accounts/{p['revoked'].id}"))
     assert "<h1>Books Gram</h1>" in html
@@ -518,7 +510,7 @@ def test_try_renewing_all_is_offered_per_network_with_tokens_to_renew(client, au
 def test_try_renewing_all_enqueues_the_job_and_polls_its_progress(app, client, auth, agency):
     auth.login("owner@example.test")
     org, owner = agency["org"], agency["people"]["owner"]
-    token = csrf_token(client, "/accounts")
+    token = csrf_token(client)
     response = client.post("/accounts/renew-all", data={"csrf_token": token, "network": "facebook",
                                                         "next": "/accounts"}, headers=HTMX)
     assert response.status_code == 200
@@ -557,7 +549,7 @@ def test_try_renewing_all_enqueues_the_job_and_polls_its_progress(app, client, a
 
 def test_try_renewing_all_without_javascript_redirects_to_the_progress_page(app, client, auth, agency):
     auth.login("owner@example.test")
-    token = csrf_token(client, "/accounts")
+    token = csrf_token(client)
     response = client.post("/accounts/renew-all", data={"csrf_token": token, "network": "youtube"})
     assert response.status_code == 303
     connection, jobs = queued_jobs(app)
@@ -579,7 +571,7 @@ def test_renew_all_progress_of_another_organization_is_not_found(app, client, au
 
 def test_renew_all_refuses_a_bad_network_and_has_nothing_to_do_for_a_viewer(app, client, auth, agency):
     auth.login("viewer@example.test")
-    token = csrf_token(client, "/accounts")
+    token = csrf_token(client)
     assert client.post("/accounts/renew-all", data={"csrf_token": token, "network": "myspace"}).status_code == 400
     response = client.post("/accounts/renew-all", data={"csrf_token": token, "network": "facebook"})
     assert response.status_code == 303
@@ -605,8 +597,8 @@ class QueryCounter:
         event.remove(self.engine, "before_cursor_execute", self)
 
 
-def profile_ids(store, org):
-    return store.exec(select(SocialProfile.id).where(SocialProfile.organization_id == org.id)).all()
+def profile_ids(session, org):
+    return session.exec(select(SocialProfile.id).where(SocialProfile.organization_id == org.id)).all()
 
 
 def queries_for(app, client, path, headers=None):
@@ -619,33 +611,34 @@ COUNTED = (("/accounts", None), ("/accounts?status=expired&network=facebook", HT
            ("/", None), ("/settings/personal", None))
 
 
-def test_queries_do_not_grow_with_the_number_of_profiles(app, client, auth, store):
-    org = f.organization(store)
-    owner = f.member(store, org, role="owner", email="counted@example.test")
-    brand = f.brand(store, org, "Counted")
-    make_profiles(app, store, org, 5, brand)
-    for profile_id in profile_ids(store, org)[:3]:
-        store.add(RenewalAttempt(profile_id=profile_id, user_id=owner.id, mode="silent", outcome="renewed"))
-    store.commit()
+def test_queries_do_not_grow_with_the_number_of_profiles(app, client, auth, session):
+    org = f.organization(session)
+    owner = f.member(session, org, role="owner", email="counted@example.test")
+    brand = f.brand(session, org, "Counted")
+    make_profiles(app, session, org, 5, brand)
+    for profile_id in profile_ids(session, org)[:3]:
+        session.add(RenewalAttempt(profile_id=profile_id, user_id=owner.id, mode="silent", outcome="renewed"))
+    session.commit()
     auth.login("counted@example.test")
     small = {path: queries_for(app, client, path, headers)
              for path, headers in COUNTED}
-    make_profiles(app, store, org, 55, brand)
-    for profile_id in profile_ids(store, org)[5:50]:
-        store.add(RenewalAttempt(profile_id=profile_id, user_id=owner.id, mode="silent", outcome="renewed"))
-    store.commit()
+    make_profiles(app, session, org, 55, brand)
+    for profile_id in profile_ids(session, org)[5:50]:
+        session.add(RenewalAttempt(profile_id=profile_id, user_id=owner.id, mode="silent", outcome="renewed"))
+    session.commit()
     large = {path: queries_for(app, client, path, headers)
              for path, headers in COUNTED}
     assert large == small
     assert small["/accounts"] <= 12 and small["/accounts/expired-tokens"] <= 8
 
 
+@pytest.mark.slow
 @pytest.mark.worker
 def test_try_renewing_all_through_a_real_worker_ends_with_the_summary(app, client, auth, agency):
     from tests.conftest import run_jobs
 
     auth.login("owner@example.test")
-    token = csrf_token(client, "/accounts")
+    token = csrf_token(client)
     # Instagram (Business) has one revoked token: the job asks for consent without calling the network.
     response = client.post("/accounts/renew-all", data={"csrf_token": token, "network": "instagram_business"})
     assert response.status_code == 303
@@ -657,18 +650,18 @@ def test_try_renewing_all_through_a_real_worker_ends_with_the_summary(app, clien
 
 
 @pytest.mark.parametrize("can_manage_profiles", [False, True])
-def test_sending_a_renewal_link_takes_what_renewing_takes(client, auth, store, app, can_manage_profiles):
+def test_sending_a_renewal_link_takes_what_renewing_takes(client, auth, session, app, can_manage_profiles):
     """A link renews by other hands: without "manage social profiles" a Member's
     Admin level sends none, and the menu says why."""
-    org = f.organization(store)
-    member = f.member(store, org, role="member", can_manage_profiles=can_manage_profiles)
-    admin_profile = f.profile(store, org, name="Admin Page")
-    viewer_profile = f.profile(store, org, name="Viewer Page")
+    org = f.organization(session)
+    member = f.member(session, org, role="member", can_manage_profiles=can_manage_profiles)
+    admin_profile = f.profile(session, org, name="Admin Page")
+    viewer_profile = f.profile(session, org, name="Viewer Page")
     with app.app_context():
-        f.credential(store, admin_profile)
-        f.credential(store, viewer_profile)
-    f.access(store, member, admin_profile, "admin")
-    f.access(store, member, viewer_profile, "viewer")
+        f.credential(session, admin_profile)
+        f.credential(session, viewer_profile)
+    f.access(session, member, admin_profile, "admin")
+    f.access(session, member, viewer_profile, "viewer")
     auth.login(member.email)
     html = client.get("/accounts").get_data(as_text=True)
     assert (f'href="/accounts/{admin_profile.id}/send-link"' in html) is can_manage_profiles

@@ -7,7 +7,10 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from redis import Redis
 
+from portal import create_app
 from portal.auth import limits
+from portal.auth.passwords import hash_password
+from portal.models import User
 from tests import factories
 from tests.conftest import csrf_token
 
@@ -15,9 +18,9 @@ MISMATCH = "That email and password do not match an account."
 
 
 @pytest.fixture
-def owner(store):
-    org = factories.organization(store, name="Northwind Agency")
-    return factories.member(store, org, role="owner", email="owner@example.test")
+def owner(session):
+    org = factories.organization(session, name="Northwind Agency")
+    return factories.member(session, org, role="owner", email="owner@example.test")
 
 
 def sign_in(client, email, password=factories.PASSWORD, address="127.0.0.1", remember=False, **kwargs):
@@ -29,7 +32,7 @@ def sign_in(client, email, password=factories.PASSWORD, address="127.0.0.1", rem
 
 
 def sign_out(client):
-    return client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
+    return client.post("/logout", data={"csrf_token": csrf_token(client)})
 
 
 def with_cookie(app, name, value):
@@ -54,6 +57,29 @@ def test_sign_in(client, owner):
     assert "Northwind Agency" in client.get("/").get_data(as_text=True)
 
 
+REAL_COST = "$argon2id$v=19$m=65536,t=3,p=4$"
+
+
+def test_passwords_cost_what_production_pays(app_config, session, owner):
+    """The tests hash at the cheapest Argon2id cost (`factories.PASSWORD_HASH_PROFILE`);
+    an app left to its settings pays RFC 9106's low-memory cost, and moves a
+    cheaper hash up to it at the next sign-in."""
+    real = create_app({key: value for key, value in app_config.items() if key != "PASSWORD_HASH_PROFILE"})
+    try:
+        assert real.config["PASSWORD_HASH_PROFILE"] == "RFC_9106_LOW_MEMORY"
+        with real.app_context():
+            assert hash_password(factories.PASSWORD).startswith(REAL_COST)
+        assert owner.password_hash.startswith("$argon2id$v=19$m=8,t=1,p=1$")
+        assert sign_in(real.test_client(), owner.email).status_code == 303
+        session.rollback()
+        stored = session.get(User, owner.id).password_hash
+        assert stored.startswith(REAL_COST)
+        assert sign_in(real.test_client(), owner.email).status_code == 303
+        assert sign_in(real.test_client(), owner.email, password="not the password").status_code == 401
+    finally:
+        real.extensions["keepalive.engine"].dispose()
+
+
 def test_sign_in_ignores_case_and_spaces_in_the_email(client, owner):
     assert sign_in(client, "  Owner@Example.TEST ").status_code == 303
 
@@ -71,8 +97,8 @@ def test_unknown_email_answers_like_a_wrong_password(client, owner):
     assert MISMATCH in response.get_data(as_text=True)
 
 
-def test_inactive_account_cannot_sign_in(client, store):
-    factories.user(store, email="gone@example.test", active=False)
+def test_inactive_account_cannot_sign_in(client, session):
+    factories.user(session, email="gone@example.test", active=False)
     assert sign_in(client, "gone@example.test").status_code == 401
 
 
@@ -143,7 +169,7 @@ def test_sign_in_starts_a_new_session(app, client, owner):
 def test_sign_out(client, auth, owner):
     sign_in(client, "owner@example.test")
     assert client.get("/").status_code == 200
-    response = auth.post("/logout", token_from="/")
+    response = auth.post("/logout")
     assert response.status_code == 303
     assert response.headers["Location"] == "/login"
     assert "You are signed out." in client.get("/login").get_data(as_text=True)

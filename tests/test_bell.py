@@ -10,30 +10,28 @@ from portal.models import Notification
 from tests import factories
 
 
-def notice(db, user, org, profile, kind="expiring", days=3, age=timedelta(0), read=False):
+def notice(session, user, org, profile, kind="expiring", days=3, age=timedelta(0), read=False):
     row = Notification(key=f"k{user.id}-{profile.id}-{kind}-{days}-{age}", user_id=user.id, organization_id=org.id,
                        profile_id=profile.id, kind=kind, threshold_days=days if kind == "expiring" else 0,
                        created_at=utcnow() - age, read_at=utcnow() if read else None)
-    db.add(row)
-    db.commit()
+    session.add(row)
+    session.commit()
     return row
 
 
-def setup(db):
-    org = factories.organization(db, name="Northwind")
-    owner = factories.member(db, org, role="owner", email="owner@example.test")
-    other = factories.member(db, org, role="manager", email="manager@example.test")
-    page = factories.profile(db, org, name="Northwind Café")
-    shop = factories.profile(db, org, network="instagram", name="Northwind Shop")
-    return org, owner, other, page, shop
+def setup(session):
+    made = factories.agency(session, name="Northwind", people={"owner": "owner", "manager": "manager"},
+                            profiles={"page": {"name": "Northwind Café"},
+                                      "shop": {"network": "instagram", "name": "Northwind Shop"}})
+    return made.org, made.owner, made.people["manager"], made.profiles["page"], made.profiles["shop"]
 
 
-def test_the_bell_counts_unread_notices_and_lists_the_newest_first(app, client, auth, store):
-    org, owner, other, page, shop = setup(store)
-    notice(store, owner, org, page, days=7, age=timedelta(days=2))
-    notice(store, owner, org, shop, kind="expired", age=timedelta(hours=1))
-    notice(store, owner, org, page, days=1, age=timedelta(days=3), read=True)
-    notice(store, other, org, page, days=3)  # someone else's
+def test_the_bell_counts_unread_notices_and_lists_the_newest_first(app, client, auth, session):
+    org, owner, other, page, shop = setup(session)
+    notice(session, owner, org, page, days=7, age=timedelta(days=2))
+    notice(session, owner, org, shop, kind="expired", age=timedelta(hours=1))
+    notice(session, owner, org, page, days=1, age=timedelta(days=3), read=True)
+    notice(session, other, org, page, days=3)  # someone else's
     auth.login(owner.email)
 
     bell = client.get("/notifications?bell=1", headers={"HX-Request": "true"}).get_data(as_text=True)
@@ -48,45 +46,45 @@ def test_the_bell_counts_unread_notices_and_lists_the_newest_first(app, client, 
     assert "tokens-changed from:body" in page_html
 
 
-def test_mark_one_and_all_read(app, client, auth, store):
-    org, owner, other, page, shop = setup(store)
-    first = notice(store, owner, org, page)
-    notice(store, owner, org, shop, kind="expired")
+def test_mark_one_and_all_read(app, client, auth, session):
+    org, owner, other, page, shop = setup(session)
+    first = notice(session, owner, org, page)
+    notice(session, owner, org, shop, kind="expired")
     auth.login(owner.email)
 
-    response = auth.post(f"/notifications/{first.id}/read", token_from="/notifications")
+    response = auth.post(f"/notifications/{first.id}/read")
     assert response.status_code == 303
     assert "Notifications, 1 unread" in client.get("/notifications?bell=1", headers={"HX-Request": "true"}).get_data(as_text=True)
 
-    response = auth.post("/notifications/read-all", token_from="/notifications", headers={"HX-Request": "true"})
+    response = auth.post("/notifications/read-all", headers={"HX-Request": "true"})
     assert response.status_code == 200 and response.headers["HX-Trigger"] == "notifications-changed"
     assert "Notifications, 0 unread" in response.get_data(as_text=True)
-    store.commit()
-    store.expire_all()
-    assert all(n.read_at is not None for n in store.exec(select(Notification)).all())
+    session.commit()
+    session.expire_all()
+    assert all(n.read_at is not None for n in session.exec(select(Notification)).all())
 
 
-def test_opening_a_notice_marks_it_read_and_shows_the_profile(app, client, auth, store):
-    org, owner, other, page, shop = setup(store)
-    row = notice(store, owner, org, shop)
+def test_opening_a_notice_marks_it_read_and_shows_the_profile(app, client, auth, session):
+    org, owner, other, page, shop = setup(session)
+    row = notice(session, owner, org, shop)
     auth.login(owner.email)
 
-    response = auth.post(f"/notifications/{row.id}/open", token_from="/notifications")
+    response = auth.post(f"/notifications/{row.id}/open")
 
     assert response.status_code == 303
     assert response.headers["Location"].endswith(f"/accounts/{shop.id}")
     assert "Northwind Shop" in client.get(response.headers["Location"]).get_data(as_text=True)
-    store.commit()
-    store.expire_all()
-    assert store.get(Notification, row.id).read_at is not None
+    session.commit()
+    session.expire_all()
+    assert session.get(Notification, row.id).read_at is not None
 
 
-def test_another_persons_notice_is_404(app, client, auth, store):
-    org, owner, other, page, shop = setup(store)
-    theirs = notice(store, other, org, page)
+def test_another_persons_notice_is_404(app, client, auth, session):
+    org, owner, other, page, shop = setup(session)
+    theirs = notice(session, other, org, page)
     auth.login(owner.email)
     for path in (f"/notifications/{theirs.id}/read", f"/notifications/{theirs.id}/open"):
-        assert auth.post(path, token_from="/notifications").status_code == 404
-    store.commit()
-    store.expire_all()
-    assert store.get(Notification, theirs.id).read_at is None
+        assert auth.post(path).status_code == 404
+    session.commit()
+    session.expire_all()
+    assert session.get(Notification, theirs.id).read_at is None

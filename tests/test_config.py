@@ -26,6 +26,7 @@ def test_a_malformed_number_is_a_clear_error(tmp_path):
         Config(tmp_path, {"MAIL_PORT": "twenty-five"})
 
 
+@pytest.mark.slow
 def test_production_without_secrets_exits_with_one_line(tmp_path):
     env = {"KEEPALIVE_ENV": "production", "KEEPALIVE_INSTANCE": str(tmp_path), "PATH": "/usr/bin:/bin"}
     result = subprocess.run(

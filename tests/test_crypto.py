@@ -29,10 +29,10 @@ def test_a_ciphertext_of_another_key_is_refused():
         TokenCipher([Fernet.generate_key().decode()]).unseal(sealed)
 
 
-def test_no_plaintext_token_in_the_database(app, db, database):
-    org = factories.organization(db)
-    profile = factories.profile(db, org, network="x")
-    factories.credential(db, profile, access_token=ACCESS, refresh_token=REFRESH)
+def test_no_plaintext_token_in_the_database(app, session, app_context, database):
+    org = factories.organization(session)
+    profile = factories.profile(session, org, network="x")
+    factories.credential(session, profile, access_token=ACCESS, refresh_token=REFRESH)
 
     with database["engine"].connect() as connection:
         rows = connection.execute(sa.text("SELECT * FROM credential")).all()
@@ -48,19 +48,19 @@ def test_no_plaintext_token_in_the_database(app, db, database):
         raw = subprocess.run(["cat", *files], capture_output=True, check=True).stdout
         assert ACCESS.encode() not in raw and REFRESH.encode() not in raw
 
-    stored = db.get(Credential, rows[0].id)
+    stored = session.get(Credential, rows[0].id)
     assert unseal(stored.sealed_access_token) == ACCESS
     assert unseal(stored.sealed_refresh_token) == REFRESH
 
 
-def test_rotation_reseals_every_credential_with_the_newest_key(app, app_config, db):
+def test_rotation_reseals_every_credential_with_the_newest_key(app, app_config, session, app_context):
     old_key = app.config["TOKEN_KEYS"][0]
-    org = factories.organization(db)
+    org = factories.organization(session)
     tokens = []
     for n in range(3):
-        profile = factories.profile(db, org, network="tiktok")
+        profile = factories.profile(session, org, network="tiktok")
         refresh = f"refresh-{n}" if n else None
-        factories.credential(db, profile, access_token=f"access-{n}", refresh_token=refresh)
+        factories.credential(session, profile, access_token=f"access-{n}", refresh_token=refresh)
         tokens.append((f"access-{n}", refresh))
 
     new_key = Fernet.generate_key().decode()
@@ -73,8 +73,8 @@ def test_rotation_reseals_every_credential_with_the_newest_key(app, app_config, 
 
     only_new = TokenCipher([new_key])
     only_old = TokenCipher([old_key])
-    db.rollback()  # end the snapshot the session was reading in
-    credentials = db.exec(sa.select(Credential).order_by(Credential.id)).scalars().all()
+    session.rollback()  # end the snapshot the session was reading in
+    credentials = session.exec(sa.select(Credential).order_by(Credential.id)).scalars().all()
     for credential, (access, refresh) in zip(credentials, tokens, strict=True):
         assert only_new.unseal(credential.sealed_access_token) == access
         assert only_new.unseal(credential.sealed_refresh_token) == refresh

@@ -4,7 +4,6 @@ The routes are read from the URL map, so a route added later is covered
 without touching this file; only the allowlist below is exempt.
 """
 from flask import url_for
-from sqlmodel import Session
 from werkzeug.routing import IntegerConverter
 
 from tests.test_isolation import ID_ROUTES, build_agency, snapshot
@@ -47,9 +46,8 @@ def url_arguments(rule, own):
     return values
 
 
-def test_unsafe_requests_without_a_csrf_token_are_refused(app, client, auth):
-    with Session(app.extensions["keepalive.engine"], expire_on_commit=False) as rows:
-        own = build_agency(rows, app, "Alpha")
+def test_unsafe_requests_without_a_csrf_token_are_refused(app, client, auth, session):
+    own = build_agency(session, "Alpha")
     blueprints = {rule.endpoint.partition(".")[0] for rule in app.url_map.iter_rules()}
     assert ALLOWED_BLUEPRINTS <= blueprints, "an allowlisted blueprint is gone"
     assert ALLOWED_ENDPOINTS <= {rule.endpoint for rule in app.url_map.iter_rules()}, "an allowlisted route is gone"

@@ -1,5 +1,5 @@
-"""The database layer: UTC times, which requests take SQLite's write lock,
-and who may read a SQLite file."""
+"""The database layer: UTC times, SQLite's settings, which requests take
+SQLite's write lock, and who may read a SQLite file."""
 import os
 import stat
 from datetime import datetime, timedelta, timezone
@@ -19,6 +19,15 @@ def test_times_are_stored_and_read_in_utc():
     assert column.process_result_value(datetime(2026, 11, 22, 12, 0), None).tzinfo == timezone.utc
     with pytest.raises(ValueError):
         column.process_bind_param(datetime(2026, 11, 22, 12, 0), None)
+
+
+def test_sqlite_logs_ahead_syncs_at_checkpoints_and_checks_foreign_keys(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path / 'settings.sqlite'}")
+    with engine.connect() as connection:
+        settings = [connection.exec_driver_sql(f"PRAGMA {name}").scalar()
+                    for name in ("journal_mode", "synchronous", "foreign_keys")]
+    engine.dispose()
+    assert settings == ["wal", 1, 1]  # synchronous 1: NORMAL
 
 
 def test_writing_requests_are_posts_and_marked_gets():

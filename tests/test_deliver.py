@@ -23,7 +23,7 @@ from rq.registry import FailedJobRegistry, ScheduledJobRegistry, StartedJobRegis
 from sqlmodel import select
 
 from jobs.deliver import batch as batch_module, email as email_module
-from jobs.scan import LAST_SCAN_KEY, scan
+from jobs.scan import scan
 from portal.db import utcnow
 from portal.models import Delivery, Membership, NotificationPreference, RenewalLink
 from portal.notifications.outbox import enqueue_batch
@@ -82,24 +82,19 @@ def mailbox(request, app_config):
         controller.stop()
 
 
-@pytest.fixture(autouse=True)
-def forget_last_scan(app_config):
-    yield
-    Redis.from_url(app_config["REDIS_URL"]).delete(LAST_SCAN_KEY)
+def agency(session, people=1, network="facebook", profile_name="Northwind Café", expires_in=3 * DAY - MINUTE):
+    """An agency with `people` Owners and a profile whose credential ends in `expires_in`."""
+    made = factories.agency(
+        session, name="Northwind", people={f"owner{n}": "owner" for n in range(people)},
+        profiles={"page": {"network": network, "name": profile_name, "credential": {"expires_in": expires_in}}},
+    )
+    return made.org, list(made.people.values()), made.profiles["page"], made.credentials["page"]
 
 
-def agency(db, people=1, network="facebook", profile_name="Northwind Café", expires_in=3 * DAY - MINUTE):
-    org = factories.organization(db, name="Northwind")
-    owners = [factories.member(db, org, role="owner", email=f"owner{n}@example.test") for n in range(people)]
-    page = factories.profile(db, org, network=network, name=profile_name)
-    credential = factories.credential(db, page, expires_in=expires_in)
-    return org, owners, page, credential
-
-
-def outbox(db):
-    db.commit()  # a new snapshot, and fresh rows: the workers wrote from their own sessions
-    db.expire_all()
-    return db.exec(select(Delivery).order_by(Delivery.id)).all()
+def outbox(session):
+    session.commit()  # a new snapshot, and fresh rows: the workers wrote from their own sessions
+    session.expire_all()
+    return session.exec(select(Delivery).order_by(Delivery.id)).all()
 
 
 def queue_of(app):
@@ -116,8 +111,8 @@ def retry_now(app):
     queue.enqueue_job(job)
 
 
-def test_a_notice_is_emailed_with_a_renewal_link(smtp_server, app, db):
-    _, [owner], page, _ = agency(db)
+def test_a_notice_is_emailed_with_a_renewal_link(smtp_server, app, session, app_context):
+    _, [owner], page, _ = agency(session)
 
     scan()
     finished, failed = run_jobs(app)
@@ -132,19 +127,19 @@ def test_a_notice_is_emailed_with_a_renewal_link(smtp_server, app, db):
     for body in (text, html):
         assert "publishing, the inbox and reports" in body
         assert "/renew/link/" in body
-    [delivery] = outbox(db)
+    [delivery] = outbox(session)
     assert (delivery.status, delivery.attempts, delivery.last_error) == ("sent", 1, None)
     assert delivery.sent_at is not None
     # The link in the email is a fresh member link of that profile, stored as a hash only.
     secret = re.search(r"/renew/link/([\w-]+)", text).group(1)
-    [link] = db.exec(select(RenewalLink)).all()
+    [link] = session.exec(select(RenewalLink)).all()
     assert (link.profile_id, link.recipient, link.purpose) == (page.id, owner.email, "member")
     assert secret not in link.secret_hash
     assert timedelta(days=6, hours=23) < link.expires_at - utcnow() <= timedelta(days=7)
 
 
-def test_a_long_subject_with_accents_arrives_whole(smtp_server, app, db):
-    agency(db, network="google_business", profile_name="Café Crème Brûlée de Montréal")
+def test_a_long_subject_with_accents_arrives_whole(smtp_server, app, session, app_context):
+    agency(session, network="google_business", profile_name="Café Crème Brûlée de Montréal")
 
     scan()
     run_jobs(app)
@@ -154,10 +149,10 @@ def test_a_long_subject_with_accents_arrives_whole(smtp_server, app, db):
         "Action needed: the Google Business Profile token of Café Crème Brûlée de Montréal expires in 3 days")
 
 
-def test_expired_and_invalid_subjects(smtp_server, app, db):
-    org, [owner], page, credential = agency(db, expires_in=-MINUTE)
-    other = factories.profile(db, org, network="linkedin_company", name="Contoso")
-    factories.credential(db, other, expires_in=30 * DAY, status="invalid", invalid_reason="password_changed",
+def test_expired_and_invalid_subjects(smtp_server, app, session, app_context):
+    org, [owner], page, credential = agency(session, expires_in=-MINUTE)
+    other = factories.profile(session, org, network="linkedin_company", name="Contoso")
+    factories.credential(session, other, expires_in=30 * DAY, status="invalid", invalid_reason="password_changed",
                          invalidated_at=utcnow())
 
     scan()
@@ -172,8 +167,8 @@ def test_expired_and_invalid_subjects(smtp_server, app, db):
     assert "Password changed on LinkedIn Page" in invalid.get_body(("plain",)).get_content()
 
 
-def test_one_smtp_connection_per_batch(smtp_server, app, db, monkeypatch):
-    agency(db, people=3)
+def test_one_smtp_connection_per_batch(smtp_server, app, session, app_context, monkeypatch):
+    agency(session, people=3)
     opened = []
     original = email_module.TimedConnection.configure_host
     monkeypatch.setattr(email_module.TimedConnection, "configure_host",
@@ -185,8 +180,8 @@ def test_one_smtp_connection_per_batch(smtp_server, app, db, monkeypatch):
     assert len(smtp_server) == 3 and len(opened) == 1
 
 
-def test_a_batch_reads_at_once_and_commits_once_per_message(smtp_server, app, db):
-    agency(db, people=4)
+def test_a_batch_reads_at_once_and_commits_once_per_message(smtp_server, app, session, app_context):
+    agency(session, people=4)
     scan()
     engine = app.extensions["keepalive.engine"]
     statements = Counter()
@@ -212,25 +207,25 @@ def test_a_batch_reads_at_once_and_commits_once_per_message(smtp_server, app, db
     assert statements["COMMIT"] == 4 + 1
 
 
-def test_a_batch_run_twice_sends_each_message_once(smtp_server, app, db):
-    agency(db, people=2)
+def test_a_batch_run_twice_sends_each_message_once(smtp_server, app, session, app_context):
+    agency(session, people=2)
     report = scan()
     enqueue_batch(report.deliveries)  # the same batch again, as a duplicate enqueue would
 
     assert run_jobs(app) == (2, 0)
     assert len(smtp_server) == 2
-    assert [d.status for d in outbox(db)] == ["sent", "sent"]
+    assert [d.status for d in outbox(session)] == ["sent", "sent"]
 
 
-def test_a_permanent_refusal_is_recorded_and_not_retried(mailbox, app, db):
-    _, owners, _, _ = agency(db, people=2)
+def test_a_permanent_refusal_is_recorded_and_not_retried(mailbox, app, session, app_context):
+    _, owners, _, _ = agency(session, people=2)
     mailbox.refuse[owners[0].email] = "550 5.1.1 mailbox unavailable"
 
     scan()
     finished, failed = run_jobs(app)
 
     assert (finished, failed) == (1, 0)
-    refused, accepted = outbox(db)
+    refused, accepted = outbox(session)
     assert (refused.status, refused.attempts) == ("failed", 1)
     assert "550" in refused.last_error
     assert accepted.status == "sent"
@@ -238,14 +233,14 @@ def test_a_permanent_refusal_is_recorded_and_not_retried(mailbox, app, db):
     assert ScheduledJobRegistry(queue=queue_of(app)).count == 0
 
 
-def test_a_transient_refusal_is_retried_with_backoff(mailbox, app, db):
-    _, owners, _, _ = agency(db, people=2)
+def test_a_transient_refusal_is_retried_with_backoff(mailbox, app, session, app_context):
+    _, owners, _, _ = agency(session, people=2)
     mailbox.refuse[owners[0].email] = "451 4.3.0 try again later"
 
     scan()
     assert run_jobs(app) == (0, 1)
 
-    postponed, accepted = outbox(db)
+    postponed, accepted = outbox(session)
     assert (postponed.status, postponed.attempts) == ("pending", 1)
     assert "451" in postponed.last_error
     assert accepted.status == "sent"
@@ -259,11 +254,11 @@ def test_a_transient_refusal_is_retried_with_backoff(mailbox, app, db):
     retry_now(app)
     assert run_jobs(app) == (1, 0)
     assert sorted(m["To"] for m in mailbox.messages) == sorted(o.email for o in owners)
-    assert [(d.status, d.attempts, d.last_error) for d in outbox(db)] == [("sent", 2, None), ("sent", 1, None)]
+    assert [(d.status, d.attempts, d.last_error) for d in outbox(session)] == [("sent", 2, None), ("sent", 1, None)]
 
 
-def test_the_last_try_marks_a_transient_failure_failed(mailbox, app, db):
-    _, [owner], _, _ = agency(db)
+def test_the_last_try_marks_a_transient_failure_failed(mailbox, app, session, app_context):
+    _, [owner], _, _ = agency(session)
     mailbox.refuse[owner.email] = "451 4.3.0 try again later"
     scan()
     [job] = queue_of(app).jobs
@@ -272,7 +267,7 @@ def test_the_last_try_marks_a_transient_failure_failed(mailbox, app, db):
 
     run_jobs(app)
 
-    [delivery] = outbox(db)
+    [delivery] = outbox(session)
     assert delivery.status == "failed" and "451" in delivery.last_error
 
 
@@ -285,41 +280,42 @@ def test_a_silent_server_times_out(app_config, request):
     app_config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=listener.getsockname()[1],
                       MAIL_SUPPRESS_SEND=False, MAIL_TIMEOUT=1.0)
     app = request.getfixturevalue("app")
-    db = request.getfixturevalue("db")
+    session = request.getfixturevalue("session")
+    request.getfixturevalue("app_context")
     try:
-        agency(db)
+        agency(session)
         scan()
         started = time.monotonic()
         assert run_jobs(app) == (0, 1)
         assert time.monotonic() - started < 5
     finally:
         listener.close()
-    [delivery] = outbox(db)
+    [delivery] = outbox(session)
     assert delivery.status == "pending" and "timed out" in delivery.last_error
 
 
-def test_a_notice_renewed_before_it_is_sent_is_dropped(smtp_server, app, db):
-    _, _, page, credential = agency(db)
+def test_a_notice_renewed_before_it_is_sent_is_dropped(smtp_server, app, session, app_context):
+    _, _, page, credential = agency(session)
     scan()
-    db.commit()
+    session.commit()
     credential.expires_at = utcnow() + 60 * DAY  # refreshed in place meanwhile
-    db.add(credential)
-    db.commit()
+    session.add(credential)
+    session.commit()
 
     run_jobs(app)
 
     assert smtp_server == []
-    assert [d.status for d in outbox(db)] == ["obsolete"]
+    assert [d.status for d in outbox(session)] == ["obsolete"]
 
 
-def no_longer_may_renew(db, org, owners, page):
-    demoted = db.exec(select(Membership).where(Membership.user_id == owners[1].id)).one()
+def no_longer_may_renew(session, org, owners, page):
+    demoted = session.exec(select(Membership).where(Membership.user_id == owners[1].id)).one()
     demoted.role = "member"  # without "manage social profiles"
     owners[2].active = False
     return [demoted, owners[2]]
 
 
-def switched_email_off(db, org, owners, page):
+def switched_email_off(session, org, owners, page):
     return [
         NotificationPreference(user_id=owners[1].id, organization_id=org.id, email=False),
         NotificationPreference(user_id=owners[2].id, organization_id=org.id, email=True),
@@ -328,26 +324,26 @@ def switched_email_off(db, org, owners, page):
 
 
 @pytest.mark.parametrize("change", [no_longer_may_renew, switched_email_off])
-def test_only_who_still_may_renew_and_wants_email_is_emailed(smtp_server, app, db, change):
+def test_only_who_still_may_renew_and_wants_email_is_emailed(smtp_server, app, session, app_context, change):
     """Checked again when the batch is sent: a retry may come hours after the scan."""
-    org, owners, page, _ = agency(db, people=3)
+    org, owners, page, _ = agency(session, people=3)
     scan()
-    db.commit()  # a snapshot after the scan's writes
-    db.add_all(change(db, org, owners, page))
-    db.commit()
+    session.commit()  # a snapshot after the scan's writes
+    session.add_all(change(session, org, owners, page))
+    session.commit()
 
     run_jobs(app)
 
     assert [m["To"] for m in smtp_server] == [owners[0].email]
-    assert [d.status for d in outbox(db)] == ["sent", "obsolete", "obsolete"]
+    assert [d.status for d in outbox(session)] == ["sent", "obsolete", "obsolete"]
 
 
-def test_each_recipient_of_a_batch_reads_their_own_language(smtp_server, app, db):
-    _, owners, _, _ = agency(db, people=3)
+def test_each_recipient_of_a_batch_reads_their_own_language(smtp_server, app, session, app_context):
+    _, owners, _, _ = agency(session, people=3)
     for owner, locale in zip(owners, ("fr", "de", None)):
         owner.locale = locale
-        db.add(owner)
-    db.commit()
+        session.add(owner)
+    session.commit()
     scan()
 
     run_jobs(app)
@@ -362,13 +358,14 @@ def test_each_recipient_of_a_batch_reads_their_own_language(smtp_server, app, db
     assert "Bonjour" in french.get_body(("plain",)).get_content()
 
 
-def test_a_second_worker_cannot_claim_what_the_first_is_sending(mailbox, app, db, database):
+@pytest.mark.slow
+def test_a_second_worker_cannot_claim_what_the_first_is_sending(mailbox, app, session, app_context, database):
     """Two real workers on the same batch (a duplicate job): while the first
     waits for the server's answer to the first message, the second passes
     over it and sends the others; the first then finds them taken."""
-    db.close()
+    session.close()
     reopen_connections(app, database)
-    _, owners, _, _ = agency(db, people=3)
+    _, owners, _, _ = agency(session, people=3)
     mailbox.hold, mailbox.accept_held = owners[0].email, True
     report = scan()
     enqueue_batch(report.deliveries)
@@ -389,15 +386,15 @@ def test_a_second_worker_cannot_claim_what_the_first_is_sending(mailbox, app, db
             first.wait(10)
 
     assert sorted(m["To"] for m in mailbox.messages) == sorted(o.email for o in owners)
-    assert [(d.status, d.attempts) for d in outbox(db)] == [("sent", 1)] * 3
+    assert [(d.status, d.attempts) for d in outbox(session)] == [("sent", 1)] * 3
 
 
 def test_a_job_that_dies_after_the_servers_answer_sends_that_message_again_and_no_other(
-        smtp_server, app, db, monkeypatch):
+        smtp_server, app, session, app_context, monkeypatch):
     """The documented window: the server took the first message, and the job
     dies before its outcome is committed (with the next claim). The retry
     sends that one again, and each of the others once."""
-    _, owners, _, _ = agency(db, people=3)
+    _, owners, _, _ = agency(session, people=3)
     scan()
     settle = batch_module.Batch.settle
 
@@ -408,21 +405,21 @@ def test_a_job_that_dies_after_the_servers_answer_sends_that_message_again_and_n
     monkeypatch.setattr(batch_module.Batch, "settle", dies_after_the_first)
     assert run_jobs(app) == (0, 1)
     assert [m["To"] for m in smtp_server] == [owners[0].email]
-    assert [d.status for d in outbox(db)] == ["sending", "pending", "pending"]
+    assert [d.status for d in outbox(session)] == ["sending", "pending", "pending"]
 
     retry_now(app)
     assert run_jobs(app) == (1, 0)
 
     assert [m["To"] for m in smtp_server] == [owners[0].email] + [o.email for o in owners]
-    assert [d.status for d in outbox(db)] == ["sent"] * 3
+    assert [d.status for d in outbox(session)] == ["sent"] * 3
 
 
-def test_a_job_that_dies_as_it_claims_loses_nothing(smtp_server, app, db, monkeypatch):
+def test_a_job_that_dies_as_it_claims_loses_nothing(smtp_server, app, session, app_context, monkeypatch):
     """The worker dies between writing down what it has in flight and the
     commit of its first claim: the retry finds that delivery and sends each
     message once (had the claim been committed first, it would stay
     "sending" for good)."""
-    _, owners, _, _ = agency(db, people=3)
+    _, owners, _, _ = agency(session, people=3)
     scan()
     save_meta = Job.save_meta
 
@@ -435,12 +432,12 @@ def test_a_job_that_dies_as_it_claims_loses_nothing(smtp_server, app, db, monkey
     monkeypatch.setattr(Job, "save_meta", dies_as_it_claims)
     assert run_jobs(app) == (0, 1)
     assert smtp_server == []
-    assert [d.status for d in outbox(db)] == ["pending"] * 3
+    assert [d.status for d in outbox(session)] == ["pending"] * 3
 
     retry_now(app)
     assert run_jobs(app) == (1, 0)
     assert sorted(m["To"] for m in smtp_server) == sorted(o.email for o in owners)
-    assert [d.status for d in outbox(db)] == ["sent"] * 3
+    assert [d.status for d in outbox(session)] == ["sent"] * 3
 
 
 def worker_environment(app):
@@ -472,13 +469,14 @@ def reopen_connections(app, database):
     app.extensions["keepalive.engine"].dispose()
 
 
-def test_a_killed_worker_loses_nothing_and_sends_nothing_twice(mailbox, app, db, database):
+@pytest.mark.slow
+def test_a_killed_worker_loses_nothing_and_sends_nothing_twice(mailbox, app, session, app_context, database):
     """SIGKILL a real `rq worker` while it waits for the SMTP server's answer
     to the third message of a batch; RQ requeues the abandoned job and a new
     worker sends every delivery, none twice."""
-    db.close()
+    session.close()
     reopen_connections(app, database)
-    _, owners, _, _ = agency(db, people=5)
+    _, owners, _, _ = agency(session, people=5)
     mailbox.hold = owners[2].email
     scan()
 
@@ -494,7 +492,7 @@ def test_a_killed_worker_loses_nothing_and_sends_nothing_twice(mailbox, app, db,
         worker.stdout.close()
     mailbox.release.set()
     assert sorted(m["To"] for m in mailbox.messages) == [o.email for o in owners[:2]]
-    statuses = [d.status for d in outbox(db)]
+    statuses = [d.status for d in outbox(session)]
     assert statuses == ["sent", "sent", "sending", "pending", "pending"]
 
     # What a worker's maintenance does once the dead worker's heartbeat has
@@ -510,5 +508,5 @@ def test_a_killed_worker_loses_nothing_and_sends_nothing_twice(mailbox, app, db,
     assert again.returncode == 0, output.decode()
 
     assert sorted(m["To"] for m in mailbox.messages) == sorted(o.email for o in owners)
-    assert [d.status for d in outbox(db)] == ["sent"] * 5
+    assert [d.status for d in outbox(session)] == ["sent"] * 5
     assert FailedJobRegistry(queue=queue).count == 0

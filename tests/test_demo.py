@@ -23,9 +23,9 @@ from portal.networks import NETWORKS
 from portal.status import Status, token_status
 
 
-def row_counts(db):
+def row_counts(session):
     return {
-        table.name: db.exec(select(sa.func.count()).select_from(table)).one()
+        table.name: session.exec(select(sa.func.count()).select_from(table)).one()
         for table in SQLModel.metadata.sorted_tables
     }
 
@@ -36,9 +36,9 @@ def seed(runner):
     return result.output
 
 
-def current_credentials(db):
+def current_credentials(session):
     """(profile, current credential) pairs."""
-    return db.exec(
+    return session.exec(
         select(SocialProfile, Credential)
         .join(Credential, Credential.profile_id == SocialProfile.id)
         .where(Credential.superseded_at.is_(None))
@@ -54,12 +54,12 @@ def test_demo_world_is_data():
     assert demo_world()[0]["name"] != "changed"
 
 
-def test_seed_creates_every_network_and_every_status(runner, db):
+def test_seed_creates_every_network_and_every_status(runner, session):
     output = seed(runner)
     assert "owner@demo.test" in output and DEMO_PASSWORD in output
 
-    organization = db.exec(select(Organization).where(Organization.name == "Northwind Agency")).one()
-    credentials = current_credentials(db)
+    organization = session.exec(select(Organization).where(Organization.name == "Northwind Agency")).one()
+    credentials = current_credentials(session)
     assert len(credentials) >= 30
     assert {profile.network for profile, _ in credentials} == set(NETWORKS)
 
@@ -82,13 +82,13 @@ def test_seed_creates_every_network_and_every_status(runner, db):
     assert brand_counts[1] and (brand_counts[2] or brand_counts[3])
 
 
-def test_refresh_tokens_where_the_network_uses_them(runner, db, app):
+def test_refresh_tokens_where_the_network_uses_them(runner, session, app):
     from portal.crypto import unseal
 
     seed(runner)
     specs = {spec["external_id"]: spec for spec in demo_world()}
     with app.app_context():
-        for profile, credential in current_credentials(db):
+        for profile, credential in current_credentials(session):
             spec = specs[profile.external_id]
             # Issued by the sandbox network, which the tests' app runs.
             assert len(unseal(credential.sealed_access_token)) >= 20
@@ -107,44 +107,44 @@ def test_refresh_tokens_where_the_network_uses_them(runner, db, app):
                     "system_user", None, None)
             elif profile.network in ("facebook", "instagram_business"):
                 assert credential.data_access_expires_at is not None
-    networks_with_refresh = {p.network for p, c in current_credentials(db) if c.can_refresh_silently}
+    networks_with_refresh = {p.network for p, c in current_credentials(session) if c.can_refresh_silently}
     assert networks_with_refresh == set(REFRESH_LIFETIME)
 
 
-def test_people_roles_history_and_audit(runner, db):
+def test_people_roles_history_and_audit(runner, session):
     seed(runner)
-    people = {user.email: user for user in db.exec(select(User)).all()}
+    people = {user.email: user for user in session.exec(select(User)).all()}
     assert {"owner@demo.test", "manager@demo.test", "member@demo.test"} <= set(people)
     emails = {user.id: email for email, user in people.items()}
-    roles = {emails[m.user_id]: m for m in db.exec(select(Membership)).all()}
+    roles = {emails[m.user_id]: m for m in session.exec(select(Membership)).all()}
     assert roles["owner@demo.test"].role == "owner"
     assert roles["manager@demo.test"].role == "manager"
     assert roles["member@demo.test"].role == "member" and roles["member@demo.test"].can_manage_profiles
 
-    member_levels = Counter(a.level for a in db.exec(
+    member_levels = Counter(a.level for a in session.exec(
         select(ProfileAccess).where(ProfileAccess.user_id == people["member@demo.test"].id)).all())
     assert member_levels["admin"] >= 3 and member_levels["viewer"] >= 2
 
-    native = db.exec(select(NativeRole)).all()
+    native = session.exec(select(NativeRole)).all()
     assert {row.can_renew for row in native} == set(CanRenew)
     assert {row.user_id for row in native} == {people[e].id for e in ("owner@demo.test", "manager@demo.test",
                                                                       "member@demo.test")}
 
-    superseded = db.exec(select(Credential).where(Credential.superseded_at.is_not(None))).all()
+    superseded = session.exec(select(Credential).where(Credential.superseded_at.is_not(None))).all()
     assert superseded and all(c.superseded_at <= utcnow() for c in superseded)
-    actions = {event.action for event in db.exec(select(AuditEvent)).all()}
+    actions = {event.action for event in session.exec(select(AuditEvent)).all()}
     assert {"profile.connected", "credential.renewed", "credential.invalidated"} <= actions
 
 
-def test_seeding_twice_changes_nothing(runner, db):
+def test_seeding_twice_changes_nothing(runner, session):
     seed(runner)
-    first = row_counts(db)
-    hashes = {c.id: c.sealed_access_token for c in db.exec(select(Credential)).all()}
+    first = row_counts(session)
+    hashes = {c.id: c.sealed_access_token for c in session.exec(select(Credential)).all()}
     output = seed(runner)
     assert "nothing changed" in output
-    db.expire_all()
-    assert row_counts(db) == first
-    assert {c.id: c.sealed_access_token for c in db.exec(select(Credential)).all()} == hashes
+    session.expire_all()
+    assert row_counts(session) == first
+    assert {c.id: c.sealed_access_token for c in session.exec(select(Credential)).all()} == hashes
 
 
 def test_owner_signs_in_with_the_demo_password(runner, auth, client):

@@ -19,6 +19,7 @@ def test_development_mounts_the_sandbox_mail_and_demo_command(app):
     assert "seed-demo" in app.cli.commands
 
 
+@pytest.mark.slow
 def test_production_never_imports_the_development_tools(tmp_path):
     env = {
         "KEEPALIVE_ENV": "production",

@@ -14,6 +14,8 @@ from devkit.run import ROOT, free_port, port_answers
 from jobs.mail import send_message
 from portal import create_app
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture
 def mail_dir(tmp_path):

@@ -59,6 +59,7 @@ def test_no_redis_answering_means_a_private_one():
     assert choose_redis(None, answers=lambda url: False) is None
 
 
+@pytest.mark.slow
 def test_private_redis_is_started_and_stopped():
     child, url = start_private_redis()
     try:
@@ -175,9 +176,19 @@ def sign_in(base_url, email, password):
     return response.geturl(), response.read().decode()
 
 
+@pytest.fixture
+def private_redis():
+    """A Redis of the test's own, stopped after it: what a real run leaves
+    (its scheduler's scans and their time, its jobs) meets no other test."""
+    child, url = start_private_redis()
+    yield url
+    stop(child)
+
+
+@pytest.mark.slow
 @pytest.mark.worker
-def test_a_real_run_serves_the_demo_and_stops_on_sigterm(tmp_path, redis_url):
-    run = Run(tmp_path, redis_url)
+def test_a_real_run_serves_the_demo_and_stops_on_sigterm(tmp_path, private_redis):
+    run = Run(tmp_path, private_redis)
     try:
         run.wait_for("Press Ctrl-C to stop.")
         base_url = f"http://127.0.0.1:{run.port}"
@@ -214,6 +225,7 @@ def alive(pid):
         return False
 
 
+@pytest.mark.slow
 def test_a_dying_child_is_named_and_its_group_cleaned_up(tmp_path):
     """A child whose leader died (SIGKILL) may leave its own children (the
     worker's scheduler): they are stopped with it."""

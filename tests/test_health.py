@@ -11,7 +11,9 @@ from rq import Queue, Worker
 
 from devkit.run import ROOT, free_port
 from portal import create_app
-from portal.health.views import LAST_SCAN_KEY, last_scan_time
+from portal.health.views import last_scan_time
+from portal.queue import LAST_SCAN, redis_key
+from tests.conftest import forget_keys
 
 
 def workers_on(redis_url, queue_name):
@@ -43,13 +45,13 @@ def health_engine_disposed(app):
         engine.dispose()
 
 
+@pytest.mark.slow
 def test_healthy_with_a_worker_registered(app, client, rq_worker, redis_url):
     redis = Redis.from_url(redis_url)
-    redis.set(LAST_SCAN_KEY, "2026-11-22T01:30:00+00:00")
+    redis.set(f"{app.config['REDIS_KEY_PREFIX']}:last_scan", "2026-11-22T01:30:00+00:00")
     try:
         response = client.get("/healthz")
     finally:
-        redis.delete(LAST_SCAN_KEY)
         health_engine_disposed(app)
     assert response.status_code == 200
     assert response.get_json() == {
@@ -66,6 +68,21 @@ def test_no_worker_is_still_healthy_but_counted(app, client):
     assert response.status_code == 200
     assert response.get_json()["workers"] == 0
     assert response.get_json()["last_scan"] is None
+
+
+def test_the_last_scan_of_another_deployment_on_the_same_redis_is_not_shown(app, app_config, client):
+    other = create_app({**app_config, "REDIS_KEY_PREFIX": f"other-{app_config['REDIS_KEY_PREFIX']}"})
+    with other.app_context():
+        scan_time = "2026-11-22T01:30:00+00:00"
+        other.extensions["keepalive.redis"].set(redis_key(LAST_SCAN), scan_time)
+    try:
+        assert other.test_client().get("/healthz").get_json()["last_scan"] == scan_time
+        assert client.get("/healthz").get_json()["last_scan"] is None
+    finally:
+        forget_keys(other.config)
+        health_engine_disposed(other)
+        health_engine_disposed(app)
+        other.extensions["keepalive.engine"].dispose()
 
 
 def test_unreachable_redis_is_503(app, app_config):

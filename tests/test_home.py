@@ -16,16 +16,16 @@ def listed(html):
     return re.findall(r'<tr id="profile-(\d+)"', html)
 
 
-def test_tiles_count_every_status_and_only_the_most_urgent_are_listed(app, client, auth, store):
+def test_tiles_count_every_status_and_only_the_most_urgent_are_listed(app, client, auth, session):
     with app.app_context():
-        org = f.organization(store)
-        f.member(store, org, role="owner", email="owner@example.test")
+        org = f.organization(session)
+        f.member(session, org, role="owner", email="owner@example.test")
         for n in range(MOST_URGENT + 2):
-            f.credential(store, f.profile(store, org, name=f"Expired {n:02}"), expires_in=timedelta(days=-1 - n))
-        soonest = f.profile(store, org, name="Soonest Page")
-        f.credential(store, soonest, expires_in=timedelta(days=2))
-        f.credential(store, f.profile(store, org, name="Valid"), expires_in=timedelta(days=60))
-        f.credential(store, f.profile(store, org, name="Forever"), expires_in=None, last_check_ok=True)
+            f.credential(session, f.profile(session, org, name=f"Expired {n:02}"), expires_in=timedelta(days=-1 - n))
+        soonest = f.profile(session, org, name="Soonest Page")
+        f.credential(session, soonest, expires_in=timedelta(days=2))
+        f.credential(session, f.profile(session, org, name="Valid"), expires_in=timedelta(days=60))
+        f.credential(session, f.profile(session, org, name="Forever"), expires_in=None, last_check_ok=True)
     auth.login("owner@example.test")
     html = client.get("/").get_data(as_text=True)
     assert tiles(html) == {"expired": MOST_URGENT + 2, "expiring": 1, "valid": 1, "no_expiry": 1}
@@ -34,18 +34,18 @@ def test_tiles_count_every_status_and_only_the_most_urgent_are_listed(app, clien
     assert "See all 13 profiles at risk in Manage Accounts" in html
 
 
-def test_an_organization_without_profiles_says_so(app, client, auth, store):
+def test_an_organization_without_profiles_says_so(app, client, auth, session):
     with app.app_context():
-        f.member(store, f.organization(store), role="owner", email="owner@example.test")
+        f.member(session, f.organization(session), role="owner", email="owner@example.test")
     auth.login("owner@example.test")
     assert "No social profiles yet" in client.get("/").get_data(as_text=True)
 
 
-def test_all_healthy_says_so_and_lists_nothing(app, client, auth, store):
+def test_all_healthy_says_so_and_lists_nothing(app, client, auth, session):
     with app.app_context():
-        org = f.organization(store)
-        f.member(store, org, role="owner", email="owner@example.test")
-        f.credential(store, f.profile(store, org, name="Valid"), expires_in=timedelta(days=60))
+        org = f.organization(session)
+        f.member(session, org, role="owner", email="owner@example.test")
+        f.credential(session, f.profile(session, org, name="Valid"), expires_in=timedelta(days=60))
     auth.login("owner@example.test")
     html = client.get("/").get_data(as_text=True)
     assert "All your tokens are healthy" in html and not listed(html)

@@ -10,27 +10,27 @@ from portal.models import Invitation, PasswordReset, RenewalLink
 from tests import factories
 
 
-def test_purges_links_expired_over_30_days_ago_only(app, db):
-    org = factories.organization(db)
-    person = factories.member(db, org)
-    profile = factories.profile(db, org)
+def test_purges_links_expired_over_30_days_ago_only(app, session, app_context):
+    org = factories.organization(session)
+    person = factories.member(session, org)
+    profile = factories.profile(session, org)
     now = utcnow()
     ages = {"old": now - timedelta(days=31), "recent": now - timedelta(days=29), "live": now + timedelta(days=1)}
     for label, expires_at in ages.items():
-        db.add(PasswordReset(user_id=person.id, secret_hash=f"reset-{label}", expires_at=expires_at))
-        db.add(Invitation(organization_id=org.id, email=f"{label}@example.test", secret_hash=f"inv-{label}",
+        session.add(PasswordReset(user_id=person.id, secret_hash=f"reset-{label}", expires_at=expires_at))
+        session.add(Invitation(organization_id=org.id, email=f"{label}@example.test", secret_hash=f"inv-{label}",
                           expires_at=expires_at))
-        db.add(RenewalLink(profile_id=profile.id, recipient="client@example.test", purpose="renew",
+        session.add(RenewalLink(profile_id=profile.id, recipient="client@example.test", purpose="renew",
                            secret_hash=f"link-{label}", expires_at=expires_at))
-    db.commit()
+    session.commit()
 
     with app.app_context():
         purged = purge_expired_links()
 
     assert purged == {"password_reset": 1, "invitation": 1, "renewal_link": 1}
-    db.expire_all()
+    session.expire_all()
     for model in (PasswordReset, Invitation, RenewalLink):
-        kept = sorted(row.secret_hash.split("-")[1] for row in db.exec(select(model)).all())
+        kept = sorted(row.secret_hash.split("-")[1] for row in session.exec(select(model)).all())
         assert kept == ["live", "recent"]
     with app.app_context():
         assert purge_expired_links() == {"password_reset": 0, "invitation": 0, "renewal_link": 0}

@@ -11,7 +11,7 @@ from babel.messages.frontend import CommandLineInterface
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
-from sqlmodel import Session, select
+from sqlmodel import select
 
 from portal.config import Config
 from portal.models import AuditEvent, User
@@ -178,33 +178,25 @@ def app(app):
 
 
 @pytest.fixture
-def rows(app):
-    with Session(app.extensions["keepalive.engine"], expire_on_commit=False) as session:
-        yield session
+def agency(session):
+    made = factories.agency(session, people={"owner": {"role": "owner", "name": "Olivia Hart"}},
+                            brands=["Northwind Café"],
+                            profiles={"page": {"name": "Northwind Café", "brands": ["Northwind Café"]}})
+    factories.credential(session, made.profiles["page"], granted_by_id=made.owner.id)
+    return {"org": made.org, "owner": made.owner, "profile": made.profiles["page"]}
 
 
-@pytest.fixture
-def agency(app, rows):
-    org = factories.organization(rows, name="Northwind Agency")
-    owner = factories.member(rows, org, role="owner", email="owner@example.test", name="Olivia Hart")
-    cafe = factories.brand(rows, org, "Northwind Café")
-    profile = factories.profile(rows, org, "facebook", name="Northwind Café", brands=[cafe])
-    with app.app_context():  # tokens are sealed with the app's key
-        factories.credential(rows, profile, granted_by_id=owner.id)
-    return {"org": org, "owner": owner, "profile": profile}
-
-
-def set_locale(rows, user, locale):
-    rows.rollback()
-    row = rows.get(User, user.id)
+def set_locale(session, user, locale):
+    session.rollback()
+    row = session.get(User, user.id)
     row.locale = locale
-    rows.add(row)
-    rows.commit()
+    session.add(row)
+    session.commit()
 
 
-def stored_locale(rows, user):
-    rows.rollback()
-    return rows.get(User, user.id).locale
+def stored_locale(session, user):
+    session.rollback()
+    return session.get(User, user.id).locale
 
 
 # One phrase per page and language, from the page's own content (not the header).
@@ -240,8 +232,8 @@ def test_login_page_in_english_for_other_languages(client):
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
-def test_main_pages_in_the_users_language(client, auth, rows, agency, language):
-    set_locale(rows, agency["owner"], language)
+def test_main_pages_in_the_users_language(client, auth, session, agency, language):
+    set_locale(session, agency["owner"], language)
     auth.login("owner@example.test")
     for path, phrases in PAGES.items():
         # The user's own choice wins over the browser's.
@@ -260,8 +252,8 @@ def test_main_pages_follow_the_browser_without_a_choice(client, auth, agency, la
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
-def test_profile_page_with_dates_and_plurals_renders(client, auth, rows, agency, language):
-    set_locale(rows, agency["owner"], language)
+def test_profile_page_with_dates_and_plurals_renders(client, auth, session, agency, language):
+    set_locale(session, agency["owner"], language)
     auth.login("owner@example.test")
     response = client.get(f"/accounts/{agency['profile'].id}")
     assert_in_language(response, language, {"fr": "Jeton", "de": "Token", "nl": "Token"}[language])
@@ -305,68 +297,68 @@ def test_menu_names_each_language_in_itself(client, auth, agency):
     assert all(f'lang="{value}"' in attributes for value, attributes, _ in buttons if value)
 
 
-def test_menu_switches_and_remembers_the_language(client, auth, rows, agency):
+def test_menu_switches_and_remembers_the_language(client, auth, session, agency):
     auth.login("owner@example.test")
-    token = csrf_token(client, "/accounts")
+    token = csrf_token(client)
     response = client.post("/settings/language", data={"locale": "fr", "next": "/accounts?status=expired",
                                                        "csrf_token": token})
     assert response.status_code == 303
     assert response.headers["Location"] == "/accounts?status=expired"
-    assert stored_locale(rows, agency["owner"]) == "fr"
+    assert stored_locale(session, agency["owner"]) == "fr"
     page = client.get("/accounts", headers={"Accept-Language": "de"})
     assert_in_language(page, "fr", PAGES["/accounts"]["fr"])
     current = [value for value, attributes, _ in language_buttons(page.get_data(as_text=True))
                if 'aria-current="true"' in attributes]
     assert current == ["fr"]
-    rows.rollback()
-    assert rows.exec(select(AuditEvent).where(AuditEvent.action == "user.settings_changed")).first().detail \
+    session.rollback()
+    assert session.exec(select(AuditEvent).where(AuditEvent.action == "user.settings_changed")).first().detail \
         == "language: fr"
 
     # A new session of the same user keeps the choice.
-    client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
+    client.post("/logout", data={"csrf_token": csrf_token(client)})
     auth.login("owner@example.test")
     assert_in_language(client.get("/"), "fr", PAGES["/"]["fr"])
 
     # "Browser default" clears it: the browser's language again.
-    response = auth.post("/settings/language", {"locale": "", "next": "/"}, token_from="/")
+    response = auth.post("/settings/language", {"locale": "", "next": "/"})
     assert response.status_code == 303
-    assert stored_locale(rows, agency["owner"]) is None
+    assert stored_locale(session, agency["owner"]) is None
     assert_in_language(client.get("/", headers={"Accept-Language": "nl"}), "nl", PAGES["/"]["nl"])
 
 
-def test_menu_answers_htmx_with_a_redirect_header(client, auth, rows, agency):
+def test_menu_answers_htmx_with_a_redirect_header(client, auth, session, agency):
     auth.login("owner@example.test")
-    response = auth.post("/settings/language", {"locale": "de", "next": "/settings/members"}, token_from="/",
+    response = auth.post("/settings/language", {"locale": "de", "next": "/settings/members"},
                          headers={"HX-Request": "true"})
     assert response.status_code == 200
     assert response.headers["HX-Redirect"] == "/settings/members"
-    assert stored_locale(rows, agency["owner"]) == "de"
+    assert stored_locale(session, agency["owner"]) == "de"
 
 
 @pytest.mark.parametrize("form", [
     {"locale": "xx"}, {"locale": "fr_FR"}, {"locale": "EN"}, {"locale": "en,fr"}, {},
 ])
-def test_menu_refuses_anything_else_with_400(client, auth, rows, agency, form):
-    set_locale(rows, agency["owner"], "nl")
+def test_menu_refuses_anything_else_with_400(client, auth, session, agency, form):
+    set_locale(session, agency["owner"], "nl")
     auth.login("owner@example.test")
-    response = auth.post("/settings/language", {**form, "next": "/"}, token_from="/")
+    response = auth.post("/settings/language", {**form, "next": "/"})
     assert response.status_code == 400
     # The message is in the user's language, like the rest of the page.
     assert "Kies een taal uit het menu." in response.get_data(as_text=True)
-    assert stored_locale(rows, agency["owner"]) == "nl"
+    assert stored_locale(session, agency["owner"]) == "nl"
 
 
 @pytest.mark.parametrize("next_url", ["https://evil.example/", "//evil.example/x", "javascript:alert(1)"])
 def test_menu_goes_back_only_to_pages_of_the_site(client, auth, agency, next_url):
     auth.login("owner@example.test")
-    response = auth.post("/settings/language", {"locale": "fr", "next": next_url}, token_from="/")
+    response = auth.post("/settings/language", {"locale": "fr", "next": next_url})
     assert response.status_code == 303
     assert response.headers["Location"] == "/"
 
 
-def test_menu_needs_a_signed_in_user_and_a_csrf_token(client, auth, rows, agency):
+def test_menu_needs_a_signed_in_user_and_a_csrf_token(client, auth, session, agency):
     response = auth.post("/settings/language", {"locale": "fr"})
     assert response.status_code in (302, 303) and "/login" in response.headers["Location"]
     auth.login("owner@example.test")
     assert client.post("/settings/language", data={"locale": "fr"}).status_code == 400
-    assert stored_locale(rows, agency["owner"]) is None
+    assert stored_locale(session, agency["owner"]) is None

@@ -13,7 +13,7 @@ from datetime import timedelta
 
 import pytest
 from flask import url_for
-from sqlmodel import Session, SQLModel, select
+from sqlmodel import SQLModel, select
 
 from portal import create_app
 from portal.db import utcnow
@@ -64,16 +64,18 @@ def id_rules(app):
     ]
 
 
-def build_agency(session, app, name):
+def build_agency(session, name):
     """An agency with one of every kind of object a URL can name."""
-    org = factories.organization(session, name=name)
-    owner = factories.member(session, org, role="owner", email=f"owner@{name.lower()}.test")
-    member = factories.member(session, org, role="member", email=f"member@{name.lower()}.test")
-    brand = factories.brand(session, org, name=f"{name} brand")
-    profile = factories.profile(session, org, name=f"{name} page", brands=[brand])
-    factories.access(session, member, profile, "viewer")
-    with app.app_context():
-        factories.credential(session, profile, refresh_token="refresh-" + name)
+    made = factories.agency(
+        session, name=name,
+        people={role: {"role": role, "email": f"{role}@{name.lower()}.test"} for role in ("owner", "member")},
+        brands={"brand": f"{name} brand"},
+        profiles={"page": {"name": f"{name} page", "brands": ["brand"],
+                           "credential": {"refresh_token": "refresh-" + name}}},
+        rights=[("member", "page", "viewer")],
+    )
+    org, owner, member = made.org, made.owner, made.people["member"]
+    brand, profile = made.brands["brand"], made.profiles["page"]
     secret_hash = hashlib.sha256(os.urandom(32)).hexdigest()  # a link nobody will open
     invitation = Invitation(organization_id=org.id, email=f"new@{name.lower()}.test", role="member",
                             secret_hash=secret_hash, expires_at=utcnow() + timedelta(days=3))
@@ -104,15 +106,8 @@ def snapshot(engine):
 
 
 @pytest.fixture
-def rows(app):
-    """A database session with no app context held open (each request gets its own `g`)."""
-    with Session(app.extensions["keepalive.engine"], expire_on_commit=False) as session:
-        yield session
-
-
-@pytest.fixture
-def agencies(app, rows):
-    return build_agency(rows, app, "Alpha"), build_agency(rows, app, "Bravo")
+def agencies(app, session):
+    return build_agency(session, "Alpha"), build_agency(session, "Bravo")
 
 
 def url_map_rules():
@@ -166,7 +161,7 @@ def test_another_agencys_object_is_404(app, client, auth, agencies, endpoint, me
     with app.test_request_context():
         path = url_for(endpoint, **values)
     auth.login(own["owner"].email)  # an Owner: nothing but the agency boundary stands in the way
-    token = csrf_token(client, "/")
+    token = csrf_token(client)
     engine = app.extensions["keepalive.engine"]
     before = snapshot(engine)
     if method == "GET":

@@ -10,28 +10,26 @@ from tests import factories
 DAY = timedelta(days=1)
 
 
-def agency(store, app):
-    org = factories.organization(store, name="Northwind")
-    owner = factories.member(store, org, role="owner", email="owner@example.test")
-    member = factories.member(store, org, role="member", email="member@example.test", can_manage_profiles=True)
-    admin_of = factories.profile(store, org, name="Member Admin Page")
-    viewer_of = factories.profile(store, org, name="Member Viewer Page")
-    healthy = factories.profile(store, org, name="Healthy Page")
-    factories.access(store, member, admin_of, "admin")
-    factories.access(store, member, viewer_of, "viewer")
-    with app.app_context():
-        factories.credential(store, admin_of, expires_in=2 * DAY)
-        factories.credential(store, viewer_of, expires_in=-DAY)
-        factories.credential(store, healthy, expires_in=60 * DAY)
-    return org, owner, member
+def agency(session):
+    made = factories.agency(
+        session, name="Northwind",
+        people={"owner": "owner", "member": {"role": "member", "can_manage_profiles": True}},
+        profiles={
+            "admin_of": {"name": "Member Admin Page", "credential": {"expires_in": 2 * DAY}},
+            "viewer_of": {"name": "Member Viewer Page", "credential": {"expires_in": -DAY}},
+            "healthy": {"name": "Healthy Page", "credential": {"expires_in": 60 * DAY}},
+        },
+        rights=[("member", "admin_of", "admin"), ("member", "viewer_of", "viewer")],
+    )
+    return made.org, made.owner, made.people["member"]
 
 
 def warning(client):
     return client.get("/notifications/login-warning", headers={"HX-Request": "true"})
 
 
-def test_shown_once_after_sign_in(app, client, auth, store):
-    org, owner, member = agency(store, app)
+def test_shown_once_after_sign_in(app, client, auth, session):
+    org, owner, member = agency(session)
     auth.login(owner.email)
     home = client.get("/").get_data(as_text=True)
     assert 'hx-get="/notifications/login-warning"' in home
@@ -47,38 +45,38 @@ def test_shown_once_after_sign_in(app, client, auth, store):
     assert 'hx-get="/notifications/login-warning"' not in client.get("/").get_data(as_text=True)
 
 
-def test_a_member_sees_only_profiles_they_may_renew(app, client, auth, store):
-    org, owner, member = agency(store, app)
+def test_a_member_sees_only_profiles_they_may_renew(app, client, auth, session):
+    org, owner, member = agency(session)
     auth.login(member.email)
     html = warning(client).get_data(as_text=True)
     assert "Member Admin Page" in html
     assert "Member Viewer Page" not in html
 
 
-def test_not_shown_when_switched_off(app, client, auth, store):
-    org, owner, member = agency(store, app)
-    store.add(NotificationPreference(user_id=owner.id, organization_id=org.id, login_warning=False))
-    store.commit()
+def test_not_shown_when_switched_off(app, client, auth, session):
+    org, owner, member = agency(session)
+    session.add(NotificationPreference(user_id=owner.id, organization_id=org.id, login_warning=False))
+    session.commit()
     auth.login(owner.email)
     assert warning(client).status_code == 204
 
 
-def test_not_shown_when_nothing_is_at_risk(app, client, auth, store):
-    org = factories.organization(store)
-    owner = factories.member(store, org, role="owner")
-    page = factories.profile(store, org)
+def test_not_shown_when_nothing_is_at_risk(app, client, auth, session):
+    org = factories.organization(session)
+    owner = factories.member(session, org, role="owner")
+    page = factories.profile(session, org)
     with app.app_context():
-        factories.credential(store, page, expires_in=60 * DAY)
+        factories.credential(session, page, expires_in=60 * DAY)
     auth.login(owner.email)
     assert warning(client).status_code == 204
 
 
-def test_renew_from_the_dialog_without_a_silent_renewal_goes_to_consent(app, client, auth, store):
-    org, owner, member = agency(store, app)
+def test_renew_from_the_dialog_without_a_silent_renewal_goes_to_consent(app, client, auth, session):
+    org, owner, member = agency(session)
     auth.login(member.email)
-    page_id = store.exec(select(SocialProfile.id).where(SocialProfile.name == "Member Admin Page")).one()
-    response = auth.post(f"/profiles/{page_id}/renew", {"next": "/"}, token_from="/",
+    page_id = session.exec(select(SocialProfile.id).where(SocialProfile.name == "Member Admin Page")).one()
+    response = auth.post(f"/profiles/{page_id}/renew", {"next": "/"},
                          headers={"HX-Request": "true", "HX-Target": f"login-warning-item-{page_id}"})
     assert response.status_code == 200 and response.headers["HX-Redirect"]  # on to the network's consent page
-    viewer_id = store.exec(select(SocialProfile.id).where(SocialProfile.name == "Member Viewer Page")).one()
-    assert auth.post(f"/profiles/{viewer_id}/renew", token_from="/").status_code == 403
+    viewer_id = session.exec(select(SocialProfile.id).where(SocialProfile.name == "Member Viewer Page")).one()
+    assert auth.post(f"/profiles/{viewer_id}/renew").status_code == 403

@@ -20,13 +20,13 @@ LINK = re.compile(r"http://localhost(/reset/[A-Za-z0-9_\-]+)")
 
 
 @pytest.fixture
-def person(store):
-    org = factories.organization(store, name="Northwind Agency")
-    return factories.member(store, org, email="pat@example.test", name="Pat")
+def person(session):
+    org = factories.organization(session, name="Northwind Agency")
+    return factories.member(session, org, email="pat@example.test", name="Pat")
 
 
 def post(client, path, data, address="127.0.0.1"):
-    data = {"csrf_token": csrf_token(client, path), **data}
+    data = {"csrf_token": csrf_token(client), **data}
     return client.post(path, data=data, environ_base={"REMOTE_ADDR": address})
 
 
@@ -34,21 +34,21 @@ def sign_in(client, email, password=factories.PASSWORD):
     return post(client, "/login", {"email": email, "password": password})
 
 
-def issue(store, user, expires_at=None):
+def issue(session, user, expires_at=None):
     """A reset link made directly, as `request_reset` would; returns its path."""
     secret, secret_hash = new_secret()
-    store.add(PasswordReset(user_id=user.id, secret_hash=secret_hash,
+    session.add(PasswordReset(user_id=user.id, secret_hash=secret_hash,
                             expires_at=expires_at or utcnow() + timedelta(hours=2)))
-    store.commit()
+    session.commit()
     return f"/reset/{secret}"
 
 
-def reload(store, user):
-    store.rollback()  # end the test's own transaction: see what the requests wrote
-    return store.get(User, user.id)
+def reload(session, user):
+    session.rollback()  # end the test's own transaction: see what the requests wrote
+    return session.get(User, user.id)
 
 
-def test_reset_end_to_end(smtp_server, app, client, store, person):
+def test_reset_end_to_end(smtp_server, app, client, session, person):
     version = person.session_version
     other_device = app.test_client()
     assert sign_in(other_device, "pat@example.test").status_code == 303
@@ -69,8 +69,8 @@ def test_reset_end_to_end(smtp_server, app, client, store, person):
     assert f"http://localhost{path}" in html
     assert "2 hours" in text
 
-    store.rollback()
-    reset = store.exec(select(PasswordReset)).one()
+    session.rollback()
+    reset = session.exec(select(PasswordReset)).one()
     assert path.rsplit("/", 1)[1] not in reset.secret_hash  # only the hash is stored
     assert timedelta(hours=1, minutes=59) < reset.expires_at - utcnow() <= timedelta(hours=2)
 
@@ -86,7 +86,7 @@ def test_reset_end_to_end(smtp_server, app, client, store, person):
     assert home.status_code == 200  # signed in
     assert "Your password is changed." in home.get_data(as_text=True)
 
-    user = reload(store, person)
+    user = reload(session, person)
     assert user.session_version == version + 1
     assert other_device.get("/").status_code == 302  # the other session has ended
 
@@ -95,75 +95,75 @@ def test_reset_end_to_end(smtp_server, app, client, store, person):
     assert sign_in(fresh, "pat@example.test", NEW_PASSWORD).status_code == 303
 
 
-def test_unknown_address_gets_the_same_answer_and_no_email(smtp_server, app, client, store, person):
+def test_unknown_address_gets_the_same_answer_and_no_email(smtp_server, app, client, session, person):
     known = post(client, "/reset", {"email": "pat@example.test"})
     unknown = post(client, "/reset", {"email": "nobody@example.test"})
     assert (known.status_code, known.headers["Location"]) == (unknown.status_code, unknown.headers["Location"])
     assert run_jobs(app) == (2, 0)  # one each: the unknown address's finds no account
     assert [m["To"] for m in smtp_server] == ["pat@example.test"]
-    store.rollback()
-    assert len(store.exec(select(PasswordReset)).all()) == 1
+    session.rollback()
+    assert len(session.exec(select(PasswordReset)).all()) == 1
 
 
-def test_link_works_once(client, store, person):
-    path = issue(store, person)
+def test_link_works_once(client, session, person):
+    path = issue(session, person)
     assert post(client, path, {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD}).status_code == 303
-    client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
+    client.post("/logout", data={"csrf_token": csrf_token(client)})
     again = client.get(path)
     assert again.status_code == 410
     page = again.get_data(as_text=True)
     assert "This password reset link was already used" in page
     assert 'href="/reset"' in page
     # Sending the form again with a valid token is refused too.
-    token = csrf_token(client, "/reset")
+    token = csrf_token(client)
     again = client.post(path, data={"password": "x" * 12, "confirm": "x" * 12, "csrf_token": token})
     assert again.status_code == 410
 
 
-def test_two_submissions_racing_cannot_both_succeed(app, store, person):
-    secret = issue(store, person).rsplit("/", 1)[1]
+def test_two_submissions_racing_cannot_both_succeed(app, session, person):
+    secret = issue(session, person).rsplit("/", 1)[1]
     with Session(app.extensions["keepalive.engine"], expire_on_commit=False) as other:
         # Both requests read the link while it was still unused...
-        first, _ = resets.find_reset(store, secret)
+        first, _ = resets.find_reset(session, secret)
         second, problem = resets.find_reset(other, secret)
         assert problem is None
         # ...only the first to write wins.
-        resets.complete_reset(store, first, NEW_PASSWORD)
+        resets.complete_reset(session, first, NEW_PASSWORD)
         with pytest.raises(resets.LinkSpent):
             resets.complete_reset(other, second, "another passphrase")
-    assert reload(store, person).session_version == 2
+    assert reload(session, person).session_version == 2
 
 
-def test_a_link_that_expires_while_the_form_is_open_is_refused(store, person):
-    secret = issue(store, person).rsplit("/", 1)[1]
-    reset, problem = resets.find_reset(store, secret)
+def test_a_link_that_expires_while_the_form_is_open_is_refused(session, person):
+    secret = issue(session, person).rsplit("/", 1)[1]
+    reset, problem = resets.find_reset(session, secret)
     assert problem is None
-    store.exec(update(PasswordReset).values(expires_at=utcnow() - timedelta(seconds=1)))
-    store.commit()
+    session.exec(update(PasswordReset).values(expires_at=utcnow() - timedelta(seconds=1)))
+    session.commit()
     with pytest.raises(resets.LinkSpent):
-        resets.complete_reset(store, reset, NEW_PASSWORD)
-    assert reload(store, person).session_version == 1
+        resets.complete_reset(session, reset, NEW_PASSWORD)
+    assert reload(session, person).session_version == 1
 
 
-def test_a_used_link_spends_the_others(client, store, person):
-    first, second = issue(store, person), issue(store, person)
+def test_a_used_link_spends_the_others(client, session, person):
+    first, second = issue(session, person), issue(session, person)
     assert post(client, second, {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD}).status_code == 303
     assert client.get(first).status_code == 410
 
 
-def test_expired_link(client, store, person):
-    path = issue(store, person, expires_at=utcnow() - timedelta(seconds=1))
+def test_expired_link(client, session, person):
+    path = issue(session, person, expires_at=utcnow() - timedelta(seconds=1))
     response = client.get(path)
     assert response.status_code == 410
     page = response.get_data(as_text=True)
     assert "This password reset link has expired" in page
     assert 'href="/reset"' in page
     assert post(client, path, {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD}).status_code == 410
-    assert reload(store, person).session_version == 1
+    assert reload(session, person).session_version == 1
 
 
-def test_tampered_link(client, store, person):
-    path = issue(store, person)
+def test_tampered_link(client, session, person):
+    path = issue(session, person)
     last = path[-1]
     tampered = path[:-1] + ("A" if last != "A" else "B")
     response = client.get(tampered)
@@ -182,13 +182,13 @@ def test_tampered_link(client, store, person):
         (NEW_PASSWORD, "", "Type the password a second time."),
     ],
 )
-def test_bad_new_password(client, store, person, password, confirm, message):
-    path = issue(store, person)
+def test_bad_new_password(client, session, person, password, confirm, message):
+    path = issue(session, person)
     response = post(client, path, {"password": password, "confirm": confirm})
     assert response.status_code == 400
     assert message in response.get_data(as_text=True)
     assert client.get(path).status_code == 200  # the link is still good
-    assert reload(store, person).session_version == 1
+    assert reload(session, person).session_version == 1
 
 
 @pytest.mark.parametrize(
@@ -199,14 +199,14 @@ def test_bad_new_password(client, store, person, password, confirm, message):
         ("p" * 250 + "@example.test", "An email address has at most 254 characters."),
     ],
 )
-def test_bad_reset_request(app, client, store, person, email, message):
+def test_bad_reset_request(app, client, session, person, email, message):
     response = post(client, "/reset", {"email": email})
     assert response.status_code == 400
     assert message in response.get_data(as_text=True)
     assert run_jobs(app) == (0, 0)
 
 
-def test_reset_requests_for_one_address_are_limited(app, client, store, person):
+def test_reset_requests_for_one_address_are_limited(app, client, session, person):
     for n in range(5):
         assert post(client, "/reset", {"email": "pat@example.test"}, address=f"10.1.0.{n}").status_code == 303
     refused = post(client, "/reset", {"email": "pat@example.test"}, address="10.1.1.1")
@@ -221,7 +221,7 @@ def test_login_page_links_to_reset(client):
     assert ">Email</label>" in client.get("/reset").get_data(as_text=True)
 
 
-def test_a_known_and_an_unknown_address_cost_the_request_the_same(app, client, store, person):
+def test_a_known_and_an_unknown_address_cost_the_request_the_same(app, client, session, person):
     """The request only counts and queues: whether an account has the address is
     found out by the worker, so the answer takes the same time either way."""
     from rq import Queue
@@ -245,14 +245,14 @@ def test_a_known_and_an_unknown_address_cost_the_request_the_same(app, client, s
         event.remove(engine, "before_cursor_execute", count)
     assert work["pat@example.test"][0] == work["nobody@example.test"][0] == []
     assert [jobs for _, jobs in work.values()] == [1, 2]
-    store.rollback()
-    assert store.exec(select(PasswordReset)).all() == []  # written by the worker, not the request
+    session.rollback()
+    assert session.exec(select(PasswordReset)).all() == []  # written by the worker, not the request
     assert run_jobs(app) == (2, 0)
-    store.rollback()
-    assert len(store.exec(select(PasswordReset)).all()) == 1
+    session.rollback()
+    assert len(session.exec(select(PasswordReset)).all()) == 1
 
 
-def test_other_spellings_of_an_address_share_its_reset_budget(app, client, store, person):
+def test_other_spellings_of_an_address_share_its_reset_budget(app, client, session, person):
     spellings = ["pat@example.test", "PAT@EXAMPLE.TEST", "pat@ｅｘａｍｐｌｅ.test", "Pat@ＥＸＡＭＰＬＥ.test", "ｐａｔ@example.test"]
     for n, email in enumerate(spellings):
         assert post(client, "/reset", {"email": email}, address=f"10.5.0.{n}").status_code == 303, email

@@ -10,74 +10,74 @@ from tests import factories
 FORM = "/settings/personal/notifications"
 
 
-def setup(store):
-    org = factories.organization(store, name="Northwind")
-    owner = factories.member(store, org, role="owner", email="owner@example.test")
-    page = factories.profile(store, org, name="Northwind Café")
-    shop = factories.profile(store, org, name="Northwind Shop")
+def setup(session):
+    org = factories.organization(session, name="Northwind")
+    owner = factories.member(session, org, role="owner", email="owner@example.test")
+    page = factories.profile(session, org, name="Northwind Café")
+    shop = factories.profile(session, org, name="Northwind Shop")
     return org, owner, page, shop
 
 
-def prefs(store):
-    store.commit()  # a fresh snapshot: the requests wrote from their own sessions
-    store.expire_all()
+def prefs(session):
+    session.commit()  # a fresh snapshot: the requests wrote from their own sessions
+    session.expire_all()
     return {p.profile_id: (p.email, p.push, p.login_warning)
-            for p in store.exec(select(NotificationPreference)).all()}
+            for p in session.exec(select(NotificationPreference)).all()}
 
 
-def test_all_profiles(app, client, auth, store):
-    org, owner, page, shop = setup(store)
+def test_all_profiles(app, client, auth, session):
+    org, owner, page, shop = setup(session)
     auth.login(owner.email)
     html = client.get("/settings/personal").get_data(as_text=True)
     assert "Token expiration" in html and "Show me tokens at risk every time I log in" in html
 
-    response = auth.post("/settings/personal/notifications", {"push": "y", "scope": "all"}, token_from="/settings/personal")
+    response = auth.post("/settings/personal/notifications", {"push": "y", "scope": "all"})
 
     assert response.status_code == 303 and response.headers["Location"].endswith("/settings/personal#notifications")
-    assert prefs(store) == {None: (False, True, False)}
+    assert prefs(session) == {None: (False, True, False)}
 
 
-def test_set_by_profile_and_back(app, client, auth, store):
-    org, owner, page, shop = setup(store)
+def test_set_by_profile_and_back(app, client, auth, session):
+    org, owner, page, shop = setup(session)
     auth.login(owner.email)
     auth.post(FORM, {"email": "y", "login_warning": "y", "scope": "profile", "profile": [str(page.id), str(shop.id)],
-                     f"email-{page.id}": "y", f"push-{shop.id}": "y"}, token_from="/settings/personal")
+                     f"email-{page.id}": "y", f"push-{shop.id}": "y"})
     # The Café's choice is that of all profiles: it follows them, with no row of its own.
-    assert prefs(store) == {None: (True, False, True), shop.id: (False, True, True)}
+    assert prefs(session) == {None: (True, False, True), shop.id: (False, True, True)}
     html = client.get("/settings/personal").get_data(as_text=True)
     assert 'value="profile" checked' in html
     assert re.search(rf'id="notify-profile-{shop.id}".*?Set for this profile', html, re.S)
     assert not re.search(rf'id="notify-profile-{page.id}"[^\n]*Set for this profile', html)
 
-    auth.post(FORM, {"email": "y", "scope": "all"}, token_from="/settings/personal")
-    assert prefs(store) == {None: (True, False, False)}
+    auth.post(FORM, {"email": "y", "scope": "all"})
+    assert prefs(session) == {None: (True, False, False)}
 
 
-def test_a_profile_not_on_the_page_keeps_its_own_choice(app, client, auth, store):
-    org, owner, page, shop = setup(store)
-    store.add(NotificationPreference(user_id=owner.id, organization_id=org.id, email=True, push=False))
-    store.add(NotificationPreference(user_id=owner.id, organization_id=org.id, profile_id=shop.id, email=False, push=True))
-    store.commit()
+def test_a_profile_not_on_the_page_keeps_its_own_choice(app, client, auth, session):
+    org, owner, page, shop = setup(session)
+    session.add(NotificationPreference(user_id=owner.id, organization_id=org.id, email=True, push=False))
+    session.add(NotificationPreference(user_id=owner.id, organization_id=org.id, profile_id=shop.id, email=False, push=True))
+    session.commit()
     auth.login(owner.email)
     # Only the Café is posted (the Shop is on another page or filtered out), with a choice of its own.
     auth.post(FORM, {"email": "y", "login_warning": "y", "scope": "profile", "profile": str(page.id),
-                     f"push-{page.id}": "y", "go": "save"}, token_from="/settings/personal")
-    assert prefs(store) == {None: (True, False, True), page.id: (False, True, True), shop.id: (False, True, True)}
+                     f"push-{page.id}": "y", "go": "save"})
+    assert prefs(session) == {None: (True, False, True), page.id: (False, True, True), shop.id: (False, True, True)}
 
 
-def audit_count(store):
-    store.commit()
-    return store.exec(select(func.count()).select_from(AuditEvent)
+def audit_count(session):
+    session.commit()
+    return session.exec(select(func.count()).select_from(AuditEvent)
                       .where(AuditEvent.action == "user.settings_changed")).one()
 
 
-def many_profiles(store, org, count):
-    return [factories.profile(store, org, name=f"Client {n:03d}", handle=f"@client{n:03d}") for n in range(count)]
+def many_profiles(session, org, count):
+    return [factories.profile(session, org, name=f"Client {n:03d}", handle=f"@client{n:03d}") for n in range(count)]
 
 
-def test_set_by_profile_lists_fifty_at_a_time_and_searches(app, client, auth, store):
-    org, owner, page, shop = setup(store)
-    profiles = many_profiles(store, org, 60)  # with the Café and the Shop, 62, by name: Client 000…059, Northwind…
+def test_set_by_profile_lists_fifty_at_a_time_and_searches(app, client, auth, session):
+    org, owner, page, shop = setup(session)
+    profiles = many_profiles(session, org, 60)  # with the Café and the Shop, 62, by name: Client 000…059, Northwind…
     auth.login(owner.email)
     html = client.get("/settings/personal").get_data(as_text=True)
     assert html.count('name="profile"') == 50
@@ -87,21 +87,21 @@ def test_set_by_profile_lists_fifty_at_a_time_and_searches(app, client, auth, st
 
     # Next saves the page's choices first, then shows page 2.
     response = auth.post(FORM, {"email": "y", "scope": "profile", "profile": str(profiles[0].id),
-                                "notify_page": "1", "go": "page-2"}, token_from="/settings/personal")
+                                "notify_page": "1", "go": "page-2"})
     assert response.status_code == 303
     assert response.headers["Location"].endswith("/settings/personal?notify_page=2#notify-by-profile")
-    assert prefs(store) == {None: (True, False, False), profiles[0].id: (False, False, True)}
+    assert prefs(session) == {None: (True, False, False), profiles[0].id: (False, False, True)}
     html = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "Notification settings saved." in html
     assert html.count('name="profile"') == 12 and "51–62 of 62 · page 2 of 2" in html
     assert f'id="notify-profile-{shop.id}"' in html and 'name="go" value="page-1"' in html
 
     # Moving without a change writes nothing and says nothing.
-    events = audit_count(store)
+    events = audit_count(session)
     response = auth.post(FORM, {"email": "y", "scope": "profile", "profile": str(profiles[0].id),
-                                "notify_q": "northwind", "go": "search"}, token_from="/settings/personal")
+                                "notify_q": "northwind", "go": "search"})
     assert response.headers["Location"].endswith("/settings/personal?notify_q=northwind#notify-by-profile")
-    assert audit_count(store) == events
+    assert audit_count(session) == events
     html = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "Notification settings saved." not in html
     assert html.count('name="profile"') == 2 and 'value="northwind"' in html
@@ -112,28 +112,28 @@ def test_set_by_profile_lists_fifty_at_a_time_and_searches(app, client, auth, st
     assert "No profile you may renew matches “nobody”." in html
 
 
-def test_manage_notifications_opens_at_the_page_of_the_profile(app, client, auth, store):
-    org, owner, page, shop = setup(store)
-    many_profiles(store, org, 60)
+def test_manage_notifications_opens_at_the_page_of_the_profile(app, client, auth, session):
+    org, owner, page, shop = setup(session)
+    many_profiles(session, org, 60)
     auth.login(owner.email)
     html = client.get(f"/settings/personal?profile={shop.id}").get_data(as_text=True)
     assert f'<tr id="notify-profile-{shop.id}" class="highlight" aria-current="true">' in html
     assert "page 2 of 2" in html and '<details class="by-profile" id="notify-by-profile" open>' in html
 
 
-def test_only_the_profiles_one_may_renew_are_listed(app, client, auth, store):
-    org, owner, page, shop = setup(store)
-    admin = factories.member(store, org, email="admin@example.test", can_manage_profiles=True)
-    factories.access(store, admin, shop, level="admin")
-    factories.access(store, admin, page, level="editor")
-    viewer = factories.member(store, org, email="viewer@example.test")
-    factories.access(store, viewer, shop, level="admin")  # Admin on the profile, but no right to manage profiles
-    store.commit()
+def test_only_the_profiles_one_may_renew_are_listed(app, client, auth, session):
+    org, owner, page, shop = setup(session)
+    admin = factories.member(session, org, email="admin@example.test", can_manage_profiles=True)
+    factories.access(session, admin, shop, level="admin")
+    factories.access(session, admin, page, level="editor")
+    viewer = factories.member(session, org, email="viewer@example.test")
+    factories.access(session, viewer, shop, level="admin")  # Admin on the profile, but no right to manage profiles
+    session.commit()
 
     auth.login(admin.email)
     html = client.get("/settings/personal").get_data(as_text=True)
     assert f'id="notify-profile-{shop.id}"' in html and f'id="notify-profile-{page.id}"' not in html
-    response = auth.post(FORM, {"scope": "profile", "profile": str(page.id)}, token_from="/settings/personal")
+    response = auth.post(FORM, {"scope": "profile", "profile": str(page.id)})
     assert response.status_code == 400
     assert "That profile is not one you are notified about." in response.get_data(as_text=True)
 
@@ -142,9 +142,9 @@ def test_only_the_profiles_one_may_renew_are_listed(app, client, auth, store):
     assert "There is no profile you may renew in this organization." in html
 
 
-def test_bad_input_is_400_with_a_message(app, client, auth, store):
-    org, owner, page, shop = setup(store)
-    other = factories.profile(store, factories.organization(store), name="Elsewhere")
+def test_bad_input_is_400_with_a_message(app, client, auth, session):
+    org, owner, page, shop = setup(session)
+    other = factories.profile(session, factories.organization(session), name="Elsewhere")
     auth.login(owner.email)
     cases = [
         ({"scope": "sometimes"}, "Choose “All profiles” or “Set by profile”."),
@@ -155,17 +155,17 @@ def test_bad_input_is_400_with_a_message(app, client, auth, store):
         ({"scope": "all", "go": "page-x"}, "That button is not part of this form."),
     ]
     for data, message in cases:
-        response = auth.post(FORM, data, token_from="/settings/personal")
+        response = auth.post(FORM, data)
         assert response.status_code == 400, data
         assert message in response.get_data(as_text=True)
-    assert prefs(store) == {}
+    assert prefs(session) == {}
 
 
-def test_the_scan_follows_a_profile_override(app, store):
+def test_the_scan_follows_a_profile_override(app, session):
     """Per-profile row overrides the all-profiles row (the rule the scan applies)."""
     from portal.notifications.rules import preference_for
 
-    org, owner, page, shop = setup(store)
+    org, owner, page, shop = setup(session)
     rows = [NotificationPreference(user_id=owner.id, organization_id=org.id, email=True, push=False),
             NotificationPreference(user_id=owner.id, organization_id=org.id, profile_id=shop.id, email=False, push=True)]
     assert (preference_for(rows, shop.id).email, preference_for(rows, shop.id).push) == (False, True)

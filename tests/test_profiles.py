@@ -59,19 +59,19 @@ def edges(now):
 
 
 @pytest.fixture
-def world(app, store):
+def world(app, session):
     now = utcnow()
     with app.app_context():
-        org = f.organization(store, expiry_window_days=WINDOW)
-        owner = f.member(store, org, role="owner")
+        org = f.organization(session, expiry_window_days=WINDOW)
+        owner = f.member(session, org, role="owner")
         names = {}
         for name, fields in edges(now):
-            profile = f.profile(store, org, name=name)
+            profile = f.profile(session, org, name=name)
             names[profile.id] = name
             if fields is not None:
                 fields = dict(fields)
-                f.credential(store, profile, refresh_token=fields.pop("refresh_token", None), **fields)
-        membership = store.exec(select(Membership).where(Membership.user_id == owner.id)).one()
+                f.credential(session, profile, refresh_token=fields.pop("refresh_token", None), **fields)
+        membership = session.exec(select(Membership).where(Membership.user_id == owner.id)).one()
     return {"org": org, "membership": membership, "names": names, "now": now}
 
 
@@ -131,13 +131,13 @@ def test_counts_pages_and_statuses_agree_with_the_rows(app, world):
     assert [row.profile.id for row in page] == [row.profile.id for row in rows[5:10]]
 
 
-def test_text_scope_takes_like_wildcards_literally(app, store):
+def test_text_scope_takes_like_wildcards_literally(app, session):
     with app.app_context():
-        org = f.organization(store)
-        owner = f.member(store, org, role="owner")
+        org = f.organization(session)
+        owner = f.member(session, org, role="owner")
         for name, handle in (("100% Coffee", "@coffee"), ("Tea_House", "@tea"), ("Tea House", "@house")):
-            f.credential(store, f.profile(store, org, name=name, handle=handle))
-        membership = store.exec(select(Membership).where(Membership.user_id == owner.id)).one()
+            f.credential(session, f.profile(session, org, name=name, handle=handle))
+        membership = session.exec(select(Membership).where(Membership.user_id == owner.id)).one()
 
         def names(text):
             return sorted(row.profile.name for row in visible_profiles(membership, org, scope=Scope(text=text)))
@@ -148,18 +148,18 @@ def test_text_scope_takes_like_wildcards_literally(app, store):
         assert names("@HOUSE") == ["Tea House", "Tea_House"]  # the name or the handle, "@" aside
 
 
-def test_a_member_counts_and_renews_only_what_they_may(app, store):
+def test_a_member_counts_and_renews_only_what_they_may(app, session):
     with app.app_context():
-        org = f.organization(store)
-        person = f.member(store, org, role="member", can_manage_profiles=True)
-        administered = f.profile(store, org, network="facebook")
-        seen = f.profile(store, org, network="linkedin_company")
-        f.profile(store, org, network="x")  # not granted: not seen
-        f.credential(store, administered, expires_in=timedelta(days=-1))
-        f.credential(store, seen, expires_in=timedelta(days=2))
-        f.access(store, person, administered, "admin")
-        f.access(store, person, seen, "viewer")
-        membership = store.exec(select(Membership).where(Membership.user_id == person.id)).one()
+        org = f.organization(session)
+        person = f.member(session, org, role="member", can_manage_profiles=True)
+        administered = f.profile(session, org, network="facebook")
+        seen = f.profile(session, org, network="linkedin_company")
+        f.profile(session, org, network="x")  # not granted: not seen
+        f.credential(session, administered, expires_in=timedelta(days=-1))
+        f.credential(session, seen, expires_in=timedelta(days=2))
+        f.access(session, person, administered, "admin")
+        f.access(session, person, seen, "viewer")
+        membership = session.exec(select(Membership).where(Membership.user_id == person.id)).one()
         summary = network_summary(membership, org)
         counts = status_counts(membership, org)
     assert summary.present == {"facebook", "linkedin_company"}
@@ -169,17 +169,17 @@ def test_a_member_counts_and_renews_only_what_they_may(app, store):
 
 @pytest.mark.parametrize("role, can_manage_profiles", [("owner", False), ("manager", False), ("member", True),
                                                        ("member", False)])
-def test_renewable_in_sql_is_the_rule_of_may_renew(app, store, role, can_manage_profiles):
+def test_renewable_in_sql_is_the_rule_of_may_renew(app, session, role, can_manage_profiles):
     with app.app_context():
-        org = f.organization(store)
-        person = f.member(store, org, role=role, can_manage_profiles=can_manage_profiles)
+        org = f.organization(session)
+        person = f.member(session, org, role=role, can_manage_profiles=can_manage_profiles)
         for level in ("admin", "editor", "viewer", None):
-            profile = f.profile(store, org)
+            profile = f.profile(session, org)
             if level:
-                f.access(store, person, profile, level)
-        f.profile(store, f.organization(store))  # another organization's
-        membership = store.exec(select(Membership).where(Membership.user_id == person.id)).one()
+                f.access(session, person, profile, level)
+        f.profile(session, f.organization(session))  # another organization's
+        membership = session.exec(select(Membership).where(Membership.user_id == person.id)).one()
         by_rule = {row.profile.id for row in visible_profiles(membership, org) if row.renew}
-        in_sql = set(store.exec(renewable(membership, org, SocialProfile.id)).all())
+        in_sql = set(session.exec(renewable(membership, org, SocialProfile.id)).all())
     assert in_sql == by_rule
     assert len(in_sql) == {"owner": 4, "manager": 4}.get(role, 1 if can_manage_profiles else 0)

@@ -10,7 +10,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from redis import Redis
 from sqlmodel import select
 
-from jobs.scan import LAST_SCAN_KEY, scan
+from jobs.scan import scan
 from portal.models import Delivery, NotificationPreference, PushSubscription
 from portal.notifications.webpush import new_vapid_keys
 from tests import factories
@@ -45,20 +45,14 @@ def vapid(app_config):
     return public
 
 
-@pytest.fixture(autouse=True)
-def forget_last_scan(app_config):
-    yield
-    Redis.from_url(app_config["REDIS_URL"]).delete(LAST_SCAN_KEY)
-
-
-def subscriber(store, app):
-    org = factories.organization(store, name="Northwind")
-    owner = factories.member(store, org, role="owner", email="owner@example.test")
-    page = factories.profile(store, org, name="Northwind Café")
-    store.add(NotificationPreference(user_id=owner.id, organization_id=org.id, email=False, push=True))
-    store.commit()
+def subscriber(session, app):
+    org = factories.organization(session, name="Northwind")
+    owner = factories.member(session, org, role="owner", email="owner@example.test")
+    page = factories.profile(session, org, name="Northwind Café")
+    session.add(NotificationPreference(user_id=owner.id, organization_id=org.id, email=False, push=True))
+    session.commit()
     with app.app_context():
-        factories.credential(store, page, expires_in=3 * DAY - timedelta(minutes=1))
+        factories.credential(session, page, expires_in=3 * DAY - timedelta(minutes=1))
     return org, owner, page
 
 
@@ -68,14 +62,14 @@ def subscribe(auth, client, endpoint):
                        headers={"X-CSRFToken": token})
 
 
-def fresh(store, model):
-    store.commit()
-    store.expire_all()
-    return store.exec(select(model).order_by(model.id)).all()
+def fresh(session, model):
+    session.commit()
+    session.expire_all()
+    return session.exec(select(model).order_by(model.id)).all()
 
 
-def test_a_notice_is_pushed_with_vapid_and_an_encrypted_body(vapid, app, client, auth, store, push_service):
-    org, owner, page = subscriber(store, app)
+def test_a_notice_is_pushed_with_vapid_and_an_encrypted_body(vapid, app, client, auth, session, push_service):
+    org, owner, page = subscriber(session, app)
     auth.login(owner.email)
     html = client.get("/settings/personal").get_data(as_text=True)
     assert "Subscribe this browser" in html and f'data-public-key="{vapid}"' in html
@@ -91,49 +85,49 @@ def test_a_notice_is_pushed_with_vapid_and_an_encrypted_body(vapid, app, client,
     assert headers["authorization"].startswith("vapid t=") and f"k={vapid}" in headers["authorization"]
     assert headers["content-encoding"] == "aes128gcm"
     assert b"Northwind" not in body and len(body) > 100  # encrypted for the browser's key
-    [delivery] = fresh(store, Delivery)
+    [delivery] = fresh(session, Delivery)
     assert (delivery.channel, delivery.status) == ("push", "sent")
-    assert len(fresh(store, PushSubscription)) == 1
+    assert len(fresh(session, PushSubscription)) == 1
 
 
-def test_a_gone_subscription_is_deleted(vapid, app, client, auth, store, push_service):
-    org, owner, page = subscriber(store, app)
+def test_a_gone_subscription_is_deleted(vapid, app, client, auth, session, push_service):
+    org, owner, page = subscriber(session, app)
     auth.login(owner.email)
     subscribe(auth, client, push_service.url("/push/old"))
     push_service.statuses = [410]
     with app.app_context():
         scan()
     run_jobs(app)
-    assert fresh(store, PushSubscription) == []
-    [delivery] = fresh(store, Delivery)
+    assert fresh(session, PushSubscription) == []
+    [delivery] = fresh(session, Delivery)
     assert delivery.status == "failed" and "410" in delivery.last_error
 
 
-def test_push_switched_off_after_the_scan_is_not_sent(vapid, app, client, auth, store, push_service):
-    org, owner, page = subscriber(store, app)
+def test_push_switched_off_after_the_scan_is_not_sent(vapid, app, client, auth, session, push_service):
+    org, owner, page = subscriber(session, app)
     auth.login(owner.email)
     subscribe(auth, client, push_service.url("/push/abc"))
     with app.app_context():
         scan()
-    store.rollback()  # a snapshot after the scan's writes
-    preference = store.exec(select(NotificationPreference).where(NotificationPreference.user_id == owner.id)).one()
+    session.rollback()  # a snapshot after the scan's writes
+    preference = session.exec(select(NotificationPreference).where(NotificationPreference.user_id == owner.id)).one()
     preference.push = False
-    store.add(preference)
-    store.commit()
+    session.add(preference)
+    session.commit()
     run_jobs(app)
     assert push_service.requests == []
-    [delivery] = fresh(store, Delivery)
+    [delivery] = fresh(session, Delivery)
     assert delivery.status == "obsolete"
 
 
-def test_bad_subscriptions_are_400(vapid, app, client, auth, store):
-    org, owner, page = subscriber(store, app)
+def test_bad_subscriptions_are_400(vapid, app, client, auth, session):
+    org, owner, page = subscriber(session, app)
     auth.login(owner.email)
     token = client.get("/settings/personal").get_data(as_text=True).split('name="csrf-token" content="')[1].split('"')[0]
     for data in (None, {"endpoint": "ftp://x"}, {"endpoint": "https://push.example.test/1", "keys": {"p256dh": "abc", "auth": "x"}}):
         response = client.post("/notifications/push/subscriptions", json=data, headers={"X-CSRFToken": token})
         assert response.status_code == 400
-    assert fresh(store, PushSubscription) == []
+    assert fresh(session, PushSubscription) == []
 
 
 def test_service_worker_is_served_from_the_root(app, client):

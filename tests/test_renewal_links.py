@@ -8,7 +8,7 @@ import pytest
 from redis import Redis
 from sqlmodel import select
 
-from jobs.scan import LAST_SCAN_KEY, scan
+from jobs.scan import scan
 from portal.db import utcnow
 from portal.links import service
 from portal.models import AuditEvent, Notification, RenewalLink
@@ -19,33 +19,27 @@ from tests.conftest import csrf_token, run_jobs
 DAY = timedelta(days=1)
 
 
-@pytest.fixture(autouse=True)
-def forget_last_scan(app_config):
-    yield
-    Redis.from_url(app_config["REDIS_URL"]).delete(LAST_SCAN_KEY)
-
-
 @pytest.fixture
-def agency(store):
-    org = factories.organization(store, name="Northwind")
-    owner = factories.member(store, org, role="owner", email="owner@example.test")
-    page = factories.profile(store, org, network="facebook", name="Northwind Café", external_id="page-1")
-    other = factories.profile(store, org, network="facebook", name="Secret Client", external_id="page-2")
-    return org, owner, page, other
+def agency(session):
+    made = factories.agency(session, name="Northwind", profiles={
+        "page": {"name": "Northwind Café", "external_id": "page-1"},
+        "other": {"name": "Secret Client", "external_id": "page-2"},
+    })
+    return made.org, made.owner, made.profiles["page"], made.profiles["other"]
 
 
-def fresh(store):
-    store.commit()
-    store.expire_all()
+def fresh(session):
+    session.commit()
+    session.expire_all()
 
 
-def make_link(app, store, profile, purpose, recipient, **fields):
+def make_link(app, session, profile, purpose, recipient, **fields):
     with app.app_context():
-        secret, link = service.issue(store, profile, recipient, purpose)
+        secret, link = service.issue(session, profile, recipient, purpose)
         for name, value in fields.items():
             setattr(link, name, value)
-        store.add(link)
-        store.commit()
+        session.add(link)
+        session.commit()
     return secret, link
 
 
@@ -59,10 +53,10 @@ def is_facebook_consent(location):
 
 # A member's emailed link ----------------------------------------------------------
 
-def test_the_emailed_link_leads_to_a_renewal(smtp_server, app, client, auth, store, agency):
+def test_the_emailed_link_leads_to_a_renewal(smtp_server, app, client, auth, session, agency):
     _, owner, page, _ = agency
     with app.app_context():
-        factories.credential(store, page, expires_in=DAY, status="invalid", invalid_reason="password_changed",
+        factories.credential(session, page, expires_in=DAY, status="invalid", invalid_reason="password_changed",
                              invalidated_at=utcnow())
     with app.app_context():
         scan()
@@ -98,14 +92,14 @@ def test_the_emailed_link_leads_to_a_renewal(smtp_server, app, client, auth, sto
     assert "already used" in again.get_data(as_text=True)
 
 
-def test_a_member_link_problems(app, client, auth, store, agency):
+def test_a_member_link_problems(app, client, auth, session, agency):
     _, owner, page, _ = agency
     auth.login(owner.email)
-    _, _ = make_link(app, store, page, "member", owner.email)
-    expired, _ = make_link(app, store, page, "member", owner.email, expires_at=utcnow() - DAY)
-    revoked, _ = make_link(app, store, page, "member", owner.email, revoked_at=utcnow())
-    client_link, _ = make_link(app, store, page, "client", "client@example.test")
-    valid, _ = make_link(app, store, page, "member", owner.email)
+    _, _ = make_link(app, session, page, "member", owner.email)
+    expired, _ = make_link(app, session, page, "member", owner.email, expires_at=utcnow() - DAY)
+    revoked, _ = make_link(app, session, page, "member", owner.email, revoked_at=utcnow())
+    client_link, _ = make_link(app, session, page, "client", "client@example.test")
+    valid, _ = make_link(app, session, page, "member", owner.email)
 
     cases = {
         f"/renew/link/{expired}": (410, "has expired"),
@@ -120,50 +114,50 @@ def test_a_member_link_problems(app, client, auth, store, agency):
         assert words in response.get_data(as_text=True), url
 
 
-def test_opening_a_member_link_does_not_spend_it(app, client, auth, store, agency):
+def test_opening_a_member_link_does_not_spend_it(app, client, auth, session, agency):
     """Mail scanners and link previewers open links: only the button spends one."""
     _, owner, page, _ = agency
-    secret, link = make_link(app, store, page, "member", owner.email)
+    secret, link = make_link(app, session, page, "member", owner.email)
     url = f"/renew/link/{secret}"
     auth.login(owner.email)
     for _ in range(2):
         assert client.head(url).status_code == 200
         assert client.get(url).status_code == 200
-    fresh(store)
-    assert store.get(RenewalLink, link.id).used_at is None
+    fresh(session)
+    assert session.get(RenewalLink, link.id).used_at is None
 
-    spent = client.post(url, data={"csrf_token": csrf_token(client, url), "next": "/"})
+    spent = client.post(url, data={"csrf_token": csrf_token(client), "next": "/"})
     assert spent.status_code == 307
-    fresh(store)
-    assert store.get(RenewalLink, link.id).used_at is not None
+    fresh(session)
+    assert session.get(RenewalLink, link.id).used_at is not None
     assert client.get(url).status_code == 410
-    assert client.post(url, data={"csrf_token": csrf_token(client, "/")}).status_code == 410
+    assert client.post(url, data={"csrf_token": csrf_token(client)}).status_code == 410
 
 
-def test_a_member_link_works_only_for_its_recipient_while_they_may_renew(app, client, auth, store, agency):
+def test_a_member_link_works_only_for_its_recipient_while_they_may_renew(app, client, auth, session, agency):
     org, owner, page, _ = agency
-    viewer = factories.member(store, org, email="viewer@example.test")
-    factories.access(store, viewer, page, "viewer")
-    for_owner, _ = make_link(app, store, page, "member", owner.email)
-    for_viewer, _ = make_link(app, store, page, "member", viewer.email)
+    viewer = factories.member(session, org, email="viewer@example.test")
+    factories.access(session, viewer, page, "viewer")
+    for_owner, _ = make_link(app, session, page, "member", owner.email)
+    for_viewer, _ = make_link(app, session, page, "member", viewer.email)
 
     auth.login(viewer.email)
     assert client.get(f"/renew/link/{for_owner}").status_code == 403
     assert client.get(f"/renew/link/{for_viewer}").status_code == 403
-    token = csrf_token(client, "/")
+    token = csrf_token(client)
     assert client.post(f"/renew/link/{for_viewer}", data={"csrf_token": token}).status_code == 403
-    fresh(store)
-    assert store.exec(select(RenewalLink).where(RenewalLink.used_at.is_not(None))).all() == []
+    fresh(session)
+    assert session.exec(select(RenewalLink).where(RenewalLink.used_at.is_not(None))).all() == []
 
 
 # The agency sends a client link ------------------------------------------------
 
 def send_link(client, profile_id, email="client@example.test", language="en"):
     path = f"/accounts/{profile_id}/send-link"
-    return client.post(path, data={"csrf_token": csrf_token(client, path), "email": email, "language": language})
+    return client.post(path, data={"csrf_token": csrf_token(client), "email": email, "language": language})
 
 
-def test_an_owner_sends_a_link_and_the_client_sees_only_that_profile(smtp_server, app, client, auth, store,
+def test_an_owner_sends_a_link_and_the_client_sees_only_that_profile(smtp_server, app, client, auth, session,
                                                                      agency):
     # The whole renewal through the network: tests/renewal/test_client_link.py.
     org, owner, page, other = agency
@@ -180,11 +174,11 @@ def test_an_owner_sends_a_link_and_the_client_sees_only_that_profile(smtp_server
     text = message.get_body(("plain",)).get_content()
     assert "What to do" in text
     url = re.search(r"http://localhost(/renew/client/[\w-]+)", text).group(1)
-    fresh(store)
-    [link] = store.exec(select(RenewalLink)).all()
+    fresh(session)
+    [link] = session.exec(select(RenewalLink)).all()
     assert (link.purpose, link.recipient, link.profile_id, link.created_by_id) == (
         "client", "client@example.test", page.id, owner.id)
-    assert store.exec(select(AuditEvent).where(AuditEvent.action == "link.sent")).first()
+    assert session.exec(select(AuditEvent).where(AuditEvent.action == "link.sent")).first()
 
     # The client owner, in a browser of their own.
     visitor = app.test_client()
@@ -209,9 +203,9 @@ def test_an_owner_sends_a_link_and_the_client_sees_only_that_profile(smtp_server
     assert visitor.post(f"/profiles/{other.id}/renew").status_code in (302, 303, 400)
 
 
-def test_a_refused_consent_is_explained_to_the_client_and_told_to_the_agency(app, client, auth, store, agency):
+def test_a_refused_consent_is_explained_to_the_client_and_told_to_the_agency(app, client, auth, session, agency):
     org, owner, page, _ = agency
-    secret, link = make_link(app, store, page, "client", "client@example.test")
+    secret, link = make_link(app, session, page, "client", "client@example.test")
     visitor = app.test_client()
     url = f"/renew/client/{secret}"
     token = re.search(r'name="csrf_token" value="([^"]+)"', visitor.get(url).get_data(as_text=True)).group(1)
@@ -222,16 +216,16 @@ def test_a_refused_consent_is_explained_to_the_client_and_told_to_the_agency(app
     assert response.status_code == 303
     done = visitor.get("/renew/client/done").get_data(as_text=True)
     assert "You declined the request on Facebook" in done
-    fresh(store)
-    assert store.get(RenewalLink, link.id).used_at is None  # it may be tried again
-    [notice] = store.exec(select(Notification).where(Notification.kind == "link_failed")).all()
+    fresh(session)
+    assert session.get(RenewalLink, link.id).used_at is None  # it may be tried again
+    [notice] = session.exec(select(Notification).where(Notification.kind == "link_failed")).all()
     assert notice.user_id == owner.id
-    assert "denied" in store.exec(select(AuditEvent).where(AuditEvent.action == "link.renewal_failed")).first().detail
+    assert "denied" in session.exec(select(AuditEvent).where(AuditEvent.action == "link.renewal_failed")).first().detail
 
 
-def test_a_consent_finished_in_another_browser_is_not_taken(app, store, agency):
+def test_a_consent_finished_in_another_browser_is_not_taken(app, session, agency):
     _, _, page, _ = agency
-    secret, link = make_link(app, store, page, "client", "client@example.test")
+    secret, link = make_link(app, session, page, "client", "client@example.test")
     visitor = app.test_client()
     url = f"/renew/client/{secret}"
     token = re.search(r'name="csrf_token" value="([^"]+)"', visitor.get(url).get_data(as_text=True)).group(1)
@@ -240,15 +234,15 @@ def test_a_consent_finished_in_another_browser_is_not_taken(app, store, agency):
     stranger = app.test_client()
     stranger.get(f"/renew/callback/facebook?state={state}&code=abc")
     assert "could not be verified" in stranger.get("/renew/client/done").get_data(as_text=True)
-    fresh(store)
-    assert store.get(RenewalLink, link.id).used_at is None
+    fresh(session)
+    assert session.get(RenewalLink, link.id).used_at is None
 
 
-def test_client_link_problems(app, store, agency):
+def test_client_link_problems(app, session, agency):
     _, owner, page, _ = agency
-    expired, _ = make_link(app, store, page, "client", "c@example.test", expires_at=utcnow() - DAY)
-    used, _ = make_link(app, store, page, "client", "c@example.test", used_at=utcnow())
-    member, _ = make_link(app, store, page, "member", owner.email)
+    expired, _ = make_link(app, session, page, "client", "c@example.test", expires_at=utcnow() - DAY)
+    used, _ = make_link(app, session, page, "client", "c@example.test", used_at=utcnow())
+    member, _ = make_link(app, session, page, "member", owner.email)
     visitor = app.test_client()
     for url, status, words in [
         (f"/renew/client/{expired}", 410, "has expired"),
@@ -263,64 +257,64 @@ def test_client_link_problems(app, store, agency):
         assert words in html and "topbar" not in html and "Northwind" not in html, url
 
 
-def test_revoking_a_link(app, client, auth, store, agency):
+def test_revoking_a_link(app, client, auth, session, agency):
     org, owner, page, _ = agency
-    secret, link = make_link(app, store, page, "client", "client@example.test")
+    secret, link = make_link(app, session, page, "client", "client@example.test")
     auth.login(owner.email)
 
-    response = client.post(f"/renewal-links/{link.id}/revoke", data={"csrf_token": csrf_token(client, "/")})
+    response = client.post(f"/renewal-links/{link.id}/revoke", data={"csrf_token": csrf_token(client)})
 
     assert response.status_code == 303
     assert app.test_client().get(f"/renew/client/{secret}").status_code == 410
-    fresh(store)
-    assert store.get(RenewalLink, link.id).revoked_at is not None
-    assert store.exec(select(AuditEvent).where(AuditEvent.action == "link.revoked")).first()
+    fresh(session)
+    assert session.get(RenewalLink, link.id).revoked_at is not None
+    assert session.exec(select(AuditEvent).where(AuditEvent.action == "link.revoked")).first()
 
 
-def test_who_may_send_and_revoke(app, client, auth, store, agency):
+def test_who_may_send_and_revoke(app, client, auth, session, agency):
     org, owner, page, _ = agency
-    admin = factories.member(store, org, email="admin@example.test", can_manage_profiles=True)
-    factories.access(store, admin, page, "admin")
-    editor = factories.member(store, org, email="editor@example.test", can_manage_profiles=True)
-    factories.access(store, editor, page, "editor")
-    elsewhere = factories.organization(store)
-    foreign = factories.profile(store, elsewhere)
-    _, foreign_link = make_link(app, store, foreign, "client", "x@example.test")
-    _, own_link = make_link(app, store, page, "client", "y@example.test")
+    admin = factories.member(session, org, email="admin@example.test", can_manage_profiles=True)
+    factories.access(session, admin, page, "admin")
+    editor = factories.member(session, org, email="editor@example.test", can_manage_profiles=True)
+    factories.access(session, editor, page, "editor")
+    elsewhere = factories.organization(session)
+    foreign = factories.profile(session, elsewhere)
+    _, foreign_link = make_link(app, session, foreign, "client", "x@example.test")
+    _, own_link = make_link(app, session, page, "client", "y@example.test")
 
     auth.login(editor.email)
     assert client.get(f"/accounts/{page.id}/send-link").status_code == 403
     assert client.post(f"/renewal-links/{own_link.id}/revoke",
-                       data={"csrf_token": csrf_token(client, "/")}).status_code == 403
-    client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
+                       data={"csrf_token": csrf_token(client)}).status_code == 403
+    client.post("/logout", data={"csrf_token": csrf_token(client)})
 
     auth.login(admin.email)
     assert client.get(f"/accounts/{page.id}/send-link").status_code == 200
     assert client.get(f"/accounts/{foreign.id}/send-link").status_code == 404
     assert client.post(f"/renewal-links/{foreign_link.id}/revoke",
-                       data={"csrf_token": csrf_token(client, "/")}).status_code == 404
+                       data={"csrf_token": csrf_token(client)}).status_code == 404
     bad = send_link(client, page.id, email="not an address")
     assert bad.status_code == 400 and "Enter an email address" in bad.get_data(as_text=True)
 
 
-def test_an_admin_without_manage_social_profiles_neither_sends_nor_revokes(app, client, auth, store, agency):
+def test_an_admin_without_manage_social_profiles_neither_sends_nor_revokes(app, client, auth, session, agency):
     """Without "manage social profiles" a Member renews nothing, by any path: not
     through a client link sent to their own address either."""
     org, owner, page, _ = agency
-    admin = factories.member(store, org, email="admin@example.test", can_manage_profiles=False)
-    factories.access(store, admin, page, "admin")
-    _, link = make_link(app, store, page, "client", "client@example.test")
+    admin = factories.member(session, org, email="admin@example.test", can_manage_profiles=False)
+    factories.access(session, admin, page, "admin")
+    _, link = make_link(app, session, page, "client", "client@example.test")
     auth.login(admin.email)
 
     assert client.get(f"/accounts/{page.id}/send-link").status_code == 403
     assert send_link(client, page.id, email=admin.email).status_code == 403
     assert client.post(f"/renewal-links/{link.id}/revoke",
-                       data={"csrf_token": csrf_token(client, "/")}).status_code == 403
+                       data={"csrf_token": csrf_token(client)}).status_code == 403
     html = client.get(f"/accounts/{page.id}").get_data(as_text=True)
     assert "/send-link" not in html and f"/renewal-links/{link.id}/revoke" not in html
-    fresh(store)
-    assert len(store.exec(select(RenewalLink)).all()) == 1
-    assert store.get(RenewalLink, link.id).revoked_at is None
+    fresh(session)
+    assert len(session.exec(select(RenewalLink)).all()) == 1
+    assert session.get(RenewalLink, link.id).revoked_at is None
 
 
 # Failed attempts through one client link --------------------------------------------
@@ -335,12 +329,12 @@ def start_client_consent(visitor, url):
     return parse_qs(urlsplit(started.headers["Location"]).query)["state"][0], started
 
 
-def test_failed_attempts_through_one_link_are_limited_and_told_once_an_hour(app, store, agency):
+def test_failed_attempts_through_one_link_are_limited_and_told_once_an_hour(app, session, agency):
     from portal.links.rules import FAILED_ATTEMPTS_PER_HOUR
 
     org, owner, page, _ = agency
-    manager = factories.member(store, org, role="manager", email="manager@example.test")
-    secret, link = make_link(app, store, page, "client", "client@example.test")
+    manager = factories.member(session, org, role="manager", email="manager@example.test")
+    secret, link = make_link(app, session, page, "client", "client@example.test")
     visitor = app.test_client()
     url = f"/renew/client/{secret}"
 
@@ -351,28 +345,28 @@ def test_failed_attempts_through_one_link_are_limited_and_told_once_an_hour(app,
     assert state is None and refused.status_code == 429
     assert "Too many attempts" in refused.get_data(as_text=True)
 
-    fresh(store)
-    notices = store.exec(select(Notification).where(Notification.kind == "link_failed")).all()
+    fresh(session)
+    notices = session.exec(select(Notification).where(Notification.kind == "link_failed")).all()
     assert sorted(n.user_id for n in notices) == sorted([owner.id, manager.id])  # one each, not one per attempt
-    failures = store.exec(select(AuditEvent).where(AuditEvent.action == "link.renewal_failed")).all()
+    failures = session.exec(select(AuditEvent).where(AuditEvent.action == "link.renewal_failed")).all()
     assert len(failures) == FAILED_ATTEMPTS_PER_HOUR
     # Another link of the same profile is not affected.
-    other_secret, _ = make_link(app, store, page, "client", "other@example.test")
+    other_secret, _ = make_link(app, session, page, "client", "other@example.test")
     assert start_client_consent(app.test_client(), f"/renew/client/{other_secret}")[0]
 
 
 # The profile's details list its open links ---------------------------------------
 
-def test_the_profile_details_list_open_links_and_revoke_them(app, client, auth, store, agency):
+def test_the_profile_details_list_open_links_and_revoke_them(app, client, auth, session, agency):
     org, owner, page, other = agency
-    open_secret, open_link = make_link(app, store, page, "client", "client@example.test")
+    open_secret, open_link = make_link(app, session, page, "client", "client@example.test")
     with app.app_context():
-        store.get(RenewalLink, open_link.id).created_by_id = owner.id
-        store.commit()
-    make_link(app, store, page, "client", "spent@example.test", used_at=utcnow())
-    make_link(app, store, page, "client", "revoked@example.test", revoked_at=utcnow())
-    make_link(app, store, page, "client", "expired@example.test", expires_at=utcnow() - DAY)
-    make_link(app, store, other, "client", "elsewhere@example.test")
+        session.get(RenewalLink, open_link.id).created_by_id = owner.id
+        session.commit()
+    make_link(app, session, page, "client", "spent@example.test", used_at=utcnow())
+    make_link(app, session, page, "client", "revoked@example.test", revoked_at=utcnow())
+    make_link(app, session, page, "client", "expired@example.test", expires_at=utcnow() - DAY)
+    make_link(app, session, other, "client", "elsewhere@example.test")
     details = f"/accounts/{page.id}"
     auth.login(owner.email)
 
@@ -386,7 +380,7 @@ def test_the_profile_details_list_open_links_and_revoke_them(app, client, auth, 
     assert 'name="csrf_token"' in section and f'name="next" value="{details}"' in section
     assert f'href="/accounts/{page.id}/send-link?next=' in section
 
-    response = client.post(revoke_url, data={"csrf_token": csrf_token(client, details), "next": details})
+    response = client.post(revoke_url, data={"csrf_token": csrf_token(client), "next": details})
 
     assert response.status_code == 303 and response.headers["Location"] == details
     assert app.test_client().get(f"/renew/client/{open_secret}").status_code == 410
@@ -395,11 +389,11 @@ def test_the_profile_details_list_open_links_and_revoke_them(app, client, auth, 
     assert "no longer works" in html
 
 
-def test_a_member_without_rights_sees_the_links_but_no_buttons(app, client, auth, store, agency):
+def test_a_member_without_rights_sees_the_links_but_no_buttons(app, client, auth, session, agency):
     org, owner, page, _ = agency
-    editor = factories.member(store, org, email="editor@example.test", can_manage_profiles=True)
-    factories.access(store, editor, page, "editor")
-    _, link = make_link(app, store, page, "client", "client@example.test")
+    editor = factories.member(session, org, email="editor@example.test", can_manage_profiles=True)
+    factories.access(session, editor, page, "editor")
+    _, link = make_link(app, session, page, "client", "client@example.test")
     auth.login(editor.email)
 
     html = client.get(f"/accounts/{page.id}").get_data(as_text=True)

@@ -9,7 +9,7 @@ from rq import Queue
 from sqlmodel import select
 
 from jobs import scan as scan_module
-from jobs.scan import LAST_SCAN_KEY, scan
+from jobs.scan import scan
 from portal.db import utcnow
 from portal.models import (
     Credential,
@@ -19,37 +19,30 @@ from portal.models import (
     Organization,
 )
 from portal.notifications import rules
+from portal.queue import LAST_SCAN, redis, redis_key
 from tests import factories
 
 MINUTE = timedelta(minutes=1)
 DAY = timedelta(days=1)
 
 
-@pytest.fixture(autouse=True)
-def forget_last_scan(app):
-    yield
-    Redis.from_url(app.config["REDIS_URL"]).delete(LAST_SCAN_KEY)
-
-
 @pytest.fixture
-def agency(db):
+def agency(session):
     """An agency with an Owner and a Facebook page."""
-    org = factories.organization(db, name="Northwind")
-    owner = factories.member(db, org, role="owner", email="owner@example.test")
-    page = factories.profile(db, org, network="facebook", name="Northwind Café")
-    return org, owner, page
+    made = factories.agency(session, name="Northwind", profiles={"page": {"name": "Northwind Café"}})
+    return made.org, made.owner, made.profiles["page"]
 
 
-def notices(db):
-    db.commit()  # a new snapshot, and fresh rows: the scan wrote from its own connection
-    db.expire_all()
-    return db.exec(select(Notification).order_by(Notification.id)).all()
+def notices(session):
+    session.commit()  # a new snapshot, and fresh rows: the scan wrote from its own connection
+    session.expire_all()
+    return session.exec(select(Notification).order_by(Notification.id)).all()
 
 
-def deliveries(db):
-    db.commit()  # a new snapshot, and fresh rows: the scan wrote from its own connection
-    db.expire_all()
-    return db.exec(select(Delivery).order_by(Delivery.id)).all()
+def deliveries(session):
+    session.commit()  # a new snapshot, and fresh rows: the scan wrote from its own connection
+    session.expire_all()
+    return session.exec(select(Delivery).order_by(Delivery.id)).all()
 
 
 def queued_jobs(app):
@@ -62,16 +55,16 @@ def queued_jobs(app):
     (1 * DAY - MINUTE, "expiring", 1),
     (-MINUTE, "expired", 0),
 ])
-def test_each_default_threshold_is_told_once(db, app, agency, expires_in, kind, threshold):
+def test_each_default_threshold_is_told_once(session, app_context, app, agency, expires_in, kind, threshold):
     org, owner, page = agency
-    credential = factories.credential(db, page, expires_in=expires_in)
+    credential = factories.credential(session, page, expires_in=expires_in)
 
     report = scan()
 
-    [notice] = notices(db)
+    [notice] = notices(session)
     assert (notice.kind, notice.threshold_days, notice.user_id) == (kind, threshold, owner.id)
     assert notice.credential_id == credential.id and notice.expires_at == credential.expires_at
-    [delivery] = deliveries(db)
+    [delivery] = deliveries(session)
     assert (delivery.channel, delivery.recipient, delivery.status) == ("email", owner.email, "pending")
     assert delivery.notification_id == notice.id
     assert report.deliveries == [delivery.id]
@@ -79,103 +72,103 @@ def test_each_default_threshold_is_told_once(db, app, agency, expires_in, kind, 
     assert job.func_name == "jobs.deliver.deliver" and job.args == ([delivery.id],)
 
 
-def test_nothing_is_due_before_the_first_threshold_or_without_expiry(db, app, agency):
+def test_nothing_is_due_before_the_first_threshold_or_without_expiry(session, app_context, app, agency):
     _, _, page = agency
-    factories.credential(db, page, expires_in=7 * DAY + MINUTE)
-    other = factories.profile(db, agency[0], network="x")
-    factories.credential(db, other, expires_in=None)
+    factories.credential(session, page, expires_in=7 * DAY + MINUTE)
+    other = factories.profile(session, agency[0], network="x")
+    factories.credential(session, other, expires_in=None)
 
     scan()
 
-    assert notices(db) == [] and deliveries(db) == []
+    assert notices(session) == [] and deliveries(session) == []
 
 
-def test_a_newly_invalid_credential_is_told(db, app, agency):
+def test_a_newly_invalid_credential_is_told(session, app_context, app, agency):
     _, owner, page = agency
-    factories.credential(db, page, expires_in=40 * DAY, status="invalid", invalid_reason="password_changed",
+    factories.credential(session, page, expires_in=40 * DAY, status="invalid", invalid_reason="password_changed",
                          invalidated_at=utcnow() - MINUTE)
 
     scan()
 
-    [notice] = notices(db)
+    [notice] = notices(session)
     assert (notice.kind, notice.threshold_days) == ("invalid", None)
-    assert len(deliveries(db)) == 1
+    assert len(deliveries(session)) == 1
 
 
-def test_an_invalidation_older_than_the_last_scan_is_not_told_again(db, app, agency):
+def test_an_invalidation_older_than_the_last_scan_is_not_told_again(session, app_context, app, agency):
     _, _, page = agency
-    factories.credential(db, page, expires_in=40 * DAY, status="invalid",
+    factories.credential(session, page, expires_in=40 * DAY, status="invalid",
                          invalidated_at=utcnow() - 2 * DAY)
-    Redis.from_url(app.config["REDIS_URL"]).set(LAST_SCAN_KEY, (utcnow() - DAY).isoformat())
+    redis().set(redis_key(LAST_SCAN), (utcnow() - DAY).isoformat())
 
     scan()
 
-    assert notices(db) == []
+    assert notices(session) == []
 
 
-def test_an_organization_chooses_its_own_thresholds(db, app, agency):
+def test_an_organization_chooses_its_own_thresholds(session, app_context, app, agency):
     org, _, page = agency
     org.notification_thresholds = "10,5"
-    db.add(org)
-    db.commit()
-    credential = factories.credential(db, page, expires_in=12 * DAY)
+    session.add(org)
+    session.commit()
+    credential = factories.credential(session, page, expires_in=12 * DAY)
     now = utcnow()
 
     scan(now=now)
-    assert notices(db) == []
+    assert notices(session) == []
     scan(now=now + 2 * DAY + MINUTE)  # 10 days before
     scan(now=now + 7 * DAY + MINUTE)  # 5 days before
     scan(now=now + 9 * DAY)  # 3 days before: no threshold of theirs
     scan(now=now + 12 * DAY + MINUTE)  # expired: they chose no notice at expiry
 
-    assert [(n.kind, n.threshold_days) for n in notices(db)] == [("expiring", 10), ("expiring", 5)]
-    assert all(n.expires_at == credential.expires_at for n in notices(db))
-    assert len(deliveries(db)) == 2
+    assert [(n.kind, n.threshold_days) for n in notices(session)] == [("expiring", 10), ("expiring", 5)]
+    assert all(n.expires_at == credential.expires_at for n in notices(session))
+    assert len(deliveries(session)) == 2
 
 
-def test_a_credential_first_seen_late_gets_only_the_most_urgent_notice(db, app, agency):
+def test_a_credential_first_seen_late_gets_only_the_most_urgent_notice(session, app_context, app, agency):
     _, _, page = agency
-    factories.credential(db, page, expires_in=2 * DAY)
+    factories.credential(session, page, expires_in=2 * DAY)
 
     scan()
 
-    assert [n.threshold_days for n in notices(db)] == [3]
+    assert [n.threshold_days for n in notices(session)] == [3]
 
 
-def test_the_silent_renewal_end_is_the_effective_expiry(db, app, agency):
+def test_the_silent_renewal_end_is_the_effective_expiry(session, app_context, app, agency):
     _, _, page = agency
     # Refreshable: the access token's own end does not matter, the refresh token's does.
-    factories.credential(db, page, expires_in=timedelta(hours=1),
+    factories.credential(session, page, expires_in=timedelta(hours=1),
                          refresh_token="refresh", refresh_expires_at=utcnow() + 60 * DAY)
-    other = factories.profile(db, agency[0], network="x")
-    factories.credential(db, other, expires_in=60 * DAY, refresh_token="refresh",
+    other = factories.profile(session, agency[0], network="x")
+    factories.credential(session, other, expires_in=60 * DAY, refresh_token="refresh",
                          refresh_expires_at=utcnow() + 3 * DAY - MINUTE)
 
     scan()
 
-    [notice] = notices(db)
+    [notice] = notices(session)
     assert notice.profile_id == other.id and notice.threshold_days == 3
 
 
-def test_running_twice_tells_each_notice_once(db, app, agency):
+def test_running_twice_tells_each_notice_once(session, app_context, app, agency):
     _, _, page = agency
-    factories.credential(db, page, expires_in=DAY - MINUTE)
+    factories.credential(session, page, expires_in=DAY - MINUTE)
 
     first = scan()
     second = scan()
 
     assert len(first.deliveries) == 1 and second.deliveries == []
     assert second.notifications == 0
-    assert len(notices(db)) == 1 and len(deliveries(db)) == 1
+    assert len(notices(session)) == 1 and len(deliveries(session)) == 1
     assert len(queued_jobs(app)) == 1
 
 
-def test_two_scans_at_once_tell_each_notice_once(db, app, agency):
+def test_two_scans_at_once_tell_each_notice_once(session, app_context, app, agency):
     org, _, page = agency
-    factories.member(db, org, role="manager")
+    factories.member(session, org, role="manager")
     for n in range(10):
-        profile = factories.profile(db, org, network="linkedin_company")
-        factories.credential(db, profile, expires_in=(n % 4) * DAY + timedelta(hours=1))
+        profile = factories.profile(session, org, network="linkedin_company")
+        factories.credential(session, profile, expires_in=(n % 4) * DAY + timedelta(hours=1))
     start = threading.Barrier(3)
     reports, errors = [], []
 
@@ -194,7 +187,7 @@ def test_two_scans_at_once_tell_each_notice_once(db, app, agency):
         thread.join(60)
 
     assert errors == []
-    all_notices, all_deliveries = notices(db), deliveries(db)
+    all_notices, all_deliveries = notices(session), deliveries(session)
     assert len(all_notices) == 10 * 2 and len(all_deliveries) == 10 * 2
     assert sorted(i for r in reports for i in r.deliveries) == sorted(d.id for d in all_deliveries)
     assert sum(r.notifications for r in reports) == 20
@@ -202,70 +195,70 @@ def test_two_scans_at_once_tell_each_notice_once(db, app, agency):
     assert sorted(enqueued) == sorted(d.id for d in all_deliveries)
 
 
-def test_who_is_told(db, app, agency):
+def test_who_is_told(session, app_context, app, agency):
     org, owner, page = agency
-    manager = factories.member(db, org, role="manager")
-    admin = factories.member(db, org, can_manage_profiles=True)
-    factories.access(db, admin, page, "admin")
-    editor = factories.member(db, org, can_manage_profiles=True)
-    factories.access(db, editor, page, "editor")
-    no_rights = factories.member(db, org)
-    factories.access(db, no_rights, page, "admin")
-    gone = factories.member(db, org, role="manager", active=False)
-    outsider = factories.member(db, factories.organization(db), role="owner")
-    factories.credential(db, page, expires_in=DAY - MINUTE)
+    manager = factories.member(session, org, role="manager")
+    admin = factories.member(session, org, can_manage_profiles=True)
+    factories.access(session, admin, page, "admin")
+    editor = factories.member(session, org, can_manage_profiles=True)
+    factories.access(session, editor, page, "editor")
+    no_rights = factories.member(session, org)
+    factories.access(session, no_rights, page, "admin")
+    gone = factories.member(session, org, role="manager", active=False)
+    outsider = factories.member(session, factories.organization(session), role="owner")
+    factories.credential(session, page, expires_in=DAY - MINUTE)
 
     scan()
 
-    told = {n.user_id for n in notices(db)}
+    told = {n.user_id for n in notices(session)}
     assert told == {owner.id, manager.id, admin.id}
     assert not told & {editor.id, no_rights.id, gone.id, outsider.id}
-    assert {d.recipient for d in deliveries(db)} == {owner.email, manager.email, admin.email}
+    assert {d.recipient for d in deliveries(session)} == {owner.email, manager.email, admin.email}
 
 
-def test_preferences_choose_the_channels_in_app_is_always_on(db, app, agency):
+def test_preferences_choose_the_channels_in_app_is_always_on(session, app_context, app, agency):
     org, owner, page = agency
-    second = factories.profile(db, org, network="facebook")
+    second = factories.profile(session, org, network="facebook")
     for profile in (page, second):
-        factories.credential(db, profile, expires_in=DAY - MINUTE)
+        factories.credential(session, profile, expires_in=DAY - MINUTE)
     # Email off for every profile, but on for the second one.
-    db.add(NotificationPreference(user_id=owner.id, organization_id=org.id, profile_id=None, email=False))
-    db.add(NotificationPreference(user_id=owner.id, organization_id=org.id, profile_id=second.id, email=True))
-    db.commit()
+    session.add(NotificationPreference(user_id=owner.id, organization_id=org.id, profile_id=None, email=False))
+    session.add(NotificationPreference(user_id=owner.id, organization_id=org.id, profile_id=second.id, email=True))
+    session.commit()
 
     scan()
 
-    assert {n.profile_id for n in notices(db)} == {page.id, second.id}
-    [delivery] = deliveries(db)
-    assert delivery.notification_id == next(n.id for n in notices(db) if n.profile_id == second.id)
+    assert {n.profile_id for n in notices(session)} == {page.id, second.id}
+    [delivery] = deliveries(session)
+    assert delivery.notification_id == next(n.id for n in notices(session) if n.profile_id == second.id)
 
 
-def test_a_renewed_credential_is_not_told_of_its_old_expiry(db, app, agency):
+def test_a_renewed_credential_is_not_told_of_its_old_expiry(session, app_context, app, agency):
     _, _, page = agency
-    old = factories.credential(db, page, expires_in=3 * DAY - MINUTE)
+    old = factories.credential(session, page, expires_in=3 * DAY - MINUTE)
     now = utcnow()
     scan(now=now)
-    db.commit()  # leave the snapshot read before the scan wrote
+    session.commit()  # leave the snapshot read before the scan wrote
     # Renewed by consent: a new current credential, the old one kept as history.
     old.superseded_at = utcnow()
-    db.add(old)
-    db.commit()
-    new = factories.credential(db, page, expires_in=60 * DAY)
+    session.add(old)
+    session.commit()
+    new = factories.credential(session, page, expires_in=60 * DAY)
 
     scan(now=now + 2 * DAY)  # the old one would be at its 1-day threshold
     scan(now=now + 3 * DAY)  # and past its expiry
 
-    assert [(n.credential_id, n.threshold_days) for n in notices(db)] == [(old.id, 3)]
+    assert [(n.credential_id, n.threshold_days) for n in notices(session)] == [(old.id, 3)]
     # Refreshed in place to a later end: told again only when that end nears.
-    db.commit()
+    session.commit()
     new.expires_at = now + 6 * DAY
-    db.add(new)
-    db.commit()
+    session.add(new)
+    session.commit()
     scan(now=now + 3 * DAY)
-    assert [(n.credential_id, n.threshold_days) for n in notices(db)][1:] == [(new.id, 3)]
+    assert [(n.credential_id, n.threshold_days) for n in notices(session)][1:] == [(new.id, 3)]
 
 
-def test_the_scan_renews_silently_first_and_records_its_time(db, app, agency, monkeypatch):
+def test_the_scan_renews_silently_first_and_records_its_time(session, app_context, app, agency, monkeypatch):
     calls = []
     monkeypatch.setattr(scan_module, "renew_due", lambda now: calls.append(now) or 2)
     now = utcnow()
@@ -273,7 +266,7 @@ def test_the_scan_renews_silently_first_and_records_its_time(db, app, agency, mo
     report = scan(now=now)
 
     assert calls == [now] and report.renewals == 2
-    stored = Redis.from_url(app.config["REDIS_URL"]).get(LAST_SCAN_KEY).decode()
+    stored = redis().get(redis_key(LAST_SCAN)).decode()
     assert stored == now.isoformat()
     try:
         assert app.test_client().get("/healthz").get_json()["last_scan"] == now.isoformat()
@@ -283,12 +276,12 @@ def test_the_scan_renews_silently_first_and_records_its_time(db, app, agency, mo
             health_engine.dispose()
 
 
-def test_the_scan_reads_only_the_credentials_that_are_due(db, app, agency, monkeypatch):
+def test_the_scan_reads_only_the_credentials_that_are_due(session, app_context, app, agency, monkeypatch):
     org, _, page = agency
-    factories.credential(db, page, expires_in=DAY - MINUTE)
+    factories.credential(session, page, expires_in=DAY - MINUTE)
     for _ in range(30):
-        factories.credential(db, factories.profile(db, org), expires_in=90 * DAY)
-    factories.credential(db, factories.profile(db, org), expires_in=-30 * DAY)  # long dead, told long ago
+        factories.credential(session, factories.profile(session, org), expires_in=90 * DAY)
+    factories.credential(session, factories.profile(session, org), expires_in=-30 * DAY)  # long dead, told long ago
     seen = []
     original = rules.due_notice
     monkeypatch.setattr(rules, "due_notice", lambda credential, *a, **k: seen.append(credential.id) or original(credential, *a, **k))
@@ -298,23 +291,23 @@ def test_the_scan_reads_only_the_credentials_that_are_due(db, app, agency, monke
     assert len(seen) == 1
 
 
-def test_a_pending_delivery_whose_job_was_lost_is_enqueued_again(db, app, agency):
+def test_a_pending_delivery_whose_job_was_lost_is_enqueued_again(session, app_context, app, agency):
     _, _, page = agency
-    factories.credential(db, page, expires_in=DAY - MINUTE)
+    factories.credential(session, page, expires_in=DAY - MINUTE)
     now = utcnow()
     scan(now=now)
     Queue(app.config["QUEUE_NAME"], connection=Redis.from_url(app.config["REDIS_URL"])).empty()
 
     report = scan(now=now + timedelta(minutes=11))
 
-    [delivery] = deliveries(db)
+    [delivery] = deliveries(session)
     assert report.requeued == [delivery.id]
     assert [job.args for job in queued_jobs(app)] == [([delivery.id],)]
 
 
-def test_scan_command(runner, db, agency):
+def test_scan_command(runner, session, app_context, agency):
     _, _, page = agency
-    factories.credential(db, page, expires_in=DAY - MINUTE)
+    factories.credential(session, page, expires_in=DAY - MINUTE)
 
     result = runner.invoke(args=["scan"])
 
@@ -351,17 +344,18 @@ def test_thresholds_rule():
 
 
 @pytest.mark.parametrize("refresh_token", [None, "user-token"])
-def test_the_end_of_data_access_is_told_before_it_comes(db, app, agency, refresh_token):
+def test_the_end_of_data_access_is_told_before_it_comes(session, app_context, agency, refresh_token):
     """A Page token has no end of its own (or a user token beside it that lives
     longer): its notices come before its data access ends."""
     org, owner, page = agency
     data_access_ends = utcnow() + 3 * DAY - MINUTE
-    credential = factories.credential(db, page, expires_in=None, token_type="page", refresh_token=refresh_token,
-                                      refresh_expires_at=utcnow() + 50 * DAY if refresh_token else None,
-                                      data_access_expires_at=data_access_ends)
+    credential = factories.credential(
+        session, page, expires_in=None, token_type="page", refresh_token=refresh_token,
+        refresh_expires_at=utcnow() + 50 * DAY if refresh_token else None, data_access_expires_at=data_access_ends,
+    )
 
     scan()
 
-    [notice] = notices(db)
+    [notice] = notices(session)
     assert (notice.kind, notice.threshold_days, notice.credential_id) == ("expiring", 3, credential.id)
     assert notice.expires_at == data_access_ends

@@ -10,7 +10,7 @@ from redis import Redis
 from sqlmodel import Session, select
 from standardwebhooks.webhooks import Webhook
 
-from jobs.scan import LAST_SCAN_KEY, scan
+from jobs.scan import scan
 from portal.models import Delivery, NotificationPreference, WebhookDelivery
 from portal.notifications import events
 from portal.renewal.credentials import record_attempt
@@ -28,41 +28,31 @@ def receiver():
     server.close()
 
 
-@pytest.fixture(autouse=True)
-def forget_last_scan(app_config):
-    yield
-    Redis.from_url(app_config["REDIS_URL"]).delete(LAST_SCAN_KEY)
+def agency(session, owners=2):
+    made = factories.agency(
+        session, name="Northwind", people={f"owner{n}": "owner" for n in range(owners)},
+        profiles={"page": {"name": "Northwind Café", "credential": {"expires_in": 3 * DAY - timedelta(minutes=1)}}},
+    )
+    return made.org, list(made.people.values()), made.profiles["page"], made.credentials["page"]
 
 
-def agency(store, app, owners=2):
-    org = factories.organization(store, name="Northwind")
-    people = [factories.member(store, org, role="owner", email=f"owner{n}@example.test") for n in range(owners)]
-    page = factories.profile(store, org, name="Northwind Café")
-    with app.app_context():
-        credential = factories.credential(store, page, expires_in=3 * DAY - timedelta(minutes=1))
-    return org, people, page, credential
-
-
-def fresh(store, model):
-    store.commit()
-    store.expire_all()
-    return store.exec(select(model).order_by(model.id)).all()
+def fresh(session, model):
+    session.commit()
+    session.expire_all()
+    return session.exec(select(model).order_by(model.id)).all()
 
 
 def add_webhook(auth, url, events=("token.expiring", "token.expired", "token.renewed", "token.renew_failed")):
-    response = auth.post("/settings/integrations/webhooks", {"url": url, "events": list(events)},
-                         token_from="/settings/integrations")
+    response = auth.post("/settings/integrations/webhooks", {"url": url, "events": list(events)})
     assert response.status_code == 201
     return re.search(r'id="webhook-secret">(whsec_[^<]+)<', response.get_data(as_text=True)).group(1)
 
 
-def test_one_slack_message_per_notice(smtp_server, app, client, auth, store, receiver):
-    org, owners, page, _ = agency(store, app)
+def test_one_slack_message_per_notice(smtp_server, app, client, auth, session, receiver):
+    org, owners, page, _ = agency(session)
     auth.login(owners[0].email)
-    assert auth.post("/settings/integrations/slack", {"slack_url": "ftp://nope"},
-                     token_from="/settings/integrations").status_code == 400
-    response = auth.post("/settings/integrations/slack", {"slack_url": receiver.url("/services/T/B/X")},
-                         token_from="/settings/integrations")
+    assert auth.post("/settings/integrations/slack", {"slack_url": "ftp://nope"}).status_code == 400
+    response = auth.post("/settings/integrations/slack", {"slack_url": receiver.url("/services/T/B/X")})
     assert response.status_code == 303
 
     with app.app_context():
@@ -74,34 +64,31 @@ def test_one_slack_message_per_notice(smtp_server, app, client, auth, store, rec
     assert path == "/services/T/B/X"
     text = json.loads(body)["text"]
     assert "Northwind Café" in text and "expires in 3 days" in text and f"/accounts/{page.id}|" in text
-    slack = [d for d in fresh(store, Delivery) if d.channel == "slack"]
+    slack = [d for d in fresh(session, Delivery) if d.channel == "slack"]
     assert [(d.status, d.attempts) for d in slack] == [("sent", 1)]
     assert len(smtp_server) == 2  # email is per person, as before
 
 
-def test_slack_refusal_is_permanent_and_outage_is_retried(smtp_server, app, client, auth, store, receiver):
-    org, owners, page, _ = agency(store, app, owners=1)
+def test_slack_refusal_is_permanent_and_outage_is_retried(smtp_server, app, client, auth, session, receiver):
+    org, owners, page, _ = agency(session, owners=1)
     auth.login(owners[0].email)
-    auth.post("/settings/integrations/slack", {"slack_url": receiver.url("/services/x")},
-              token_from="/settings/integrations")
+    auth.post("/settings/integrations/slack", {"slack_url": receiver.url("/services/x")})
     receiver.statuses = [503]
     with app.app_context():
         scan()
     run_jobs(app)
-    [slack] = [d for d in fresh(store, Delivery) if d.channel == "slack"]
+    [slack] = [d for d in fresh(session, Delivery) if d.channel == "slack"]
     assert (slack.status, slack.attempts) == ("pending", 1) and "503" in slack.last_error
 
 
-def test_webhook_events_are_signed_and_verifiable(app, client, auth, store, receiver):
-    org, owners, page, credential = agency(store, app, owners=1)
+def test_webhook_events_are_signed_and_verifiable(app, client, auth, session, receiver):
+    org, owners, page, credential = agency(session, owners=1)
     for owner in owners:  # no email here: only the webhook
-        store.add(NotificationPreference(user_id=owner.id, organization_id=org.id, email=False))
-    store.commit()
+        session.add(NotificationPreference(user_id=owner.id, organization_id=org.id, email=False))
+    session.commit()
     auth.login(owners[0].email)
-    assert auth.post("/settings/integrations/webhooks", {"url": "not a url", "events": "token.expired"},
-                     token_from="/settings/integrations").status_code == 400
-    assert auth.post("/settings/integrations/webhooks", {"url": receiver.url("/in"), "events": "token.nope"},
-                     token_from="/settings/integrations").status_code == 400
+    assert auth.post("/settings/integrations/webhooks", {"url": "not a url", "events": "token.expired"}).status_code == 400
+    assert auth.post("/settings/integrations/webhooks", {"url": receiver.url("/in"), "events": "token.nope"}).status_code == 400
     secret = add_webhook(auth, receiver.url("/in"))
 
     with app.app_context():
@@ -116,24 +103,24 @@ def test_webhook_events_are_signed_and_verifiable(app, client, auth, store, rece
     assert headers["webhook-id"].startswith("msg_")
     with pytest.raises(Exception):
         Webhook(secret).verify(body.replace(b"Northwind", b"Southwind"), headers)
-    [delivery] = fresh(store, WebhookDelivery)
+    [delivery] = fresh(session, WebhookDelivery)
     assert (delivery.status, delivery.attempts, delivery.response_status) == ("sent", 1, 200)
     log = client.get(f"/settings/integrations/webhooks/{delivery.endpoint_id}").get_data(as_text=True)
     assert "token.expiring" in log and "Delivered" in log
 
 
-def test_a_renewal_outcome_becomes_an_event_after_commit(app, client, auth, store, receiver):
-    org, owners, page, credential = agency(store, app, owners=1)
+def test_a_renewal_outcome_becomes_an_event_after_commit(app, client, auth, session, receiver):
+    org, owners, page, credential = agency(session, owners=1)
     auth.login(owners[0].email)
     secret = add_webhook(auth, receiver.url("/in"), events=("token.renewed", "token.renew_failed"))
 
     with app.app_context():
-        with Session(app.extensions["keepalive.engine"]) as session:
-            record_attempt(session, page, "silent", "renewed", credential)
-            session.rollback()  # never committed: nothing to send
-            record_attempt(session, page, "interactive", "failed", reason="denied")
-            record_attempt(session, page, "health_check", "failed", credential)  # not a renewal
-            session.commit()
+        with Session(app.extensions["keepalive.engine"]) as other:
+            record_attempt(other, page, "silent", "renewed", credential)
+            other.rollback()  # never committed: nothing to send
+            record_attempt(other, page, "interactive", "failed", reason="denied")
+            record_attempt(other, page, "health_check", "failed", credential)  # not a renewal
+            other.commit()
     run_jobs(app)
 
     [(_, headers, body)] = receiver.requests
@@ -141,27 +128,27 @@ def test_a_renewal_outcome_becomes_an_event_after_commit(app, client, auth, stor
     assert event["type"] == "token.renew_failed" and event["data"]["reason"] == "denied"
 
 
-def test_transient_failures_are_retried_and_permanent_ones_recorded(app, client, auth, store, receiver):
-    org, owners, page, credential = agency(store, app, owners=1)
+def test_transient_failures_are_retried_and_permanent_ones_recorded(app, client, auth, session, receiver):
+    org, owners, page, credential = agency(session, owners=1)
     auth.login(owners[0].email)
     add_webhook(auth, receiver.url("/in"), events=("token.renewed",))
     receiver.statuses = [500, 400]
     with app.app_context():
-        with Session(app.extensions["keepalive.engine"]) as session:
-            record_attempt(session, page, "silent", "renewed", credential)
-            record_attempt(session, page, "silent", "renewed", credential)
-            session.commit()
+        with Session(app.extensions["keepalive.engine"]) as other:
+            record_attempt(other, page, "silent", "renewed", credential)
+            record_attempt(other, page, "silent", "renewed", credential)
+            other.commit()
     run_jobs(app)
-    first, second = fresh(store, WebhookDelivery)
+    first, second = fresh(session, WebhookDelivery)
     assert (first.status, first.attempts, first.response_status) == ("pending", 1, 500)
     assert (second.status, second.attempts, second.response_status) == ("failed", 1, 400)
     assert len({r[1]["webhook-id"] for r in receiver.requests}) == 2
 
 
-def test_in_production_a_name_pointing_inward_gets_no_request(app, client, auth, store, receiver, monkeypatch):
+def test_in_production_a_name_pointing_inward_gets_no_request(app, client, auth, session, receiver, monkeypatch):
     """A webhook host that resolves to a private address (now, whatever it
     did when it was saved) is refused before any request, for good."""
-    org, owners, page, credential = agency(store, app, owners=1)
+    org, owners, page, credential = agency(session, owners=1)
     auth.login(owners[0].email)
     add_webhook(auth, "https://hooks.example.test/in", events=("token.renewed",))
     resolve = socket.getaddrinfo
@@ -174,11 +161,11 @@ def test_in_production_a_name_pointing_inward_gets_no_request(app, client, auth,
     monkeypatch.setattr(socket, "getaddrinfo", inward)
     monkeypatch.setitem(app.config, "ENV_NAME", "production")
     with app.app_context():
-        with Session(app.extensions["keepalive.engine"]) as session:
-            record_attempt(session, page, "silent", "renewed", credential)
-            session.commit()
+        with Session(app.extensions["keepalive.engine"]) as other:
+            record_attempt(other, page, "silent", "renewed", credential)
+            other.commit()
     run_jobs(app)
-    [delivery] = fresh(store, WebhookDelivery)
+    [delivery] = fresh(session, WebhookDelivery)
     assert delivery.status == "failed" and "private address" in delivery.last_error
     assert receiver.requests == []
 

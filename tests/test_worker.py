@@ -5,15 +5,18 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from redis import Redis
 from rq import Queue
 from sqlmodel import select
 
-from jobs.scan import LAST_SCAN_KEY, scan
+from jobs.scan import scan
 from portal.models import Delivery
 from portal.notifications.outbox import enqueue_batch
 from tests import factories
 from tests.worker_probe import inherited
+
+pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -46,18 +49,15 @@ def test_each_job_inherits_the_app_of_its_worker(app):
     assert plain.return_value() == (False, False, [])
 
 
-def test_the_worker_delivers_in_a_process_per_job(smtp_server, app, db):
-    org = factories.organization(db, name="Northwind")
-    owners = [factories.member(db, org, role="owner", email=f"owner{n}@example.test") for n in range(3)]
+def test_the_worker_delivers_in_a_process_per_job(smtp_server, app, session, app_context):
+    org = factories.organization(session, name="Northwind")
+    owners = [factories.member(session, org, role="owner", email=f"owner{n}@example.test") for n in range(3)]
     for name in ("Northwind Café", "Contoso"):
-        page = factories.profile(db, org, name=name)
-        factories.credential(db, page, expires_in=timedelta(days=3) - timedelta(minutes=1))
-    db.close()
+        page = factories.profile(session, org, name=name)
+        factories.credential(session, page, expires_in=timedelta(days=3) - timedelta(minutes=1))
+    session.close()
     app.extensions["keepalive.engine"].dispose()  # the worker's processes share the SQLite file from here on
-    try:
-        report = scan()
-    finally:
-        Redis.from_url(app.config["REDIS_URL"]).delete(LAST_SCAN_KEY)
+    report = scan()
     queue_of(app).empty()
     for delivery_id in report.deliveries:  # a job each: several job processes of one worker
         enqueue_batch([delivery_id])
@@ -65,4 +65,4 @@ def test_the_worker_delivers_in_a_process_per_job(smtp_server, app, db):
     run_worker(app, "jobs.worker.Worker")
 
     assert sorted(m["To"] for m in smtp_server) == sorted(o.email for o in owners * 2)
-    assert [d.status for d in db.exec(select(Delivery)).all()] == ["sent"] * 6
+    assert [d.status for d in session.exec(select(Delivery)).all()] == ["sent"] * 6

@@ -17,7 +17,7 @@ from datetime import timedelta
 from flask import current_app, session
 from flask_login import login_user
 
-from portal.queue import redis
+from portal.queue import redis, redis_key
 from portal.url_secrets import hash_secret
 
 MAX_ID_LENGTH = 100
@@ -32,7 +32,7 @@ def remembered_lifetime():
 
 
 def record_key(session_id):
-    return f"keepalive:session:{hash_secret(session_id)}"
+    return redis_key(f"session:{hash_secret(session_id)}")
 
 
 def begin(user, remember=False):

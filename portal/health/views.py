@@ -8,11 +8,11 @@ from rq import Queue, Worker
 
 from portal import app_settings, db
 from portal.extensions import csrf, limiter
+from portal.queue import LAST_SCAN, redis_key
 
 bp = Blueprint("health", __name__)
 log = logging.getLogger("keepalive.health")
 
-LAST_SCAN_KEY = "keepalive:last_scan"
 TIMEOUT_SECONDS = 2
 
 
@@ -71,7 +71,7 @@ def redis_report():
         connection.ping()
         queue = Queue(current_app.config["QUEUE_NAME"], connection=connection)
         workers = Worker.count(connection=connection, queue=queue)
-        last_scan = last_scan_time(connection.get(LAST_SCAN_KEY))
+        last_scan = last_scan_time(connection.get(redis_key(LAST_SCAN)))
         refused = [{"network": key, "since": value.get("at")}
                    for key, value in sorted(app_settings.refused(connection).items())]
         return True, workers, last_scan, refused

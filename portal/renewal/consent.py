@@ -31,7 +31,7 @@ from portal.models import (
 from portal.networks.base import new_code_verifier
 from portal.networks.outcomes import AppSettingsRefused, NetworkError, PermissionMissing, RenewNeeded, Transient
 from portal.permissions import may_renew
-from portal.queue import redis
+from portal.queue import redis, redis_key
 from portal.renewal.credentials import record_attempt, record_native_role, store_grant
 from portal.url_secrets import hash_secret
 
@@ -67,7 +67,7 @@ def redirect_uri(network_key):
 
 
 def _key(state):
-    return f"keepalive:consent:{hash_secret(state)}"
+    return redis_key(f"consent:{hash_secret(state)}")
 
 
 def session_nonce():

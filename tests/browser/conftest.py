@@ -6,10 +6,9 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlmodel import Session, SQLModel
 from werkzeug.serving import make_server
 
-from portal.db import make_engine, utcnow
+from portal.db import utcnow
 from portal.models import CanRenew, CredentialState, InvalidReason, NativeRole
 from tests import factories as f
 
@@ -17,22 +16,36 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+WAIT_MS = 20_000
 
 
-@pytest.fixture(scope="session")
-def database(tmp_path_factory):
+@pytest.fixture
+def database(sqlite_database):
     """Browser journeys run on SQLite only (overrides the parametrized database)."""
-    url = f"sqlite:///{tmp_path_factory.mktemp('browser-db') / 'keepalive.sqlite'}"
-    engine = make_engine(url)
-    SQLModel.metadata.create_all(engine)
-    yield {"kind": "sqlite", "url": url, "engine": engine}
-    engine.dispose()
+    return sqlite_database
+
+
+def whole_responses(app):
+    """`app`, answering with bodies read whole (and closed) before they are
+    sent. Werkzeug's development server does not close a response whose
+    browser left while it was sent (a page closed as an icon loads), which
+    leaves its file open until some later test's garbage collection."""
+
+    def wsgi(environ, start_response):
+        body = app(environ, start_response)
+        try:
+            return [b"".join(body)]
+        finally:
+            if hasattr(body, "close"):
+                body.close()
+
+    return wsgi
 
 
 @pytest.fixture
 def live_server(app):
     """The app on 127.0.0.1 and a free port; its base URL."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_server("127.0.0.1", 0, whole_responses(app), threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
@@ -44,9 +57,12 @@ def live_server(app):
 @pytest.fixture(scope="session")
 def browser():
     if not os.path.exists(CHROMIUM):
-        pytest.skip("Debian's chromium is not installed")
-    from playwright.sync_api import sync_playwright
+        pytest.fail(f"The browser tests need Debian's chromium at {CHROMIUM} (apt-get install chromium; "
+                    "`make test` installs it).")
+    from playwright.sync_api import expect, sync_playwright
 
+    # Waits long enough for a machine busy with other work: they only lengthen a failure.
+    expect.set_options(timeout=WAIT_MS)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
@@ -57,7 +73,7 @@ def browser():
 def page(browser, live_server):
     context = browser.new_context(base_url=live_server, viewport={"width": 1280, "height": 860})
     page = context.new_page()
-    page.set_default_timeout(8000)
+    page.set_default_timeout(WAIT_MS)
     yield page
     context.close()
 
@@ -82,42 +98,41 @@ def sign_in(page, email, password=f.PASSWORD):
 
 
 @pytest.fixture
-def agency(app):
+def agency(session):
     """An agency like a real one: three brands, people of each kind, and
     profiles in every token state."""
-    with app.app_context(), Session(app.extensions["keepalive.engine"], expire_on_commit=False) as s:
-        org = f.organization(s, name="Northwind Agency")
-        cafe, fitness, books = (f.brand(s, org, name) for name in ("Northwind Café", "Harbor Fitness", "Bluebell Books"))
-        owner = f.member(s, org, role="owner", email="owner@example.test", name="Olivia Hart")
-        manager = f.member(s, org, role="manager", email="manager@example.test", name="Marcus Lee")
-        member = f.member(s, org, role="member", email="member@example.test", name="Mia Santos")
-        now = utcnow()
-        specs = [
-            ("facebook", "Northwind Café", "@northwindcafe", [cafe], dict(expires_in=timedelta(days=-2))),
-            ("instagram_business", "Harbor Fitness", "@harborfit", [fitness],
-             dict(status=CredentialState.INVALID, invalid_reason=InvalidReason.PASSWORD_CHANGED,
-                  invalidated_at=now - timedelta(days=1))),
-            ("linkedin_company", "Bluebell Books", "bluebell-books", [books], dict(expires_in=timedelta(days=3, hours=2))),
-            ("youtube", "Harbor Fitness TV", "@harbortv", [fitness], dict(expires_in=timedelta(days=6, hours=2))),
-            ("x", "Northwind Café", "@northwind", [cafe], dict(expires_in=None, last_check_ok=True)),
-            ("threads", "Bluebell Books", "@bluebell", [books], dict(expires_in=timedelta(days=40))),
-            ("google_business", "Northwind Café Downtown", "", [cafe, books],
-             dict(expires_in=timedelta(days=150), data_access_expires_at=now + timedelta(days=80))),
-            ("pinterest", "Bluebell Books", "@bluebellpins", [books], dict(expires_in=timedelta(days=300))),
-        ]
-        profiles = []
-        for network, name, handle, brands, credential in specs:
-            profile = f.profile(s, org, network, name=name, handle=handle, brands=brands)
-            f.credential(s, profile, granted_by_id=owner.id, **credential)
-            profiles.append(profile)
-        f.access(s, member, profiles[0], "editor")
-        f.access(s, member, profiles[2], "viewer")
-        f.access(s, member, profiles[5], "viewer")
-        s.add(NativeRole(profile_id=profiles[0].id, user_id=owner.id, can_renew=CanRenew.YES, role="Admin",
-                         observed_at=now - timedelta(days=12)))
-        s.add(NativeRole(profile_id=profiles[0].id, user_id=member.id, can_renew=CanRenew.NO, role="Analyst",
-                         observed_at=now - timedelta(days=4)))
-        s.add(NativeRole(profile_id=profiles[0].id, user_id=manager.id, can_renew=CanRenew.UNKNOWN, role="",
-                         observed_at=now - timedelta(days=40)))
-        s.commit()
-    return {"org": org, "profiles": profiles, "brands": (cafe, fitness, books)}
+    now = utcnow()
+    specs = [
+        ("facebook", "Northwind Café", "@northwindcafe", ["cafe"], dict(expires_in=timedelta(days=-2))),
+        ("instagram_business", "Harbor Fitness", "@harborfit", ["fitness"],
+         dict(status=CredentialState.INVALID, invalid_reason=InvalidReason.PASSWORD_CHANGED,
+              invalidated_at=now - timedelta(days=1))),
+        ("linkedin_company", "Bluebell Books", "bluebell-books", ["books"], dict(expires_in=timedelta(days=3, hours=2))),
+        ("youtube", "Harbor Fitness TV", "@harbortv", ["fitness"], dict(expires_in=timedelta(days=6, hours=2))),
+        ("x", "Northwind Café", "@northwind", ["cafe"], dict(expires_in=None, last_check_ok=True)),
+        ("threads", "Bluebell Books", "@bluebell", ["books"], dict(expires_in=timedelta(days=40))),
+        ("google_business", "Northwind Café Downtown", "", ["cafe", "books"],
+         dict(expires_in=timedelta(days=150), data_access_expires_at=now + timedelta(days=80))),
+        ("pinterest", "Bluebell Books", "@bluebellpins", ["books"], dict(expires_in=timedelta(days=300))),
+    ]
+    made = f.agency(
+        session,
+        people={"owner": {"role": "owner", "name": "Olivia Hart"},
+                "manager": {"role": "manager", "name": "Marcus Lee"},
+                "member": {"role": "member", "name": "Mia Santos"}},
+        brands={"cafe": "Northwind Café", "fitness": "Harbor Fitness", "books": "Bluebell Books"},
+        profiles={n: {"network": network, "name": name, "handle": handle, "brands": brands,
+                      "credential": {**credential, "granted_by": "owner"}}
+                  for n, (network, name, handle, brands, credential) in enumerate(specs)},
+        rights=[("member", 0, "editor"), ("member", 2, "viewer"), ("member", 5, "viewer")],
+    )
+    profiles = list(made.profiles.values())
+    owner, manager, member = made.people["owner"], made.people["manager"], made.people["member"]
+    session.add(NativeRole(profile_id=profiles[0].id, user_id=owner.id, can_renew=CanRenew.YES, role="Admin",
+                           observed_at=now - timedelta(days=12)))
+    session.add(NativeRole(profile_id=profiles[0].id, user_id=member.id, can_renew=CanRenew.NO, role="Analyst",
+                           observed_at=now - timedelta(days=4)))
+    session.add(NativeRole(profile_id=profiles[0].id, user_id=manager.id, can_renew=CanRenew.UNKNOWN, role="",
+                           observed_at=now - timedelta(days=40)))
+    session.commit()
+    return {"org": made.org, "profiles": profiles, "brands": tuple(made.brands.values())}

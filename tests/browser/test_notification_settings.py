@@ -1,19 +1,20 @@
 """Personal settings → Token expiration, set by profile in a real browser:
 a change to a profile's switches chooses "Set by profile", and Next saves
 the page before it shows the next one."""
-from sqlmodel import Session, select
+import pytest
+from sqlmodel import select
 
 from portal.models import NotificationPreference, SocialProfile
 from tests import factories as f
 from tests.browser.conftest import screenshot, sign_in
 
+pytestmark = pytest.mark.browser
 
-def test_set_by_profile_across_pages(page, agency, app):
-    with app.app_context(), Session(app.extensions["keepalive.engine"], expire_on_commit=False) as s:
-        for n in range(50):
-            f.profile(s, agency["org"], "facebook", name=f"Client {n:02d}", handle=f"@client{n:02d}")
-        s.commit()
-        first = s.exec(select(SocialProfile).where(SocialProfile.name == "Client 00")).one()
+
+def test_set_by_profile_across_pages(page, agency, session):
+    for n in range(50):
+        f.profile(session, agency["org"], "facebook", name=f"Client {n:02d}", handle=f"@client{n:02d}")
+    first = session.exec(select(SocialProfile).where(SocialProfile.name == "Client 00")).one()
     sign_in(page, "owner@example.test")
     page.goto("/settings/personal#notifications")
     page.get_by_text("Set by profile", exact=True).last.click()  # the summary opens the list
@@ -26,9 +27,9 @@ def test_set_by_profile_across_pages(page, agency, app):
     page.wait_for_url("**/settings/personal?notify_page=2#notify-by-profile")
     assert page.get_by_text("Notification settings saved.").is_visible()
     assert page.get_by_text("51–58 of 58 · page 2 of 2").is_visible()
-    with app.app_context(), Session(app.extensions["keepalive.engine"]) as s:
-        own = s.exec(select(NotificationPreference).where(NotificationPreference.profile_id == first.id)).one()
-        assert (own.email, own.push) == (True, True)
+    session.rollback()  # a new snapshot: the server wrote since
+    own = session.exec(select(NotificationPreference).where(NotificationPreference.profile_id == first.id)).one()
+    assert (own.email, own.push) == (True, True)
 
     page.get_by_label("Name or handle").fill("client 0")
     page.keyboard.press("Enter")  # searches (the form's first button), and saves nothing new

@@ -1,18 +1,18 @@
 """The long lists of the settings in a real browser: a brand's profiles
 searched as one types, a page at a time, switched in place."""
-from sqlmodel import Session
+import pytest
 
 from portal.models import BrandProfile
 from tests import factories as f
 from tests.browser.conftest import screenshot, sign_in
 
+pytestmark = pytest.mark.browser
 
-def test_a_brand_list_searches_pages_and_switches_in_place(page, agency, app):
+
+def test_a_brand_list_searches_pages_and_switches_in_place(page, agency, session):
     cafe = agency["brands"][0]
-    with app.app_context(), Session(app.extensions["keepalive.engine"], expire_on_commit=False) as s:
-        clients = [f.profile(s, agency["org"], "instagram_business", name=f"Client {n:02d}", handle=f"@client{n:02d}")
-                   for n in range(60)]
-        s.commit()
+    clients = [f.profile(session, agency["org"], "instagram_business", name=f"Client {n:02d}", handle=f"@client{n:02d}")
+               for n in range(60)]
     sign_in(page, "owner@example.test")
     page.goto(f"/settings/brands/{cafe.id}")
     rows = page.locator("#brand-profiles tbody tr")
@@ -28,8 +28,8 @@ def test_a_brand_list_searches_pages_and_switches_in_place(page, agency, app):
     switch.click()
     page.get_by_role("switch", name="Client 12 in Northwind Café", checked=True).wait_for()
     screenshot(page, "brand-profiles")
-    with app.app_context(), Session(app.extensions["keepalive.engine"]) as s:
-        assert s.get(BrandProfile, (cafe.id, clients[12].id)) is not None
+    session.rollback()  # a new snapshot: the server wrote since
+    assert session.get(BrandProfile, (cafe.id, clients[12].id)) is not None
 
     page.get_by_label("Name or handle").fill("")
     page.wait_for_url(lambda url: "q=client" not in url)

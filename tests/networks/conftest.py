@@ -2,6 +2,7 @@
 networks' documented answers replayed (`replay`, tests/networks/replay.py),
 and a live app with the sandbox mounted (`sandbox`, `world`)."""
 import threading
+import uuid
 from urllib.parse import parse_qs, urlsplit
 
 import httpx2
@@ -12,6 +13,7 @@ from werkzeug.serving import make_server
 from devkit import sandbox as sandbox_network
 from portal import create_app
 from portal.networks import adapter_for, new_code_verifier
+from tests.conftest import forget_keys
 from tests.networks.replay import Replay
 
 SANDBOX_TIMEOUT_SECONDS = 1.5
@@ -70,6 +72,7 @@ class Sandbox:
 @pytest.fixture(scope="session")
 def sandbox(tmp_path_factory, redis_url):
     folder = tmp_path_factory.mktemp("sandbox")
+    run = uuid.uuid4().hex[:12]  # this run's own keys in the shared Redis
     app = create_app({
         "TESTING": True,
         "SANDBOX": True,
@@ -77,7 +80,9 @@ def sandbox(tmp_path_factory, redis_url):
         "SANDBOX_DATABASE_URL": f"sqlite:///{folder / 'sandbox.sqlite'}",
         "REDIS_URL": redis_url,
         "RATELIMIT_STORAGE_URI": redis_url,
-        "RATELIMIT_KEY_PREFIX": "networks-tests",
+        "RATELIMIT_KEY_PREFIX": f"networks-{run}",
+        "REDIS_KEY_PREFIX": f"networks-{run}",
+        "QUEUE_NAME": f"networks-{run}",
         "SANDBOX_TIMEOUT_SECONDS": SANDBOX_TIMEOUT_SECONDS,
         "NETWORK_TIMEOUT": 5,
     })
@@ -94,6 +99,7 @@ def sandbox(tmp_path_factory, redis_url):
     server.shutdown()
     thread.join(5)
     app.extensions["keepalive.engine"].dispose()
+    forget_keys(app.config)
 
 
 @pytest.fixture

@@ -21,6 +21,8 @@ from portal.networks import (
 )
 from portal.networks.base import moment, utcnow
 
+pytestmark = pytest.mark.slow
+
 OWNER = "owner@demo.test"
 
 

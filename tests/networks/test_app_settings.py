@@ -88,86 +88,77 @@ def mails(app):
     return [job for job in queue.jobs if job.func_name == "jobs.mail.send_message"]
 
 
-def snapshot(store, credential_id):
-    store.rollback()  # a fresh read: what the services committed
-    row = store.get(Credential, credential_id)
+def snapshot(session, credential_id):
+    session.rollback()  # a fresh read: what the services committed
+    row = session.get(Credential, credential_id)
     return (row.sealed_access_token, row.sealed_refresh_token, row.expires_at, row.refresh_expires_at,
             row.status, row.invalid_reason, row.version)
 
 
 @pytest.mark.parametrize("network,checked,renewed", SERVICES, ids=[s[0] for s in SERVICES])
-def test_a_refusal_changes_no_credential_and_is_told_once(app, store, replay, network, checked, renewed):
-    with app.app_context():
-        org = f.organization(store)
-        owner = f.member(store, org, role="owner", email="owner@agency.test")
-        f.member(store, org, role="manager", email="manager@agency.test")
-        profile = f.profile(store, org, network=network)
-        credential = f.credential(store, profile, refresh_token="refresh-token", token_type="user",
-                                  refresh_expires_at=utcnow() + timedelta(days=40), scopes="user.info.basic",
-                                  last_refreshed_at=utcnow() - timedelta(days=2))
-        before = snapshot(store, credential.id)
-        adapter = replay.adapter(network)
-        if checked:
-            replay.serve(*checked)
-            assert check_credential(profile.id, adapter) == "app_settings"
-            assert snapshot(store, credential.id) == before
-        replay.reset()
-        replay.serve(*renewed)
-        outcome = renew_silently(profile.id, adapter, force=True)
-        assert outcome.result == Result.APP_SETTINGS
-        assert snapshot(store, credential.id) == before
-        store.rollback()
-        (attempt,) = store.exec(select(RenewalAttempt).where(RenewalAttempt.profile_id == profile.id)).all()
-        assert (attempt.outcome, attempt.reason) == ("failed", "app_settings")
-        assert network in app_settings.refused()
-        sent = mails(app)
-        assert [job.args[0]["recipients"] for job in sent] == [[owner.email]]  # the Owners only, once
-        assert "app settings are wrong" in sent[0].args[0]["subject"]
-        renew_silently(profile.id, adapter, force=True)
-        assert len(mails(app)) == 1
+def test_a_refusal_changes_no_credential_and_is_told_once(app, session, app_context, replay, network, checked,
+                                                          renewed):
+    made = f.agency(session, people={"owner": "owner", "manager": "manager"}, profiles={"profile": {
+        "network": network,
+        "credential": {"refresh_token": "refresh-token", "token_type": "user", "scopes": "user.info.basic",
+                       "refresh_expires_at": utcnow() + timedelta(days=40),
+                       "last_refreshed_at": utcnow() - timedelta(days=2)},
+    }})
+    owner, profile, credential = made.owner, made.profiles["profile"], made.credentials["profile"]
+    before = snapshot(session, credential.id)
+    adapter = replay.adapter(network)
+    if checked:
+        replay.serve(*checked)
+        assert check_credential(profile.id, adapter) == "app_settings"
+        assert snapshot(session, credential.id) == before
+    replay.reset()
+    replay.serve(*renewed)
+    outcome = renew_silently(profile.id, adapter, force=True)
+    assert outcome.result == Result.APP_SETTINGS
+    assert snapshot(session, credential.id) == before
+    session.rollback()
+    (attempt,) = session.exec(select(RenewalAttempt).where(RenewalAttempt.profile_id == profile.id)).all()
+    assert (attempt.outcome, attempt.reason) == ("failed", "app_settings")
+    assert network in app_settings.refused()
+    sent = mails(app)
+    assert [job.args[0]["recipients"] for job in sent] == [[owner.email]]  # the Owners only, once
+    assert "app settings are wrong" in sent[0].args[0]["subject"]
+    renew_silently(profile.id, adapter, force=True)
+    assert len(mails(app)) == 1
 
 
-def test_the_owners_are_told_again_only_after_a_day(app, store):
-    with app.app_context():
-        org = f.organization(store)
-        f.member(store, org, role="owner")
-        f.profile(store, org, network="x")
-        app_settings.report("x", "X: forbidden")
-        app_settings.accepted("x")  # it worked again...
-        app_settings.report("x", "X: forbidden")  # ...and failed again within the day
-        assert len(mails(app)) == 1
-        app.extensions["keepalive.redis"].delete(app_settings.key("told:X_CLIENT_ID"))
-        app_settings.accepted("x")
-        app_settings.report("x", "X: forbidden")
-        assert len(mails(app)) == 2
+def test_the_owners_are_told_again_only_after_a_day(app, session, app_context):
+    f.agency(session, profiles={"x": {"network": "x"}})
+    app_settings.report("x", "X: forbidden")
+    app_settings.accepted("x")  # it worked again...
+    app_settings.report("x", "X: forbidden")  # ...and failed again within the day
+    assert len(mails(app)) == 1
+    app.extensions["keepalive.redis"].delete(app_settings.key("told:X_CLIENT_ID"))
+    app_settings.accepted("x")
+    app_settings.report("x", "X: forbidden")
+    assert len(mails(app)) == 2
 
 
-def test_a_working_call_clears_the_refusal(app, store, replay):
-    with app.app_context():
-        org = f.organization(store)
-        profile = f.profile(store, org, network="youtube")
-        f.credential(store, profile, refresh_token="refresh-token", last_refreshed_at=utcnow() - timedelta(days=2))
-        app_settings.report("youtube", "Google: invalid_client")
-        replay.serve("google/tokeninfo")
-        assert check_credential(profile.id, replay.adapter("youtube")) == "ok"
-        assert app_settings.refused() == {}
+def test_a_working_call_clears_the_refusal(session, app_context, replay):
+    profile = f.agency(session, people={}, profiles={"youtube": {"network": "youtube", "credential": {
+        "refresh_token": "refresh-token", "last_refreshed_at": utcnow() - timedelta(days=2)}}}).profiles["youtube"]
+    app_settings.report("youtube", "Google: invalid_client")
+    replay.serve("google/tokeninfo")
+    assert check_credential(profile.id, replay.adapter("youtube")) == "ok"
+    assert app_settings.refused() == {}
 
 
-def test_the_owners_are_warned_once_30_days_before_the_graph_version_ends(app, store):
+def test_the_owners_are_warned_once_30_days_before_the_graph_version_ends(app, session, app_context):
     app.config["GRAPH_API_VERSION"] = "v21.0"  # available until 2027-01-21
-    with app.app_context():
-        org = f.organization(store)
-        owner = f.member(store, org, role="owner")
-        f.member(store, org, role="manager")
-        f.profile(store, org, network="instagram_business")
-        elsewhere = f.organization(store)  # no profile on Meta's Graph API: not concerned
-        f.member(store, elsewhere, role="owner")
-        f.profile(store, elsewhere, network="x")
-        assert not app_settings.warn_before_graph_version_ends(today=date(2026, 12, 21))
-        assert app_settings.warn_before_graph_version_ends(today=date(2026, 12, 22))
-        assert not app_settings.warn_before_graph_version_ends(today=date(2026, 12, 23))
-        app.config["GRAPH_API_VERSION"] = "v26.0"  # no end announced
-        assert not app_settings.warn_before_graph_version_ends(today=date(2026, 12, 23))
+    owner = f.agency(session, people={"owner": "owner", "manager": "manager"},
+                     profiles={"instagram": {"network": "instagram_business"}}).owner
+    # No profile on Meta's Graph API: not concerned.
+    f.agency(session, name="Elsewhere", people={"elsewhere": "owner"}, profiles={"x": {"network": "x"}})
+    assert not app_settings.warn_before_graph_version_ends(today=date(2026, 12, 21))
+    assert app_settings.warn_before_graph_version_ends(today=date(2026, 12, 22))
+    assert not app_settings.warn_before_graph_version_ends(today=date(2026, 12, 23))
+    app.config["GRAPH_API_VERSION"] = "v26.0"  # no end announced
+    assert not app_settings.warn_before_graph_version_ends(today=date(2026, 12, 23))
     (sent,) = mails(app)
     message = sent.args[0]
     assert message["recipients"] == [owner.email]

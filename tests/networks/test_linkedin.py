@@ -93,14 +93,13 @@ def test_an_expired_access_token_beside_a_live_refresh_token_asks_for_a_refresh(
         "client-id", "client-secret", "AQVexpired")
 
 
-def test_a_health_check_refreshes_an_expired_access_token(app, store, replay):
+def test_a_health_check_refreshes_an_expired_access_token(session, app_context, replay):
     replay.serve("linkedin/introspect_expired", "linkedin/introspect_active", "linkedin/refresh")
-    with app.app_context():
-        profile = f.profile(store, f.organization(store), network="linkedin_personal")
-        credential = f.credential(store, profile, expires_at=utcnow() - timedelta(hours=1), **LIVE_REFRESH)
-        assert check_credential(profile.id, replay.adapter("linkedin_personal")) == "renewed"
-        store.rollback()
-        store.refresh(credential)
+    profile = f.profile(session, f.organization(session), network="linkedin_personal")
+    credential = f.credential(session, profile, expires_at=utcnow() - timedelta(hours=1), **LIVE_REFRESH)
+    assert check_credential(profile.id, replay.adapter("linkedin_personal")) == "renewed"
+    session.rollback()
+    session.refresh(credential)
     assert not credential.is_invalid
     assert credential.expires_at > utcnow() + timedelta(days=59)
     # what the answer says is left of the refresh token (refresh_token_expires_in, seconds)
@@ -108,14 +107,13 @@ def test_a_health_check_refreshes_an_expired_access_token(app, store, replay):
     assert len(replay.sent("POST", INTROSPECT)) == 2
 
 
-def test_without_a_refresh_token_an_expired_access_token_is_dead(app, store, replay):
+def test_without_a_refresh_token_an_expired_access_token_is_dead(session, app_context, replay):
     replay.serve("linkedin/introspect_expired")
-    with app.app_context():
-        profile = f.profile(store, f.organization(store), network="linkedin_personal")
-        credential = f.credential(store, profile, expires_at=utcnow() - timedelta(hours=1))
-        assert check_credential(profile.id, replay.adapter("linkedin_personal")) == "invalid"
-        store.rollback()
-        store.refresh(credential)
+    profile = f.profile(session, f.organization(session), network="linkedin_personal")
+    credential = f.credential(session, profile, expires_at=utcnow() - timedelta(hours=1))
+    assert check_credential(profile.id, replay.adapter("linkedin_personal")) == "invalid"
+    session.rollback()
+    session.refresh(credential)
     assert credential.invalid_reason == InvalidReason.EXPIRED
 
 

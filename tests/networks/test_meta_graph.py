@@ -126,47 +126,44 @@ def test_a_page_token_lasts_until_data_access_ends(replay):
     assert not replay.adapter("facebook").can_refresh(tokens)
 
 
-def stored_page(store, **fields):
-    profile = f.profile(store, f.organization(store), network="facebook")
-    return profile, f.credential(store, profile, access_token="EAAPpagetoken1016", token_type="page",
-                                 expires_in=None, data_access_expires_at=utcnow() + timedelta(days=5), **fields)
+def stored_page(session, **fields):
+    profile = f.profile(session, f.organization(session), network="facebook")
+    return profile, f.credential(session, profile, access_token="EAAPpagetoken1016", token_type="page",
+                                   expires_in=None, data_access_expires_at=utcnow() + timedelta(days=5), **fields)
 
 
-def fresh(store, credential):
-    store.rollback()
-    return store.get(Credential, credential.id)
+def fresh(session, credential):
+    session.rollback()
+    return session.get(Credential, credential.id)
 
 
-def test_renewing_a_page_asks_for_a_consent_without_calling_meta(app, store, replay):
-    with app.app_context():
-        profile, credential = stored_page(store)
-        outcome = renew_silently(profile.id, replay.adapter("facebook"), force=True)
+def test_renewing_a_page_asks_for_a_consent_without_calling_meta(session, app_context, replay):
+    profile, credential = stored_page(session)
+    outcome = renew_silently(profile.id, replay.adapter("facebook"), force=True)
     assert outcome.result == Result.NEEDS_CONSENT
     assert replay.requests == []
-    assert not fresh(store, credential).is_invalid
+    assert not fresh(session, credential).is_invalid
 
 
-def test_a_working_page_token_is_never_dead_because_the_user_token_ended(app, store, replay):
+def test_a_working_page_token_is_never_dead_because_the_user_token_ended(session, app_context, replay):
     """A Page credential kept with the user token it came from (as Keepalive
     once stored them): that user token's end is no verdict on the Page token."""
     replay.serve("facebook/debug_token_page")
-    with app.app_context():
-        profile, credential = stored_page(store, refresh_token="EAAlonglived",
-                                          refresh_expires_at=utcnow() - timedelta(days=1))
-        outcome = renew_silently(profile.id, replay.adapter("facebook"), force=True)
+    profile, credential = stored_page(session, refresh_token="EAAlonglived",
+                                      refresh_expires_at=utcnow() - timedelta(days=1))
+    outcome = renew_silently(profile.id, replay.adapter("facebook"), force=True)
     assert outcome.result == Result.RENEWED
-    credential = fresh(store, credential)
+    credential = fresh(session, credential)
     assert not credential.is_invalid and credential.sealed_refresh_token is None
     assert credential.data_access_expires_at == DATA_ACCESS_ENDS
     assert replay.sent("GET", "https://graph.facebook.com/debug_token")[0].query["input_token"] == "EAAPpagetoken1016"
 
 
-def test_a_health_check_reads_the_end_of_data_access(app, store, replay):
+def test_a_health_check_reads_the_end_of_data_access(session, app_context, replay):
     replay.serve("facebook/debug_token_page")
-    with app.app_context():
-        profile, credential = stored_page(store)
-        assert check_credential(profile.id, replay.adapter("facebook")) == "ok"
-    credential = fresh(store, credential)
+    profile, credential = stored_page(session)
+    assert check_credential(profile.id, replay.adapter("facebook")) == "ok"
+    credential = fresh(session, credential)
     assert credential.data_access_expires_at == DATA_ACCESS_ENDS and credential.expires_at is None
 
 

@@ -60,12 +60,12 @@ def test_retry_after_is_seconds_or_an_http_date(value, seconds):
     assert retry_after(value, now=datetime(2026, 10, 21, 7, 27, tzinfo=UTC)) == seconds
 
 
-def test_the_next_try_of_a_health_check_waits_as_long_as_meta_says(app, store, replay, monkeypatch):
+def test_the_next_try_of_a_health_check_waits_as_long_as_meta_says(app, session, replay, monkeypatch):
     replay.serve("facebook/rate_limited_80001")
     monkeypatch.setattr("jobs.renewal.adapter_for", lambda key: replay.adapter(key))
     with app.app_context():
-        profile = f.profile(store, f.organization(store), network="facebook")
-        f.credential(store, profile, token_type="page", expires_in=None)
+        profile = f.profile(session, f.organization(session), network="facebook")
+        f.credential(session, profile, token_type="page", expires_in=None)
         job = enqueue("jobs.renewal.check_profile", profile.id, retry=BACKOFF)
     started = utcnow()
     finished, failed = run_jobs(app)

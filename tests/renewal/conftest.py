@@ -35,10 +35,10 @@ class Live:
     """The served app: an HTTP client with cookies, the sandbox's admin API,
     and a way to read what the portal stored."""
 
-    def __init__(self, app, base_url, store):
+    def __init__(self, app, base_url, session):
         self.app = app
         self.base_url = base_url
-        self.store = store
+        self.store = session
         self.http = httpx2.Client(base_url=base_url, timeout=30, follow_redirects=False, trust_env=False)
 
     # -- the sandbox, as the world outside --------------------------------
@@ -124,13 +124,13 @@ class Live:
 
 
 @pytest.fixture
-def live(app, store):
+def live(app, session):
     server = make_server("127.0.0.1", 0, app, threaded=True)
     base_url = f"http://127.0.0.1:{server.server_port}"
     app.config.update(BASE_URL=base_url, SANDBOX_BASE_URL=base_url)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    world = Live(app, base_url, store)
+    world = Live(app, base_url, session)
     # For the test's own thread (tokens sealed by factories); the server's
     # threads have contexts of their own.
     with app.app_context():
@@ -140,27 +140,28 @@ def live(app, store):
     thread.join(5)
 
 
-def agency(store, network, external_id, role="owner", email=OWNER, **credential_fields):
+def agency(session, network, external_id, role="owner", email=OWNER, **credential_fields):
     """An organization with a person of `role` and one profile of `network`
     whose current credential is given by `credential_fields` (default: dead)."""
-    org = factories.organization(store, name="Northwind Agency")
-    person = factories.member(store, org, role=role, email=email, name="Olivia Owner")
-    profile = factories.profile(store, org, network=network, external_id=external_id, name="Northwind Café")
-    fields = credential_fields or {"status": "invalid", "invalid_reason": "password_changed"}
-    factories.credential(store, profile, **fields)
-    return org, person, profile
+    made = factories.agency(
+        session, people={"person": {"role": role, "email": email, "name": "Olivia Owner"}},
+        profiles={"profile": {"network": network, "external_id": external_id, "name": "Northwind Café",
+                              "credential": credential_fields or {"status": "invalid",
+                                                                  "invalid_reason": "password_changed"}}},
+    )
+    return made.org, made.people["person"], made.profiles["profile"]
 
 
-def adopt(store, profile, issued, **fields):
+def adopt(session, profile, issued, **fields):
     """Make the sandbox's provisioned grant `issued` the profile's current credential."""
     from portal.crypto import seal
 
-    current = store.exec(
+    current = session.exec(
         select(Credential).where(Credential.profile_id == profile.id, Credential.superseded_at.is_(None))
     ).first()
     if current is not None:
-        store.delete(current)
-        store.commit()
+        session.delete(current)
+        session.commit()
     credential = Credential(
         profile_id=profile.id,
         sealed_access_token=seal(issued["access_token"]),
@@ -171,8 +172,8 @@ def adopt(store, profile, issued, **fields):
         scopes=issued.get("scopes") or "",
         **fields,
     )
-    store.add(credential)
-    store.commit()
+    session.add(credential)
+    session.commit()
     return credential
 
 

@@ -13,6 +13,8 @@ from portal.renewal.silent import Result, renew_silently
 from tests.renewal.test_silent import connected
 from tests.test_health import health_engine_disposed
 
+pytestmark = pytest.mark.slow
+
 PROVIDER = {
     "facebook": "facebook", "instagram_business": "facebook", "instagram": "instagram", "threads": "threads",
     "x": "x", "linkedin_personal": "linkedin", "linkedin_company": "linkedin", "youtube": "google",
@@ -35,8 +37,8 @@ def kept(credential):
 
 
 @pytest.mark.parametrize("network", NETWORKS)
-def test_a_rotated_secret_changes_no_credential(live, store, app, network):
-    profile, credential = connected(live, store, network)
+def test_a_rotated_secret_changes_no_credential(live, session, app, network):
+    profile, credential = connected(live, session, network)
     before = kept(credential)
     rotate_from_the_admin_page(live, PROVIDER[network])
     adapter = adapter_for(network)

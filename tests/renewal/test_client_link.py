@@ -12,21 +12,23 @@ from tests import factories
 from tests.conftest import run_jobs
 from tests.renewal.conftest import agency
 
+pytestmark = pytest.mark.slow
+
 CLIENT = "client@client.test"
 LINK_IN_MAIL = re.compile(r"(http://127\.0\.0\.1:\d+)?(/renew/client/[\w-]+)")
 CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
 @pytest.fixture
-def world(live, store, smtp_server):
+def world(live, session, smtp_server):
     """Two expired Facebook pages of one agency, both administered in the
     sandbox by the client's person; the owner sends a link for the first."""
     live.grant("facebook", "1001", email=CLIENT, name="Northwind Café")
     live.grant("facebook", "1002", email=CLIENT, name="Northwind Bakery")
-    org, owner, page = agency(store, "facebook", "1001", status="invalid", invalid_reason="expired")
-    manager = factories.member(store, org, role="manager", email="manager@demo.test")
-    bakery = factories.profile(store, org, network="facebook", external_id="1002", name="Northwind Bakery")
-    factories.credential(store, bakery, status="invalid", invalid_reason="expired")
+    org, owner, page = agency(session, "facebook", "1001", status="invalid", invalid_reason="expired")
+    manager = factories.member(session, org, role="manager", email="manager@demo.test")
+    bakery = factories.profile(session, org, network="facebook", external_id="1002", name="Northwind Bakery")
+    factories.credential(session, bakery, status="invalid", invalid_reason="expired")
     live.login()
     path = f"/accounts/{page.id}/send-link"
     sent = live.http.post(path, data={"csrf_token": live.csrf(path), "email": CLIENT, "language": "en"})
@@ -67,13 +69,13 @@ def consent_as_client(live, visitor, url, decision):
     return done
 
 
-def link_of(store, page):
-    store.expire_all()
-    store.rollback()
-    return store.exec(select(RenewalLink).where(RenewalLink.profile_id == page.id)).one()
+def link_of(session, page):
+    session.expire_all()
+    session.rollback()
+    return session.exec(select(RenewalLink).where(RenewalLink.profile_id == page.id)).one()
 
 
-def test_the_client_renews_the_one_profile_of_the_link(live, store, world, visitor):
+def test_the_client_renews_the_one_profile_of_the_link(live, session, world, visitor):
     page, bakery = world["page"], world["bakery"]
     before, bakery_before = live.current(page.id), live.current(bakery.id)
 
@@ -85,18 +87,18 @@ def test_the_client_renews_the_one_profile_of_the_link(live, store, world, visit
     # The same consent granted the bakery too, but a link renews its one profile.
     untouched = live.current(bakery.id)
     assert untouched.id == bakery_before.id and untouched.is_invalid
-    assert link_of(store, page).used_at is not None
+    assert link_of(session, page).used_at is not None
     reopened = visitor.get(world["url"])
     assert reopened.status_code == 410 and "already used" in reopened.text
-    told = store.exec(select(Notification).where(Notification.kind == "link_renewed")).all()
+    told = session.exec(select(Notification).where(Notification.kind == "link_renewed")).all()
     assert {n.user_id for n in told} == {world["owner"].id, world["manager"].id}
     assert {n.profile_id for n in told} == {page.id}
     assert all(n.credential_id == renewed.id for n in told)
-    [event] = store.exec(select(AuditEvent).where(AuditEvent.action == "link.renewed")).all()
+    [event] = session.exec(select(AuditEvent).where(AuditEvent.action == "link.renewed")).all()
     assert (event.profile_id, event.user_id) == (page.id, world["owner"].id) and CLIENT in event.detail
 
 
-def test_a_denied_consent_leaves_the_link_usable_and_the_token_as_it_was(live, store, world, visitor):
+def test_a_denied_consent_leaves_the_link_usable_and_the_token_as_it_was(live, session, world, visitor):
     page = world["page"]
     before = live.current(page.id)
 
@@ -104,13 +106,13 @@ def test_a_denied_consent_leaves_the_link_usable_and_the_token_as_it_was(live, s
 
     assert "You declined the request on Facebook" in done.text
     assert live.current(page.id).id == before.id and live.current(page.id).is_invalid
-    assert link_of(store, page).used_at is None
+    assert link_of(session, page).used_at is None
     assert visitor.get(world["url"]).status_code == 200  # it may be tried again
-    assert not store.exec(select(Notification).where(Notification.kind == "link_renewed")).all()
-    assert store.exec(select(Notification).where(Notification.kind == "link_failed")).all()
+    assert not session.exec(select(Notification).where(Notification.kind == "link_renewed")).all()
+    assert session.exec(select(Notification).where(Notification.kind == "link_failed")).all()
 
 
-def test_the_client_reaches_nothing_else_of_the_portal(live, store, world, visitor):
+def test_the_client_reaches_nothing_else_of_the_portal(live, session, world, visitor):
     consent_as_client(live, visitor, world["url"], "allow")
     page, bakery = world["page"], world["bakery"]
     for path in ("/", "/accounts", f"/accounts/{page.id}", f"/accounts/{bakery.id}",

@@ -7,6 +7,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from redis import Redis
 from rq import Queue, Worker
 from rq.job import Job
@@ -14,6 +15,8 @@ from rq.job import Job
 from portal.networks import adapter_for
 from portal.renewal.credentials import token_set
 from tests.renewal.test_silent import connected
+
+pytestmark = pytest.mark.slow
 
 WORKERS = 10
 RQ = str(Path(sys.executable).with_name("rq"))
@@ -28,8 +31,8 @@ def wait_for(condition, timeout, what):
     raise AssertionError(f"timed out waiting for {what}")
 
 
-def test_ten_workers_make_one_refresh_call(live, store, app, instance_dir, tmp_path):
-    profile, credential = connected(live, store, "x")
+def test_ten_workers_make_one_refresh_call(live, session, app, instance_dir, tmp_path):
+    profile, credential = connected(live, session, "x")
     seen_version = credential.version
     refreshes_before = len(live.calls("x", "refresh_token"))
     connection = Redis.from_url(app.config["REDIS_URL"])

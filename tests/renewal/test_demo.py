@@ -2,6 +2,7 @@
 network's own, so renewals work in `make run` as they would for real."""
 import re
 
+import pytest
 from sqlmodel import select
 
 from devkit.demo import demo_world, native_roles, seed_demo
@@ -12,12 +13,14 @@ from portal.renewal.credentials import token_set
 from portal.status import Status, token_status
 from tests.renewal.conftest import OWNER
 
-
-def demo_profile(store, external_id):
-    return store.exec(select(SocialProfile).where(SocialProfile.external_id == external_id)).one()
+pytestmark = pytest.mark.slow
 
 
-def test_demo_profiles_renew_silently_and_through_consent(live, store):
+def demo_profile(session, external_id):
+    return session.exec(select(SocialProfile).where(SocialProfile.external_id == external_id)).one()
+
+
+def test_demo_profiles_renew_silently_and_through_consent(live, session):
     seed_demo()
     live.http.cookies.clear()
     response = live.http.post("/login", data={
@@ -25,19 +28,19 @@ def test_demo_profiles_renew_silently_and_through_consent(live, store):
     })
     assert response.status_code == 303
 
-    x = demo_profile(store, "demo-x-5001")  # valid, with a rotating refresh token
+    x = demo_profile(session, "demo-x-5001")  # valid, with a rotating refresh token
     version = live.current(x.id).version
     silent = live.renew(x.id)
     assert silent.status_code == 303 and silent.headers["location"] == "/"
     assert live.current(x.id).version == version + 1
 
-    page = demo_profile(store, "demo-fb-page-1101")  # the owner's role changed: consent again
+    page = demo_profile(session, "demo-fb-page-1101")  # the owner's role changed: consent again
     assert live.current(page.id).is_invalid
     live.renew_interactively(page.id)
     assert not live.current(page.id).is_invalid
     assert re.search(r"Renewed: [^<]*Harbor Fitness", live.http.get("/").text)
 
-    books = demo_profile(store, "demo-fb-page-1201")  # a system user's token from Business Manager
+    books = demo_profile(session, "demo-fb-page-1201")  # a system user's token from Business Manager
     tokens = token_set(live.current(books.id))
     assert tokens.token_type == "system_user" and tokens.expires_at is None
     assert adapter_for("facebook", live.app.config).validate(tokens).ok  # the network knows it as such
@@ -48,7 +51,7 @@ def renewer(spec):
     return next(email for email, (can_renew, _role) in native_roles(spec).items() if can_renew == CanRenew.YES)
 
 
-def test_every_demo_profile_renews_through_the_sandbox_consent(live, store):
+def test_every_demo_profile_renews_through_the_sandbox_consent(live, session):
     """The Owner (who may renew every profile) renews each demo profile through
     the network's consent, signing in there as someone the network lets renew
     it, on the account of the profile where one login is one account."""
@@ -56,9 +59,9 @@ def test_every_demo_profile_renews_through_the_sandbox_consent(live, store):
     live.http.cookies.clear()
     assert live.http.post("/login", data={"email": OWNER, "password": "keepalive-demo",
                                           "csrf_token": live.csrf()}).status_code == 303
-    organization = store.exec(select(Organization)).one()
+    organization = session.exec(select(Organization)).one()
     for spec in demo_world():
-        profile = demo_profile(store, spec["external_id"])
+        profile = demo_profile(session, spec["external_id"])
         started = live.renew(profile.id, by="consent")
         assert started.status_code == 303, spec["external_id"]
         back = live.consent(started.headers["location"], email=renewer(spec), account=spec["external_id"])

@@ -10,11 +10,13 @@ from portal.status import Status, token_status
 from tests import factories
 from tests.renewal.conftest import OWNER, agency, query_of
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.mark.parametrize("network", NETWORKS)
-def test_renew_through_consent(live, store, network):
+def test_renew_through_consent(live, session, network):
     live.grant(network, "5001")
-    org, person, profile = agency(store, network, "5001")
+    org, person, profile = agency(session, network, "5001")
     live.login()
 
     response = live.renew_interactively(profile.id, next_url="/?from=renew")
@@ -26,17 +28,17 @@ def test_renew_through_consent(live, store, network):
     assert token_status(credential, utcnow(), 7).status in (Status.VALID, Status.NO_EXPIRY)
     access = live.cipher().unseal(credential.sealed_access_token)
     assert access and access not in credential.sealed_access_token
-    history = store.exec(select(RenewalAttempt).where(RenewalAttempt.profile_id == profile.id)).all()
+    history = session.exec(select(RenewalAttempt).where(RenewalAttempt.profile_id == profile.id)).all()
     assert [(a.mode, a.outcome) for a in history] == [("interactive", "renewed")]
-    role = store.exec(select(NativeRole).where(NativeRole.profile_id == profile.id)).one()
+    role = session.exec(select(NativeRole).where(NativeRole.profile_id == profile.id)).one()
     assert (role.user_id, role.can_renew) == (person.id, CanRenew.YES)
     assert any("Renewed: Northwind Café" in text for _, text in live.flashes())
-    assert store.exec(select(AuditEvent).where(AuditEvent.action == "token.renewed")).first()
+    assert session.exec(select(AuditEvent).where(AuditEvent.action == "token.renewed")).first()
 
 
-def test_the_consent_url_carries_state_and_pkce(live, store):
+def test_the_consent_url_carries_state_and_pkce(live, session):
     live.grant("x", "5001")
-    _, _, profile = agency(store, "x", "5001")
+    _, _, profile = agency(session, "x", "5001")
     live.login()
     started = live.renew(profile.id)
     params = query_of(started.headers["location"])
@@ -46,19 +48,19 @@ def test_the_consent_url_carries_state_and_pkce(live, store):
     assert "code_verifier" not in started.headers["location"]
 
 
-def test_a_facebook_consent_renews_every_page_it_grants(live, store):
+def test_a_facebook_consent_renews_every_page_it_grants(live, session):
     for page in ("1001", "1002", "1003"):
         live.grant("facebook", page, name=f"Page {page}")
-    org = factories.organization(store, name="Northwind Agency")
-    factories.member(store, org, role="owner", email=OWNER)
-    cafe, bakery = factories.brand(store, org, "Café"), factories.brand(store, org, "Bakery")
+    org = factories.organization(session, name="Northwind Agency")
+    factories.member(session, org, role="owner", email=OWNER)
+    cafe, bakery = factories.brand(session, org, "Café"), factories.brand(session, org, "Bakery")
     profiles = [
-        factories.profile(store, org, network="facebook", external_id=page, name=f"Page {page}",
+        factories.profile(session, org, network="facebook", external_id=page, name=f"Page {page}",
                           brands=[cafe, bakery] if page == "1001" else [cafe])
         for page in ("1001", "1002", "1003")
     ]
     for profile in profiles:
-        factories.credential(store, profile, status="invalid", invalid_reason="expired")
+        factories.credential(session, profile, status="invalid", invalid_reason="expired")
     live.login()
 
     live.renew_interactively(profiles[0].id)
@@ -74,20 +76,20 @@ def test_a_facebook_consent_renews_every_page_it_grants(live, store):
         assert "Page 1001" in page and "pill-expired" not in page
 
 
-def test_a_members_consent_renews_only_what_they_may_renew(live, store):
+def test_a_members_consent_renews_only_what_they_may_renew(live, session):
     """The network grants a Member's account three Pages of the agency; Keepalive
     lets them renew one (Admin there), so their consent renews that one alone."""
     member = "member@demo.test"
     for page in ("1001", "1002", "1003"):
         live.grant("facebook", page, email=member, name=f"Page {page}")
-    org = factories.organization(store, name="Northwind Agency")
-    person = factories.member(store, org, email=member, can_manage_profiles=True)
-    mine, editing, unseen = [factories.profile(store, org, network="facebook", external_id=page, name=f"Page {page}")
+    org = factories.organization(session, name="Northwind Agency")
+    person = factories.member(session, org, email=member, can_manage_profiles=True)
+    mine, editing, unseen = [factories.profile(session, org, network="facebook", external_id=page, name=f"Page {page}")
                              for page in ("1001", "1002", "1003")]
-    factories.access(store, person, mine, "admin")
-    factories.access(store, person, editing, "editor")
+    factories.access(session, person, mine, "admin")
+    factories.access(session, person, editing, "editor")
     for profile in (mine, editing, unseen):
-        factories.credential(store, profile, status="invalid", invalid_reason="expired")
+        factories.credential(session, profile, status="invalid", invalid_reason="expired")
     live.login(member)
 
     live.renew_interactively(mine.id, email=member)
@@ -96,24 +98,24 @@ def test_a_members_consent_renews_only_what_they_may_renew(live, store):
     assert live.current(editing.id).is_invalid and live.current(unseen.id).is_invalid
     [(kind, text)] = live.flashes()
     assert kind == "success" and "Page 1001" in text and "1002" not in text and "1003" not in text
-    renewed = store.exec(select(RenewalAttempt.profile_id).where(RenewalAttempt.outcome == "renewed")).all()
+    renewed = session.exec(select(RenewalAttempt.profile_id).where(RenewalAttempt.outcome == "renewed")).all()
     assert renewed == [mine.id]
 
 
-def test_a_member_who_lost_the_right_during_the_consent_renews_nothing(live, store):
+def test_a_member_who_lost_the_right_during_the_consent_renews_nothing(live, session):
     member = "member@demo.test"
     live.grant("facebook", "1001", email=member)
-    org = factories.organization(store, name="Northwind Agency")
-    person = factories.member(store, org, email=member, can_manage_profiles=True)
-    profile = factories.profile(store, org, network="facebook", external_id="1001", name="Northwind Café")
-    access = factories.access(store, person, profile, "admin")
-    dead = factories.credential(store, profile, status="invalid", invalid_reason="expired")
+    org = factories.organization(session, name="Northwind Agency")
+    person = factories.member(session, org, email=member, can_manage_profiles=True)
+    profile = factories.profile(session, org, network="facebook", external_id="1001", name="Northwind Café")
+    access = factories.access(session, person, profile, "admin")
+    dead = factories.credential(session, profile, status="invalid", invalid_reason="expired")
     live.login(member)
     started = live.renew(profile.id)
     back = live.consent(started.headers["location"], email=member)
-    store.rollback()  # a fresh snapshot: SQLite refuses a write from a stale one
-    store.delete(store.get(ProfileAccess, access.id))  # an Owner takes the Admin role away meanwhile
-    store.commit()
+    session.rollback()  # a fresh snapshot: SQLite refuses a write from a stale one
+    session.delete(session.get(ProfileAccess, access.id))  # an Owner takes the Admin role away meanwhile
+    session.commit()
 
     live.http.get(back)
 
@@ -122,18 +124,17 @@ def test_a_member_who_lost_the_right_during_the_consent_renews_nothing(live, sto
     assert kind == "error" and "no longer renew Northwind Café" in text
 
 
-def test_every_profile_a_google_consent_covers_keeps_its_newest_refresh_token(live, store):
+def test_every_profile_a_google_consent_covers_keeps_its_newest_refresh_token(live, session):
     """Each consent with prompt=consent mints a refresh token, and Google drops
     the oldest beyond its cap per client and account: every location the
     consent covers takes the newest, none keeps an older one."""
     for location in ("9001", "9002"):
         live.grant("google_business", location, name=f"Location {location}")
-    org = factories.organization(store, name="Northwind Agency")
-    factories.member(store, org, role="owner", email=OWNER)
-    profiles = [factories.profile(store, org, network="google_business", external_id=location)
-                for location in ("9001", "9002")]
-    for profile in profiles:
-        factories.credential(store, profile, refresh_token=f"1//older-{profile.external_id}")
+    profiles = list(factories.agency(session, people={"owner": {"role": "owner", "email": OWNER}}, profiles={
+        location: {"network": "google_business", "external_id": location,
+                   "credential": {"refresh_token": f"1//older-{location}"}}
+        for location in ("9001", "9002")
+    }).profiles.values())
     live.login()
     live.renew_interactively(profiles[0].id)
     cipher = live.cipher()
@@ -141,12 +142,12 @@ def test_every_profile_a_google_consent_covers_keeps_its_newest_refresh_token(li
     assert len(refresh_tokens) == 1 and not refresh_tokens & {"1//older-9001", "1//older-9002"}
 
 
-def test_a_profile_of_another_agency_is_not_touched_by_the_same_consent(live, store):
+def test_a_profile_of_another_agency_is_not_touched_by_the_same_consent(live, session):
     live.grant("facebook", "1001")
-    _, _, profile = agency(store, "facebook", "1001")
-    other = factories.organization(store, name="Other Agency")
-    theirs = factories.profile(store, other, network="facebook", external_id="1001")
-    factories.credential(store, theirs, status="invalid", invalid_reason="expired")
+    _, _, profile = agency(session, "facebook", "1001")
+    other = factories.organization(session, name="Other Agency")
+    theirs = factories.profile(session, other, network="facebook", external_id="1001")
+    factories.credential(session, theirs, status="invalid", invalid_reason="expired")
     live.login()
     live.renew_interactively(profile.id)
     assert live.current(theirs.id).is_invalid
@@ -154,9 +155,9 @@ def test_a_profile_of_another_agency_is_not_touched_by_the_same_consent(live, st
 
 # --- failures: each explained, nothing stored ------------------------------
 
-def test_denied_consent_changes_nothing(live, store):
+def test_denied_consent_changes_nothing(live, session):
     live.grant("linkedin_personal", "li-1")
-    _, _, profile = agency(store, "linkedin_personal", "li-1")
+    _, _, profile = agency(session, "linkedin_personal", "li-1")
     before = live.current(profile.id)
     live.login()
     response = live.renew_interactively(profile.id, decision="deny")
@@ -165,10 +166,10 @@ def test_denied_consent_changes_nothing(live, store):
     assert any("declined" in text for kind, text in live.flashes() if kind == "error")
 
 
-def test_a_different_account_is_refused(live, store):
+def test_a_different_account_is_refused(live, session):
     live.grant("tiktok", "tt-1")
     live.grant("tiktok", "tt-other", email="someone@else.test")
-    _, _, profile = agency(store, "tiktok", "tt-1")
+    _, _, profile = agency(session, "tiktok", "tt-1")
     before = live.current(profile.id)
     live.login()
     live.renew_interactively(profile.id, email="someone@else.test")
@@ -176,28 +177,28 @@ def test_a_different_account_is_refused(live, store):
     assert any("does not manage" in text for _, text in live.flashes())
 
 
-def test_insufficient_native_rights_name_who_could_renew(live, store):
+def test_insufficient_native_rights_name_who_could_renew(live, session):
     live.grant("facebook", "1001", roles=[
         {"email": "analyst@demo.test", "role": "ANALYST", "can_renew": False},
         {"email": OWNER, "role": "ADMIN", "can_renew": True},
     ])
-    org, owner, profile = agency(store, "facebook", "1001")
-    manager = factories.member(store, org, role="manager", email="analyst@demo.test", name="Ana Analyst")
-    store.add(NativeRole(profile_id=profile.id, user_id=owner.id, can_renew=CanRenew.YES, role="Admin"))
-    store.commit()
+    org, owner, profile = agency(session, "facebook", "1001")
+    manager = factories.member(session, org, role="manager", email="analyst@demo.test", name="Ana Analyst")
+    session.add(NativeRole(profile_id=profile.id, user_id=owner.id, can_renew=CanRenew.YES, role="Admin"))
+    session.commit()
     before = live.current(profile.id)
     live.login("analyst@demo.test")
     live.renew_interactively(profile.id, email="analyst@demo.test")
     assert live.current(profile.id).id == before.id
     message = " ".join(text for _, text in live.flashes())
     assert "lacks the rights" in message and "Olivia Owner" in message
-    role = store.exec(select(NativeRole).where(NativeRole.user_id == manager.id)).one()
+    role = session.exec(select(NativeRole).where(NativeRole.user_id == manager.id)).one()
     assert role.can_renew == CanRenew.NO
 
 
-def test_the_network_down_during_the_exchange_marks_nothing_dead(live, store):
+def test_the_network_down_during_the_exchange_marks_nothing_dead(live, session):
     live.grant("pinterest", "pin-1")
-    _, _, profile = agency(store, "pinterest", "pin-1", expires_in=None, last_check_ok=True)
+    _, _, profile = agency(session, "pinterest", "pin-1", expires_in=None, last_check_ok=True)
     live.login()
     started = live.renew(profile.id)
     back = live.consent(started.headers["location"])
@@ -209,9 +210,9 @@ def test_the_network_down_during_the_exchange_marks_nothing_dead(live, store):
 
 
 @pytest.mark.parametrize("tamper", ["missing", "unknown", "other_network", "replayed", "expired"])
-def test_the_callback_refuses_a_bad_state_and_stores_nothing(live, store, tamper):
+def test_the_callback_refuses_a_bad_state_and_stores_nothing(live, session, tamper):
     live.grant("x", "5001")
-    _, _, profile = agency(store, "x", "5001")
+    _, _, profile = agency(session, "x", "5001")
     before = live.current(profile.id)
     live.login()
     back = live.consent(live.renew(profile.id).headers["location"])
@@ -227,11 +228,11 @@ def test_the_callback_refuses_a_bad_state_and_stores_nothing(live, store, tamper
         before = live.current(profile.id)
         url = back
     else:
+        from portal.queue import redis, redis_key
         from portal.url_secrets import hash_secret
-        from portal.queue import redis
 
         with live.app.app_context():
-            redis().delete(f"keepalive:consent:{hash_secret(params['state'])}")
+            redis().delete(redis_key(f"consent:{hash_secret(params['state'])}"))
         url = back
     response = live.http.get(url)
     assert response.status_code == 400
@@ -239,14 +240,14 @@ def test_the_callback_refuses_a_bad_state_and_stores_nothing(live, store, tamper
     assert live.current(profile.id).id == before.id
 
 
-def test_the_callback_is_bound_to_the_browser_that_started_it(live, store):
+def test_the_callback_is_bound_to_the_browser_that_started_it(live, session):
     """A stranger's request, or one to another network's callback, is refused
     and spends nothing: the state is checked before it is taken, and still
     serves the browser that started the consent."""
     import httpx2
 
     live.grant("x", "5001")
-    _, _, profile = agency(store, "x", "5001")
+    _, _, profile = agency(session, "x", "5001")
     before = live.current(profile.id)
     live.login()
     back = live.consent(live.renew(profile.id).headers["location"])
@@ -261,9 +262,9 @@ def test_the_callback_is_bound_to_the_browser_that_started_it(live, store):
     assert any("Renewed" in text for _, text in live.flashes())
 
 
-def test_a_reused_code_is_refused(live, store):
+def test_a_reused_code_is_refused(live, session):
     live.grant("x", "5001")
-    _, _, profile = agency(store, "x", "5001")
+    _, _, profile = agency(session, "x", "5001")
     live.login()
     first = live.consent(live.renew(profile.id).headers["location"])
     live.http.get(first)
@@ -276,17 +277,17 @@ def test_a_reused_code_is_refused(live, store):
     assert any("refused" in text for _, text in live.flashes())
 
 
-def test_next_pointing_off_site_is_ignored(live, store):
+def test_next_pointing_off_site_is_ignored(live, session):
     live.grant("threads", "th-1")
-    _, _, profile = agency(store, "threads", "th-1")
+    _, _, profile = agency(session, "threads", "th-1")
     live.login()
     response = live.renew_interactively(profile.id, next_url="https://evil.test/phish")
     assert response.headers["location"] == "/"
 
 
-def test_only_those_who_may_renew_can_start(live, store):
+def test_only_those_who_may_renew_can_start(live, session):
     live.grant("x", "5001")
-    org, _, profile = agency(store, "x", "5001")
-    factories.member(store, org, role="member", email="viewer@demo.test")
+    org, _, profile = agency(session, "x", "5001")
+    factories.member(session, org, role="member", email="viewer@demo.test")
     live.login("viewer@demo.test")
     assert live.renew(profile.id).status_code in (403, 404)

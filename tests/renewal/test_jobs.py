@@ -2,6 +2,7 @@
 Real Redis, an RQ worker, the sandbox over HTTP."""
 from datetime import timedelta
 
+import pytest
 from redis import Redis
 from rq import Queue
 from rq.job import Job
@@ -16,28 +17,30 @@ from tests.conftest import run_jobs
 from tests.renewal.conftest import OWNER, adopt
 from tests.renewal.test_silent import age, connected
 
+pytestmark = pytest.mark.slow
+
 
 def queue_of(app):
     return Queue(app.config["QUEUE_NAME"], connection=Redis.from_url(app.config["REDIS_URL"]))
 
 
-def organization_and_owner(store, profile):
-    org = store.get(Organization, store.get(SocialProfile, profile.id).organization_id)
-    return org, store.exec(select(User.id).where(User.email == OWNER)).one()
+def organization_and_owner(session, profile):
+    org = session.get(Organization, session.get(SocialProfile, profile.id).organization_id)
+    return org, session.exec(select(User.id).where(User.email == OWNER)).one()
 
 
-def test_try_renewing_all_reports_progress_and_outcomes(live, store, app):
-    valid, credential = connected(live, store, "x", "x-1")
+def test_try_renewing_all_reports_progress_and_outcomes(live, session, app):
+    valid, credential = connected(live, session, "x", "x-1")
     credential.refresh_expires_at = utcnow() + timedelta(days=3)  # at risk, renewable
-    store.add(credential)
-    store.commit()
-    org, owner_id = organization_and_owner(store, valid)
-    healthy = factories.profile(store, org, network="x", external_id="x-3", name="Healthy")
-    factories.credential(store, healthy, refresh_token="r", refresh_expires_at=utcnow() + timedelta(days=90))
-    dead = factories.profile(store, org, network="x", external_id="x-2", name="Dead one")
-    factories.credential(store, dead, status="invalid", invalid_reason="revoked")
-    other_network = factories.profile(store, org, network="tiktok", external_id="tt-1")
-    factories.credential(store, other_network)
+    session.add(credential)
+    session.commit()
+    org, owner_id = organization_and_owner(session, valid)
+    healthy = factories.profile(session, org, network="x", external_id="x-3", name="Healthy")
+    factories.credential(session, healthy, refresh_token="r", refresh_expires_at=utcnow() + timedelta(days=90))
+    dead = factories.profile(session, org, network="x", external_id="x-2", name="Dead one")
+    factories.credential(session, dead, status="invalid", invalid_reason="revoked")
+    other_network = factories.profile(session, org, network="tiktok", external_id="tt-1")
+    factories.credential(session, other_network)
 
     job = queue_of(app).enqueue("jobs.renewal.renew_all", org.id, "x", owner_id)
     assert run_jobs(app) == (1, 0)
@@ -49,12 +52,12 @@ def test_try_renewing_all_reports_progress_and_outcomes(live, store, app):
     assert meta["failed"] == [] and meta["organization_id"] == org.id
 
 
-def test_try_renewing_all_counts_an_outage_as_failed_not_dead(live, store, app):
-    profile, credential = connected(live, store, "pinterest", "pin-1")
+def test_try_renewing_all_counts_an_outage_as_failed_not_dead(live, session, app):
+    profile, credential = connected(live, session, "pinterest", "pin-1")
     credential.refresh_expires_at = utcnow() + timedelta(days=2)
-    store.add(credential)
-    store.commit()
-    org, owner_id = organization_and_owner(store, profile)
+    session.add(credential)
+    session.commit()
+    org, owner_id = organization_and_owner(session, profile)
     live.fault("pinterest", "500", count=5)
     job = queue_of(app).enqueue("jobs.renewal.renew_all", org.id, "pinterest", owner_id)
     run_jobs(app)
@@ -63,12 +66,12 @@ def test_try_renewing_all_counts_an_outage_as_failed_not_dead(live, store, app):
     assert not live.current(profile.id).is_invalid
 
 
-def test_renew_due_renews_what_is_close_to_its_end(live, store, app):
-    profile, credential = connected(live, store, "instagram", "ig-1")
-    age(live, store, credential, seconds=55 * 86400)  # 60-day token with 5 days left
+def test_renew_due_renews_what_is_close_to_its_end(live, session, app):
+    profile, credential = connected(live, session, "instagram", "ig-1")
+    age(live, session, credential, seconds=55 * 86400)  # 60-day token with 5 days left
     credential.expires_at = utcnow() + timedelta(days=5)
-    store.add(credential)
-    store.commit()
+    session.add(credential)
+    session.commit()
     version = credential.version
 
     assert renew_due() == 1
@@ -78,18 +81,18 @@ def test_renew_due_renews_what_is_close_to_its_end(live, store, app):
     assert renew_due() == 0, live.current(profile.id)  # renewed: nothing due any more
 
 
-def test_health_check_catches_a_revoked_token_without_expiry(live, store, app):
-    healthy, _ = connected(live, store, "facebook", "1001")
-    org, _ = organization_and_owner(store, healthy)
-    revoked_profile = factories.profile(store, org, network="facebook", external_id="1002", name="Revoked")
+def test_health_check_catches_a_revoked_token_without_expiry(live, session, app):
+    healthy, _ = connected(live, session, "facebook", "1001")
+    org, _ = organization_and_owner(session, healthy)
+    revoked_profile = factories.profile(session, org, network="facebook", external_id="1002", name="Revoked")
     issued = live.grant("facebook", "1002", email="page.admin@client.test", expires_in=None)
-    adopt(store, revoked_profile, issued, token_type="page")
+    adopt(session, revoked_profile, issued, token_type="page")
     live.admin("tokens/password_changed", {"token": issued["access_token"]})
     for profile_id in (healthy.id, revoked_profile.id):
         credential = live.current(profile_id)
         credential.last_checked_at = utcnow() - timedelta(days=2)
-        store.add(credential)
-        store.commit()
+        session.add(credential)
+        session.commit()
 
     assert check_health() == 2
     run_jobs(app)

@@ -14,15 +14,17 @@ from portal.renewal.health import check_credential
 from portal.renewal.silent import Result, renew_silently
 from tests.renewal.conftest import agency
 
+pytestmark = pytest.mark.slow
+
 TWO_DAYS = 2 * 86400
 
 
-def connected(live, store, network, external_id="5001"):
+def connected(live, session, network, external_id="5001"):
     """A profile renewed once through consent: its credential is what the adapter stores.
     The LinkedIn app is one approved for refresh tokens, so that it renews silently."""
     live.admin("clients/linkedin", {"approved_partner": True})
     live.grant(network, external_id)
-    _, _, profile = agency(store, network, external_id)
+    _, _, profile = agency(session, network, external_id)
     live.login()
     live.renew_interactively(profile.id)
     credential = live.current(profile.id)
@@ -30,13 +32,13 @@ def connected(live, store, network, external_id="5001"):
     return profile, credential
 
 
-def age(live, store, credential, seconds=TWO_DAYS):
+def age(live, session, credential, seconds=TWO_DAYS):
     """Make the credential (and its grant at the network) look `seconds` older."""
     access = live.cipher().unseal(credential.sealed_access_token)
     live.admin("tokens/backdate", {"token": access, "seconds": seconds})
     credential.last_refreshed_at = credential.created_at = utcnow() - timedelta(seconds=seconds)
-    store.add(credential)
-    store.commit()
+    session.add(credential)
+    session.commit()
 
 
 # A Facebook Page's token (Instagram business accounts come through their Page)
@@ -45,9 +47,9 @@ PAGE_NETWORKS = ("facebook", "instagram_business")
 
 
 @pytest.mark.parametrize("network", [key for key in NETWORKS if key not in PAGE_NETWORKS])
-def test_every_network_renews_silently(live, store, network):
-    profile, before = connected(live, store, network)
-    age(live, store, before)
+def test_every_network_renews_silently(live, session, network):
+    profile, before = connected(live, session, network)
+    age(live, session, before)
     old, version = token_set(before), before.version
 
     outcome = renew_silently(profile.id, adapter_for(network), force=True)
@@ -58,13 +60,13 @@ def test_every_network_renews_silently(live, store, network):
     new = token_set(after)
     assert (new.access_token, new.refresh_token) != (old.access_token, old.refresh_token)
     assert adapter_for(network).validate(new).ok
-    attempts = store.exec(select(RenewalAttempt).where(RenewalAttempt.profile_id == profile.id)).all()
+    attempts = session.exec(select(RenewalAttempt).where(RenewalAttempt.profile_id == profile.id)).all()
     assert [(a.mode, a.outcome) for a in attempts][-1] == ("silent", "renewed")
 
 
 @pytest.mark.parametrize("network", PAGE_NETWORKS)
-def test_a_page_is_renewed_by_a_consent_only(live, store, network):
-    profile, before = connected(live, store, network)
+def test_a_page_is_renewed_by_a_consent_only(live, session, network):
+    profile, before = connected(live, session, network)
     calls = len(live.calls(network))
     outcome = renew_silently(profile.id, adapter_for(network), force=True)
     assert outcome.result == Result.NEEDS_CONSENT
@@ -74,8 +76,8 @@ def test_a_page_is_renewed_by_a_consent_only(live, store, network):
     assert after.expires_at is None and after.data_access_expires_at > utcnow() + timedelta(days=80)
 
 
-def test_a_version_seen_before_someone_else_renewed_sends_nothing(live, store):
-    profile, credential = connected(live, store, "x")
+def test_a_version_seen_before_someone_else_renewed_sends_nothing(live, session):
+    profile, credential = connected(live, session, "x")
     renew_silently(profile.id, adapter_for("x"), force=True)
     calls = len(live.calls("x", "refresh_token"))
     outcome = renew_silently(profile.id, adapter_for("x"), seen_version=credential.version, force=True)
@@ -83,8 +85,8 @@ def test_a_version_seen_before_someone_else_renewed_sends_nothing(live, store):
     assert len(live.calls("x", "refresh_token")) == calls
 
 
-def test_instagram_under_a_day_old_is_not_sent(live, store):
-    profile, _ = connected(live, store, "instagram")
+def test_instagram_under_a_day_old_is_not_sent(live, session):
+    profile, _ = connected(live, session, "instagram")
     calls = len(live.calls("instagram"))
     outcome = renew_silently(profile.id, adapter_for("instagram"), force=True)
     assert outcome.result == Result.NOT_YET and outcome.not_before > utcnow()
@@ -98,9 +100,9 @@ def test_instagram_under_a_day_old_is_not_sent(live, store):
     ("pinterest", "revoke", None),
     ("youtube", "revoke", None),  # Google: "Token has been expired or revoked."
 ])
-def test_a_dead_grant_is_flagged_with_its_reason(live, store, network, action, reason):
-    profile, credential = connected(live, store, network)
-    age(live, store, credential)
+def test_a_dead_grant_is_flagged_with_its_reason(live, session, network, action, reason):
+    profile, credential = connected(live, session, network)
+    age(live, session, credential)
     live.admin(f"tokens/{action}", {"token": live.cipher().unseal(credential.sealed_access_token)})
     outcome = renew_silently(profile.id, adapter_for(network), force=True)
     assert outcome.result == Result.INVALID
@@ -110,15 +112,15 @@ def test_a_dead_grant_is_flagged_with_its_reason(live, store, network, action, r
         assert outcome.reason == reason
 
 
-def test_a_dead_page_token_is_found_by_its_health_check(live, store):
-    profile, credential = connected(live, store, "facebook")
+def test_a_dead_page_token_is_found_by_its_health_check(live, session):
+    profile, credential = connected(live, session, "facebook")
     live.admin("tokens/password_changed", {"token": live.cipher().unseal(credential.sealed_access_token)})
     assert check_credential(profile.id, adapter_for("facebook")) == "invalid"
     assert live.current(profile.id).invalid_reason == InvalidReason.PASSWORD_CHANGED
 
 
-def test_reusing_a_spent_x_refresh_token_kills_the_grant_and_is_flagged(live, store):
-    profile, credential = connected(live, store, "x")
+def test_reusing_a_spent_x_refresh_token_kills_the_grant_and_is_flagged(live, session):
+    profile, credential = connected(live, session, "x")
     stale = token_set(credential)
     adapter_for("x").refresh(stale)  # someone refreshed outside the lock: our copy is spent
     outcome = renew_silently(profile.id, adapter_for("x"), force=True)
@@ -127,8 +129,8 @@ def test_reusing_a_spent_x_refresh_token_kills_the_grant_and_is_flagged(live, st
 
 
 @pytest.mark.parametrize("mode", ["500", "429", "timeout"])
-def test_an_outage_flags_nothing_and_renewal_succeeds_once_it_ends(live, store, mode):
-    profile, credential = connected(live, store, "tiktok")
+def test_an_outage_flags_nothing_and_renewal_succeeds_once_it_ends(live, session, mode):
+    profile, credential = connected(live, session, "tiktok")
     live.app.config["NETWORK_TIMEOUT"] = 0.5  # shorter than the sandbox's stall
     live.fault("tiktok", mode, count=1)
     with pytest.raises(Transient):
@@ -140,10 +142,10 @@ def test_an_outage_flags_nothing_and_renewal_succeeds_once_it_ends(live, store, 
     assert renew_silently(profile.id, adapter_for("tiktok"), force=True).result == Result.RENEWED
 
 
-def test_a_silent_renewal_answers_the_element_that_asked(live, store):
+def test_a_silent_renewal_answers_the_element_that_asked(live, session):
     """Manage Accounts' row and the sign-in warning's item turn green in place;
     a plain form gets a redirect."""
-    profile, _ = connected(live, store, "x")
+    profile, _ = connected(live, session, "x")
     token = live.csrf("/")
     for target, expected in [(f"login-warning-item-{profile.id}", 'id="login-warning-item-'),
                              (f"profile-row-{profile.id}", f'id="profile-row-{profile.id}"')]:

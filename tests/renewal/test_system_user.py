@@ -12,6 +12,8 @@ from portal.status import Status, token_status
 from tests import factories
 from tests.renewal.conftest import OWNER, agency
 
+pytestmark = pytest.mark.slow
+
 SYSTEM_USER = "system-user@business.test"
 
 
@@ -26,9 +28,9 @@ def give(live, profile_id, token):
 
 
 @pytest.mark.parametrize("network", ["facebook", "instagram_business"])
-def test_a_system_user_token_becomes_the_credential(live, store, network, caplog):
+def test_a_system_user_token_becomes_the_credential(live, session, network, caplog):
     token = system_user_token(live, network, "5001")
-    _, person, profile = agency(store, network, "5001", refresh_token="EAA-the-person's-user-token",
+    _, person, profile = agency(session, network, "5001", refresh_token="EAA-the-person's-user-token",
                                 expires_in=None)
     live.login()
     with caplog.at_level(logging.DEBUG):
@@ -41,7 +43,7 @@ def test_a_system_user_token_becomes_the_credential(live, store, network, caplog
     assert live.cipher().unseal(credential.sealed_access_token) == token
     assert token not in credential.sealed_access_token
     assert token_status(credential, utcnow(), 7).status == Status.NO_EXPIRY
-    attempts = store.exec(select(RenewalAttempt).where(RenewalAttempt.profile_id == profile.id)).all()
+    attempts = session.exec(select(RenewalAttempt).where(RenewalAttempt.profile_id == profile.id)).all()
     assert [(a.mode, a.outcome, a.user_id) for a in attempts] == [("system_user", "renewed", person.id)]
     page = html.unescape(live.http.get(f"/accounts/{profile.id}").text)
     assert "now uses the system user's token, which does not expire." in page
@@ -49,9 +51,9 @@ def test_a_system_user_token_becomes_the_credential(live, store, network, caplog
     assert token not in page and token not in "\n".join(r.getMessage() for r in caplog.records)
 
 
-def test_a_sixty_day_system_user_token_shows_its_end(live, store):
+def test_a_sixty_day_system_user_token_shows_its_end(live, session):
     token = system_user_token(live, "facebook", "5001", expires_in=60 * 86400)
-    _, _, profile = agency(store, "facebook", "5001")
+    _, _, profile = agency(session, "facebook", "5001")
     live.login()
     assert give(live, profile.id, token).status_code == 303
     credential = live.current(profile.id)
@@ -66,11 +68,11 @@ def test_a_sixty_day_system_user_token_shows_its_end(live, store):
     ("unassigned", "Facebook does not let this system user reach Northwind Café."),
     ("EAAS-revoked-long-ago", "Facebook says this token is no longer valid."),
 ])
-def test_a_token_that_will_not_do_is_refused_with_the_reason(live, store, given, message):
+def test_a_token_that_will_not_do_is_refused_with_the_reason(live, session, given, message):
     page_token = live.grant("facebook", "5001")["access_token"]
     elsewhere = system_user_token(live, "facebook", "5002")
     token = {"page": page_token, "unassigned": elsewhere}.get(given, given)
-    _, _, profile = agency(store, "facebook", "5001")
+    _, _, profile = agency(session, "facebook", "5001")
     before = live.current(profile.id).id
     live.login()
     response = give(live, profile.id, token)
@@ -80,31 +82,31 @@ def test_a_token_that_will_not_do_is_refused_with_the_reason(live, store, given,
     assert live.current(profile.id).id == before
 
 
-def test_only_those_who_may_renew_give_a_system_user_token(live, store):
+def test_only_those_who_may_renew_give_a_system_user_token(live, session):
     token = system_user_token(live, "facebook", "5001")
-    org, _, profile = agency(store, "facebook", "5001")
-    member = factories.member(store, org, role="member", email="member@demo.test", can_manage_profiles=False)
-    factories.access(store, member, profile, "admin")
-    x_profile = factories.profile(store, org, network="x", external_id="5009", name="On X")
-    store.commit()
+    org, _, profile = agency(session, "facebook", "5001")
+    member = factories.member(session, org, role="member", email="member@demo.test", can_manage_profiles=False)
+    factories.access(session, member, profile, "admin")
+    x_profile = factories.profile(session, org, network="x", external_id="5009", name="On X")
+    session.commit()
     live.login("member@demo.test")
     assert "system-user-token" not in live.http.get(f"/accounts/{profile.id}").text
     assert give(live, profile.id, token).status_code == 403
     live.login(OWNER)
     assert give(live, x_profile.id, token).status_code == 404  # not a network of Business Manager
-    other = factories.profile(store, factories.organization(store), network="facebook", external_id="5001")
-    store.commit()
+    other = factories.profile(session, factories.organization(session), network="facebook", external_id="5001")
+    session.commit()
     assert give(live, other.id, token).status_code == 404  # another agency's profile
 
 
-def test_a_consent_for_another_page_leaves_a_system_user_token_alone(live, store):
+def test_a_consent_for_another_page_leaves_a_system_user_token_alone(live, session):
     live.grant("facebook", "5001", name="Northwind Café")
     live.grant("facebook", "5002", name="Northwind Bakery")
     token = system_user_token(live, "facebook", "5001")
-    org, _, cafe = agency(store, "facebook", "5001")
-    bakery = factories.profile(store, org, network="facebook", external_id="5002", name="Northwind Bakery")
-    factories.credential(store, bakery, status="invalid", invalid_reason="password_changed")
-    store.commit()
+    org, _, cafe = agency(session, "facebook", "5001")
+    bakery = factories.profile(session, org, network="facebook", external_id="5002", name="Northwind Bakery")
+    factories.credential(session, bakery, status="invalid", invalid_reason="password_changed")
+    session.commit()
     live.login()
     assert give(live, cafe.id, token).status_code == 303
 
@@ -119,10 +121,10 @@ def test_a_consent_for_another_page_leaves_a_system_user_token_alone(live, store
     assert live.current(cafe.id).token_type != "system_user"
 
 
-def test_renew_token_on_a_system_user_token_asks_for_a_new_one_or_a_persons_consent(live, store):
+def test_renew_token_on_a_system_user_token_asks_for_a_new_one_or_a_persons_consent(live, session):
     live.grant("facebook", "5001")
     token = system_user_token(live, "facebook", "5001", expires_in=2 * 86400)  # 60 days, nearly over
-    _, _, profile = agency(store, "facebook", "5001")
+    _, _, profile = agency(session, "facebook", "5001")
     live.login()
     assert give(live, profile.id, token).status_code == 303
 
@@ -138,20 +140,20 @@ def test_renew_token_on_a_system_user_token_asks_for_a_new_one_or_a_persons_cons
     assert consent.status_code == 303 and "/dialog/oauth" in consent.headers["location"]
 
 
-def test_a_consent_renews_another_page_whose_system_user_token_died(live, store):
+def test_a_consent_renews_another_page_whose_system_user_token_died(live, session):
     live.grant("facebook", "5001", name="Northwind Café")
     live.grant("facebook", "5002", name="Northwind Bakery")
     token = system_user_token(live, "facebook", "5001")
-    org, _, cafe = agency(store, "facebook", "5001")
-    bakery = factories.profile(store, org, network="facebook", external_id="5002", name="Northwind Bakery")
-    factories.credential(store, bakery, status="invalid", invalid_reason="password_changed")
-    store.commit()
+    org, _, cafe = agency(session, "facebook", "5001")
+    bakery = factories.profile(session, org, network="facebook", external_id="5002", name="Northwind Bakery")
+    factories.credential(session, bakery, status="invalid", invalid_reason="password_changed")
+    session.commit()
     live.login()
     assert give(live, cafe.id, token).status_code == 303
     dead = live.current(cafe.id)
     dead.status, dead.invalid_reason = "invalid", "app_removed"  # the system user lost the Page
-    store.add(dead)
-    store.commit()
+    session.add(dead)
+    session.commit()
 
     live.renew_interactively(bakery.id)
     assert not live.current(cafe.id).is_invalid  # a person's token is better than a dead one
