@@ -157,8 +157,6 @@ class Config:
         self.LOGIN_ATTEMPTS_PER_MINUTE = _number(env, "LOGIN_ATTEMPTS_PER_MINUTE", 10)
         self.LINK_LIFETIME_HOURS = _number(env, "LINK_LIFETIME_HOURS", 72)
         self.SCAN_INTERVAL_SECONDS = _number(env, "SCAN_INTERVAL_SECONDS", 600)
-        # How long at most a rendered page is kept (`portal.pagecache`); 0: never.
-        self.PAGE_CACHE_SECONDS = _number(env, "PAGE_CACHE_SECONDS", 300)
 
         self.BABEL_DEFAULT_LOCALE = "en"
         self.LANGUAGES = ["en", "fr", "de", "nl"]
