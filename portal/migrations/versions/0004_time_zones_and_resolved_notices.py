@@ -1,7 +1,7 @@
 """each person's time zone; notices resolved by a renewal
 
-Revision ID: 0003
-Revises: 0002
+Revision ID: 0004
+Revises: 0003
 Create Date: 2026-12-04 23:00:00.000000
 """
 from alembic import op
@@ -11,8 +11,8 @@ import sqlmodel
 import portal.db
 
 
-revision = '0003'
-down_revision = '0002'
+revision = '0004'
+down_revision = '0003'
 branch_labels = None
 depends_on = None
 
