@@ -1,7 +1,7 @@
 """API keys of the token API
 
-Revision ID: 0003
-Revises: 0002
+Revision ID: 0004
+Revises: 0003
 Create Date: 2026-12-04 22:14:52.624604
 """
 from alembic import op
@@ -10,8 +10,8 @@ import sqlmodel
 import portal.db
 
 
-revision = '0003'
-down_revision = '0002'
+revision = '0004'
+down_revision = '0003'
 branch_labels = None
 depends_on = None
 
