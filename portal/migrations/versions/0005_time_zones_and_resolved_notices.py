@@ -1,7 +1,7 @@
 """each person's time zone; notices resolved by a renewal
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0005
+Revises: 0004
 Create Date: 2026-12-04 23:00:00.000000
 """
 from alembic import op
@@ -11,8 +11,8 @@ import sqlmodel
 import portal.db
 
 
-revision = '0004'
-down_revision = '0003'
+revision = '0005'
+down_revision = '0004'
 branch_labels = None
 depends_on = None
 
