@@ -115,3 +115,29 @@ def _register_error_pages(app):
     app.register_error_handler(404, error_page(404, "not_found"))
     app.register_error_handler(405, error_page(405, "method_not_allowed"))
     app.register_error_handler(429, error_page(429, "too_many_requests"))
+    app.register_error_handler(500, server_error)
+
+
+def server_error(error):
+    """A fault of Keepalive's (Flask has logged it): the error page in the
+    layout, as for 403 and 404; without the layout if that fails too (its
+    header reads the database, which may be what failed)."""
+    from portal.db import close_session
+
+    close_session()  # roll back whatever the request left half done
+    if request.path.startswith("/healthz") or request.accept_mimetypes.best == "application/json":
+        return jsonify(error="internal_server_error"), 500
+    try:
+        return render_template("error.html", status=500, error=error, message_key="internal_error"), 500
+    except Exception:  # noqa: BLE001 - already answering an error: say it plainly
+        logging.getLogger("keepalive").exception("the error page failed; answering the bare one")
+        close_session()
+    try:
+        return render_template("error_bare.html"), 500
+    except Exception:  # noqa: BLE001 - even the language could not be chosen (it reads the person)
+        logging.getLogger("keepalive").exception("the bare error page failed too")
+        return BARE_500, 500, {"Content-Type": "text/html; charset=utf-8"}
+
+
+BARE_500 = ("<!doctype html><html lang=en><meta charset=utf-8><title>Something went wrong · Keepalive</title>"
+            "<h1>Something went wrong on our side</h1><p>Try again in a moment.</p></html>")

@@ -408,6 +408,24 @@ class PasswordReset(SQLModel, table=True):
     used_at: datetime | None = _when()
 
 
+class Signup(SQLModel, table=True):
+    """An agency asked for at /signup, made when its confirmation link is
+    followed. Written for every request, whether or not the address already
+    has an account (a worker decides which email to send): the page answers
+    alike either way. `secret_hash` is set when the confirmation is sent."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    agency_name: str = Field(max_length=120)
+    name: str = Field(max_length=120)
+    email: str = Field(max_length=254, index=True)
+    password_hash: str = Field(max_length=255)
+    locale: str | None = Field(default=None, max_length=8)
+    secret_hash: str | None = Field(default=None, max_length=64, sa_column_kwargs={"unique": True})
+    created_at: datetime = _when(default=True)
+    expires_at: datetime = _when(nullable=False)
+    confirmed_at: datetime | None = _when()
+
+
 class PushSubscription(SQLModel, table=True):
     """A browser that agreed to receive a user's web push notices."""
 

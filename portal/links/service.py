@@ -10,13 +10,10 @@ from portal.audit import audit_in
 from portal.db import utcnow
 from portal.links.rules import FAILED_ATTEMPTS_PER_HOUR, LIFETIME, Purpose
 from portal.models import Membership, Notification, ProfileAccess, RenewalLink, User
-from portal.notifications.rules import recipients
+from portal.notifications.rules import KIND_LINK_FAILED, KIND_LINK_RENEWED, recipients
 from portal.url_secrets import hash_secret, new_secret
 
 MAX_SECRET_LENGTH = 100
-
-KIND_LINK_RENEWED = "link_renewed"
-KIND_LINK_FAILED = "link_failed"
 
 _FAILURES = f"{FAILED_ATTEMPTS_PER_HOUR} per hour"
 

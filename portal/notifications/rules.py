@@ -19,6 +19,12 @@ PERSONAL_CHANNELS = ("email", "push")
 KIND_EXPIRING = "expiring"  # a threshold before expiry
 KIND_EXPIRED = "expired"  # threshold 0: at expiry
 KIND_INVALID = "invalid"  # rejected by the network before its time
+# In-app only: how a client's renewal through a renewal link went.
+KIND_LINK_RENEWED = "link_renewed"
+KIND_LINK_FAILED = "link_failed"
+# The notices that speak of a token at risk (the scan's): emailed, pushed,
+# sent to Slack and to webhooks, resolved by a renewal.
+TOKEN_KINDS = (KIND_EXPIRING, KIND_EXPIRED, KIND_INVALID)
 
 
 @dataclass(frozen=True)

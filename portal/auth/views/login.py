@@ -75,6 +75,7 @@ def logout():
 @bp.after_request
 def keep_secrets_out_of_referers(response):
     # Pages whose URL carries a one-time secret must not leak it to other sites.
-    if request.endpoint in {"auth.reset_password", "auth.invitation"}:
+    if request.endpoint in {"auth.reset_password", "auth.invitation", "auth.signup_confirm"}:
         response.headers["Referrer-Policy"] = "no-referrer"
+        response.headers["Cache-Control"] = "no-store"
     return response
