@@ -166,8 +166,6 @@ class Config:
         # Whether anyone may create an agency at /signup; `create-agency` works either way.
         self.SIGNUP = _choice(env, "SIGNUP", ("open", "closed"), "closed" if production else "open")
         self.SCAN_INTERVAL_SECONDS = _number(env, "SCAN_INTERVAL_SECONDS", 600)
-        # How long at most a rendered page is kept (`portal.pagecache`); 0: never.
-        self.PAGE_CACHE_SECONDS = _number(env, "PAGE_CACHE_SECONDS", 300)
 
         self.BABEL_DEFAULT_LOCALE = "en"
         self.LANGUAGES = ["en", "fr", "de", "nl"]

@@ -1,5 +1,4 @@
 """The scan: thresholds, recipients, preferences, and writing each notice once."""
-import sys
 import threading
 from datetime import timedelta
 
@@ -258,6 +257,49 @@ def test_a_renewed_credential_is_not_told_of_its_old_expiry(session, app_context
     assert [(n.credential_id, n.threshold_days) for n in notices(session)][1:] == [(new.id, 3)]
 
 
+def test_a_credential_renewed_in_place_is_told_again_at_a_threshold_it_reached_before(
+        session, app_context, app, agency):
+    """A refresh keeps the row and moves its end: the 3-day notice of the new
+    end is a new notice, not the one told before (its key carries the expiry)."""
+    _, owner, page = agency
+    now = utcnow()
+    first_end = now + 3 * DAY - MINUTE
+    credential = factories.credential(session, page, expires_at=first_end)
+    scan(now=now)
+    session.commit()
+    second_end = first_end + 60 * DAY
+    credential.expires_at = second_end  # refreshed in place: same row, new expiry
+    session.add(credential)
+    session.commit()
+
+    scan(now=now + 60 * DAY)
+
+    assert [(n.credential_id, n.kind, n.threshold_days, n.expires_at, n.user_id) for n in notices(session)] == [
+        (credential.id, "expiring", 3, first_end, owner.id),
+        (credential.id, "expiring", 3, second_end, owner.id),
+    ]
+    told = notices(session)
+    assert [(d.notification_id, d.channel) for d in deliveries(session)] == [(told[0].id, "email"), (told[1].id, "email")]
+
+
+def test_an_invalidation_committed_after_the_last_scan_read_is_told(session, app_context, app, agency):
+    """A transaction that set `invalidated_at` before the last scan may commit
+    after that scan read: the next scan looks back an overlap before it."""
+    org, _, page = agency
+    late = factories.profile(session, org, name="Committed late")
+    earlier = factories.profile(session, org, name="Told by an earlier scan")
+    last_scan = utcnow() - 10 * MINUTE
+    redis().set(redis_key(LAST_SCAN), last_scan.isoformat())
+    factories.credential(session, late, status="invalid", invalid_reason="revoked",
+                         invalidated_at=last_scan - 30 * MINUTE)
+    factories.credential(session, earlier, status="invalid", invalid_reason="revoked",
+                         invalidated_at=last_scan - 2 * 60 * MINUTE)
+
+    scan()
+
+    assert [(n.profile_id, n.kind) for n in notices(session)] == [(late.id, "invalid")]
+
+
 def test_the_scan_renews_silently_first_and_records_its_time(session, app_context, app, agency, monkeypatch):
     calls = []
     monkeypatch.setattr(scan_module, "renew_due", lambda now: calls.append(now) or 2)
@@ -313,23 +355,6 @@ def test_scan_command(runner, session, app_context, agency):
 
     assert result.exit_code == 0, result.output
     assert "1 new notice(s)" in result.output
-
-
-def test_cron_registers_the_scan_every_scan_interval(app, monkeypatch):
-    import importlib
-
-    import jobs
-    from rq import cron
-
-    monkeypatch.setenv("SCAN_INTERVAL_SECONDS", "120")
-    monkeypatch.setattr(jobs, "_app", None)
-    monkeypatch.setattr(cron, "_job_data_registry", [])
-    monkeypatch.delitem(sys.modules, "jobs.cron", raising=False)
-
-    importlib.import_module("jobs.cron")
-
-    [entry] = [e for e in cron._job_data_registry if e["func"] is scan_module.scan]
-    assert entry["interval"] == 120
 
 
 def test_thresholds_rule():
