@@ -20,14 +20,15 @@ from portal.db import get_session
 from portal.models import AuditEvent, SocialProfile, User
 
 
-def audit(action, detail="", profile_id=None, personal=False, *, profile=None, **data):
+def audit(action, detail="", profile_id=None, personal=False, *, profile=None, actor_name=None, **data):
     """Record what the signed-in person did in the current organization
     (`personal`: a change to their own account, which belongs to no
-    organization). `detail` is free text for what no value says."""
+    organization; `actor_name`: who did it when nobody is signed in, an API
+    key by its name). `detail` is free text for what no value says."""
     organization = None if personal else g.get("organization")
     user = current_user if has_request_context() and current_user.is_authenticated else None
     audit_in(get_session(), action, organization_id=organization.id if organization else None,
-             profile=profile, profile_id=profile_id, user=user, detail=detail, **data)
+             profile=profile, profile_id=profile_id, user=user, actor_name=actor_name, detail=detail, **data)
 
 
 def audit_in(session, action, *, organization_id, profile=None, profile_id=None, user=None, user_id=None,

@@ -102,7 +102,8 @@ def test_every_word_of_the_vocabulary_is_translated(language):
 SAMPLE = {"email": "mia@example.test", "recipient": "client@example.test", "brand": "Café", "url": "https://x.test",
           "name": "Northwind", "old": "member", "new": "manager", "role": "owner", "mode": "silent",
           "reason": InvalidReason.PASSWORD_CHANGED, "allowed": True, "setting": "language",
-          "changes": {"expiry_window_days": [7, 10]}}
+          "changes": {"expiry_window_days": [7, 10]}, "prefix": "ka_12", "address": "192.0.2.1", "key": "Zapier",
+          "said": "HTTP 401"}
 
 
 @pytest.mark.parametrize("language", ["en", *TRANSLATED])
@@ -213,7 +214,7 @@ def test_an_event_keeps_its_profile_and_actor_once_they_are_gone(app_context, se
 
 def test_the_migration_gives_events_of_before_their_names_and_values(tmp_path):
     url = f"sqlite:///{tmp_path / 'before.sqlite'}"
-    upgrade(url, "0002")
+    upgrade(url, "0005")
     engine = make_engine(url)
     with engine.begin() as connection:
         connection.execute(sa.text(

@@ -103,6 +103,12 @@ def _organization_changes(data):
                      for name, (old, new) in data["changes"].items())
 
 
+def _reported(data):
+    """By which key, and what the network said to the agency's tool, if it said."""
+    by = str(_l("By the API key %(key)s")) % data
+    return f"{by}: {data['said']}" if data.get("said") else by
+
+
 @dataclass(frozen=True)
 class Action:
     kind: Kind
@@ -136,7 +142,7 @@ ACTIONS = {
     # Renewals (`RenewalAttempt`: mode, and the reason of a failure)
     "token.renewed": Action(R, _l("Token renewed"), "%(mode)s", {"mode": _mode}),
     "token.failed": Action(R, _l("Renewal failed"), _l("%(mode)s: %(reason)s"), {"mode": _mode, "reason": _reason}),
-    "token.reported": Action(R, _l("Token reported as refused through the API"), "%(reason)s", {"reason": _reason}),
+    "token.reported": Action(R, _l("Token reported as refused through the API"), _reported),
     # Links to clients
     "link.sent": Action(L, _l("Renewal link sent"), _l("To %(recipient)s")),
     "link.revoked": Action(L, _l("Renewal link withdrawn"), _l("Sent to %(recipient)s")),
@@ -176,9 +182,9 @@ ACTIONS = {
     "user.settings_changed": Action(C, _l("Personal settings changed"), "%(setting)s",
                                     {"setting": lambda value: SETTINGS.get(value, value)}),
     # The API
-    "api_key.created": Action(A, _l("API key created"), "%(name)s"),
-    "api_key.revoked": Action(A, _l("API key revoked"), "%(name)s"),
-    "api_key.used": Action(A, _l("API key used"), "%(name)s"),
+    "api_key.created": Action(A, _l("API key created"), "%(name)s (%(prefix)s…)"),
+    "api_key.revoked": Action(A, _l("API key revoked"), "%(name)s (%(prefix)s…)"),
+    "api_key.used": Action(A, _l("API key used"), _l("%(name)s (%(prefix)s…) from %(address)s")),
 }
 
 
