@@ -20,6 +20,7 @@ from portal.models import SocialProfile
 from portal.networks import NETWORKS, network
 from portal.pagecache import keep_until, kept, stand_in
 from portal.paging import paginate
+from portal.permissions import may_connect_profiles
 from portal.profiles import AT_RISK, Scope, network_summary, next_status_change, visible_profiles
 from portal.queue import enqueue, redis
 from portal.templating import reason_text
@@ -104,6 +105,7 @@ def index():
         filters=filters,
         brands=brands,
         fragment=wants_fragment(),
+        may_connect=bool(may_connect_profiles(g.membership)),
         **context,
         **row_context(page.items, request.full_path.rstrip("?")),
     )
