@@ -29,13 +29,12 @@ def create_app(config=None):
         n = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
 
-    from portal import accesslog, crypto, db, pagecache, queue
+    from portal import accesslog, crypto, db, queue
     from portal.extensions import babel, csrf, htmx, limiter, login_manager, mail, select_locale
 
     db.init_app(app)
     crypto.init_app(app)
     queue.init_app(app)
-    pagecache.init_app(app)
     csrf.init_app(app)
     htmx.init_app(app)
     mail.init_app(app)
@@ -48,6 +47,7 @@ def create_app(config=None):
     app.before_request(tenancy.load_current)
 
     from portal.accounts.views import bp as accounts_bp
+    from portal.api.views import bp as api_bp
     from portal.auth.views import bp as auth_bp
     from portal.callback.views import bp as callback_bp
     from portal.connect.views import bp as connect_bp
@@ -69,6 +69,8 @@ def create_app(config=None):
     app.register_blueprint(links_bp)
     app.register_blueprint(connect_bp)
     app.register_blueprint(notifications_bp)
+    app.register_blueprint(api_bp)
+    csrf.exempt(api_bp)  # bearer keys only: no cookie is read there
     outbox.init_app(app)
     if app.config["SANDBOX"] or app.config["DEV_TOOLS"]:
         _development_tools().init_app(app)
@@ -103,8 +105,12 @@ def _development_tools():
 def _register_error_pages(app):
     from flask_wtf.csrf import CSRFError
 
+    from portal.api import problems
+
     def error_page(status, template_message):
         def handler(error):
+            if request.path.startswith(problems.API_PREFIX):
+                return problems.from_http_error(error)
             if request.path.startswith("/healthz") or request.accept_mimetypes.best == "application/json":
                 return jsonify(error=template_message), status
             return render_template("error.html", status=status, error=error, message_key=template_message), status

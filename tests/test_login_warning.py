@@ -80,3 +80,40 @@ def test_renew_from_the_dialog_without_a_silent_renewal_goes_to_consent(app, cli
     assert response.status_code == 200 and response.headers["HX-Redirect"]  # on to the network's consent page
     viewer_id = session.exec(select(SocialProfile.id).where(SocialProfile.name == "Member Viewer Page")).one()
     assert auth.post(f"/profiles/{viewer_id}/renew").status_code == 403
+
+
+def test_a_silent_renewal_from_the_dialog_leads_to_its_item_renewed_in_place(app, client, auth, session, monkeypatch):
+    from portal.models import Credential
+    from portal.renewal import views as renewal_views
+    from portal.renewal.silent import Outcome, Result
+
+    org, owner, member = agency(session)
+    page_id = session.exec(select(SocialProfile.id).where(SocialProfile.name == "Member Admin Page")).one()
+
+    def renewed(profile_id, adapter, **kwargs):
+        session.rollback()
+        credential = session.exec(select(Credential).where(Credential.profile_id == profile_id)).one()
+        credential.expires_at = credential.expires_at + 60 * DAY
+        session.add(credential)
+        session.commit()
+        return Outcome(Result.RENEWED)
+
+    monkeypatch.setattr(renewal_views, "renew_silently", renewed)
+    auth.login(member.email)
+    html = warning(client).get_data(as_text=True)
+    fragment = f"/notifications/login-warning/items/{page_id}"
+    assert f'name="fragment" value="{fragment}"' in html
+    response = auth.post(f"/profiles/{page_id}/renew", {"next": "/", "fragment": fragment},
+                         headers={"HX-Request": "true", "HX-Target": f"login-warning-item-{page_id}"})
+    assert response.status_code == 303 and response.headers["Location"] == fragment
+    item = client.get(fragment, headers={"HX-Request": "true"})
+    assert item.status_code == 200 and item.headers["HX-Trigger"] == "tokens-changed"
+    body = item.get_data(as_text=True)
+    assert body.strip().startswith(f'<li class="token-item status-valid" id="login-warning-item-{page_id}">')
+    assert '<span class="token-status" role="status">The token of Member Admin Page is renewed.</span>' in body
+    assert "Renew Token" not in body
+    # Only profiles the person may see have an item; another agency's answer 404.
+    hidden_id = session.exec(select(SocialProfile.id).where(SocialProfile.name == "Healthy Page")).one()
+    assert client.get(f"/notifications/login-warning/items/{hidden_id}").status_code == 404
+    stranger = factories.profile(session, factories.organization(session), name="Stranger")
+    assert client.get(f"/notifications/login-warning/items/{stranger.id}").status_code == 404

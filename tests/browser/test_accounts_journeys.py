@@ -188,7 +188,7 @@ def test_renewing_a_row_turns_it_green_in_place_and_updates_the_badge(page, agen
     row = page.locator(f"#profile-row-{linkedin.id}")
     row.get_by_role("button", name=re.compile("^Renew Token")).first.click()
     expect(row.locator(".pill")).to_have_text("Valid")
-    expect(row.get_by_role("status")).to_have_text("Token renewed")
+    expect(row.get_by_role("status")).to_have_text(re.compile(r"^The token of .+ is renewed\.$"))
     expect(page).to_have_url(re.compile(r"/accounts\?status=expiring$"))  # no navigation
     expect(page.get_by_role("button", name=re.compile(r"^Expired Tokens 3$"))).to_be_visible()
     expect(page.locator(f"#row-menu-button-{linkedin.id}")).to_be_focused()

@@ -142,16 +142,19 @@ def test_an_outage_flags_nothing_and_renewal_succeeds_once_it_ends(live, session
     assert renew_silently(profile.id, adapter_for("tiktok"), force=True).result == Result.RENEWED
 
 
-def test_a_silent_renewal_answers_the_element_that_asked(live, session):
-    """Manage Accounts' row and the sign-in warning's item turn green in place;
-    a plain form gets a redirect."""
+def test_a_silent_renewal_leads_to_the_fragment_its_form_names(live, session):
+    """Manage Accounts' row and the sign-in warning's item turn green in place:
+    the renewal redirects htmx to the fragment the form names, which the
+    client follows; a plain form gets a redirect to its next page."""
     profile, _ = connected(live, session, "x")
     token = live.csrf("/")
-    for target, expected in [(f"login-warning-item-{profile.id}", 'id="login-warning-item-'),
-                             (f"profile-row-{profile.id}", f'id="profile-row-{profile.id}"')]:
-        response = live.http.post(f"/profiles/{profile.id}/renew", data={"csrf_token": token, "next": "/accounts"},
-                                  headers={"HX-Request": "true", "HX-Target": target})
-        assert response.status_code == 200 and expected in response.text
+    for fragment, expected in [(f"/notifications/login-warning/items/{profile.id}", 'id="login-warning-item-'),
+                               (f"/accounts/{profile.id}/row?next=%2Faccounts", f'id="profile-row-{profile.id}"')]:
+        response = live.http.post(f"/profiles/{profile.id}/renew", follow_redirects=True,
+                                  data={"csrf_token": token, "next": "/accounts", "fragment": fragment},
+                                  headers={"HX-Request": "true"})
+        assert [step.status_code for step in response.history] == [303]
+        assert response.status_code == 200 and expected in response.text and "is renewed." in response.text
         assert response.headers["HX-Trigger"] == "tokens-changed"
     plain = live.http.post(f"/profiles/{profile.id}/renew", data={"csrf_token": token, "next": "/accounts"})
     assert plain.status_code == 303 and plain.headers["location"] == "/accounts"
