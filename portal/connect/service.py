@@ -145,6 +145,6 @@ def _make_profile(db, pick, candidate, brand, membership):
         record_native_role(db, profile.id, pick.user_id, candidate.native_role, candidate.can_renew)
         if not manages_organization(membership):
             db.add(ProfileAccess(user_id=pick.user_id, profile_id=profile.id, level=AccessLevel.ADMIN))
-    audit("profile.connected", pick.network, profile_id=profile.id)
     db.flush()
+    audit("profile.connected", profile=profile, brand=brand.name if brand is not None else None)
     return profile

@@ -147,7 +147,8 @@ def complete(adapter, record, args):
     result = _complete(db, adapter, record, args, profile)
     result.profile, result.next_url, result.link_id = profile, record.next_url, record.link_id
     if not result.ok:
-        record_attempt(db, profile, "interactive", "failed", user_id=record.user_id, reason=result.message_key)
+        record_attempt(db, profile, "interactive", "failed", user_id=record.user_id, reason=result.message_key,
+                       audited=record.link_id is None)
         db.commit()
     return result
 
@@ -225,7 +226,8 @@ def renew_covered(db, grant, organization_id, user_id, own_profile_id=None, only
         credential = store_grant(db, candidate, granted_profile.tokens, granted_by_id=user_id)
         if user_id is not None:
             record_native_role(db, candidate.id, user_id, granted_profile.native_role, granted_profile.can_renew)
-        record_attempt(db, candidate, "interactive", "renewed", credential, user_id)
+        # A renewal link's own event tells of it (`links.service.tell_agency`).
+        record_attempt(db, candidate, "interactive", "renewed", credential, user_id, audited=not only_own)
         renewed.append(candidate)
     return renewed
 
