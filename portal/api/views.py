@@ -92,7 +92,7 @@ def record_use(response):
     session = get_session(writes=True)
     if keys.record_use(session, key.id, request.remote_addr, g.api_now) and use_audited(key.last_used_at,
                                                                                         g.api_now):
-        audit("api_key.used", f"{key.name} ({key.prefix}…) from {request.remote_addr}")
+        audit("api_key.used", actor_name=key.name, name=key.name, prefix=key.prefix, address=request.remote_addr)
     session.commit()
     return response
 
@@ -292,7 +292,7 @@ def report(profile_id):
     body = request.context.json
     status = tokens.report(profile.id)
     said = ", ".join(part for part in (body.http_status and f"HTTP {body.http_status}", body.error_code) if part)
-    audit("token.reported", f"by API key {g.api_key.name}" + (f": {said}" if said else ""), profile_id=profile.id)
+    audit("token.reported", profile=profile, actor_name=g.api_key.name, key=g.api_key.name, said=said)
     get_session().commit()
     return ReportAccepted(status=status), 202
 

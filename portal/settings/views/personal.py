@@ -81,10 +81,12 @@ def personal():
     user = current_user._get_current_object()
     user.name = form.name.data or ""
     user.locale = form.locale.data or None
+    zone_changed = user.timezone != (form.timezone.data or None)
     user.timezone = form.timezone.data or None
     get_session().add(user)
-    audit("user.settings_changed", f"language: {user.locale or 'browser'}, time zone: {user.timezone or 'browser'}",
-          personal=True)
+    audit("user.settings_changed", personal=True, setting="language", value=user.locale or "")
+    if zone_changed:
+        audit("user.settings_changed", personal=True, setting="time_zone", value=user.timezone or "")
     get_session().commit()
     flash(_("Personal settings saved."), "success")
     return redirect_after_post(url_for("settings.personal"))
@@ -141,7 +143,7 @@ def notification_preferences():
         return personal_page(status=400, preferences_error=str(error))
     changed = preferences.save(choices)
     if changed:
-        audit("user.settings_changed", "token expiration notifications")
+        audit("user.settings_changed", setting="notifications")
         get_session().commit()
     if changed or asked_to_save:
         flash(_("Notification settings saved."), "success")
@@ -166,6 +168,6 @@ def language():
     user = current_user._get_current_object()
     user.locale = choice or None
     get_session().add(user)
-    audit("user.settings_changed", f"language: {user.locale or 'browser'}", personal=True)
+    audit("user.settings_changed", personal=True, setting="language", value=user.locale or "")
     get_session().commit()
     return redirect_after_post(safe_next(request.form.get("next"), url_for("home.index")))
