@@ -160,13 +160,25 @@ def due_credentials(session, now, since):
     )).scalars().all()
     with_profile = select(Credential, SocialProfile).join(SocialProfile, SocialProfile.id == Credential.profile_id)
     rows = rows_by_key(session, with_profile, Credential.id, ids)
+    told_dead = told_dead_of(session, [credential.id for credential, _ in rows if credential.is_invalid])
     due = []
     for credential, profile in rows:
         organization = organizations[profile.organization_id]
-        notice = rules.due_notice(credential, now, organization.thresholds, invalid_since=since)
+        notice = rules.due_notice(credential, now, organization.thresholds, invalid_since=since,
+                                  told_dead=credential.id in told_dead)
         if notice is not None:
             due.append((notice, credential, profile, organization))
     return due
+
+
+def told_dead_of(session, credential_ids):
+    """Those of `credential_ids` whose people were already told they are dead
+    (at their expiry, or when found invalid): a failed renewal that marks an
+    expired token invalid tells nobody a second time."""
+    if not credential_ids:
+        return set()
+    told = select(Notification.credential_id).where(Notification.kind.in_([rules.KIND_EXPIRED, rules.KIND_INVALID]))
+    return set(rows_by_key(session, told.distinct(), Notification.credential_id, credential_ids))
 
 
 def write_notices(session, due, now):

@@ -113,6 +113,9 @@ class User(UserMixin, SQLModel, table=True):
     name: str = Field(default="", max_length=120)
     password_hash: str | None = Field(default=None, max_length=255)
     locale: str | None = Field(default=None, max_length=8)
+    # An IANA time zone ("Europe/Berlin") that dates are shown in; None: not
+    # chosen yet (the browser's is taken at the next page, else UTC).
+    timezone: str | None = Field(default=None, max_length=64)
     active: bool = Field(default=True)
     # Bumped by a password change or reset: every session begun under an
     # older version ends (`portal.auth.sessions`).
@@ -305,6 +308,8 @@ class Notification(SQLModel, table=True):
     expires_at: datetime | None = _when()
     created_at: datetime = _when(default=True)
     read_at: datetime | None = _when()
+    # When a renewal made it moot (a token notice whose token was renewed since).
+    resolved_at: datetime | None = _when()
 
 
 class Delivery(SQLModel, table=True):

@@ -384,3 +384,54 @@ def test_the_end_of_data_access_is_told_before_it_comes(session, app_context, ag
     [notice] = notices(session)
     assert (notice.kind, notice.threshold_days, notice.credential_id) == ("expiring", 3, credential.id)
     assert notice.expires_at == data_access_ends
+
+
+def test_a_notice_tells_the_real_days_left_not_its_threshold():
+    now = utcnow()
+    assert rules.told_at("expiring", now + 2 * DAY + MINUTE, now) == ("expiring", 2)  # past the 3-day threshold
+    assert rules.told_at("expiring", now + 2 * DAY - MINUTE, now) == ("expiring", 1)
+    assert rules.told_at("expiring", now + MINUTE, now) == ("expiring", 0)  # expires today
+    assert rules.told_at("expiring", now, now) == ("expired", None)  # its end has come since
+    assert rules.told_at("expired", now - DAY, now) == ("expired", None)
+    assert rules.told_at("invalid", None, now) == ("invalid", None)
+    assert rules.told_at("link_renewed", None, now) == ("link_renewed", None)
+
+
+def test_an_expired_token_that_a_failed_renewal_marks_invalid_is_not_told_twice(session, app_context, app, agency):
+    from portal.renewal.credentials import mark_invalid
+
+    _, _, page = agency
+    credential = factories.credential(session, page, expires_in=-MINUTE)
+    now = utcnow()
+    scan(now=now)
+    [expired] = notices(session)
+    assert expired.kind == "expired" and len(deliveries(session)) == 1
+    # Someone presses Renew Token: the network says the token is dead, as the notice did.
+    mark_invalid(session, session.get(Credential, credential.id), "expired")
+    session.commit()
+
+    scan(now=now + MINUTE)
+
+    assert [n.kind for n in notices(session)] == ["expired"]
+    assert len(deliveries(session)) == 1
+
+
+def test_a_token_refused_before_its_end_is_told_once_however_many_renewals_fail(session, app_context, app, agency):
+    from portal.renewal.credentials import mark_invalid
+
+    _, _, page = agency
+    credential = factories.credential(session, page, expires_in=3 * DAY - MINUTE)
+    now = utcnow()
+    scan(now=now)  # "expires in 2 days"
+    mark_invalid(session, session.get(Credential, credential.id), "password_changed")
+    session.commit()
+    scan(now=now + MINUTE)  # dead before its end: that is news
+    assert [n.kind for n in notices(session)] == ["expiring", "invalid"]
+    # A second failure later (a renewal refused again) tells nobody anything new.
+    row = session.get(Credential, credential.id)
+    row.invalidated_at = utcnow()
+    session.add(row)
+    session.commit()
+    scan(now=now + 2 * MINUTE)
+    assert [n.kind for n in notices(session)] == ["expiring", "invalid"]
+    assert len(deliveries(session)) == 2

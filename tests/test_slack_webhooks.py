@@ -63,7 +63,7 @@ def test_one_slack_message_per_notice(smtp_server, app, client, auth, session, r
     [(path, headers, body)] = receiver.requests
     assert path == "/services/T/B/X"
     text = json.loads(body)["text"]
-    assert "Northwind Café" in text and "expires in 3 days" in text and f"/accounts/{page.id}|" in text
+    assert "Northwind Café" in text and "expires in 2 days" in text and f"/accounts/{page.id}|" in text
     slack = [d for d in fresh(session, Delivery) if d.channel == "slack"]
     assert [(d.status, d.attempts) for d in slack] == [("sent", 1)]
     assert len(smtp_server) == 2  # email is per person, as before
@@ -99,7 +99,7 @@ def test_webhook_events_are_signed_and_verifiable(app, client, auth, session, re
     [(path, headers, body)] = receiver.requests
     event = Webhook(secret).verify(body, headers)
     assert event["type"] == "token.expiring"
-    assert event["data"]["profile"]["name"] == "Northwind Café" and event["data"]["days_left"] == 3
+    assert event["data"]["profile"]["name"] == "Northwind Café" and event["data"]["days_left"] == 2
     assert headers["webhook-id"].startswith("msg_")
     with pytest.raises(Exception):
         Webhook(secret).verify(body.replace(b"Northwind", b"Southwind"), headers)

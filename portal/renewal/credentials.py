@@ -7,7 +7,7 @@ from portal.db import utcnow
 from portal.models import (PAGE_TOKEN, SYSTEM_USER_TOKEN, AuditEvent, CanRenew, Credential, CredentialState, NativeRole,
                            RenewalAttempt)
 from portal.networks.base import TokenSet
-from portal.notifications import outbox
+from portal.notifications import outbox, relevance
 
 
 def current_credential(session, profile_id, for_update=False):
@@ -69,6 +69,7 @@ def store_grant(session, profile, tokens, granted_by_id=None, now=None):
     )
     session.add(credential)
     session.flush()
+    relevance.resolve_renewed(session, profile.id, credential, now)
     return credential
 
 
@@ -88,6 +89,7 @@ def apply_refresh(session, credential, tokens, now=None):
     credential.last_check_ok = True
     credential.version += 1
     session.add(credential)
+    relevance.resolve_renewed(session, credential.profile_id, credential, now)
 
 
 def mark_invalid(session, credential, reason, now=None):

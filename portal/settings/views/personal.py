@@ -10,6 +10,7 @@ from portal.auth.passwords import hash_password, verify_password
 from portal.db import get_session
 from portal.models import Brand
 from portal.notifications import preferences
+from portal.notifications.wording import thresholds_text
 from portal.paging import page_number
 from portal.settings.forms import LANGUAGE_CHOICES, PasswordForm, PersonalForm
 from portal.settings.views import bp
@@ -61,7 +62,8 @@ def notifications_section(error=None):
     values = request.values
     section = preferences.section(values.get("notify_q", "").strip(), page_number(values.get("notify_page")),
                                   highlight=request.args.get("profile", type=int))
-    section.update(error=error, vapid_public_key=current_app.config["VAPID_PUBLIC_KEY"])
+    section.update(error=error, vapid_public_key=current_app.config["VAPID_PUBLIC_KEY"],
+                   thresholds=thresholds_text(g.organization.thresholds))
     return section
 
 
