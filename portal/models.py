@@ -362,14 +362,26 @@ class RenewalAttempt(SQLModel, table=True):
 
 
 class AuditEvent(SQLModel, table=True):
+    """One line of the activity log (`portal.audit` writes them; the codes,
+    their words and kinds are `portal.activity.vocabulary`). The names of the
+    profile and of the person are kept on the event, so that its line still
+    reads after the profile is removed or the person has left."""
     __tablename__ = "audit_event"
+    __table_args__ = (sa.Index("ix_audit_event_organization_created", "organization_id", "created_at", "id"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    organization_id: int | None = _fk("organization.id", nullable=True)
+    organization_id: int | None = _fk("organization.id", nullable=True, index=False)
     user_id: int | None = _fk("user.id", nullable=True, ondelete="SET NULL")
     profile_id: int | None = _fk("social_profile.id", nullable=True, ondelete="SET NULL")
     action: str = Field(max_length=60)
+    # Free text of events written before `data` (shown as it is); new events leave it empty.
     detail: str = Field(default="", sa_type=sa.Text)
+    # The event's own values (an email, a role, a renewal's mode and reason), read by the vocabulary.
+    data: dict = Field(default_factory=dict, sa_type=sa.JSON)
+    profile_name: str = Field(default="", max_length=200)
+    profile_network: str = Field(default="", max_length=40)
+    # Who did it, as named then; empty with no user: Keepalive itself (a worker, the scan).
+    actor_name: str = Field(default="", max_length=254)
     created_at: datetime = _when(default=True, index=True)
 
 

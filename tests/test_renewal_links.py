@@ -294,7 +294,7 @@ def test_a_refused_consent_is_explained_to_the_client_and_told_to_the_agency(app
     assert session.get(RenewalLink, link.id).used_at is None  # it may be tried again
     [notice] = session.exec(select(Notification).where(Notification.kind == "link_failed")).all()
     assert notice.user_id == owner.id
-    assert "denied" in session.exec(select(AuditEvent).where(AuditEvent.action == "link.renewal_failed")).first().detail
+    assert session.exec(select(AuditEvent).where(AuditEvent.action == "link.renewal_failed")).first().data["reason"] == "denied"
 
 
 def test_a_consent_finished_in_another_browser_is_not_taken(app, session, agency):

@@ -95,7 +95,7 @@ def record_use(response):
     session = get_session(writes=True)
     if keys.record_use(session, key.id, request.remote_addr, g.api_now) and use_audited(key.last_used_at,
                                                                                         g.api_now):
-        audit("api_key.used", f"{key.name} ({key.prefix}…) from {request.remote_addr}")
+        audit("api_key.used", actor_name=key.name, name=key.name, prefix=key.prefix, address=request.remote_addr)
     session.commit()
     return response
 
@@ -297,7 +297,7 @@ def report(profile_id):
     body = request.context.json
     status = tokens.report(profile.id)
     said = ", ".join(part for part in (body.http_status and f"HTTP {body.http_status}", body.error_code) if part)
-    audit("token.reported", f"by API key {g.api_key.name}" + (f": {said}" if said else ""), profile_id=profile.id)
+    audit("token.reported", profile=profile, actor_name=g.api_key.name, key=g.api_key.name, said=said)
     get_session().commit()
     return ReportAccepted(status=status), 202
 
@@ -327,7 +327,8 @@ def renewal_link(profile_id):
         if email not in allowed:
             problems.fail("not-a-recipient", "Only a person of the agency who may renew this profile gets a "
                                              "member's link; send a client's link to anyone else.")
-    link = links.send(session, profile, email, purpose, g.organization.name, body.language)
+    link = links.send(session, profile, email, purpose, g.organization.name, body.language,
+                      actor_name=g.api_key.name)
     return RenewalLink(id=link.id, recipient=purpose, email=link.recipient, expires_at=link.expires_at), 201
 
 

@@ -16,11 +16,12 @@ from wtforms import EmailField, SelectField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired
 
+from portal.audit import audit
 from portal.db import get_session, utcnow
 from portal.forms import EmailAddress
 from portal.links import client_consent, rules, service
 from portal.links.rules import Purpose
-from portal.models import AuditEvent, Membership, Organization, ProfileAccess, RenewalLink, SocialProfile
+from portal.models import Membership, Organization, ProfileAccess, RenewalLink, SocialProfile
 from portal.networks import adapter_for, network
 from portal.permissions import may_renew
 from portal.renewal.credentials import current_credential
@@ -161,8 +162,7 @@ def revoke(link_id):
         abort(404)
     profile = _profile_for_links(link.profile_id)  # 404 outside the current organization
     if service.revoke(db, link):
-        db.add(AuditEvent(organization_id=profile.organization_id, user_id=current_user.id, profile_id=profile.id,
-                          action="link.revoked", detail=f"renewal link sent to {link.recipient}"))
+        audit("link.revoked", profile=profile, recipient=link.recipient)
         flash(_("The renewal link sent to %(email)s no longer works.", email=link.recipient), "success")
     else:
         flash(_("That renewal link was already used or withdrawn."), "info")

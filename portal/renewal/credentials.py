@@ -2,9 +2,10 @@
 Credential row, and back."""
 from sqlmodel import select
 
+from portal.audit import audit_in
 from portal.crypto import seal, unseal
 from portal.db import utcnow
-from portal.models import (PAGE_TOKEN, SYSTEM_USER_TOKEN, AuditEvent, CanRenew, Credential, CredentialState, NativeRole,
+from portal.models import (PAGE_TOKEN, SYSTEM_USER_TOKEN, CanRenew, Credential, CredentialState, NativeRole,
                            RenewalAttempt)
 from portal.networks.base import TokenSet
 from portal.notifications import outbox, relevance
@@ -113,9 +114,11 @@ def record_native_role(session, profile_id, user_id, role, can_renew, now=None):
 
 
 def record_attempt(session, profile, mode, outcome, credential=None, user_id=None, reason=None, detail=None,
-                   started_at=None):
+                   started_at=None, audited=True):
     """The renewal attempt, its audit event and its webhook events (sent once
-    the caller's transaction commits), written in the caller's transaction."""
+    the caller's transaction commits), written in the caller's transaction.
+    Not `audited`: a client's link renews, whose own event tells it
+    (`link.renewed`, `link.renewal_failed`)."""
     now = utcnow()
     attempt = RenewalAttempt(
         profile_id=profile.id,
@@ -129,13 +132,7 @@ def record_attempt(session, profile, mode, outcome, credential=None, user_id=Non
         finished_at=now,
     )
     session.add(attempt)
-    session.add(
-        AuditEvent(
-            organization_id=profile.organization_id,
-            user_id=user_id,
-            profile_id=profile.id,
-            action=f"token.{outcome}",
-            detail=f"{mode}" + (f": {reason}" if reason else ""),
-        )
-    )
+    if audited:
+        audit_in(session, "token.renewed" if outcome == "renewed" else "token.failed",
+                 organization_id=profile.organization_id, profile=profile, user_id=user_id, mode=mode, reason=reason)
     outbox.renewal_event(session, profile, attempt)

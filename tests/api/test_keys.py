@@ -142,7 +142,7 @@ def test_last_use_is_written_once_a_minute_and_logged_once_a_day(app, session, a
     assert first.last_used_at is not None and first.last_used_address == "127.0.0.1"
     used = session.exec(select(AuditEvent).where(AuditEvent.action == "api_key.used")).all()
     assert len(used) == 1 and used[0].organization_id == agency.org.id and used[0].user_id is None
-    assert key.prefix in used[0].detail
+    assert used[0].data["prefix"] == key.prefix and used[0].data["address"] == "127.0.0.1"
     # A minute later the time is written again; the activity log hears of it once a day.
     first.last_used_at = utcnow() - timedelta(minutes=2)
     session.add(first)

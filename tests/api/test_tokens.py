@@ -118,7 +118,7 @@ def test_a_report_is_checked_once_a_minute_and_logged(app, keyed, agency, sessio
     assert queue.jobs[0].args == (profile.id,)
     reported = session.exec(select(AuditEvent).where(AuditEvent.action == "token.reported")).all()
     assert len(reported) == 2 and reported[0].profile_id == profile.id
-    assert "HTTP 401, invalid_token" in reported[0].detail
+    assert reported[0].data["said"] == "HTTP 401, invalid_token" and reported[0].actor_name == "Publisher"
 
 
 @pytest.mark.parametrize("body", [{"http_status": 99}, {"error_code": "x" * 101}, {"other": 1}, [1, 2]])

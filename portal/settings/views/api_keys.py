@@ -49,7 +49,7 @@ def api_keys():
         session, g.organization.id, form.name.data, form.scopes.data,
         brand_id=int(form.brand.data) if form.brand.data else None,
         expires_at=end_of(form.expires_on.data) if form.expires_on.data else None, created_by_id=current_user.id)
-    audit("api_key.created", f"{key.name} ({key.prefix}…): {key.scopes}")
+    audit("api_key.created", name=key.name, prefix=key.prefix, scopes=key.scopes)
     session.commit()
     return page(status=201, secret=(key, secret))
 
@@ -63,7 +63,7 @@ def api_key_revoke(key_id):
         abort(400)
     session = get_session()
     if keys.revoke(session, key):
-        audit("api_key.revoked", f"{key.name} ({key.prefix}…)")
+        audit("api_key.revoked", name=key.name, prefix=key.prefix)
         session.commit()
         flash(_("The API key “%(name)s” no longer works.", name=key.name), "success")
     else:

@@ -80,7 +80,7 @@ def personal():
     user.name = form.name.data or ""
     user.locale = form.locale.data or None
     get_session().add(user)
-    audit("user.settings_changed", f"language: {user.locale or 'browser'}", personal=True)
+    audit("user.settings_changed", personal=True, setting="language", value=user.locale or "")
     get_session().commit()
     flash(_("Personal settings saved."), "success")
     return redirect_after_post(url_for("settings.personal"))
@@ -121,7 +121,7 @@ def notification_preferences():
         return personal_page(status=400, preferences_error=str(error))
     changed = preferences.save(choices)
     if changed:
-        audit("user.settings_changed", "token expiration notifications")
+        audit("user.settings_changed", setting="notifications")
         get_session().commit()
     if changed or asked_to_save:
         flash(_("Notification settings saved."), "success")
@@ -146,6 +146,6 @@ def language():
     user = current_user._get_current_object()
     user.locale = choice or None
     get_session().add(user)
-    audit("user.settings_changed", f"language: {user.locale or 'browser'}", personal=True)
+    audit("user.settings_changed", personal=True, setting="language", value=user.locale or "")
     get_session().commit()
     return redirect_after_post(safe_next(request.form.get("next"), url_for("home.index")))
