@@ -206,6 +206,10 @@ PAGES = {
                   "nl": "Werkelijke vervaldatum"},
     "/settings/members": {"en": "Invite someone", "fr": "Inviter quelqu’un", "de": "Jemanden einladen",
                           "nl": "Iemand uitnodigen"},
+    "/accounts/connect": {"en": "Connect a profile", "fr": "Connecter un profil", "de": "Profil verbinden",
+                          "nl": "Profiel koppelen"},
+    "/signup": {"en": "Create your agency", "fr": "Créez votre agence", "de": "Legen Sie Ihre Agentur an",
+                "nl": "Maak je bureau aan"},
 }
 LOGIN = {"en": "Sign in to Keepalive", "fr": "Connexion à Keepalive", "de": "Bei Keepalive anmelden",
          "nl": "Inloggen bij Keepalive"}
