@@ -16,6 +16,7 @@ from portal.auth.urls import external_url
 from portal.db import utcnow
 from portal.models import AuditEvent, Invitation, Membership, Organization, Role, User
 from portal.url_secrets import hash_secret, new_secret
+from portal.versions import changed
 
 
 class AlreadyMember(ValueError):
@@ -171,6 +172,7 @@ def _join(session, invitation, user, now):
                 created_at=now,
             )
         )
+        changed(session, organization_id=invitation.organization_id)
     session.add(
         AuditEvent(
             organization_id=invitation.organization_id,

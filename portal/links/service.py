@@ -11,6 +11,7 @@ from portal.links.rules import FAILED_ATTEMPTS_PER_HOUR, LIFETIME, Purpose
 from portal.models import AuditEvent, Membership, Notification, ProfileAccess, RenewalLink, User
 from portal.notifications.rules import KIND_LINK_FAILED, KIND_LINK_RENEWED, recipients
 from portal.url_secrets import hash_secret, new_secret
+from portal.versions import changed
 
 MAX_SECRET_LENGTH = 100
 
@@ -126,6 +127,7 @@ def tell_agency(session, link, profile, renewed, reason=None, credential_id=None
             organization_id=profile.organization_id, profile_id=profile.id,
             credential_id=credential_id, kind=kind, created_at=now,
         ))
+    changed(session, organization_id=profile.organization_id)  # the notices, the profile's history
     session.add(AuditEvent(
         organization_id=profile.organization_id, user_id=link.created_by_id, profile_id=profile.id,
         action="link.renewed" if renewed else "link.renewal_failed",

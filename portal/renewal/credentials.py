@@ -8,6 +8,7 @@ from portal.models import (PAGE_TOKEN, SYSTEM_USER_TOKEN, AuditEvent, CanRenew, 
                            RenewalAttempt)
 from portal.networks.base import TokenSet
 from portal.notifications import outbox
+from portal.versions import changed
 
 
 def current_credential(session, profile_id, for_update=False):
@@ -69,6 +70,7 @@ def store_grant(session, profile, tokens, granted_by_id=None, now=None):
     )
     session.add(credential)
     session.flush()
+    changed(session, organization_id=profile.organization_id)
     return credential
 
 
@@ -88,6 +90,7 @@ def apply_refresh(session, credential, tokens, now=None):
     credential.last_check_ok = True
     credential.version += 1
     session.add(credential)
+    changed(session, profile_id=credential.profile_id)
 
 
 def mark_invalid(session, credential, reason, now=None):
@@ -97,6 +100,7 @@ def mark_invalid(session, credential, reason, now=None):
     credential.last_check_ok = False
     credential.version += 1
     session.add(credential)
+    changed(session, profile_id=credential.profile_id)
 
 
 def record_native_role(session, profile_id, user_id, role, can_renew, now=None):
@@ -127,6 +131,7 @@ def record_attempt(session, profile, mode, outcome, credential=None, user_id=Non
         finished_at=now,
     )
     session.add(attempt)
+    changed(session, organization_id=profile.organization_id)  # "Last renewed", and the profile's history
     session.add(
         AuditEvent(
             organization_id=profile.organization_id,
