@@ -48,6 +48,7 @@ def create_app(config=None):
     app.before_request(tenancy.load_current)
 
     from portal.accounts.views import bp as accounts_bp
+    from portal.api.views import bp as api_bp
     from portal.auth.views import bp as auth_bp
     from portal.callback.views import bp as callback_bp
     from portal.health.views import bp as health_bp
@@ -67,6 +68,8 @@ def create_app(config=None):
     app.register_blueprint(callback_bp)
     app.register_blueprint(links_bp)
     app.register_blueprint(notifications_bp)
+    app.register_blueprint(api_bp)
+    csrf.exempt(api_bp)  # bearer keys only: no cookie is read there
     outbox.init_app(app)
     if app.config["SANDBOX"] or app.config["DEV_TOOLS"]:
         _development_tools().init_app(app)
@@ -101,8 +104,12 @@ def _development_tools():
 def _register_error_pages(app):
     from flask_wtf.csrf import CSRFError
 
+    from portal.api import problems
+
     def error_page(status, template_message):
         def handler(error):
+            if request.path.startswith(problems.API_PREFIX):
+                return problems.from_http_error(error)
             if request.path.startswith("/healthz") or request.accept_mimetypes.best == "application/json":
                 return jsonify(error=template_message), status
             return render_template("error.html", status=status, error=error, message_key=template_message), status

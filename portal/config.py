@@ -162,6 +162,8 @@ class Config:
         self.RATELIMIT_STORAGE_URI = env.get("RATELIMIT_STORAGE_URI") or self.REDIS_URL
         self.RATELIMIT_HEADERS_ENABLED = True
         self.LOGIN_ATTEMPTS_PER_MINUTE = _number(env, "LOGIN_ATTEMPTS_PER_MINUTE", 10)
+        # Requests each API key may make a minute (`portal.api`); past them, 429 with Retry-After.
+        self.API_REQUESTS_PER_MINUTE = _number(env, "API_REQUESTS_PER_MINUTE", 600)
         self.LINK_LIFETIME_HOURS = _number(env, "LINK_LIFETIME_HOURS", 72)
         # Whether anyone may create an agency at /signup; `create-agency` works either way.
         self.SIGNUP = _choice(env, "SIGNUP", ("open", "closed"), "closed" if production else "open")

@@ -64,6 +64,11 @@ class TokenStatus:
         return (URGENCY[self.status], expiry)
 
 
+def whole_days(left):
+    """Whole days in the timedelta `left`, rounded down: "days left"."""
+    return int(left.total_seconds() // SECONDS_PER_DAY)
+
+
 def effective_expiry(credential):
     end = credential.refresh_expires_at if credential.can_refresh_silently else credential.expires_at
     data_access = credential.data_access_expires_at
@@ -95,7 +100,7 @@ def token_status(credential, now, window_days):
     left = expiry - now
     if left <= timedelta(0):
         return TokenStatus(Status.EXPIRED, expiry, None, InvalidReason.EXPIRED)
-    days_left = int(left.total_seconds() // SECONDS_PER_DAY)
+    days_left = whole_days(left)
     if left <= timedelta(days=window_days):
         return TokenStatus(Status.EXPIRING, expiry, days_left)
     return TokenStatus(Status.VALID, expiry, days_left)

@@ -540,8 +540,8 @@ def test_profile_details_show_history_attempts_and_what_stops(client, auth, agen
                            superseded_at=now - timedelta(days=30), created_at=now - timedelta(days=90))
     session.add(RenewalAttempt(profile_id=p["revoked"].id, user_id=people["owner"].id, mode="interactive",
                              outcome="failed", reason="insufficient_permission", finished_at=now))
-    session.add(AuditEvent(organization_id=agency["org"].id, profile_id=p["revoked"].id, action="credential.invalidated",
-                         detail="password_changed"))
+    session.add(AuditEvent(organization_id=agency["org"].id, profile_id=p["revoked"].id, action="token.failed",
+                           data={"mode": "health_check", "reason": "password_changed"}))
     session.commit()
     auth.login("owner@example.test")
     html = text(client.get(f"/accounts/{p['revoked'].id}"))
@@ -551,7 +551,8 @@ def test_profile_details_show_history_attempts_and_what_stops(client, auth, agen
     assert "Credential history" in html and "Max Manager" in html and "Replaced" in html
     assert "Password changed on Instagram (Business)" in html
     assert old.id and "The account on Instagram (Business) lacks the rights to renew it." in html
-    assert "credential.invalidated" in html
+    assert "Renewal failed" in html and "Health check: Password changed at the network" in html
+    assert "token.failed" not in html and "password_changed" not in html
     assert "Last health check" in html
 
 

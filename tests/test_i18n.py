@@ -311,8 +311,8 @@ def test_menu_switches_and_remembers_the_language(client, auth, session, agency)
                if 'aria-current="true"' in attributes]
     assert current == ["fr"]
     session.rollback()
-    assert session.exec(select(AuditEvent).where(AuditEvent.action == "user.settings_changed")).first().detail \
-        == "language: fr"
+    assert session.exec(select(AuditEvent).where(AuditEvent.action == "user.settings_changed")).first().data \
+        == {"setting": "language", "value": "fr"}
 
     # A new session of the same user keeps the choice.
     client.post("/logout", data={"csrf_token": csrf_token(client)})

@@ -781,7 +781,8 @@ def test_every_organization_settings_route_refuses_members(app, client, auth, se
 
     from tests.test_isolation import ID_ROUTES, build_agency, snapshot
 
-    own = build_agency(session, "Alpha")
+    with app.app_context():
+        own = build_agency(session, "Alpha")
     auth.login(own["member"].email)
     engine = app.extensions["keepalive.engine"]
     before = snapshot(engine)

@@ -196,8 +196,8 @@ def test_create_agency_prints_a_link_that_sets_the_owners_password(app, runner, 
     owner = session.exec(select(User)).one()
     assert owner.password_hash is None
     assert session.exec(select(Membership)).one().role == "owner"
-    assert session.exec(select(AuditEvent).where(AuditEvent.action == "agency.created")).one().detail == (
-        "Bluebird Media")
+    assert session.exec(select(AuditEvent).where(AuditEvent.action == "agency.created")).one().data == {
+        "name": "Bluebird Media"}
 
     page = client.get(path)
     assert page.status_code == 200 and "Choose your password" in page.get_data(as_text=True)

@@ -10,7 +10,6 @@ from sqlmodel import select
 from portal.db import get_session, utcnow
 from portal.models import (
     AccessLevel,
-    AuditEvent,
     Credential,
     Membership,
     NativeRole,
@@ -99,16 +98,6 @@ def renewal_attempts(profile_id, limit=HISTORY_LIMIT):
         .outerjoin(User, User.id == RenewalAttempt.user_id)
         .where(RenewalAttempt.profile_id == profile_id)
         .order_by(RenewalAttempt.started_at.desc(), RenewalAttempt.id.desc())
-        .limit(limit)
-    ).all()
-
-
-def audit_events(organization_id, profile_id, limit=HISTORY_LIMIT):
-    return get_session().exec(
-        select(AuditEvent, User)
-        .outerjoin(User, User.id == AuditEvent.user_id)
-        .where(AuditEvent.profile_id == profile_id, AuditEvent.organization_id == organization_id)
-        .order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
         .limit(limit)
     ).all()
 

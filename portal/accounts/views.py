@@ -13,6 +13,7 @@ from rq.job import Job, JobStatus
 from sqlmodel import select
 
 from portal.accounts import queries, wording
+from portal.activity import log as activity_log
 from portal.accounts.filters import BadFilter, parse_filters
 from portal.accounts.rows import page_context, render_row, row_context
 from portal.db import get_session, utcnow
@@ -160,7 +161,7 @@ def profile_page(profile_id, status=200, system_user_error=None):
         row=row,
         history=queries.credential_history(profile_id),
         attempts=queries.renewal_attempts(profile_id),
-        events=queries.audit_events(organization_id, profile_id),
+        events=activity_log.profile_lines(organization_id, profile_id, queries.HISTORY_LIMIT),
         renewals=queries.last_renewals([row]),
         next_url=request.full_path.rstrip("?"),
         may_send_link=link_rules.may_send_link(g.membership, row.access_level),

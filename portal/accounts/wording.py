@@ -3,6 +3,7 @@ why a renewal failed, what stops while a token is expired."""
 from flask_babel import lazy_gettext as _l
 
 from portal import app_settings
+from portal.activity.vocabulary import MODES
 from portal.models import InvalidReason
 from portal.networks import network
 
@@ -50,12 +51,7 @@ STOPPED_WHILE_EXPIRED = (
     _l("Reports: analytics are not collected for the period."),
 )
 
-ATTEMPT_MODES = {
-    "silent": _l("Silently"),
-    "interactive": _l("With consent"),
-    "health_check": _l("Health check"),
-    "system_user": _l("System-user token"),
-}
+ATTEMPT_MODES = MODES
 
 
 def refusal_text(reason):

@@ -15,11 +15,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import select, update
 
 from portal import mailer
+from portal.audit import audit_in
 from portal.auth.link_state import LinkProblem, link_problem
 from portal.auth.passwords import hash_password
 from portal.auth.urls import external_url
 from portal.db import utcnow
-from portal.models import AuditEvent, Membership, Organization, PasswordReset, Role, Signup, User
+from portal.models import Membership, Organization, PasswordReset, Role, Signup, User
 from portal.url_secrets import hash_secret, new_secret
 
 LIFETIME = timedelta(hours=24)
@@ -117,8 +118,7 @@ def confirm(session, signup):
         session.commit()  # spent: the address has its account
         raise AddressTaken() from None
     organization = _new_agency(session, signup.agency_name, user)
-    session.add(AuditEvent(organization_id=organization.id, user_id=user.id, action="signup.confirmed",
-                           detail=signup.email))
+    audit_in(session, "signup.confirmed", organization_id=organization.id, user=user, email=signup.email)
     session.commit()
     return user
 
@@ -129,8 +129,7 @@ def _new_agency(session, name, owner):
     session.flush()
     session.add(Membership(user_id=owner.id, organization_id=organization.id, role=Role.OWNER,
                            can_manage_profiles=True))
-    session.add(AuditEvent(organization_id=organization.id, user_id=owner.id, action="agency.created",
-                           detail=organization.name))
+    audit_in(session, "agency.created", organization_id=organization.id, user=owner, name=organization.name)
     return organization
 
 

@@ -6,9 +6,10 @@ from sqlalchemy import insert, update
 from sqlmodel import select
 
 from portal import attempts
+from portal.audit import audit_in
 from portal.db import utcnow
 from portal.links.rules import FAILED_ATTEMPTS_PER_HOUR, LIFETIME, Purpose
-from portal.models import AuditEvent, Membership, Notification, ProfileAccess, RenewalLink, User
+from portal.models import Membership, Notification, ProfileAccess, RenewalLink, User
 from portal.notifications.rules import KIND_LINK_FAILED, KIND_LINK_RENEWED, recipients
 from portal.url_secrets import hash_secret, new_secret
 from portal.versions import changed
@@ -128,10 +129,7 @@ def tell_agency(session, link, profile, renewed, reason=None, credential_id=None
             credential_id=credential_id, kind=kind, created_at=now,
         ))
     changed(session, organization_id=profile.organization_id)  # the notices, the profile's history
-    session.add(AuditEvent(
-        organization_id=profile.organization_id, user_id=link.created_by_id, profile_id=profile.id,
-        action="link.renewed" if renewed else "link.renewal_failed",
-        detail=f"renewal link sent to {link.recipient}" + (f": {reason}" if reason else ""),
-        created_at=now,
-    ))
+    # The client did it: someone outside the agency, named by the address the link went to.
+    audit_in(session, "link.renewed" if renewed else "link.renewal_failed", organization_id=profile.organization_id,
+             profile=profile, actor_name=link.recipient, created_at=now, recipient=link.recipient, reason=reason)
 

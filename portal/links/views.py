@@ -17,11 +17,12 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired
 
 from portal import mailer
+from portal.audit import audit
 from portal.db import get_session, utcnow
 from portal.forms import EmailAddress
 from portal.links import client_consent, rules, service
 from portal.links.rules import Purpose
-from portal.models import AuditEvent, Membership, Organization, ProfileAccess, RenewalLink, SocialProfile
+from portal.models import Membership, Organization, ProfileAccess, RenewalLink, SocialProfile
 from portal.networks import adapter_for, network
 from portal.notifications.messages import client_link_subject
 from portal.permissions import may_renew
@@ -148,8 +149,7 @@ def send(profile_id):
         return render("links/send.html", block="dialog", status=400, **page)
     db = get_session()
     secret, link = service.issue(db, profile, form.email.data, Purpose.CLIENT, created_by_id=current_user.id)
-    db.add(AuditEvent(organization_id=profile.organization_id, user_id=current_user.id, profile_id=profile.id,
-                      action="link.sent", detail=f"renewal link sent to {link.recipient}"))
+    audit("link.sent", profile=profile, recipient=link.recipient)
     db.commit()
     label = network(profile.network).label
     with force_locale(form.language.data):
@@ -177,8 +177,7 @@ def revoke(link_id):
         abort(404)
     profile = _profile_for_links(link.profile_id)  # 404 outside the current organization
     if service.revoke(db, link):
-        db.add(AuditEvent(organization_id=profile.organization_id, user_id=current_user.id, profile_id=profile.id,
-                          action="link.revoked", detail=f"renewal link sent to {link.recipient}"))
+        audit("link.revoked", profile=profile, recipient=link.recipient)
         flash(_("The renewal link sent to %(email)s no longer works.", email=link.recipient), "success")
     else:
         flash(_("That renewal link was already used or withdrawn."), "info")

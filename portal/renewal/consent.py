@@ -130,7 +130,8 @@ def complete(adapter, record, args):
     result = _complete(db, adapter, record, args, profile)
     result.profile, result.next_url, result.link_id = profile, record.next_url, record.link_id
     if not result.ok:
-        record_attempt(db, profile, "interactive", "failed", user_id=record.user_id, reason=result.message_key)
+        record_attempt(db, profile, "interactive", "failed", user_id=record.user_id, reason=result.message_key,
+                       audited=record.link_id is None)
         db.commit()
     return result
 
@@ -186,7 +187,8 @@ def _complete(db, adapter, record, args, profile):
         if record.user_id is not None:
             record_native_role(db, candidate.id, record.user_id, granted_profile.native_role,
                                granted_profile.can_renew)
-        record_attempt(db, candidate, "interactive", "renewed", credential, record.user_id)
+        record_attempt(db, candidate, "interactive", "renewed", credential, record.user_id,
+                       audited=record.link_id is None)
         renewed.append(candidate)
     db.commit()
     return ConsentResult(True, "renewed", renewed=renewed)

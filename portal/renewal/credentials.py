@@ -2,12 +2,13 @@
 Credential row, and back."""
 from sqlmodel import select
 
+from portal.audit import audit_in
 from portal.crypto import seal, unseal
 from portal.db import utcnow
-from portal.models import (PAGE_TOKEN, SYSTEM_USER_TOKEN, AuditEvent, CanRenew, Credential, CredentialState, NativeRole,
+from portal.models import (PAGE_TOKEN, SYSTEM_USER_TOKEN, CanRenew, Credential, CredentialState, NativeRole,
                            RenewalAttempt)
 from portal.networks.base import TokenSet
-from portal.notifications import outbox
+from portal.notifications import outbox, relevance
 from portal.versions import changed
 
 
@@ -71,6 +72,7 @@ def store_grant(session, profile, tokens, granted_by_id=None, now=None):
     session.add(credential)
     session.flush()
     changed(session, organization_id=profile.organization_id)
+    relevance.resolve_renewed(session, profile.id, credential, now)
     return credential
 
 
@@ -91,6 +93,7 @@ def apply_refresh(session, credential, tokens, now=None):
     credential.version += 1
     session.add(credential)
     changed(session, profile_id=credential.profile_id)
+    relevance.resolve_renewed(session, credential.profile_id, credential, now)
 
 
 def mark_invalid(session, credential, reason, now=None):
@@ -115,9 +118,11 @@ def record_native_role(session, profile_id, user_id, role, can_renew, now=None):
 
 
 def record_attempt(session, profile, mode, outcome, credential=None, user_id=None, reason=None, detail=None,
-                   started_at=None):
+                   started_at=None, audited=True):
     """The renewal attempt, its audit event and its webhook events (sent once
-    the caller's transaction commits), written in the caller's transaction."""
+    the caller's transaction commits), written in the caller's transaction.
+    Not `audited`: a client's link renews, whose own event tells it
+    (`link.renewed`, `link.renewal_failed`)."""
     now = utcnow()
     attempt = RenewalAttempt(
         profile_id=profile.id,
@@ -132,13 +137,7 @@ def record_attempt(session, profile, mode, outcome, credential=None, user_id=Non
     )
     session.add(attempt)
     changed(session, organization_id=profile.organization_id)  # "Last renewed", and the profile's history
-    session.add(
-        AuditEvent(
-            organization_id=profile.organization_id,
-            user_id=user_id,
-            profile_id=profile.id,
-            action=f"token.{outcome}",
-            detail=f"{mode}" + (f": {reason}" if reason else ""),
-        )
-    )
+    if audited:
+        audit_in(session, "token.renewed" if outcome == "renewed" else "token.failed",
+                 organization_id=profile.organization_id, profile=profile, user_id=user_id, mode=mode, reason=reason)
     outbox.renewal_event(session, profile, attempt)

@@ -71,14 +71,14 @@ def change_role(membership, user, new_role):
     membership.role = new_role
     get_session().add(membership)
     changed(get_session(), organization_id=membership.organization_id)
-    audit("member.role_changed", f"{user.email}: {old} -> {new_role}")
+    audit("member.role_changed", email=user.email, old=old, new=new_role)
 
 
 def set_manage_profiles(membership, user, allowed):
     membership.can_manage_profiles = allowed
     get_session().add(membership)
     changed(get_session(), organization_id=membership.organization_id)
-    audit("member.manage_profiles", f"{user.email}: {'on' if allowed else 'off'}")
+    audit("member.manage_profiles", email=user.email, allowed=bool(allowed))
 
 
 def remove_member(membership, user):
@@ -98,7 +98,7 @@ def remove_member(membership, user):
     )
     session.delete(membership)
     changed(session, organization_id=organization_id)
-    audit("member.removed", f"{user.email} ({membership.role})")
+    audit("member.removed", email=user.email, role=membership.role)
 
 
 # Profile access --------------------------------------------------------------
@@ -162,7 +162,7 @@ def set_access(user, profile, level):
         row.level = level
         session.add(row)
     changed(session, organization_id=profile.organization_id)
-    audit("access.changed", f"{user.email}: {old or 'none'} -> {level or 'none'}", profile_id=profile.id)
+    audit("access.changed", profile=profile, email=user.email, old=old or "", new=level or "")
     return True
 
 
@@ -208,7 +208,7 @@ def set_in_brand(brand, profile, enabled):
     else:
         session.delete(row)
     changed(session, organization_id=brand.organization_id)
-    audit("brand.profile_enabled" if enabled else "brand.profile_disabled", brand.name, profile_id=profile.id)
+    audit("brand.profile_enabled" if enabled else "brand.profile_disabled", profile=profile, brand=brand.name)
     return True
 
 
@@ -218,4 +218,4 @@ def delete_brand(brand):
     session.exec(delete(BrandProfile).where(BrandProfile.brand_id == brand.id))
     session.delete(brand)
     changed(session, organization_id=brand.organization_id)
-    audit("brand.deleted", brand.name)
+    audit("brand.deleted", brand=brand.name)

@@ -72,7 +72,7 @@ def brands():
     brand = Brand(organization_id=g.organization.id, name=form.name.data)
     get_session().add(brand)
     changed(get_session(), organization_id=brand.organization_id)
-    audit("brand.created", brand.name)
+    audit("brand.created", brand=brand.name)
     get_session().commit()
     flash(_("Brand “%(name)s” created. Choose its profiles below.", name=brand.name), "success")
     return redirect_after_post(url_for("settings.brand", brand_id=brand.id))
@@ -93,7 +93,7 @@ def brand(brand_id):
         form.name.errors.append(taken_message(form.name.data))
         return brand_page(brand, status=400, form=form)
     if form.name.data != brand.name:
-        audit("brand.renamed", f"{brand.name} -> {form.name.data}")
+        audit("brand.renamed", old=brand.name, new=form.name.data)
         brand.name = form.name.data
         get_session().add(brand)
         changed(get_session(), organization_id=brand.organization_id)

@@ -10,6 +10,7 @@ from portal.auth.passwords import hash_password, verify_password
 from portal.db import get_session
 from portal.models import Brand
 from portal.notifications import preferences
+from portal.notifications.wording import thresholds_text
 from portal.paging import page_number
 from portal.settings.forms import LANGUAGE_CHOICES, PasswordForm, PersonalForm
 from portal.settings.views import bp
@@ -62,7 +63,8 @@ def notifications_section(error=None):
     values = request.values
     section = preferences.section(values.get("notify_q", "").strip(), page_number(values.get("notify_page")),
                                   highlight=request.args.get("profile", type=int))
-    section.update(error=error, vapid_public_key=current_app.config["VAPID_PUBLIC_KEY"])
+    section.update(error=error, vapid_public_key=current_app.config["VAPID_PUBLIC_KEY"],
+                   thresholds=thresholds_text(g.organization.thresholds))
     return section
 
 
@@ -81,7 +83,7 @@ def personal():
     user.name = form.name.data or ""
     user.locale = form.locale.data or None
     get_session().add(user)
-    audit("user.settings_changed", f"language: {user.locale or 'browser'}", personal=True)
+    audit("user.settings_changed", personal=True, setting="language", value=user.locale or "")
     get_session().commit()
     flash(_("Personal settings saved."), "success")
     return redirect_after_post(url_for("settings.personal"))
@@ -122,7 +124,7 @@ def notification_preferences():
         return personal_page(status=400, preferences_error=str(error))
     changed = preferences.save(choices)
     if changed:
-        audit("user.settings_changed", "token expiration notifications")
+        audit("user.settings_changed", setting="notifications")
         get_session().commit()
     if changed or asked_to_save:
         flash(_("Notification settings saved."), "success")
@@ -147,6 +149,6 @@ def language():
     user = current_user._get_current_object()
     user.locale = choice or None
     get_session().add(user)
-    audit("user.settings_changed", f"language: {user.locale or 'browser'}", personal=True)
+    audit("user.settings_changed", personal=True, setting="language", value=user.locale or "")
     get_session().commit()
     return redirect_after_post(safe_next(request.form.get("next"), url_for("home.index")))
