@@ -43,10 +43,12 @@ def init_app(_app):
     """Bump at every commit of every session (once per process: the listeners are the Session class's)."""
     if not event.contains(Session, "before_commit", _bump):
         event.listen(Session, "before_commit", _bump)
-        event.listen(Session, "after_rollback", _forget)
+        event.listen(Session, "after_transaction_end", _forget)
 
 
 def _bump(session):
+    if session.in_nested_transaction():
+        return  # a savepoint released: the transaction's own commit bumps
     organizations, profiles = session.info.pop(PENDING, (set(), set()))
     if not organizations and not profiles:
         return
@@ -59,5 +61,8 @@ def _bump(session):
     )
 
 
-def _forget(session):
-    session.info.pop(PENDING, None)
+def _forget(session, transaction):
+    """A transaction that ended without committing bumps nothing; a savepoint
+    rolled back inside it leaves what the rest of it changed to be bumped."""
+    if transaction.parent is None:
+        session.info.pop(PENDING, None)

@@ -70,6 +70,7 @@ def post(client, auth, path, data):
 
 def version_of(session, organization):
     session.rollback()  # a new snapshot (SQLite keeps the one of the transaction's first read)
+    session.expire_all()  # and what this session read before, committed or not
     return session.get(Organization, organization.id).version
 
 
@@ -158,6 +159,21 @@ def test_a_rolled_back_write_bumps_nothing(agencies, session, app_context):
     session.rollback()
     session.commit()
     assert version_of(session, ours.org) == version
+
+
+def test_a_transaction_bumps_once_at_its_commit_whatever_its_savepoints_did(agencies, session):
+    from portal.versions import changed
+
+    ours, theirs = agencies
+    before = version_of(session, ours.org), version_of(session, theirs.org)
+    changed(session, organization_id=ours.org.id)
+    with session.begin_nested():
+        changed(session, profile_id=theirs.profiles["stranger"].id)
+    savepoint = session.begin_nested()
+    changed(session, organization_id=ours.org.id)
+    savepoint.rollback()
+    session.commit()
+    assert (version_of(session, ours.org), version_of(session, theirs.org)) == (before[0] + 1, before[1] + 1)
 
 
 def ids(agencies, session):
