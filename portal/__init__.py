@@ -50,6 +50,7 @@ def create_app(config=None):
     from portal.api.views import bp as api_bp
     from portal.auth.views import bp as auth_bp
     from portal.callback.views import bp as callback_bp
+    from portal.connect.views import bp as connect_bp
     from portal.health.views import bp as health_bp
     from portal.home import bp as home_bp
     from portal.links.views import bp as links_bp
@@ -66,6 +67,7 @@ def create_app(config=None):
     app.register_blueprint(renewal_bp)
     app.register_blueprint(callback_bp)
     app.register_blueprint(links_bp)
+    app.register_blueprint(connect_bp)
     app.register_blueprint(notifications_bp)
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)  # bearer keys only: no cookie is read there

@@ -21,7 +21,7 @@ from portal.links import rules as link_rules, service as link_service
 from portal.models import SocialProfile
 from portal.networks import NETWORKS, network
 from portal.paging import paginate
-from portal.permissions import may_renew
+from portal.permissions import may_connect_profiles, may_renew
 from portal.profiles import AT_RISK, Scope, network_summary, status_counts, visible_profiles
 from portal.queue import enqueue, redis
 from portal.renewal import system_user
@@ -116,6 +116,7 @@ def index():
         filters=filters,
         brands=brands,
         fragment=wants_fragment(),
+        may_connect=bool(may_connect_profiles(g.membership)),
         **context,
         **row_context(page.items, request.full_path.rstrip("?")),
     )

@@ -85,6 +85,11 @@ def client_link_subject(profile_name, network_label, organization_name):
     return _("Please renew the %(network)s connection of %(name)s", network=network_label, name=profile_name)
 
 
+def member_link_subject(profile_name, network_label, organization_name):
+    return _("%(organization)s asks you to renew %(name)s on %(network)s", organization=organization_name,
+             network=network_label, name=profile_name)
+
+
 def _slack_escape(text):
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
