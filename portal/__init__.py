@@ -30,7 +30,7 @@ def create_app(config=None):
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
 
     from portal import accesslog, crypto, db, queue
-    from portal.extensions import babel, csrf, htmx, limiter, login_manager, mail, select_locale
+    from portal.extensions import babel, csrf, htmx, limiter, login_manager, mail, select_locale, select_timezone
 
     db.init_app(app)
     crypto.init_app(app)
@@ -39,7 +39,7 @@ def create_app(config=None):
     htmx.init_app(app)
     mail.init_app(app)
     limiter.init_app(app)
-    babel.init_app(app, locale_selector=select_locale)
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
 
     from portal import auth, tenancy
 

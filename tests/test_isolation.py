@@ -60,6 +60,7 @@ KEYED_ROUTES = {
     "api.profile": ({"profile_id": "profile"}, None),
     "api.token": ({"profile_id": "profile"}, None),
     "api.report": ({"profile_id": "profile"}, {"http_status": 401}),
+    "api.renewal_link": ({"profile_id": "profile"}, {"recipient": "client", "email": "client@example.test"}),
 }
 
 # Routes whose ids name no agency's object.

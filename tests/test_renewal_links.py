@@ -216,10 +216,14 @@ def test_a_member_link_works_only_for_its_recipient_while_they_may_renew(app, cl
     for_viewer, _ = make_link(app, session, page, "member", viewer.email)
 
     auth.login(viewer.email)
-    assert client.get(f"/renew/link/{for_owner}").status_code == 403
-    assert client.get(f"/renew/link/{for_viewer}").status_code == 403
     token = csrf_token(client)
-    assert client.post(f"/renew/link/{for_viewer}", data={"csrf_token": token}).status_code == 403
+    for refused, reason in [
+        (client.get(f"/renew/link/{for_owner}"), "sent to another person"),
+        (client.post(f"/renew/link/{for_owner}", data={"csrf_token": token}), "sent to another person"),
+        (client.get(f"/renew/link/{for_viewer}"), "You can no longer renew this profile"),
+        (client.post(f"/renew/link/{for_viewer}", data={"csrf_token": token}), "You can no longer renew this profile"),
+    ]:
+        assert refused.status_code == 403 and reason in refused.get_data(as_text=True), refused.request.method
     fresh(session)
     assert session.exec(select(RenewalLink).where(RenewalLink.used_at.is_not(None))).all() == []
 
@@ -271,10 +275,13 @@ def test_an_owner_sends_a_link_and_the_client_sees_only_that_profile(smtp_server
         record = consent.take_record(state, "facebook", None)
     assert (record.profile_id, record.link_id, record.user_id) == (page.id, link.id, None)
 
-    # Nothing else of the portal opens for them.
+    # Nothing else of the portal opens for them: each page asks them to sign in,
+    # a renewal too, even with the CSRF token of their session.
     for path in ("/", f"/accounts/{other.id}/send-link", "/settings/personal"):
-        assert visitor.get(path).status_code in (302, 303), path
-    assert visitor.post(f"/profiles/{other.id}/renew").status_code in (302, 303, 400)
+        refused = visitor.get(path)
+        assert refused.status_code == 302 and refused.headers["Location"].startswith("/login?next="), path
+    refused = visitor.post(f"/profiles/{other.id}/renew", data={"csrf_token": csrf_token(visitor), "next": "/"})
+    assert refused.status_code == 303 and refused.headers["Location"].startswith("/login?next="), refused.status_code
 
 
 def test_a_refused_consent_is_explained_to_the_client_and_told_to_the_agency(app, client, auth, session, agency):
@@ -357,9 +364,10 @@ def test_who_may_send_and_revoke(app, client, auth, session, agency):
     _, own_link = make_link(app, session, page, "client", "y@example.test")
 
     auth.login(editor.email)
-    assert client.get(f"/accounts/{page.id}/send-link").status_code == 403
-    assert client.post(f"/renewal-links/{own_link.id}/revoke",
-                       data={"csrf_token": csrf_token(client)}).status_code == 403
+    for refused in (client.get(f"/accounts/{page.id}/send-link"),
+                    client.post(f"/renewal-links/{own_link.id}/revoke", data={"csrf_token": csrf_token(client)})):
+        assert refused.status_code == 403
+        assert "Only those who may renew this profile send and withdraw" in refused.get_data(as_text=True)
     client.post("/logout", data={"csrf_token": csrf_token(client)})
 
     auth.login(admin.email)
@@ -380,10 +388,10 @@ def test_an_admin_without_manage_social_profiles_neither_sends_nor_revokes(app, 
     _, link = make_link(app, session, page, "client", "client@example.test")
     auth.login(admin.email)
 
-    assert client.get(f"/accounts/{page.id}/send-link").status_code == 403
-    assert send_link(client, page.id, email=admin.email).status_code == 403
-    assert client.post(f"/renewal-links/{link.id}/revoke",
-                       data={"csrf_token": csrf_token(client)}).status_code == 403
+    for refused in (client.get(f"/accounts/{page.id}/send-link"), send_link(client, page.id, email=admin.email),
+                    client.post(f"/renewal-links/{link.id}/revoke", data={"csrf_token": csrf_token(client)})):
+        assert refused.status_code == 403
+        assert "Only those who may renew this profile send and withdraw" in refused.get_data(as_text=True)
     html = client.get(f"/accounts/{page.id}").get_data(as_text=True)
     assert "/send-link" not in html and f"/renewal-links/{link.id}/revoke" not in html
     fresh(session)

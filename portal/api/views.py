@@ -8,6 +8,7 @@ and the blueprint is exempt from it.
 from collections import defaultdict
 from functools import wraps
 
+from email_validator import EmailNotValidError, validate_email
 from flask import Blueprint, current_app, g, render_template, request
 from flask_login import AnonymousUserMixin
 from sqlmodel import select
@@ -15,12 +16,14 @@ from sqlmodel import select
 from portal import attempts
 from portal.api import keys, problems, queries, reference, tokens
 from portal.api.rules import api_status, key_problem, use_audited, use_due
-from portal.api.schemas import (FallbackQuery, Problem, Profile, ProfilePage, ProfileRef, ProfilesQuery,
-                                ReportAccepted, ReportBody, Token, TokenQuery)
+from portal.api.schemas import (FallbackQuery, Problem, Profile, ProfilePage, ProfileRef, ProfilesQuery, RenewalLink,
+                                RenewalLinkBody, ReportAccepted, ReportBody, Token, TokenQuery)
 from portal.api.spec import Answers, document, spec
 from portal.audit import audit
 from portal.crypto import unseal
 from portal.db import close_session, get_session, utcnow
+from portal.links import service as links
+from portal.links.rules import Purpose
 from portal.models import ApiScope, Brand, Membership, ProfileAccess, User
 from portal.networks import NETWORKS, NotConfigured, adapter_for, network
 from portal.notifications.rules import recipients
@@ -143,10 +146,12 @@ class Renewers:
             for access in session.exec(select(ProfileAccess).where(ProfileAccess.profile_id.in_(profile_ids))):
                 self.levels[access.profile_id][access.user_id] = access.level
 
+    def people(self, profile):
+        return recipients(self.memberships, self.levels[profile.id], self.users)
+
     def of(self, profile):
-        people = recipients(self.memberships, self.levels[profile.id], self.users)
         return {"permission": str(network(profile.network).native_permission),
-                "people": [{"name": person.display_name, "email": person.email} for person in people]}
+                "people": [{"name": person.display_name, "email": person.email} for person in self.people(profile)]}
 
 
 def renews_silently(profile, credential):
@@ -295,6 +300,36 @@ def report(profile_id):
     audit("token.reported", profile=profile, actor_name=g.api_key.name, key=g.api_key.name, said=said)
     get_session().commit()
     return ReportAccepted(status=status), 202
+
+
+@bp.post("/v1/profiles/<int:profile_id>/renewal-links")
+@keyed(ApiScope.LINKS_WRITE)
+@spec.validate(json=RenewalLinkBody, resp=Answers(HTTP_201=RenewalLink, HTTP_404=Problem, HTTP_422=Problem),
+               tags=["renewal links"], operation_id="sendRenewalLink")
+def renewal_link(profile_id):
+    """Send a renewal link
+
+    To the account owner at the client (`client`: the link renews this one profile, without an
+    account in Keepalive, valid 7 days, once), or to a person of the agency who may renew the
+    profile (`member`: they sign in to use it; anyone else answers 422). The email goes out in
+    `language`.
+    """
+    profile, _ = reachable_profile(profile_id)
+    body = request.context.json
+    try:
+        email = validate_email(body.email, check_deliverability=False, test_environment=True).normalized.lower()
+    except EmailNotValidError:
+        problems.fail("bad-request", "`email` is not an email address.")
+    purpose = Purpose(body.recipient)
+    session = get_session()
+    if purpose == Purpose.MEMBER:
+        allowed = {person.email.lower() for person in Renewers(session, g.organization.id, [profile.id]).people(profile)}
+        if email not in allowed:
+            problems.fail("not-a-recipient", "Only a person of the agency who may renew this profile gets a "
+                                             "member's link; send a client's link to anyone else.")
+    link = links.send(session, profile, email, purpose, g.organization.name, body.language,
+                      actor_name=g.api_key.name)
+    return RenewalLink(id=link.id, recipient=purpose, email=link.recipient, expires_at=link.expires_at), 201
 
 
 # --- the document and its page ---------------------------------------------------------------

@@ -1,13 +1,15 @@
 """The words of token notices by email, in the recipient's language."""
+from babel import dates
 from flask import current_app, render_template, url_for
 from flask_babel import force_locale, format_datetime, get_translations, gettext as _, ngettext
 
+from portal import timezones
 from portal.networks import network
 from portal.db import utcnow
 from portal.mailer import Email
 from portal.notifications.rules import KIND_EXPIRED, KIND_EXPIRING, KIND_INVALID, told_at
 from portal.status import TokenStatus, Status
-from portal.templating import reason_text
+from portal.templating import reason_text, utc_offset
 
 
 def subject(kind, days, profile_name, network_label):
@@ -28,6 +30,16 @@ def subject(kind, days, profile_name, network_label):
 def locale_of(user):
     languages = current_app.config["LANGUAGES"]
     return user.locale if user.locale in languages else current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def moment_for(user, value):
+    """`value` as `user` reads it: the day in full and the time, in their
+    language and time zone, saying which ("December 7, 2026, 3:00 PM UTC+1")."""
+    zone, locale = timezones.zone_of(user.timezone), locale_of(user)
+    local = value.astimezone(zone)
+    moment = dates.get_datetime_format("long", locale=locale).replace("'", "").format(
+        dates.format_time(local, "short", locale=locale), dates.format_date(local, "long", locale=locale))
+    return f"{moment} {utc_offset(value, zone)}"
 
 
 def url_context():
@@ -54,7 +66,7 @@ def token_notice(notification, user, profile, organization, credential, secret):
             "native_permission": str(network(profile.network).native_permission),
             "kind": kind,
             "days": days,
-            "expires_at": format_datetime(notification.expires_at, "long") if notification.expires_at else None,
+            "expires_at": moment_for(user, notification.expires_at) if notification.expires_at else None,
             "reason": reason,
             "link": url_for("links.member", secret=secret, _external=True),
             "preferences": url_for("settings.personal", _external=True),
@@ -83,6 +95,11 @@ def preload():
 
 def client_link_subject(profile_name, network_label, organization_name):
     return _("Please renew the %(network)s connection of %(name)s", network=network_label, name=profile_name)
+
+
+def member_link_subject(profile_name, network_label, organization_name):
+    return _("%(organization)s asks you to renew %(name)s on %(network)s", organization=organization_name,
+             network=network_label, name=profile_name)
 
 
 def _slack_escape(text):

@@ -312,5 +312,7 @@ def test_only_those_who_may_renew_can_start(live, session):
     live.grant("x", "5001")
     org, _, profile = agency(session, "x", "5001")
     factories.member(session, org, role="member", email="viewer@demo.test")
+    before = live.current(profile.id)
     live.login("viewer@demo.test")
-    assert live.renew(profile.id).status_code in (403, 404)
+    assert live.renew(profile.id).status_code == 403
+    assert live.current(profile.id).id == before.id and live.calls("x") == []

@@ -1,6 +1,6 @@
 """The warning after sign-in: a dialog of the tokens at risk, each with a
 Renew Token button that works in the dialog."""
-from flask import abort, g, get_flashed_messages, url_for
+from flask import abort, g, get_flashed_messages, request, url_for
 from flask_login import current_user, login_required
 from htmx_flask import make_response as htmx_response
 from jinja2_fragments.flask import render_block
@@ -11,10 +11,13 @@ from portal.profiles import Scope, visible_profiles
 from portal.tenancy import organization_required
 from portal.web import TOKENS_CHANGED, render
 
+# Pages a person came to for one thing, from an email: the warning waits for the next page.
+WAITS_ON = {"links.member"}
+
 
 @bp.app_context_processor
 def login_warning_flag():
-    return {"login_warning_pending": login_warning.pending}
+    return {"login_warning_pending": lambda: request.endpoint not in WAITS_ON and login_warning.pending()}
 
 
 @bp.route("/notifications/login-warning")
