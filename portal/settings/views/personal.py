@@ -16,6 +16,7 @@ from portal.paging import page_number
 from portal.settings.forms import LANGUAGE_CHOICES, PasswordForm, PersonalForm
 from portal.settings.views import bp
 from portal.tenancy import organization_required
+from portal.versions import changed_for_user
 from portal.web import redirect_after_post, render, safe_next
 
 
@@ -79,6 +80,8 @@ def personal():
     if not form.validate():
         return personal_page(status=400, personal_form=form)
     user = current_user._get_current_object()
+    if user.name != (form.name.data or ""):
+        changed_for_user(get_session(), user.id)  # "by <name>" on the pages of every organization
     user.name = form.name.data or ""
     user.locale = form.locale.data or None
     zone_changed = user.timezone != (form.timezone.data or None)

@@ -1,7 +1,7 @@
 """invitations to clients to connect their profiles
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-12-04 22:53:03.111001
 """
 from alembic import op
@@ -10,8 +10,8 @@ import sqlmodel
 import portal.db
 
 
-revision = '0007'
-down_revision = '0006'
+revision = '0008'
+down_revision = '0007'
 branch_labels = None
 depends_on = None
 
