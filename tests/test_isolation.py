@@ -48,6 +48,7 @@ ID_ROUTES = {
     "notifications.open_notice": ({"notification_id": "notification"}, {}),
     "notifications.webhook": ({"endpoint_id": "webhook_endpoint"}, {"events": "token.expired", "active": "y"}),
     "notifications.webhook_delete": ({"endpoint_id": "webhook_endpoint"}, {}),
+    "notifications.webhook_test": ({"endpoint_id": "webhook_endpoint"}, {}),
     "connect.invitation_revoke": ({"invitation_id": "connect_invitation"}, {}),
     "connect.invitation_send_again": ({"invitation_id": "connect_invitation"}, {}),
     "settings.api_key_revoke": ({"key_id": "api_key"}, {}),
