@@ -106,6 +106,9 @@ def index():
                                 g.brand.id if g.brand else None)
     except BadFilter as error:
         abort(400, description=str(BAD_FILTERS[error.key]))
+    # A link that names a brand shows it in the header too (its switcher and
+    # count): the header and the list never disagree.
+    g.brand = next((brand for brand in brands if brand.id == filters.brand_id), None)
     context = page_context(filters, now)
     counts = context["counts"]
     page = paginate(counts[filters.status] if filters.status else sum(counts.values()), filters.page)
