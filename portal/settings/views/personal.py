@@ -141,7 +141,8 @@ def notification_preferences():
     (or to the page of "Set by profile" that its Search, Previous or Next asked for)."""
     try:
         text, number, asked_to_save = preferences.destination(request.form)
-        choices = preferences.parse(request.form, preferences.renewable_ids(request.form.getlist("profile")))
+        choices = preferences.parse(request.form, preferences.renewable_ids(request.form.getlist("profile")),
+                                    push_available=bool(current_app.config["VAPID_PUBLIC_KEY"]))
     except preferences.BadPreferences as error:
         return personal_page(status=400, preferences_error=str(error))
     changed = preferences.save(choices)
