@@ -416,10 +416,6 @@ class ApiKey(SQLModel, table=True):
     last_used_at: datetime | None = _when()
     last_used_address: str | None = Field(default=None, max_length=45)
 
-    @property
-    def scope_set(self):
-        return frozenset(self.scopes.split())
-
 
 class Invitation(SQLModel, table=True):
     __table_args__ = (sa.UniqueConstraint("secret_hash"),)

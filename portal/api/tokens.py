@@ -155,7 +155,7 @@ def fallback(key, organization, network, brand_id=None, exclude=(), min_valid_se
         if chosen is None:
             break
         candidates.remove(chosen)
-        found = queries.profile_with_credential(get_session(), key, chosen)
+        found = queries.stored_token(get_session(), key, chosen)
         if found is None or found[1] is None:
             continue
         try:
