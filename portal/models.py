@@ -145,7 +145,11 @@ class Membership(SQLModel, table=True):
 
 class SocialProfile(SQLModel, table=True):
     __tablename__ = "social_profile"
-    __table_args__ = (sa.UniqueConstraint("organization_id", "network", "external_id"),)
+    __table_args__ = (
+        sa.UniqueConstraint("organization_id", "network", "external_id"),
+        # An organization's profiles of one network (the token API's fallback, the network filters).
+        sa.Index("ix_social_profile_organization_network", "organization_id", "network", "id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     organization_id: int = _fk("organization.id")

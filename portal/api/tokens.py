@@ -113,11 +113,11 @@ def refreshed(profile, credential, adapter):
 # Of the candidates, the one handed out longest ago (never: first, in the
 # order given), stamped now, in one atomic step: racing requests spread.
 PICK = """
+local scores = redis.call('ZMSCORE', KEYS[1], unpack(ARGV, 3))
 local best, best_score = nil, nil
-for i = 3, #ARGV do
-  local score = redis.call('ZSCORE', KEYS[1], ARGV[i])
+for i, score in ipairs(scores) do
   score = score and tonumber(score) or -1
-  if best == nil or score < best_score then best, best_score = ARGV[i], score end
+  if best == nil or score < best_score then best, best_score = ARGV[i + 2], score end
 end
 if best then
   redis.call('ZADD', KEYS[1], ARGV[1], best)
