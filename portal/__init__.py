@@ -29,17 +29,18 @@ def create_app(config=None):
         n = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
 
-    from portal import accesslog, crypto, db, queue
-    from portal.extensions import babel, csrf, htmx, limiter, login_manager, mail, select_locale
+    from portal import accesslog, crypto, db, queue, versions
+    from portal.extensions import babel, csrf, htmx, limiter, login_manager, mail, select_locale, select_timezone
 
     db.init_app(app)
+    versions.init_app(app)
     crypto.init_app(app)
     queue.init_app(app)
     csrf.init_app(app)
     htmx.init_app(app)
     mail.init_app(app)
     limiter.init_app(app)
-    babel.init_app(app, locale_selector=select_locale)
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
 
     from portal import auth, tenancy
 

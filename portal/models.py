@@ -92,6 +92,8 @@ class Organization(SQLModel, table=True):
     # The Slack incoming-webhook URL (it is a credential), sealed by portal.crypto; None: no Slack.
     sealed_slack_webhook_url: str | None = Field(default=None, sa_type=sa.Text)
     created_at: datetime = _when(default=True)
+    # Goes up with every write that changes what its pages show (`portal.versions`): their ETags.
+    version: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
     @property
     def thresholds(self):

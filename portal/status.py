@@ -3,6 +3,7 @@
 | status             | rule                                                      |
 |--------------------|-----------------------------------------------------------|
 | expired            | invalid (any reason), or effective expiry not in the future |
+|                    | (an invalid one's end is when it stopped: `ended_at`)     |
 | expiring           | effective expiry within the organization's window          |
 | valid              | effective expiry beyond the window                         |
 | no_expiry          | no known expiry and the last health check passed           |
@@ -77,6 +78,18 @@ def effective_expiry(credential):
     return end
 
 
+def ended_at(credential, now):
+    """When an invalid credential stopped working, as every page, notice and
+    payload tells it: when it was found dead, or its end if that came first.
+    Never a moment to come: a dead token has no future expiry (None when
+    neither is known)."""
+    expiry = effective_expiry(credential)
+    found = credential.invalidated_at
+    if found is not None and (expiry is None or found < expiry):
+        return found
+    return expiry if expiry is not None and expiry <= now else None
+
+
 def token_status(credential, now, window_days):
     """The status of `credential` at `now` (aware) for a window of `window_days`.
 
@@ -88,11 +101,11 @@ def token_status(credential, now, window_days):
         raise ValueError("now must be time-zone aware")
     if credential is None:
         return TokenStatus(Status.EXPIRED, None, None, InvalidReason.UNKNOWN)
-    expiry = effective_expiry(credential)
     if credential.is_invalid:
         return TokenStatus(
-            Status.EXPIRED, expiry, None, credential.invalid_reason or InvalidReason.UNKNOWN
+            Status.EXPIRED, ended_at(credential, now), None, credential.invalid_reason or InvalidReason.UNKNOWN
         )
+    expiry = effective_expiry(credential)
     if expiry is None:
         if credential.last_check_ok is False:
             return TokenStatus(Status.EXPIRED, None, None, InvalidReason.UNKNOWN)

@@ -28,7 +28,7 @@ from portal.db import utcnow
 from portal.models import Delivery, Membership, NotificationPreference, RenewalLink
 from portal.notifications.outbox import enqueue_batch
 from tests import factories
-from tests.conftest import free_port, run_jobs
+from tests.conftest import free_port, run_jobs, scheduled_now
 
 ROOT = Path(__file__).resolve().parent.parent
 DAY = timedelta(days=1)
@@ -106,12 +106,7 @@ def queue_of(app):
 
 def retry_now(app):
     """Move the one job waiting for its retry back to the queue, without the wait."""
-    queue = queue_of(app)
-    scheduled = ScheduledJobRegistry(queue=queue)
-    [job_id] = scheduled.get_job_ids()
-    job = queue.fetch_job(job_id)
-    scheduled.remove(job)
-    queue.enqueue_job(job)
+    [_] = scheduled_now(app)
 
 
 def test_a_notice_is_emailed_with_a_renewal_link(smtp_server, app, session, app_context):

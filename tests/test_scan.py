@@ -11,6 +11,7 @@ from jobs import scan as scan_module
 from jobs.scan import scan
 from portal.db import utcnow
 from portal.models import (
+    Credential,
     Delivery,
     Notification,
     NotificationPreference,

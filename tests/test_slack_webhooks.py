@@ -222,3 +222,42 @@ def test_in_production_the_form_refuses_a_webhook_url_and_keeps_it(app, client, 
     page = response.get_data(as_text=True)
     assert message in page and f'value="{url}"' in page
     assert fresh(session, WebhookEndpoint) == []
+
+
+def test_send_a_test_to_slack_and_to_a_webhook(app, client, auth, session, receiver):
+    org, owners, page, _ = agency(session, owners=1)
+    auth.login(owners[0].email)
+    # Without a Slack webhook there is no test to send: the page says what to do first.
+    assert "Send a test" not in client.get("/settings/integrations").get_data(as_text=True)
+    refused = auth.post("/settings/integrations/slack/test")
+    assert refused.status_code == 400 and "Set a Slack webhook first" in refused.get_data(as_text=True)
+
+    auth.post("/settings/integrations/slack", {"slack_url": receiver.url("/services/T/B/X")})
+    assert "Send a test" in client.get("/settings/integrations").get_data(as_text=True)
+    response = auth.post("/settings/integrations/slack/test")
+    assert response.status_code == 303 and response.headers["Location"].endswith("/settings/integrations")
+    assert receiver.requests == []  # a worker sends it, not the web process
+    run_jobs(app)
+    [(path, _, body)] = receiver.requests
+    assert path == "/services/T/B/X"
+    assert json.loads(body)["text"].startswith("A test from Keepalive: the token notices of Northwind will appear")
+
+    secret = add_webhook(auth, receiver.url("/in"), events=("token.renewed",))
+    [endpoint_id] = [endpoint.id for endpoint in fresh(session, WebhookEndpoint)]
+    page_html = client.get(f"/settings/integrations/webhooks/{endpoint_id}").get_data(as_text=True)
+    assert f'action="/settings/integrations/webhooks/{endpoint_id}/test"' in page_html
+    response = auth.post(f"/settings/integrations/webhooks/{endpoint_id}/test")
+    assert response.status_code == 303 and response.headers["Location"].endswith(f"/webhooks/{endpoint_id}")
+    run_jobs(app)
+    (_, headers, body) = receiver.requests[-1]
+    event = Webhook(secret).verify(body, headers)  # signed like every event, whatever events it chose
+    assert event["type"] == "webhook.test" and event["data"]["organization"]["name"] == "Northwind"
+    log = client.get(f"/settings/integrations/webhooks/{endpoint_id}").get_data(as_text=True)
+    assert "webhook.test" in log and "Delivered" in log
+    # Another agency's endpoint is not this one's to test.
+    session.rollback()
+    other = factories.organization(session, name="Elsewhere")
+    stranger = WebhookEndpoint(organization_id=other.id, url="https://elsewhere.example/in", sealed_secret="x")
+    session.add(stranger)
+    session.commit()
+    assert auth.post(f"/settings/integrations/webhooks/{stranger.id}/test").status_code == 404

@@ -27,7 +27,7 @@ from portal.queue import enqueue, redis
 from portal.renewal import system_user
 from portal.templating import reason_text
 from portal.tenancy import current_brands, organization_required
-from portal.web import TOKENS_CHANGED, redirect_after_post, render, safe_next, wants_fragment
+from portal.web import TOKENS_CHANGED, conditional, redirect_after_post, render, safe_next, wants_fragment
 
 bp = Blueprint("accounts", __name__)
 
@@ -69,6 +69,7 @@ def expired_tokens_count():
 @bp.route("/accounts/expired-tokens")
 @login_required
 @organization_required
+@conditional
 def expired_tokens():
     """Profiles at risk in the current brand, most urgent first: the header
     dropdown's panel (a fragment for htmx, loaded when it is first opened) or
@@ -95,6 +96,7 @@ def expired_tokens_dropdown():
 @bp.route("/accounts")
 @login_required
 @organization_required
+@conditional
 def index():
     now = utcnow()
     brands = current_brands()

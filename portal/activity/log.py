@@ -17,7 +17,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, or_
 from sqlmodel import select
 
-from portal.activity.vocabulary import KEEPALIVE, Kind, actor, codes_of, detail, label
+from portal.activity.vocabulary import Kind, actor, codes_of, detail, label
 from portal.db import get_session
 from portal.models import AuditEvent, Membership, ProfileAccess, SocialProfile, User
 from portal.networks import network
@@ -186,10 +186,6 @@ class Line:
     actor: str
     profile_name: str
     network_label: str
-
-    @property
-    def by_keepalive(self):
-        return self.actor == KEEPALIVE and self.event.user_id is None
 
 
 def lines(rows):

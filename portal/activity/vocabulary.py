@@ -67,7 +67,8 @@ REASONS = {
 }
 UNKNOWN_REASON = _l("For a reason Keepalive does not know")
 NO_ACCESS = _l("No access")
-SETTINGS = {"language": _l("Language"), "notifications": _l("Token expiration notifications")}
+SETTINGS = {"language": _l("Language"), "time_zone": _l("Time zone"),
+            "notifications": _l("Token expiration notifications")}
 ORGANIZATION_FIELDS = {
     "name": _l("Organization name"),
     "expiry_window_days": _l("Expiry window (days)"),

@@ -16,6 +16,7 @@ from portal.networks import network
 from portal.notifications.messages import client_link_subject, member_link_subject
 from portal.notifications.rules import KIND_LINK_FAILED, KIND_LINK_RENEWED, recipients
 from portal.url_secrets import hash_secret, new_secret
+from portal.versions import changed
 
 MAX_SECRET_LENGTH = 100
 
@@ -157,6 +158,7 @@ def tell_agency(session, link, profile, renewed, reason=None, credential_id=None
             organization_id=profile.organization_id, profile_id=profile.id,
             credential_id=credential_id, kind=kind, created_at=now,
         ))
+    changed(session, organization_id=profile.organization_id)  # the notices, the profile's history
     # The client did it: someone outside the agency, named by the address the link went to.
     audit_in(session, "link.renewed" if renewed else "link.renewal_failed", organization_id=profile.organization_id,
              profile=profile, actor_name=link.recipient, created_at=now, recipient=link.recipient, reason=reason)

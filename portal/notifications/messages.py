@@ -1,13 +1,15 @@
 """The words of token notices by email, in the recipient's language."""
+from babel import dates
 from flask import current_app, render_template, url_for
 from flask_babel import force_locale, format_datetime, get_translations, gettext as _, ngettext
 
+from portal import timezones
 from portal.networks import network
 from portal.db import utcnow
 from portal.mailer import Email
 from portal.notifications.rules import KIND_EXPIRED, KIND_EXPIRING, KIND_INVALID, told_at
 from portal.status import TokenStatus, Status
-from portal.templating import reason_text
+from portal.templating import reason_text, utc_offset
 
 
 def subject(kind, days, profile_name, network_label):
@@ -28,6 +30,16 @@ def subject(kind, days, profile_name, network_label):
 def locale_of(user):
     languages = current_app.config["LANGUAGES"]
     return user.locale if user.locale in languages else current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def moment_for(user, value):
+    """`value` as `user` reads it: the day in full and the time, in their
+    language and time zone, saying which ("December 7, 2026, 3:00 PM UTC+1")."""
+    zone, locale = timezones.zone_of(user.timezone), locale_of(user)
+    local = value.astimezone(zone)
+    moment = dates.get_datetime_format("long", locale=locale).replace("'", "").format(
+        dates.format_time(local, "short", locale=locale), dates.format_date(local, "long", locale=locale))
+    return f"{moment} {utc_offset(value, zone)}"
 
 
 def url_context():
@@ -54,7 +66,7 @@ def token_notice(notification, user, profile, organization, credential, secret):
             "native_permission": str(network(profile.network).native_permission),
             "kind": kind,
             "days": days,
-            "expires_at": format_datetime(notification.expires_at, "long") if notification.expires_at else None,
+            "expires_at": moment_for(user, notification.expires_at) if notification.expires_at else None,
             "reason": reason,
             "link": url_for("links.member", secret=secret, _external=True),
             "preferences": url_for("settings.personal", _external=True),
@@ -100,6 +112,16 @@ def slack_message(notification, profile, organization):
     with url_context(), force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
         text = subject(*told_at(notification.kind, notification.expires_at, utcnow()), profile.name, label)
         link = url_for("accounts.profile", profile_id=profile.id, _external=True)
+        return {"text": f"{_slack_escape(text)} (<{link}|{_slack_escape(_('Open in Keepalive'))}>)",
+                "unfurl_links": False}
+
+
+def slack_test_message(organization):
+    """What "Send a test" posts to Slack (in the portal's language)."""
+    with url_context(), force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
+        text = _("A test from Keepalive: the token notices of %(organization)s will appear in this channel.",
+                 organization=organization.name)
+        link = url_for("notifications.integrations", _external=True)
         return {"text": f"{_slack_escape(text)} (<{link}|{_slack_escape(_('Open in Keepalive'))}>)",
                 "unfurl_links": False}
 

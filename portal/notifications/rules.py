@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from portal.permissions import may_renew
-from portal.status import effective_expiry, whole_days
+from portal.status import effective_expiry, ended_at, whole_days
 
 # Channels a person can choose; in-app notices are always written besides.
 CHANNELS = ("email", "push", "slack")
@@ -75,7 +75,7 @@ def due_notice(credential, now, thresholds, invalid_since=None, told_dead=False)
             return None
         if told_dead:
             return None
-        return Notice(KIND_INVALID, None, expiry)
+        return Notice(KIND_INVALID, None, ended_at(credential, now))
     if expiry is None:
         return None
     threshold = crossed_threshold(expiry, now, thresholds)

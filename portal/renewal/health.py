@@ -5,6 +5,7 @@ from portal.models import InvalidReason, SocialProfile
 from portal.networks.outcomes import AccessTokenRejected, AppSettingsRefused, PermissionMissing, RenewNeeded
 from portal.renewal.credentials import apply_refresh, current_credential, mark_invalid, record_attempt, token_set
 from portal.renewal.silent import RecheckLater
+from portal.versions import changed
 
 
 def check_credential(profile_id, adapter, second_look=False):
@@ -48,6 +49,9 @@ def check_credential(profile_id, adapter, second_look=False):
                            reason=InvalidReason.PERMISSION_REVOKED, detail=error.detail)
             session.commit()
             return "invalid"
+        if outcome == "renewed":  # the refreshed access token is a renewal too: the profile's page says so
+            record_attempt(session, profile, "health_check", "renewed", credential, started_at=now)
+        shown = (credential.last_check_ok, credential.expires_at, credential.data_access_expires_at)
         credential.last_checked_at = now
         credential.last_check_ok = True
         if validation.expires_at is not None and not credential.can_refresh_silently:
@@ -55,6 +59,8 @@ def check_credential(profile_id, adapter, second_look=False):
         if validation.data_access_expires_at is not None:
             credential.data_access_expires_at = validation.data_access_expires_at
         session.add(credential)
+        if shown != (credential.last_check_ok, credential.expires_at, credential.data_access_expires_at):
+            changed(session, profile_id=credential.profile_id)
         session.commit()
         app_settings.accepted(profile.network)
         return outcome

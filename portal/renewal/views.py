@@ -14,6 +14,7 @@ from portal.permissions import may_renew
 from portal.renewal import consent
 from portal.renewal.credentials import current_credential
 from portal.renewal.silent import Result, renew_silently
+from portal.templating import format_datetime
 from portal.tenancy import organization_required
 from portal.web import app_path, owned_or_404, redirect_after_post, safe_next
 

@@ -8,6 +8,7 @@ from wtforms import (BooleanField, DateField, EmailField, IntegerField, Password
                      SelectMultipleField, StringField)
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, NumberRange, Optional, ValidationError
 
+from portal import timezones
 from portal.auth.passwords import MIN_LENGTH
 from portal.forms import EmailAddress
 from portal.models import ApiScope, Role
@@ -97,9 +98,16 @@ class OrganizationForm(FlaskForm):
     )
 
 
+def timezone_choices():
+    """"" first: the browser's zone, taken at the next page; then every zone by its IANA name."""
+    return [SelectChoice("", _l("Your browser's time zone")),
+            *(SelectChoice(name, name.replace("_", " ")) for name in timezones.names())]
+
+
 class PersonalForm(FlaskForm):
     name = StringField(_l("Name"), validators=[Length(max=120)], filters=[lambda s: s.strip() if s else s])
     locale = SelectField(_l("Language"), choices=LANGUAGE_CHOICES, default="")
+    timezone = SelectField(_l("Time zone"), choices=timezone_choices, default="")
 
 
 class PasswordForm(FlaskForm):

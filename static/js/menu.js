@@ -6,10 +6,11 @@
 // are loaded on first use (the rows of Manage Accounts), and focus goes to
 // the item asked for once they are there.
 (function () {
+  // An item that cannot be used (aria-disabled) is reached too: its words say why.
   function items(list) {
     return Array.prototype.filter.call(
       list.querySelectorAll('[role="menuitem"]'),
-      function (item) { return !item.disabled && item.getAttribute("aria-disabled") !== "true"; }
+      function (item) { return !item.disabled; }
     );
   }
 

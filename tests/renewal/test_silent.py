@@ -67,12 +67,13 @@ def test_every_network_renews_silently(live, session, network):
 @pytest.mark.parametrize("network", PAGE_NETWORKS)
 def test_a_page_is_renewed_by_a_consent_only(live, session, network):
     profile, before = connected(live, session, network)
+    version = before.version  # `before` is the row `live.current` reads again
     calls = len(live.calls(network))
     outcome = renew_silently(profile.id, adapter_for(network), force=True)
     assert outcome.result == Result.NEEDS_CONSENT
     assert len(live.calls(network)) == calls
     after = live.current(profile.id)
-    assert (after.version, after.is_invalid) == (before.version, False)
+    assert (after.id, after.version, after.is_invalid) == (before.id, version, False)
     assert after.expires_at is None and after.data_access_expires_at > utcnow() + timedelta(days=80)
 
 
@@ -136,9 +137,9 @@ def test_an_outage_flags_nothing_and_renewal_succeeds_once_it_ends(live, session
     profile, credential = connected(live, session, "tiktok")
     live.app.config["NETWORK_TIMEOUT"] = 0.5  # shorter than the sandbox's stall
     live.fault("tiktok", mode, count=1)
+    version = credential.version
     with pytest.raises(Transient):
         renew_silently(profile.id, adapter_for("tiktok"), force=True)
-    version = credential.version
     unchanged = live.current(profile.id)
     assert not unchanged.is_invalid and unchanged.version == version
     live.app.config["NETWORK_TIMEOUT"] = 5

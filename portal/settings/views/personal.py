@@ -4,6 +4,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlmodel import select
 
+from portal import timezones
 from portal.audit import audit
 from portal.auth import sessions
 from portal.auth.passwords import hash_password, verify_password
@@ -15,6 +16,7 @@ from portal.paging import page_number
 from portal.settings.forms import LANGUAGE_CHOICES, PasswordForm, PersonalForm
 from portal.settings.views import bp
 from portal.tenancy import organization_required
+from portal.versions import changed_for_user
 from portal.web import redirect_after_post, render, safe_next
 
 
@@ -47,7 +49,8 @@ def personal_page(status=200, personal_form=None, password_form=None, preference
         "settings/personal.html",
         status=status,
         personal_form=personal_form or PersonalForm(formdata=None, name=current_user.name,
-                                                    locale=current_user.locale or ""),
+                                                    locale=current_user.locale or "",
+                                                    timezone=current_user.timezone or ""),
         password_form=password_form or PasswordForm(formdata=None),
         prefs=notifications_section(preferences_error),
     )
@@ -77,13 +80,35 @@ def personal():
     if not form.validate():
         return personal_page(status=400, personal_form=form)
     user = current_user._get_current_object()
+    if user.name != (form.name.data or ""):
+        changed_for_user(get_session(), user.id)  # "by <name>" on the pages of every organization
     user.name = form.name.data or ""
     user.locale = form.locale.data or None
+    zone_changed = user.timezone != (form.timezone.data or None)
+    user.timezone = form.timezone.data or None
     get_session().add(user)
     audit("user.settings_changed", personal=True, setting="language", value=user.locale or "")
+    if zone_changed:
+        audit("user.settings_changed", personal=True, setting="time_zone", value=user.timezone or "")
     get_session().commit()
     flash(_("Personal settings saved."), "success")
     return redirect_after_post(url_for("settings.personal"))
+
+
+@bp.route("/personal/browser-timezone", methods=["POST"])
+@login_required
+def browser_timezone():
+    """The browser's time zone, sent once by `static/js/timezone.js` while the
+    person has chosen none: it never replaces a zone they chose."""
+    name = request.form.get("timezone", "")
+    if not timezones.known(name):
+        abort(400, _("That is not a time zone Keepalive knows."))
+    user = current_user._get_current_object()
+    if user.timezone is None:
+        user.timezone = name
+        get_session().add(user)
+        get_session().commit()
+    return "", 204
 
 
 @bp.route("/personal/password", methods=["POST"])
@@ -116,7 +141,8 @@ def notification_preferences():
     (or to the page of "Set by profile" that its Search, Previous or Next asked for)."""
     try:
         text, number, asked_to_save = preferences.destination(request.form)
-        choices = preferences.parse(request.form, preferences.renewable_ids(request.form.getlist("profile")))
+        choices = preferences.parse(request.form, preferences.renewable_ids(request.form.getlist("profile")),
+                                    push_available=bool(current_app.config["VAPID_PUBLIC_KEY"]))
     except preferences.BadPreferences as error:
         return personal_page(status=400, preferences_error=str(error))
     changed = preferences.save(choices)
