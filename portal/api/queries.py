@@ -111,6 +111,7 @@ class StoredToken:
     last_check_ok: bool | None
     status: str
     invalid_reason: str | None
+    invalidated_at: datetime | None
     version: int
     can_refresh_silently: bool
     superseded_at: None = None
@@ -124,7 +125,7 @@ PROFILE_COLUMNS = (SocialProfile.id, SocialProfile.network, SocialProfile.extern
                    SocialProfile.handle)
 TOKEN_COLUMNS = (Credential.sealed_access_token, Credential.token_type, Credential.scopes, Credential.expires_at,
                  Credential.refresh_expires_at, Credential.data_access_expires_at, Credential.last_check_ok,
-                 Credential.status, Credential.invalid_reason, Credential.version,
+                 Credential.status, Credential.invalid_reason, Credential.invalidated_at, Credential.version,
                  Credential.sealed_refresh_token.is_not(None).label("can_refresh_silently"))
 
 
