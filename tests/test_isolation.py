@@ -19,7 +19,7 @@ from portal import create_app
 from portal.audit import audit_in
 from portal.db import utcnow
 from portal.api import keys
-from portal.models import Invitation, Membership, Notification, RenewalLink, WebhookEndpoint
+from portal.models import ConnectInvitation, Invitation, Membership, Notification, RenewalLink, WebhookEndpoint
 from tests import factories
 from tests.conftest import csrf_token
 
@@ -49,6 +49,8 @@ ID_ROUTES = {
     "notifications.webhook": ({"endpoint_id": "webhook_endpoint"}, {"events": "token.expired", "active": "y"}),
     "notifications.webhook_delete": ({"endpoint_id": "webhook_endpoint"}, {}),
     "notifications.webhook_test": ({"endpoint_id": "webhook_endpoint"}, {}),
+    "connect.invitation_revoke": ({"invitation_id": "connect_invitation"}, {}),
+    "connect.invitation_send_again": ({"invitation_id": "connect_invitation"}, {}),
     "settings.api_key_revoke": ({"key_id": "api_key"}, {}),
 
 }
@@ -103,14 +105,18 @@ def build_agency(session, name):
                                 profile_id=profile.id, kind="expiring", threshold_days=3)
     endpoint = WebhookEndpoint(organization_id=org.id, url=f"https://hooks.{name.lower()}.test/in",
                                sealed_secret="not-a-secret", events="token.expired")
-    session.add_all([invitation, link, notification, endpoint])
+    connect_invitation = ConnectInvitation(
+        organization_id=org.id, email=f"client@{name.lower()}.test", networks="instagram",
+        secret_hash=hashlib.sha256(os.urandom(32)).hexdigest(), invited_by_id=owner.id,
+        expires_at=utcnow() + timedelta(days=7))
+    session.add_all([invitation, link, notification, endpoint, connect_invitation])
     secret, api_key = keys.create(session, org.id, f"{name} tool", ["profiles:read", "tokens:read", "links:write"])
     session.commit()
     membership = session.exec(select(Membership).where(Membership.user_id == member.id)).one()
     return {
         "organization": org, "owner": owner, "member": member, "membership": membership,
         "brand": brand, "profile": profile, "invitation": invitation, "renewal_link": link,
-        "notification": notification, "webhook_endpoint": endpoint, "api_key": api_key, "api_secret": secret,
+        "notification": notification, "webhook_endpoint": endpoint, "connect_invitation": connect_invitation, "api_key": api_key, "api_secret": secret,
     }
 
 

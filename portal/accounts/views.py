@@ -287,6 +287,8 @@ def renew_all_progress_of(job):
         "finished": finished,
         "stopped": status in (JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED) and done < total,
         "needs_consent": known(consent_ids),
+        # Of those, the ones whose access was refreshed without moving the connection's end.
+        "refreshed": {int(i) for i in meta.get("refreshed") or []},
         "failed": [(rows.get(i) or names[i], reason) for i, reason in failed if i in rows or i in names],
     }
 
@@ -301,6 +303,12 @@ def refusal_text(reason):
 def may_send_link(row):
     """Those who may renew the profile send its renewal links."""
     return link_rules.may_send_link(g.membership, row.access_level)
+
+
+@bp.app_template_global()
+def refreshed_text(row):
+    """"Access refreshed, but the connection still ends on Dec 7: sign in again on TikTok"."""
+    return wording.refreshed_text(row.profile.network, row.status.effective_expiry)
 
 
 @bp.app_template_global()
