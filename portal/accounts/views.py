@@ -16,6 +16,7 @@ from portal.accounts import queries, wording
 from portal.activity import log as activity_log
 from portal.accounts.filters import BadFilter, parse_filters
 from portal.accounts.rows import page_context, render_row, row_context
+from portal.accounts.rules import consent_groups
 from portal.db import get_session, utcnow
 from portal.links import rules as link_rules, service as link_service
 from portal.models import SocialProfile
@@ -287,6 +288,7 @@ def renew_all_progress_of(job):
         "finished": finished,
         "stopped": status in (JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED) and done < total,
         "needs_consent": known(consent_ids),
+        "consent_groups": consent_groups(known(consent_ids), network(meta.get("network", "")).one_consent_for_many),
         # Of those, the ones whose access was refreshed without moving the connection's end.
         "refreshed": {int(i) for i in meta.get("refreshed") or []},
         "failed": [(rows.get(i) or names[i], reason) for i, reason in failed if i in rows or i in names],
