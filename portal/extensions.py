@@ -1,5 +1,5 @@
 """Extension objects, created once here and bound to an app in `create_app`."""
-from flask import request
+from flask import g, request
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -22,6 +22,8 @@ def select_locale():
     from flask_login import current_user
 
     languages = current_app.config["LANGUAGES"]
+    if g.get("page_locale") in languages:  # a page that speaks its own (a client's, in their email's)
+        return g.page_locale
     if current_user.is_authenticated and current_user.locale in languages:
         return current_user.locale
     return request.accept_languages.best_match(languages)
