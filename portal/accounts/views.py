@@ -16,6 +16,7 @@ from portal.accounts import export, queries, wording
 from portal.activity import log as activity_log
 from portal.accounts.filters import BadFilter, parse_filters
 from portal.accounts.rows import page_context, render_row, row_context
+from portal.accounts.rules import consent_groups
 from portal.db import get_session, utcnow
 from portal.links import rules as link_rules, service as link_service
 from portal.models import SocialProfile
@@ -303,6 +304,9 @@ def renew_all_progress_of(job):
         "finished": finished,
         "stopped": status in (JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED) and done < total,
         "needs_consent": known(consent_ids),
+        "consent_groups": consent_groups(known(consent_ids), network(meta.get("network", "")).one_consent_for_many),
+        # Of those, the ones whose access was refreshed without moving the connection's end.
+        "refreshed": {int(i) for i in meta.get("refreshed") or []},
         "failed": [(rows.get(i) or names[i], reason) for i, reason in failed if i in rows or i in names],
     }
 
@@ -323,6 +327,12 @@ def may_remove(row):
 def may_send_link(row):
     """Those who may renew the profile send its renewal links."""
     return link_rules.may_send_link(g.membership, row.access_level)
+
+
+@bp.app_template_global()
+def refreshed_text(row):
+    """"Access refreshed, but the connection still ends on Dec 7: sign in again on TikTok"."""
+    return wording.refreshed_text(row.profile.network, row.status.effective_expiry)
 
 
 @bp.app_template_global()

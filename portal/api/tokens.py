@@ -113,11 +113,11 @@ def refreshed(profile, credential, adapter):
 # Of the candidates, the one handed out longest ago (never: first, in the
 # order given), stamped now, in one atomic step: racing requests spread.
 PICK = """
+local scores = redis.call('ZMSCORE', KEYS[1], unpack(ARGV, 3))
 local best, best_score = nil, nil
-for i = 3, #ARGV do
-  local score = redis.call('ZSCORE', KEYS[1], ARGV[i])
+for i, score in ipairs(scores) do
   score = score and tonumber(score) or -1
-  if best == nil or score < best_score then best, best_score = ARGV[i], score end
+  if best == nil or score < best_score then best, best_score = ARGV[i + 2], score end
 end
 if best then
   redis.call('ZADD', KEYS[1], ARGV[1], best)
@@ -155,7 +155,7 @@ def fallback(key, organization, network, brand_id=None, exclude=(), min_valid_se
         if chosen is None:
             break
         candidates.remove(chosen)
-        found = queries.profile_with_credential(get_session(), key, chosen)
+        found = queries.stored_token(get_session(), key, chosen)
         if found is None or found[1] is None:
             continue
         try:

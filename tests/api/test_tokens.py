@@ -34,6 +34,9 @@ def agency(session):
                for n in range(3)},
             "ig_dead": {"network": "instagram_business",
                         "credential": {"status": "invalid", "invalid_reason": "password_changed"}},
+            "ig_failing": {"network": "instagram_business", "credential": {
+                "token_type": "page", "expires_in": None, "last_check_ok": False}},
+            "ig_ending": {"network": "instagram_business", "credential": {"expires_in": timedelta(minutes=5)}},
             "ig_expiring": {"network": "instagram_business", "credential": {
                 "token_type": "page", "expires_in": None, "data_access_expires_at": utcnow() + timedelta(days=2)}},
         },

@@ -181,7 +181,7 @@ def test_every_page_fits_and_passes_axe(browser, live_server, walk, axe_source, 
     profiles = walk["profiles"]
     try:
         # Signed out.
-        for url in ["/login", "/reset", "/reset/sent", f"/invitations/{walk['invitation']}",
+        for url in ["/login", "/reset", "/reset/sent", "/signup", "/signup/sent", f"/invitations/{walk['invitation']}",
                     f"/renew/client/{walk['client_link']}"]:
             visit.visit(url)
         visit.visit("/renew/client/not-a-link", expect_status=404)
@@ -195,13 +195,14 @@ def test_every_page_fits_and_passes_axe(browser, live_server, walk, axe_source, 
         open_disclosure(visit, "#notification-bell", "the bell")
         for url in ["/accounts", "/accounts?status=expiring", *(f"/accounts/{profiles[n]}" for n in (0, 1, 4, 6)),
                     f"/accounts/{profiles[0]}/managers", f"/accounts/{profiles[0]}/send-link",
-                    "/accounts/expired-tokens", "/notifications",
+                    "/accounts/expired-tokens", "/accounts/connect", "/notifications",
                     "/settings/members", f"/settings/members/{walk['member']}/remove",
                     "/settings/access", f"/settings/access/{walk['member']}",
                     "/settings/brands", f"/settings/brands/{walk['brand']}",
                     f"/settings/brands/{walk['brand']}/delete", "/settings/organization",
                     "/settings/integrations", f"/settings/integrations/webhooks/{walk['webhook']}",
-                    "/settings/personal", f"/renew/link/{walk['member_link']}"]:
+                    "/settings/api-keys", "/settings/activity", "/settings/personal", "/api/docs",
+                    f"/renew/link/{walk['member_link']}"]:
             visit.visit(url)
         page.goto(f"/accounts/{profiles[0]}")
         page.locator(f"a[hx-get='/accounts/{profiles[0]}/managers']").click()

@@ -134,3 +134,20 @@ def test_linkedin_is_asked_twice_before_a_revoked_token_is_flagged(live, session
     assert flagged.is_invalid and flagged.invalid_reason == InvalidReason.PERMISSION_REVOKED
     assert len(live.calls("linkedin_personal")) - introspections == 2
     assert scheduled_now(app) == []
+
+
+def test_try_renewing_all_says_plainly_when_a_refresh_could_not_move_the_end(live, session, app, client):
+    from tests.renewal.test_silent import ending_soon
+
+    profile, _ = ending_soon(live, session, "tiktok", "tt-ending", days=3)
+    org, owner_id = organization_and_owner(session, profile)
+    job = queue_of(app).enqueue("jobs.renewal.renew_all", org.id, "tiktok", owner_id)
+    run_jobs(app)
+
+    meta = Job.fetch(job.id, connection=queue_of(app).connection).get_meta(refresh=True)
+    assert meta["renewed"] == [] and meta["needs_consent"] == [profile.id] and meta["refreshed"] == [profile.id]
+    live.login()
+    page = live.http.get(f"/accounts/renew-all/{job.id}").text
+    assert "0 tokens renewed" in page and "1 needs your consent on the network" in page
+    assert "Access refreshed, but the connection still ends on " in page and "sign in again on TikTok." in page
+
