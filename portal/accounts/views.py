@@ -111,6 +111,9 @@ def index():
     now = utcnow()
     brands = current_brands()
     filters = filters_asked(brands)
+    # A link that names a brand shows it in the header too (its switcher and
+    # count): the header and the list never disagree.
+    g.brand = next((brand for brand in brands if brand.id == filters.brand_id), None)
     context = page_context(filters, now)
     counts = context["counts"]
     page = paginate(counts[filters.status] if filters.status else sum(counts.values()), filters.page)
