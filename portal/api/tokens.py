@@ -136,7 +136,7 @@ return chosen
 # A process takes this many picks from Redis at once and hands them out
 # itself, within RESERVED_FOR_SECONDS; what it does not hand out by then was
 # stamped all the same (it goes to the back of the queue once).
-RESERVE = 5
+RESERVE = 10
 RESERVED_FOR_SECONDS = 2
 
 
