@@ -217,9 +217,35 @@ def test_the_filter_form_is_a_get_form_that_htmx_submits_and_pushes(client, auth
     assert 'method="get" action="/accounts"' in form
     assert 'hx-get="/accounts"' in form and 'hx-target="#accounts-results"' in form
     assert 'hx-push-url="true"' in form
-    for name in ("status", "network", "brand", "q"):
+    for name in ("status", "network", "q"):
         assert f'name="{name}"' in html
     assert "Apply filters" in html  # the button of a page without JavaScript
+
+
+def test_the_brand_filter_is_the_headers_brand_they_never_disagree(client, auth, agency):
+    auth.login("owner@example.test")
+    books = agency["brands"]["books"]
+    html = text(client.get("/accounts?status=expired"))
+    # Choosing a brand in the list switches the header's, and comes back to the same filters.
+    assert '<select id="filter-brand" name="brand_id" form="brand-switch" data-autosubmit>' in html
+    switch = re.search(r'<form id="brand-switch" method="post" action="/settings/switch" hidden>(.*?)</form>',
+                       html, re.S).group(1)
+    assert 'name="next" value="/accounts?status=expired"' in switch
+    response = auth.post("/settings/switch", {"organization_id": agency["org"].id, "brand_id": books.id,
+                                              "next": "/accounts?status=expired"})
+    assert response.headers["Location"] == "/accounts?status=expired"
+    html = text(client.get(response.headers["Location"]))
+    header = re.search(r'<select id="switch-brand".*?</select>', html, re.S).group(0)
+    assert f'<option value="{books.id}" selected>' in header
+    assert f'<option value="{books.id}" selected>' in html.split('id="filter-brand"')[1]
+    # A link naming another brand shows it in the header too; switching there drops the link's own.
+    html = text(client.get("/accounts?brand="))
+    header = re.search(r'<select id="switch-brand".*?</select>', html, re.S).group(0)
+    assert "selected" not in header.split("</option>", 1)[1] and len(row_ids(html)) == 6
+    assert re.search(r'Expired Tokens</span>\s*<span class="badge">4</span>', html)
+    response = auth.post("/settings/switch", {"organization_id": agency["org"].id, "brand_id": books.id,
+                                              "next": "/accounts?brand=&status=expired"})
+    assert response.headers["Location"] == "/accounts?status=expired"
 
 
 def make_profiles(app, session, org, count, brand=None):

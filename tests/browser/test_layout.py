@@ -148,10 +148,12 @@ class Walk:
 
 
 def open_disclosure(walk, slot, label):
-    """The header's dropdown in `slot` opened: inside the screen, and checked."""
+    """The dropdown or menu in `slot` opened (its items loaded): inside the screen, and checked."""
     button = walk.page.locator(f"{slot} button[aria-controls]")
     button.click()
     panel = walk.page.locator(f"#{button.get_attribute('aria-controls')}")
+    expect(panel.locator("a, button, [role=menuitem]").first).to_be_visible()
+    walk.page.wait_for_function(SETTLED)
     walk.inside(label, panel)
     walk.check(label)
     walk.page.keyboard.press("Escape")
@@ -193,7 +195,10 @@ def test_every_page_fits_and_passes_axe(browser, live_server, walk, axe_source, 
         visit.check("/ (after sign-in)")
         open_disclosure(visit, "#expired-tokens", "the Expired Tokens dropdown")
         open_disclosure(visit, "#notification-bell", "the bell")
-        for url in ["/accounts", "/accounts?status=expiring", *(f"/accounts/{profiles[n]}" for n in (0, 1, 4, 6)),
+        open_disclosure(visit, ".user-menu", "the account menu")
+        visit.visit("/accounts")
+        open_disclosure(visit, f"#profile-row-{profiles[0]} .row-menu", "a row's ⋯ menu")
+        for url in ["/accounts?status=expiring", *(f"/accounts/{profiles[n]}" for n in (0, 1, 4, 6)),
                     f"/accounts/{profiles[0]}/managers", f"/accounts/{profiles[0]}/send-link",
                     "/accounts/expired-tokens", "/accounts/connect", "/notifications",
                     "/settings/members", f"/settings/members/{walk['member']}/remove",
