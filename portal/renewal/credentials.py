@@ -138,6 +138,7 @@ def record_attempt(session, profile, mode, outcome, credential=None, user_id=Non
     session.add(attempt)
     changed(session, organization_id=profile.organization_id)  # "Last renewed", and the profile's history
     if audited:
-        audit_in(session, "token.renewed" if outcome == "renewed" else "token.failed",
+        audit_in(session, "token.renewed" if outcome == "renewed" else (
+                     "token.refreshed" if outcome == "refreshed" else "token.failed"),
                  organization_id=profile.organization_id, profile=profile, user_id=user_id, mode=mode, reason=reason)
     outbox.renewal_event(session, profile, attempt)
