@@ -107,6 +107,9 @@ class Network:
     # The network's terms: data synced from a profile is deleted when its
     # token stays expired this long.
     deletes_data_after: timedelta | None = None
+    # Keepalive's own cap on the health checks of one hourly run, well within
+    # the network's rate limits for the call a check makes (docs/networks.md).
+    health_checks_per_hour: int = 200
 
     @property
     def scopes(self):
