@@ -147,7 +147,11 @@ class Membership(SQLModel, table=True):
 
 class SocialProfile(SQLModel, table=True):
     __tablename__ = "social_profile"
-    __table_args__ = (sa.UniqueConstraint("organization_id", "network", "external_id"),)
+    __table_args__ = (
+        sa.UniqueConstraint("organization_id", "network", "external_id"),
+        # An organization's profiles of one network (the token API's fallback, the network filters).
+        sa.Index("ix_social_profile_organization_network", "organization_id", "network", "id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     organization_id: int = _fk("organization.id")
@@ -417,10 +421,6 @@ class ApiKey(SQLModel, table=True):
     # Written at most once a minute per key, so that reading with a key costs no write.
     last_used_at: datetime | None = _when()
     last_used_address: str | None = Field(default=None, max_length=45)
-
-    @property
-    def scope_set(self):
-        return frozenset(self.scopes.split())
 
 
 class Invitation(SQLModel, table=True):

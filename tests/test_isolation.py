@@ -51,6 +51,7 @@ ID_ROUTES = {
     "notifications.webhook_delete": ({"endpoint_id": "webhook_endpoint"}, {}),
     "notifications.webhook_test": ({"endpoint_id": "webhook_endpoint"}, {}),
     "connect.invitation_revoke": ({"invitation_id": "connect_invitation"}, {}),
+    "connect.remove": ({"profile_id": "profile"}, {}),
     "connect.invitation_send_again": ({"invitation_id": "connect_invitation"}, {}),
     "settings.api_key_revoke": ({"key_id": "api_key"}, {}),
 

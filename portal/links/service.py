@@ -57,6 +57,8 @@ def send(session, profile, recipient, purpose, organization_name, language, send
     session.commit()
     label = network(profile.network).label
     endpoint = "links.client" if purpose == Purpose.CLIENT else "links.member"
+    # A client's pages speak the email's language (a member's, their own setting's).
+    language_argument = {"lang": language} if purpose == Purpose.CLIENT else {}
     with force_locale(language):
         subject = (client_link_subject if purpose == Purpose.CLIENT else member_link_subject)(
             profile.name, label, organization_name)
@@ -66,7 +68,7 @@ def send(session, profile, recipient, purpose, organization_name, language, send
         link.recipient, subject, f"token_{purpose}_link", locale=language, sender=sender,
         organization=organization_name, network_label=label, profile_name=profile.name,
         native_permission=permission, expires_at=expires_at,
-        link=current_app.config["BASE_URL"] + url_for(endpoint, secret=secret),
+        link=current_app.config["BASE_URL"] + url_for(endpoint, secret=secret, **language_argument),
     )
     return link
 
