@@ -350,6 +350,26 @@ def test_row_menu_is_one_button_whose_items_load_when_it_is_first_opened(client,
     assert html.count(">Renew Token<") == 4
 
 
+def test_check_now_is_offered_to_who_may_renew_a_token_not_known_dead(client, auth, agency):
+    profiles = agency["profiles"]
+    auth.login("owner@example.test")
+    valid = profiles["valid"].id
+    items = text(menu(client, valid))
+    assert re.search(rf'<form method="post" action="/profiles/{valid}/check" class="inline-form" role="none">', items)
+    assert 'name="next" value="/accounts"' in items
+    assert "Check now<span class=\"visually-hidden\"> whether the token of Books Page on Facebook works" in items
+    assert f"/profiles/{valid}/check" in text(client.get(f"/accounts/{valid}"))
+    dead = profiles["revoked"].id  # already known dead: a new consent is what it needs
+    assert f"/profiles/{dead}/check" not in text(menu(client, dead))
+    assert f"/profiles/{dead}/check" not in text(client.get(f"/accounts/{dead}"))
+
+    auth.login("viewer@example.test")  # sees the expired page, may not renew it
+    expired = profiles["expired"].id
+    assert f"/profiles/{expired}/check" not in text(menu(client, expired))
+    assert auth.post(f"/profiles/{expired}/check").status_code == 403
+    assert auth.post(f"/profiles/{agency['stranger'].id}/check").status_code == 404
+
+
 def test_row_menu_offers_renew_managers_and_notifications(client, auth, agency):
     auth.login("owner@example.test")
     pid = agency["profiles"]["expired"].id
