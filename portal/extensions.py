@@ -1,5 +1,5 @@
 """Extension objects, created once here and bound to an app in `create_app`."""
-from flask import g, request
+from flask import g, has_request_context, request
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -31,11 +31,12 @@ def select_locale():
 
 def select_timezone():
     """The signed-in person's time zone (Personal settings, first taken from
-    their browser); else UTC, which every moment shown then says."""
+    their browser); else UTC, which every moment shown then says. Outside a
+    request (a job writing an email) nobody is signed in: UTC."""
     from flask_login import current_user
 
     from portal import timezones
 
-    if current_user.is_authenticated and timezones.known(current_user.timezone):
+    if has_request_context() and current_user.is_authenticated and timezones.known(current_user.timezone):
         return current_user.timezone
     return None

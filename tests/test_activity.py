@@ -15,6 +15,7 @@ from babel.messages.pofile import read_po
 from flask_babel import force_locale
 from sqlmodel import select
 
+from portal import spreadsheets
 from portal.activity import log, vocabulary
 from portal.activity.vocabulary import ACTIONS, KINDS, MODES, REASONS
 from portal.audit import audit_in
@@ -430,7 +431,7 @@ def test_the_csv_reads_a_long_log_in_batches_each_line_once(client, auth, sessio
 
 
 def test_a_cell_that_would_be_a_formula_is_not_one():
-    assert [log.safe_cell(value) for value in ("=1+2", "+x", "-x", "@x", "\tx", "plain", None, 3)] == \
+    assert [spreadsheets.safe_cell(value) for value in ("=1+2", "+x", "-x", "@x", "\tx", "plain", None, 3)] == \
         ["'=1+2", "'+x", "'-x", "'@x", "'\tx", "plain", "", "3"]
 
 

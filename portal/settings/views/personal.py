@@ -1,4 +1,6 @@
 """Switching organization and brand, and personal settings (every signed-in user)."""
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
 from flask import abort, current_app, flash, g, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -41,7 +43,14 @@ def switch():
             select(Brand).where(Brand.id == brand_id, Brand.organization_id == organization_id)
         ).first() if brand_id else None
         session["brand_id"] = brand.id if brand else None
-    return redirect_after_post(safe_next(request.form.get("next"), url_for("home.index")))
+    return redirect_after_post(without_brand(safe_next(request.form.get("next"), url_for("home.index"))))
+
+
+def without_brand(url):
+    """`url` without a `brand` of its own, so that the page shows the brand just chosen."""
+    parts = urlsplit(url)
+    query = [(key, value) for key, value in parse_qsl(parts.query, keep_blank_values=True) if key != "brand"]
+    return urlunsplit(parts._replace(query=urlencode(query)))
 
 
 def personal_page(status=200, personal_form=None, password_form=None, preferences_error=None):
