@@ -22,11 +22,11 @@ from portal.api import keys
 from portal.db import engine, new_session
 
 FALLBACK_NETWORK = "instagram_business"
-# (name, path); {profile} is the profile the token endpoints read.
+# (name, path), each endpoint before its baseline; {profile} is the profile the token endpoints read.
 ENDPOINTS = [
     ("api_token", "/api/v1/profiles/{profile}/token"),
-    ("api_fallback", f"/api/v1/networks/{FALLBACK_NETWORK}/token"),
     ("baseline_api_token", "/bench/baseline/api/profiles/{profile}/token"),
+    ("api_fallback", f"/api/v1/networks/{FALLBACK_NETWORK}/token"),
     ("baseline_api_fallback", f"/bench/baseline/api/networks/{FALLBACK_NETWORK}/token"),
 ]
 # The per-key rate limit is raised for the run (its Redis increment is still made on every request).

@@ -36,6 +36,7 @@ ID_ROUTES = {
     "settings.member_role": ({"membership_id": "membership"}, {"role": "manager"}),
     "settings.member_manage_profiles": ({"membership_id": "membership"}, {"can_manage_profiles": "true"}),
     "renewal.renew": ({"profile_id": "profile"}, {}),
+    "renewal.check": ({"profile_id": "profile"}, {}),
     "accounts.system_user_token": ({"profile_id": "profile"}, {"token": "EAAS-a-system-user-token"}),
     "accounts.profile": ({"profile_id": "profile"}, {}),
     "accounts.managers": ({"profile_id": "profile"}, {}),
@@ -50,6 +51,7 @@ ID_ROUTES = {
     "notifications.webhook_delete": ({"endpoint_id": "webhook_endpoint"}, {}),
     "notifications.webhook_test": ({"endpoint_id": "webhook_endpoint"}, {}),
     "connect.invitation_revoke": ({"invitation_id": "connect_invitation"}, {}),
+    "connect.remove": ({"profile_id": "profile"}, {}),
     "connect.invitation_send_again": ({"invitation_id": "connect_invitation"}, {}),
     "settings.api_key_revoke": ({"key_id": "api_key"}, {}),
 

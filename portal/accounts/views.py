@@ -3,8 +3,8 @@ and the header's "Expired Tokens" dropdown."""
 from types import SimpleNamespace
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, flash, g, make_response, request, url_for
-from flask_babel import format_datetime, gettext as _, lazy_gettext as _l
+from flask import Blueprint, Response, abort, flash, g, make_response, request, stream_with_context, url_for
+from flask_babel import format_datetime, get_timezone, gettext as _, lazy_gettext as _l
 from flask_login import current_user, login_required
 from htmx_flask import make_response as htmx_response
 from jinja2_fragments.flask import render_block
@@ -12,17 +12,17 @@ from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 from sqlmodel import select
 
-from portal.accounts import queries, wording
+from portal.accounts import export, queries, wording
 from portal.activity import log as activity_log
 from portal.accounts.filters import BadFilter, parse_filters
-from portal.accounts.rows import page_context, render_row, row_context
+from portal.accounts.rows import at_risk, brand_scope, list_context, page_context, render_row, row_context
 from portal.accounts.rules import consent_groups
 from portal.db import get_session, utcnow
 from portal.links import rules as link_rules, service as link_service
 from portal.models import SocialProfile
 from portal.networks import NETWORKS, network
 from portal.paging import paginate
-from portal.permissions import may_connect_profiles, may_renew
+from portal.permissions import may_connect_profiles, may_remove_profile, may_renew
 from portal.profiles import AT_RISK, Scope, network_summary, status_counts, visible_profiles
 from portal.queue import enqueue, redis
 from portal.renewal import system_user
@@ -62,9 +62,7 @@ def visible_row_or_404(profile_id):
 def expired_tokens_count():
     """How many profiles at risk the person may see in the current brand:
     the header's count, read with every page in one GROUP BY."""
-    scope = Scope(brand_id=g.brand.id if g.brand else None, statuses=AT_RISK)
-    counts = status_counts(g.membership, g.organization, scope)
-    return sum(counts[status] for status in AT_RISK)
+    return at_risk(status_counts(g.membership, g.organization, brand_scope()))
 
 
 @bp.route("/accounts/expired-tokens")
@@ -80,7 +78,7 @@ def expired_tokens():
     # The list is in the header and, without JavaScript, in the page: ids differ.
     list_id = "dropdown" if wants_fragment() else "page"
     return render("accounts/expired_tokens.html", block="panel", rows=rows, next_url=current_page_url(),
-                  list_id=list_id)
+                  list_id=list_id, **list_context(rows))
 
 
 @bp.route("/accounts/expired-tokens/dropdown")
@@ -94,6 +92,15 @@ def expired_tokens_dropdown():
     return response
 
 
+def filters_asked(brands):
+    """The filters of the query string; a 400 saying which names nothing."""
+    try:
+        return parse_filters(request.args, NETWORKS.keys(), {brand.id for brand in brands},
+                             g.brand.id if g.brand else None)
+    except BadFilter as error:
+        abort(400, description=str(BAD_FILTERS[error.key]))
+
+
 @bp.route("/accounts")
 @login_required
 @organization_required
@@ -101,11 +108,7 @@ def expired_tokens_dropdown():
 def index():
     now = utcnow()
     brands = current_brands()
-    try:
-        filters = parse_filters(request.args, NETWORKS.keys(), {brand.id for brand in brands},
-                                g.brand.id if g.brand else None)
-    except BadFilter as error:
-        abort(400, description=str(BAD_FILTERS[error.key]))
+    filters = filters_asked(brands)
     # A link that names a brand shows it in the header too (its switcher and
     # count): the header and the list never disagree.
     g.brand = next((brand for brand in brands if brand.id == filters.brand_id), None)
@@ -132,9 +135,20 @@ def index():
 @login_required
 @organization_required
 def row(profile_id):
-    """The row of Manage Accounts as it is now, on the page `next` (for its
-    counts): where a silent renewal from the row leads."""
-    return render_row(profile_id, safe_next(request.args.get("next"), url_for("accounts.index")))
+    """The row of Manage Accounts as it is now, with the counts of the page it
+    is on (htmx's `HX-Current-URL`): where a silent renewal from the row leads."""
+    return render_row(profile_id, current_page_url())
+
+
+@bp.route("/accounts/export.csv")
+@login_required
+@organization_required
+def export_csv():
+    """The profiles Manage Accounts' filters select, every page of them, as a spreadsheet reads them."""
+    filters = filters_asked(current_brands())
+    name = f"profiles-{utcnow().astimezone(get_timezone()):%Y-%m-%d}.csv"
+    return Response(stream_with_context(export.csv_chunks(filters.scope())), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})
 
 
 @bp.route("/accounts/<int:profile_id>/menu")
@@ -302,6 +316,12 @@ def renew_all_progress_of(job):
 def refusal_text(reason):
     """Why a person may not renew, in words."""
     return wording.refusal_text(reason)
+
+
+@bp.app_template_global()
+def may_remove(row):
+    """Those who connect profiles remove them (a Member, one they administer)."""
+    return may_remove_profile(g.membership, row.access_level)
 
 
 @bp.app_template_global()

@@ -7,8 +7,6 @@ what they did themselves, and what happened to the profiles they have
 access to: never another person's sign-ins, nor the organization's settings
 (docs/design.md, "The activity log").
 """
-import csv
-import io
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 
@@ -24,6 +22,7 @@ from portal.networks import network
 from portal.paging import page_number
 from portal.permissions import manages_organization
 from portal.profiles import Scope, visible
+from portal.spreadsheets import csv_text, safe_cell
 
 # What a person types, kept apart from what it means: a filter that does not
 # parse is said so beside its field, and the form keeps what was typed.
@@ -205,15 +204,7 @@ def profile_lines(organization_id, profile_id, limit):
     ).all())
 
 
-# A cell a spreadsheet would read as a formula starts with one of these: it
-# gets a leading apostrophe (OWASP, "CSV Injection").
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
 CSV_BATCH = 500
-
-
-def safe_cell(value):
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 def csv_header():
@@ -222,24 +213,23 @@ def csv_header():
 
 
 def csv_chunks(query):
-    """The events of `query` as CSV text, a batch at a time, so that an export
-    of a long log holds no more than a batch in memory."""
+    """The events of `query` (newest first) as CSV text, a batch at a time, so
+    that an export of a long log holds no more than a batch in memory; each
+    batch starts after the last one's end, so that events written meanwhile
+    neither repeat a line nor push one out."""
     zone = get_timezone()
-    yield _csv_text([csv_header()])
-    offset = 0
+    yield csv_text([csv_header()])
+    batch = query
     while True:
-        rows = get_session().exec(query.limit(CSV_BATCH).offset(offset)).all()
+        rows = get_session().exec(batch.limit(CSV_BATCH)).all()
         if not rows:
             return
-        yield _csv_text(
+        last = rows[-1]
+        batch = query.where(or_(AuditEvent.created_at < last.created_at,
+                                and_(AuditEvent.created_at == last.created_at, AuditEvent.id < last.id)))
+        yield csv_text(
             [safe_cell(line.event.created_at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S")), str(zone),
              safe_cell(line.actor), safe_cell(line.label), safe_cell(line.detail), safe_cell(line.profile_name),
              safe_cell(line.network_label)]
             for line in lines(rows))
-        offset += CSV_BATCH
 
-
-def _csv_text(rows):
-    out = io.StringIO()
-    csv.writer(out).writerows(rows)
-    return out.getvalue()

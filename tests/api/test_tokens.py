@@ -124,7 +124,20 @@ def test_a_report_is_checked_once_a_minute_and_logged(app, keyed, agency, sessio
     assert reported[0].data["said"] == "HTTP 401, invalid_token" and reported[0].actor_name == "Publisher"
 
 
-@pytest.mark.parametrize("body", [{"http_status": 99}, {"error_code": "x" * 101}, {"other": 1}, [1, 2]])
+@pytest.mark.parametrize("body", [{"http_status": 99}, {"error_code": "x" * 101}, {"other": 1}, [1, 2],
+                                  {"error_code": "a\x00b"}, {"http_status": 401.5}])
 def test_a_bad_report_is_a_400_problem(keyed, agency, body):
     answer = keyed.post(f"/api/v1/profiles/{agency.profiles['x'].id}/token/report", json=body)
     assert answer.status_code == 400 and answer.mimetype == "application/problem+json"
+
+
+def test_a_token_that_dies_after_the_network_was_listed_is_not_handed_out(keyed, agency, session):
+    """The fallback keeps its list of healthy profiles a few seconds; the one
+    it chooses is read again before it is handed out."""
+    assert keyed.get("/api/v1/networks/instagram_business/token").status_code == 200  # the list is kept
+    dying = agency.credentials["ig1"]
+    dying.status, dying.invalid_reason = "invalid", "password_changed"
+    session.add(dying)
+    session.commit()
+    handed = {keyed.get("/api/v1/networks/instagram_business/token").get_json()["profile"]["id"] for _ in range(6)}
+    assert handed == {agency.profiles["ig0"].id, agency.profiles["ig2"].id}

@@ -99,7 +99,7 @@ def test_row_menu_by_keyboard_and_see_all_managers(page, agency):
     expect(button).to_have_attribute("aria-expanded", "true")
     menu = page.locator(f"#row-menu-{first.id}")
     items = menu.get_by_role("menuitem")
-    expect(items).to_have_count(4)
+    expect(items).to_have_count(5)
     expect(items.nth(0)).to_be_focused()
     expect(items.nth(0)).to_have_text(re.compile("^Renew Token"))
     screenshot(page, "row-menu")
@@ -113,6 +113,9 @@ def test_row_menu_by_keyboard_and_see_all_managers(page, agency):
     expect(button).to_be_focused()
     page.keyboard.press("ArrowDown")
     expect(items.nth(0)).to_be_focused()
+    page.keyboard.press("ArrowUp")
+    expect(items.nth(4)).to_have_text("Remove profile")
+    expect(items.nth(4)).to_be_focused()
     page.keyboard.press("ArrowUp")
     page.keyboard.press("ArrowUp")
     expect(items.nth(2)).to_have_text("See all managers")
@@ -149,7 +152,8 @@ def test_member_without_rights_sees_no_renew_button_but_the_reason(page, agency)
     screenshot(page, "member-accounts")
     # In a row's ⋯ menu, what the Member may not do is reached by the arrows and says why.
     cafe = agency["profiles"][0]
-    menu_button = page.get_by_role("button", name="More actions for Northwind Café on Facebook")
+    # Named by the words "More actions for", the profile's name and its network (and handle).
+    menu_button = page.get_by_role("button", name=re.compile(r"^More actions for Northwind Café Facebook"))
     menu_button.focus()
     page.keyboard.press("Enter")
     refused = page.locator(f"#row-menu-{cafe.id}").get_by_role("menuitem", name=re.compile("^Renew Token"))

@@ -5,4 +5,4 @@ from flask import Blueprint
 
 bp = Blueprint("connect", __name__)
 
-from portal.connect.views import choose, client, invitations  # noqa: E402,F401
+from portal.connect.views import choose, client, invitations, remove  # noqa: E402,F401
