@@ -30,6 +30,9 @@ def create_app(config=None):
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
 
     from portal import accesslog, crypto, db, pagecache, queue
+    from portal.web import IdConverter
+
+    app.url_map.converters["int"] = IdConverter  # before any route is added
     from portal.extensions import babel, csrf, htmx, limiter, login_manager, mail, select_locale
 
     db.init_app(app)

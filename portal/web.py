@@ -4,8 +4,11 @@ from flask import abort, g, make_response, redirect, render_template, request
 from htmx_flask import make_response as htmx_response
 from jinja2_fragments.flask import render_block
 from sqlmodel import select
+from werkzeug.routing import BaseConverter, ValidationError
+from werkzeug.urls import iri_to_uri
 
 from portal.db import get_session
+from portal.numbers import MAX_ID, whole_number
 
 # The event a response names in `HX-Trigger` after a token changed, so that
 # every region showing token health (the header dropdown) reloads itself.
@@ -34,11 +37,32 @@ def redirect_after_post(location):
     """303 for a plain form; for htmx, a 200 with `HX-Redirect` so the browser
     navigates instead of swapping the target page into a fragment."""
     if request.htmx:
-        response = htmx_response("", 200, redirect=location)
+        # A header is Latin-1: a `next` in another script is sent percent-encoded,
+        # as werkzeug's redirect does for `Location`.
+        response = htmx_response("", 200, redirect=iri_to_uri(location))
     else:
         response = redirect(location, 303)
     response.vary.add("HX-Request")
     return response
+
+
+class IdConverter(BaseConverter):
+    """`<int:...>` in a route: ASCII digits naming a number a database id can
+    be (werkzeug's own takes any script's digits and any size, which the
+    database refuses with an error): anything else is no such page, a 404."""
+
+    regex = r"[0-9]{1,%d}" % len(str(MAX_ID))
+    weight = 50
+    part_isolating = True
+
+    def to_python(self, value):
+        number = whole_number(value)
+        if number is None:
+            raise ValidationError()
+        return number
+
+    def to_url(self, value):
+        return str(int(value))
 
 
 def owned_or_404(model, object_id):

@@ -41,7 +41,10 @@ def current_page_url():
     """Where the person is: the page's own URL, or for an htmx request the
     page that sent it (a fragment's URL is no place to come back to)."""
     if request.htmx and request.htmx.current_url:
-        parts = urlsplit(request.htmx.current_url)
+        try:
+            parts = urlsplit(request.htmx.current_url)
+        except ValueError:  # not a URL: no browser sent that
+            return url_for("accounts.index")
         path = parts.path + (f"?{parts.query}" if parts.query else "")
         return safe_next(path, url_for("accounts.index"))
     return request.full_path.rstrip("?")
@@ -178,7 +181,7 @@ def renew_all():
 def renew_all_progress(job_id):
     try:
         job = Job.fetch(job_id, connection=redis())
-    except NoSuchJobError:
+    except (NoSuchJobError, ValueError):  # RQ refuses an id it could not have made with a ValueError
         abort(404)
     if job.meta.get("organization_id") != g.organization.id:
         abort(404)

@@ -1,12 +1,11 @@
 """The forms of the settings pages."""
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms.fields.choices import SelectChoice
 from wtforms import BooleanField, EmailField, IntegerField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, NumberRange, ValidationError
 
 from portal.auth.passwords import MIN_LENGTH
-from portal.forms import EmailAddress
+from portal.forms import EmailAddress, Form
 from portal.models import Role
 from portal.settings.rules import (
     MAX_THRESHOLD_DAYS,
@@ -29,31 +28,31 @@ LANGUAGE_CHOICES = [
 ]
 
 
-class InviteForm(FlaskForm):
+class InviteForm(Form):
     email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254), EmailAddress()])
     role = SelectField(_l("Role"), choices=ROLE_CHOICES, default=Role.MEMBER.value)
     can_manage_profiles = BooleanField(_l("Manage social profiles"))
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(Form):
     """Only the CSRF token: a button that does one thing."""
 
 
-class ManageProfilesForm(FlaskForm):
+class ManageProfilesForm(Form):
     can_manage_profiles = BooleanField(_l("Manage social profiles"))
 
 
-class SwitchForm(FlaskForm):
+class SwitchForm(Form):
     """An on/off switch: a button that submits the state it turns on."""
 
     enabled = BooleanField()
 
 
-class RoleForm(FlaskForm):
+class RoleForm(Form):
     role = SelectField(_l("Role"), choices=ROLE_CHOICES)
 
 
-class NameForm(FlaskForm):
+class NameForm(Form):
     """A brand's name (create and rename)."""
 
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)], filters=[lambda s: s.strip() if s else s])
@@ -77,7 +76,7 @@ class Thresholds:
         field.data = format_thresholds(days)
 
 
-class OrganizationForm(FlaskForm):
+class OrganizationForm(Form):
     name = StringField(_l("Organization name"), validators=[DataRequired(), Length(max=120)],
                        filters=[lambda s: s.strip() if s else s])
     expiry_window_days = IntegerField(
@@ -94,12 +93,12 @@ class OrganizationForm(FlaskForm):
     )
 
 
-class PersonalForm(FlaskForm):
+class PersonalForm(Form):
     name = StringField(_l("Name"), validators=[Length(max=120)], filters=[lambda s: s.strip() if s else s])
     locale = SelectField(_l("Language"), choices=LANGUAGE_CHOICES, default="")
 
 
-class PasswordForm(FlaskForm):
+class PasswordForm(Form):
     current_password = PasswordField(_l("Current password"), validators=[DataRequired(), Length(max=1024)])
     new_password = PasswordField(
         _l("New password"),

@@ -1,0 +1,104 @@
+"""Bad input gets a 4xx (or is ignored), never a 500: ids past 2^63 - 1, digits
+of other scripts and numbers too long for `int`, a malformed htmx header, job
+ids RQ refuses, JSON and file bodies sent to forms, the send-link dialog as a
+fragment, and a `next` outside Latin-1 in `HX-Redirect`. The fuzz test
+(`tests/test_fuzz.py`) looks for more of the kind."""
+import io
+from datetime import timedelta
+
+import pytest
+from sqlmodel import select
+
+from portal.models import Membership
+from portal.numbers import whole_number
+from tests import factories
+from tests.conftest import csrf_token
+
+TOO_BIG = str(2**63)
+TOO_LONG = "9" * 5000
+
+
+@pytest.mark.parametrize(("text", "number"), [
+    ("0", 0), ("42", 42), (str(2**63 - 1), 2**63 - 1), (TOO_BIG, None), (TOO_LONG, None), ("²", None),
+    ("١٢", None), ("１２", None), ("-1", None), ("+1", None), (" 1", None), ("1.0", None), ("", None), (None, None),
+])
+def test_a_whole_number_is_ascii_digits_within_bounds(text, number):
+    assert whole_number(text) == number
+
+
+@pytest.fixture
+def owner(session, auth):
+    made = factories.agency(session, people={"owner": "owner", "member": "member"}, brands=["Shop"],
+                            profiles={"page": {"brands": ["Shop"], "credential": {"expires_in": timedelta(days=2)}}})
+    made.member_membership = session.exec(
+        select(Membership).where(Membership.user_id == made.people["member"].id)).one()
+    auth.login(made.owner.email)
+    return made
+
+
+@pytest.mark.parametrize("profile_id", [TOO_BIG, str(2**64), TOO_LONG, "١٢", "²"])
+def test_an_id_no_database_row_can_have_is_no_such_page(client, auth, owner, profile_id):
+    assert client.get(f"/accounts/{profile_id}").status_code == 404
+    assert auth.post(f"/profiles/{profile_id}/renew").status_code == 404
+    assert auth.post(f"/notifications/{profile_id}/read").status_code == 404
+
+
+def test_the_largest_id_a_database_holds_is_looked_up(client, owner):
+    assert client.get(f"/accounts/{2**63 - 1}").status_code == 404
+    assert client.get(f"/accounts/{owner.profiles['page'].id}").status_code == 200
+
+
+@pytest.mark.parametrize("number", ["²", TOO_LONG, TOO_BIG, "١٢"])
+def test_numbers_in_query_strings_and_forms_that_are_no_whole_number(client, auth, owner, number):
+    assert client.get("/accounts", query_string={"page": number}).status_code == 200
+    assert client.get("/accounts", query_string={"brand": number}).status_code == 400
+    assert client.get("/settings/personal", query_string={"notify_page": number, "profile": number}).status_code == 200
+    assert client.get("/settings/brands", query_string={"page": number}).status_code == 200
+    assert auth.post("/settings/switch", {"organization_id": number}).status_code == 404
+    membership = owner.member_membership.id
+    assert client.get(f"/settings/access/{membership}", query_string={"brand": number}).status_code == 404
+    assert auth.post(f"/settings/access/{membership}", {f"level-{number}": "admin"}).status_code in (302, 303)
+    saved = auth.post("/settings/personal/notifications", {"scope": "profile", "profile": number, "go": "save"})
+    assert saved.status_code == 400
+    moved = auth.post("/settings/personal/notifications", {"scope": "all", "go": f"page-{number}"})
+    assert moved.status_code == 400
+
+
+@pytest.mark.parametrize("current_url", ["http://[::1", "http://[oops/accounts", "::::"])
+def test_a_malformed_hx_current_url_is_no_page_to_come_back_to(client, owner, current_url):
+    response = client.get("/accounts/expired-tokens", headers={"HX-Request": "true", "HX-Current-URL": current_url})
+    assert response.status_code == 200
+    assert 'name="next" value="/accounts"' in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("job_id", ["a:b", "x" * 300, "..%2F..", "é"])
+def test_a_renew_all_job_id_rq_refuses_is_no_such_page(client, owner, job_id):
+    assert client.get(f"/accounts/renew-all/{job_id}").status_code == 404
+
+
+def test_json_and_file_bodies_sent_to_forms_are_refused(client, owner):
+    token = csrf_token(client)
+    headers = {"X-CSRFToken": token}
+    for body in ([1, 2], {"name": [1, 2]}, 3.5, {"name": {"a": 1}}, "text"):
+        assert client.post("/settings/organization", json=body, headers=headers).status_code == 400
+        assert client.post("/settings/brands", json=body, headers=headers).status_code == 400
+        assert client.post("/login", json=body, headers=headers).status_code in (302, 400)
+    upload = {"csrf_token": token, "name": (io.BytesIO(b"\x00\xff"), "name.txt")}
+    assert client.post("/settings/brands", data=upload).status_code == 400
+
+
+def test_the_send_link_dialog_renders_as_an_htmx_fragment(client, auth, owner):
+    profile = owner.profiles["page"]
+    response = client.get(f"/accounts/{profile.id}/send-link", headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert 'id="send-link"' in page and "<html" not in page and 'name="csrf_token"' in page
+    refused = auth.post(f"/accounts/{profile.id}/send-link", {"email": "not an address"}, headers={"HX-Request": "true"})
+    assert refused.status_code == 400 and 'id="send-link"' in refused.get_data(as_text=True)
+
+
+def test_a_next_outside_latin1_is_sent_percent_encoded_in_hx_redirect(auth, owner):
+    response = auth.post("/settings/switch", {"organization_id": owner.org.id, "next": "/accounts?q=é☃"},
+                         headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    assert response.headers["HX-Redirect"] == "/accounts?q=%C3%A9%E2%98%83"
