@@ -15,7 +15,7 @@ run: $(VENV)/.installed $(VENV)/.translations
 	$(PYTHON) -m devkit.run $(RUN_ARGS)
 
 # lint-imports: which way imports run (the contracts in pyproject.toml).
-test: $(VENV)/.installed-test $(VENV)/.translations /usr/bin/chromium
+test: $(VENV)/.installed-test $(VENV)/.translations /usr/bin/chromium node_modules/.installed
 	$(VENV)/bin/lint-imports
 	$(PYTHON) -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
@@ -46,6 +46,15 @@ $(VENV)/.installed-test: pyproject.toml | $(PYTHON)
 $(VENV)/.translations: $(wildcard portal/translations/*/LC_MESSAGES/messages.po) | $(VENV)/.installed
 	$(VENV)/bin/pybabel compile -d portal/translations
 	@touch $@
+
+# What the browser tests inject into pages (axe-core), as package-lock.json pins it.
+node_modules/.installed: package.json package-lock.json | /usr/bin/npm
+	npm ci --no-audit --no-fund
+	@touch $@
+
+/usr/bin/npm:
+	$(SUDO) apt-get update
+	$(SUDO) apt-get install -y npm
 
 # The browser tests drive Debian's chromium (never a downloaded browser).
 /usr/bin/chromium:

@@ -14,13 +14,13 @@ import httpx2
 from flask import current_app
 from sqlmodel import select
 
+from portal.audit import audit_row
 from portal.auth.passwords import hash_password
 from portal.crypto import seal
 from portal.db import new_session, utcnow
 from portal.models import (
     PAGE_TOKEN,
     SYSTEM_USER_TOKEN,
-    AuditEvent,
     Brand,
     BrandProfile,
     CanRenew,
@@ -471,8 +471,8 @@ class _Seeder:
                 created_at=started, expires_at=plan["created_at"] + timedelta(days=1),
                 last_checked_at=plan["created_at"], last_check_ok=True, superseded_at=plan["created_at"],
             ))
-            self._add(AuditEvent(organization_id=organization.id, user_id=granter.id, profile_id=profile.id,
-                                 action="credential.renewed", detail="interactive", created_at=plan["created_at"]))
+            self._add(audit_row("token.renewed", organization_id=organization.id, profile=profile, user=granter,
+                                created_at=plan["created_at"], mode="interactive"))
         credential = self._add(Credential(
             profile_id=profile.id,
             sealed_access_token=seal(access),
@@ -486,12 +486,12 @@ class _Seeder:
             invalid_reason=plan["invalid_reason"], invalidated_at=plan["invalidated_at"],
         ))
         first_grant = plan["created_at"] - timedelta(days=60 * spec.get("history", 0))
-        self._add(AuditEvent(organization_id=organization.id, user_id=granter.id, profile_id=profile.id,
-                             action="profile.connected", detail=network, created_at=first_grant))
+        self._add(audit_row("profile.connected", organization_id=organization.id, profile=profile, user=granter,
+                            created_at=first_grant))
         if credential.status == CredentialState.INVALID:
-            self._add(AuditEvent(organization_id=organization.id, profile_id=profile.id,
-                                 action="credential.invalidated", detail=credential.invalid_reason,
-                                 created_at=credential.invalidated_at))
+            self._add(audit_row("token.failed", organization_id=organization.id, profile=profile,
+                                created_at=credential.invalidated_at, mode="health_check",
+                                reason=credential.invalid_reason))
 
 
 def sandbox_client():

@@ -1,8 +1,9 @@
 """`make run`: the whole portal on one machine, with one command.
 
-    python -m devkit.run [--port 5000] [--gunicorn]
+    python -m devkit.run [--port 5000] [--gunicorn] [--no-demo]
 
-Brings the database to the newest schema, seeds the demo agency, finds a
+Brings the database to the newest schema, adds the sandbox network's sample
+people and accounts and (unless --no-demo) seeds the demo agency, finds a
 Redis (or starts a private one), then runs the mail capture, the web server,
 one RQ worker and the RQ cron scheduler with the same environment. Ctrl-C
 stops them all.
@@ -232,28 +233,42 @@ def _raise_stop(signum, frame):
     raise Stop()
 
 
-def prepare_database(app):
-    """Newest schema, then the demo world (both safe to repeat)."""
+def prepare_database(app, demo=True):
+    """Newest schema, the sandbox network's sample accounts, then the demo
+    world unless `demo` is off (each safe to repeat)."""
     from devkit.demo import seed_demo
     from portal.migrate import upgrade
 
     with app.app_context():
         upgrade(app.config["DATABASE_URL"])
-        created = seed_demo()
+        if app.config["SANDBOX"]:
+            from devkit.sandbox import samples, store
+
+            with store.transaction() as connection:
+                samples.add_samples(connection)
+        created = seed_demo() if demo else None
     app.extensions["keepalive.engine"].dispose()
-    print("Database is at the newest schema; demo data " + ("added." if created else "already present."),
-          flush=True)
+    if demo:
+        print("Database is at the newest schema; demo data " + ("added." if created else "already present."),
+              flush=True)
+    else:
+        print("Database is at the newest schema; no demo agency (--no-demo).", flush=True)
 
 
-def banner(base_url, redis_url, private_redis, mail_port):
+def banner(base_url, redis_url, private_redis, mail_port, demo=True):
     from devkit.demo import DEMO_PASSWORD, PEOPLE
 
     logins = ", ".join(person["email"] for person in PEOPLE)
     redis_note = " (private to this run)" if private_redis else ""
+    if demo:
+        start = f"  Sign in as {logins}, password {DEMO_PASSWORD}"
+    else:
+        start = (f"  Create your agency at {base_url}/signup, then connect the sandbox's sample accounts "
+                 f"({base_url}/sandbox/admin)")
     return "\n".join([
         "",
         f"  Keepalive is running at {base_url}/",
-        f"  Sign in as {logins}, password {DEMO_PASSWORD}",
+        start,
         f"  Mail the portal sends: {base_url}/dev/mail (SMTP capture on {LOOPBACK}:{mail_port})",
         f"  Health: {base_url}/healthz · Redis: {redis_url}{redis_note}",
         "  Press Ctrl-C to stop.",
@@ -261,7 +276,7 @@ def banner(base_url, redis_url, private_redis, mail_port):
     ])
 
 
-def run(port, use_gunicorn=False):
+def run(port, use_gunicorn=False, demo=True):
     from portal import create_app
 
     app = create_app()  # reads the environment and .env, as every child will
@@ -280,7 +295,7 @@ def run(port, use_gunicorn=False):
             children.append(redis_child)
         print(f"Redis: {redis_url}", flush=True)
 
-        prepare_database(app)
+        prepare_database(app, demo=demo)
 
         base_url = f"http://{LOOPBACK}:{port}"
         mail_port = choose_mail_port(int(os.environ.get("MAIL_PORT") or DEFAULT_MAIL_PORT))
@@ -291,7 +306,7 @@ def run(port, use_gunicorn=False):
             children.append(start(name, command, env))
 
         wait_until_serving(f"{base_url}/login", children)
-        print(banner(base_url, redis_url, private_redis, mail_port), flush=True)
+        print(banner(base_url, redis_url, private_redis, mail_port, demo=demo), flush=True)
         while True:
             check_children(children)
             time.sleep(0.5)
@@ -302,14 +317,16 @@ def run(port, use_gunicorn=False):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description="Run Keepalive locally with its demo data.")
+    parser = argparse.ArgumentParser(description="Run Keepalive locally, with its demo data unless --no-demo.")
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT") or DEFAULT_PORT))
     parser.add_argument("--gunicorn", action="store_true", help="serve with gunicorn instead of flask run")
+    parser.add_argument("--no-demo", dest="demo", action="store_false",
+                        help="start without the demo agency: sign up, or use create-agency")
     args = parser.parse_args(argv)
     signal.signal(signal.SIGINT, _raise_stop)
     signal.signal(signal.SIGTERM, _raise_stop)
     try:
-        run(args.port, use_gunicorn=args.gunicorn)
+        run(args.port, use_gunicorn=args.gunicorn, demo=args.demo)
     except Stop:
         print("\nStopped.", flush=True)
         return 0

@@ -1,6 +1,6 @@
 """Sending email, in the worker."""
 from jobs import in_app_context
-from portal.auth import resets
+from portal.auth import resets, signup
 from portal.db import get_session
 from portal.extensions import mail
 from portal.mailer import Email
@@ -26,5 +26,15 @@ def password_reset(email):
     """Email a reset link if an active account has `email`; nothing otherwise."""
     with url_context():
         message = resets.request_reset(get_session(), email)
+    if message is not None:
+        send_message(message)
+
+
+@in_app_context
+def signup_email(signup_id):
+    """Email a sign-up its confirmation link, or, when its address already
+    has an account, a note saying so."""
+    with url_context():
+        message = signup.confirmation_message(get_session(), signup_id)
     if message is not None:
         send_message(message)

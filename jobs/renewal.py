@@ -195,13 +195,19 @@ def check_health(now=None):
 def check_profile(profile_id, second_look=False):
     """Validate one profile's token with its network (debug_token, introspection,
     tokeninfo, /me); a dead one is marked invalid at once."""
+    return validate(profile_id, second_look, "jobs.renewal.check_profile")
+
+
+def validate(profile_id, second_look, job_name):
+    """`check_credential` of one profile; a doubtful answer runs `job_name`
+    again a little later, a busy network raises for RQ to retry."""
     profile = get_session().get(SocialProfile, profile_id)
     if profile is None:
         return "no_profile"
     try:
         return check_credential(profile_id, adapter_for(profile.network), second_look=second_look)
     except RecheckLater:
-        queue().enqueue_in(timedelta(seconds=SECOND_LOOK_SECONDS), "jobs.renewal.check_profile", profile_id, True)
+        queue().enqueue_in(timedelta(seconds=SECOND_LOOK_SECONDS), job_name, profile_id, True)
         return "recheck"
     except Transient as error:
         wait_as_told(error)

@@ -17,7 +17,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import select
 
 from jobs import in_app_context
-from jobs.renewal import renew_due
+from jobs.renewal import renew_due, validate
 from portal.db import keys_in_ranges, locked_session, rows_by_key, utcnow
 from portal.models import (
     Credential,
@@ -85,6 +85,43 @@ def scan(now=None):
     return report
 
 
+@in_app_context
+def check_reported(profile_id, second_look=False):
+    """A tool said the network refused this profile's token (the token API):
+    validate it now. A dead one is marked, and its people are told at once,
+    as the scan tells them; the scan finds those notices written and sends
+    nothing twice. A live one is left alone."""
+    outcome = validate(profile_id, second_look, "jobs.scan.check_reported")
+    if outcome == "invalid":
+        notify_now(profile_id)
+    return outcome
+
+
+def notify_now(profile_id, now=None):
+    """The notices of the profile's current credential, if it is due one,
+    written and enqueued as the scan does, without waiting for it."""
+    now = now or utcnow()
+    with locked_session() as session:
+        row = session.exec(
+            select(Credential, SocialProfile, Organization)
+            .join(SocialProfile, SocialProfile.id == Credential.profile_id)
+            .join(Organization, Organization.id == SocialProfile.organization_id)
+            .where(Credential.profile_id == profile_id, Credential.superseded_at.is_(None))
+        ).first()
+        if row is None:
+            return
+        credential, profile, organization = row
+        notice = rules.due_notice(credential, now, organization.thresholds, invalid_since=now - INVALID_OVERLAP)
+        if notice is None:
+            return
+        due = [(notice, credential, profile, organization)]
+        _, deliveries = write_notices(session, due, now)
+        webhooks = insert_absent(session, WebhookDelivery, outbox.notice_rows(session, due, now))
+        session.commit()
+    outbox.enqueue_deliveries(deliveries)
+    outbox.enqueue_webhooks(webhooks)
+
+
 def invalid_since(now):
     """From when to look for newly invalid credentials: the last scan (never
     later than now), less an overlap; without a last scan, LOOKBACK."""
@@ -123,13 +160,25 @@ def due_credentials(session, now, since):
     )).scalars().all()
     with_profile = select(Credential, SocialProfile).join(SocialProfile, SocialProfile.id == Credential.profile_id)
     rows = rows_by_key(session, with_profile, Credential.id, ids)
+    told_dead = told_dead_of(session, [credential.id for credential, _ in rows if credential.is_invalid])
     due = []
     for credential, profile in rows:
         organization = organizations[profile.organization_id]
-        notice = rules.due_notice(credential, now, organization.thresholds, invalid_since=since)
+        notice = rules.due_notice(credential, now, organization.thresholds, invalid_since=since,
+                                  told_dead=credential.id in told_dead)
         if notice is not None:
             due.append((notice, credential, profile, organization))
     return due
+
+
+def told_dead_of(session, credential_ids):
+    """Those of `credential_ids` whose people were already told they are dead
+    (at their expiry, or when found invalid): a failed renewal that marks an
+    expired token invalid tells nobody a second time."""
+    if not credential_ids:
+        return set()
+    told = select(Notification.credential_id).where(Notification.kind.in_([rules.KIND_EXPIRED, rules.KIND_INVALID]))
+    return set(rows_by_key(session, told.distinct(), Notification.credential_id, credential_ids))
 
 
 def write_notices(session, due, now):

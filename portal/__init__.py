@@ -29,21 +29,20 @@ def create_app(config=None):
         n = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
 
-    from portal import accesslog, crypto, db, pagecache, queue
+    from portal import accesslog, crypto, db, queue
+    from portal.extensions import babel, csrf, htmx, limiter, login_manager, mail, select_locale, select_timezone
     from portal.web import IdConverter
 
     app.url_map.converters["int"] = IdConverter  # before any route is added
-    from portal.extensions import babel, csrf, htmx, limiter, login_manager, mail, select_locale
 
     db.init_app(app)
     crypto.init_app(app)
     queue.init_app(app)
-    pagecache.init_app(app)
     csrf.init_app(app)
     htmx.init_app(app)
     mail.init_app(app)
     limiter.init_app(app)
-    babel.init_app(app, locale_selector=select_locale)
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
 
     from portal import auth, tenancy
 
@@ -51,8 +50,10 @@ def create_app(config=None):
     app.before_request(tenancy.load_current)
 
     from portal.accounts.views import bp as accounts_bp
+    from portal.api.views import bp as api_bp
     from portal.auth.views import bp as auth_bp
     from portal.callback.views import bp as callback_bp
+    from portal.connect.views import bp as connect_bp
     from portal.health.views import bp as health_bp
     from portal.home import bp as home_bp
     from portal.links.views import bp as links_bp
@@ -69,7 +70,10 @@ def create_app(config=None):
     app.register_blueprint(renewal_bp)
     app.register_blueprint(callback_bp)
     app.register_blueprint(links_bp)
+    app.register_blueprint(connect_bp)
     app.register_blueprint(notifications_bp)
+    app.register_blueprint(api_bp)
+    csrf.exempt(api_bp)  # bearer keys only: no cookie is read there
     outbox.init_app(app)
     if app.config["SANDBOX"] or app.config["DEV_TOOLS"]:
         _development_tools().init_app(app)
@@ -104,8 +108,12 @@ def _development_tools():
 def _register_error_pages(app):
     from flask_wtf.csrf import CSRFError
 
+    from portal.api import problems
+
     def error_page(status, template_message):
         def handler(error):
+            if request.path.startswith(problems.API_PREFIX):
+                return problems.from_http_error(error)
             if request.path.startswith("/healthz") or request.accept_mimetypes.best == "application/json":
                 return jsonify(error=template_message), status
             return render_template("error.html", status=status, error=error, message_key=template_message), status
@@ -118,3 +126,29 @@ def _register_error_pages(app):
     app.register_error_handler(404, error_page(404, "not_found"))
     app.register_error_handler(405, error_page(405, "method_not_allowed"))
     app.register_error_handler(429, error_page(429, "too_many_requests"))
+    app.register_error_handler(500, server_error)
+
+
+def server_error(error):
+    """A fault of Keepalive's (Flask has logged it): the error page in the
+    layout, as for 403 and 404; without the layout if that fails too (its
+    header reads the database, which may be what failed)."""
+    from portal.db import close_session
+
+    close_session()  # roll back whatever the request left half done
+    if request.path.startswith("/healthz") or request.accept_mimetypes.best == "application/json":
+        return jsonify(error="internal_server_error"), 500
+    try:
+        return render_template("error.html", status=500, error=error, message_key="internal_error"), 500
+    except Exception:  # noqa: BLE001 - already answering an error: say it plainly
+        logging.getLogger("keepalive").exception("the error page failed; answering the bare one")
+        close_session()
+    try:
+        return render_template("error_bare.html"), 500
+    except Exception:  # noqa: BLE001 - even the language could not be chosen (it reads the person)
+        logging.getLogger("keepalive").exception("the bare error page failed too")
+        return BARE_500, 500, {"Content-Type": "text/html; charset=utf-8"}
+
+
+BARE_500 = ("<!doctype html><html lang=en><meta charset=utf-8><title>Something went wrong · Keepalive</title>"
+            "<h1>Something went wrong on our side</h1><p>Try again in a moment.</p></html>")

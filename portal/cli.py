@@ -19,6 +19,7 @@ def init_app(app):
     app.cli.add_command(db_revision)
     app.cli.add_command(scan)
     app.cli.add_command(vapid_keys)
+    app.cli.add_command(create_agency)
 
 
 @click.command("db-upgrade")
@@ -51,6 +52,35 @@ def scan():
         f"Scan done: {report.renewals} renewal(s) enqueued, {report.credentials} credential(s) due, "
         f"{report.notifications} new notice(s), {len(report.deliveries)} new delivery(ies) enqueued."
     )
+
+
+@click.command("create-agency")
+@click.argument("name")
+@click.option("--owner", "owner_email", required=True, help="The email address of the agency's first Owner.")
+@click.option("--owner-name", default="", help="The Owner's name (they may change it later).")
+@with_appcontext
+def create_agency(name, owner_email, owner_name):
+    """Create an agency and its Owner, and print a single-use link to set the Owner's password."""
+    from portal.auth.signup import create_agency as create
+    from portal.forms import normalized_email
+    from portal.notifications.messages import url_context
+
+    name = name.strip()
+    if not name or len(name) > 120:
+        raise click.BadParameter("give the agency a name of 1 to 120 characters", param_hint="NAME")
+    try:
+        owner_email = normalized_email(owner_email)
+    except ValueError:
+        raise click.BadParameter(f"{owner_email!r} is not an email address", param_hint="--owner") from None
+    with url_context(), db.new_session() as session:
+        organization, owner, link = create(session, name, owner_email, owner_name[:120])
+    click.echo(f"Created the agency {organization.name!r} with {owner.email} as its Owner.")
+    if link:
+        hours = current_app.config["LINK_LIFETIME_HOURS"]
+        click.echo(f"Send them this link to set their password (it works once, for {hours} hours):")
+        click.echo(link)
+    else:
+        click.echo(f"{owner.email} already has a password: they sign in as usual and find the agency there.")
 
 
 @click.command("rotate-token-keys")

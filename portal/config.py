@@ -44,6 +44,13 @@ def _kept_secret(instance_path, name, make):
     return path.read_text().strip()
 
 
+def _choice(env, name, choices, default):
+    value = (env.get(name) or "").strip().lower() or default
+    if value not in choices:
+        raise ConfigurationError(f"{name} must be one of {', '.join(choices)}, not {value!r}.")
+    return value
+
+
 def database_url(url):
     """SQLAlchemy's spelling of a database URL, with psycopg 3 for PostgreSQL."""
     if not url:
@@ -155,10 +162,12 @@ class Config:
         self.RATELIMIT_STORAGE_URI = env.get("RATELIMIT_STORAGE_URI") or self.REDIS_URL
         self.RATELIMIT_HEADERS_ENABLED = True
         self.LOGIN_ATTEMPTS_PER_MINUTE = _number(env, "LOGIN_ATTEMPTS_PER_MINUTE", 10)
+        # Requests each API key may make a minute (`portal.api`); past them, 429 with Retry-After.
+        self.API_REQUESTS_PER_MINUTE = _number(env, "API_REQUESTS_PER_MINUTE", 600)
         self.LINK_LIFETIME_HOURS = _number(env, "LINK_LIFETIME_HOURS", 72)
+        # Whether anyone may create an agency at /signup; `create-agency` works either way.
+        self.SIGNUP = _choice(env, "SIGNUP", ("open", "closed"), "closed" if production else "open")
         self.SCAN_INTERVAL_SECONDS = _number(env, "SCAN_INTERVAL_SECONDS", 600)
-        # How long at most a rendered page is kept (`portal.pagecache`); 0: never.
-        self.PAGE_CACHE_SECONDS = _number(env, "PAGE_CACHE_SECONDS", 300)
 
         self.BABEL_DEFAULT_LOCALE = "en"
         self.LANGUAGES = ["en", "fr", "de", "nl"]

@@ -25,3 +25,15 @@ def select_locale():
     if current_user.is_authenticated and current_user.locale in languages:
         return current_user.locale
     return request.accept_languages.best_match(languages)
+
+
+def select_timezone():
+    """The signed-in person's time zone (Personal settings, first taken from
+    their browser); else UTC, which every moment shown then says."""
+    from flask_login import current_user
+
+    from portal import timezones
+
+    if current_user.is_authenticated and timezones.known(current_user.timezone):
+        return current_user.timezone
+    return None

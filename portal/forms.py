@@ -22,6 +22,15 @@ class Form(FlaskForm):
             return formdata
 
 
+def normalized_email(value):
+    """The address as stored (lower-cased); ValueError for one that is not an address."""
+    try:
+        result = validate_email(value or "", check_deliverability=False, test_environment=True)
+    except EmailNotValidError:
+        raise ValueError(value) from None
+    return result.normalized.lower()
+
+
 class EmailAddress:
     """A syntactically valid address, stored lower-cased.
 
@@ -31,7 +40,6 @@ class EmailAddress:
 
     def __call__(self, form, field):
         try:
-            result = validate_email(field.data or "", check_deliverability=False, test_environment=True)
-        except EmailNotValidError:
+            field.data = normalized_email(field.data)
+        except ValueError:
             raise ValidationError(_l("Enter an email address like name@example.com.")) from None
-        field.data = result.normalized.lower()

@@ -1,4 +1,5 @@
 """Email composed in the web process from templates and sent by a worker."""
+import secrets
 import socket
 from email.charset import BASE64, Charset
 from email.header import Header
@@ -60,7 +61,19 @@ class Email(Message):
         if self.subject and not str(self.subject).isascii():  # encoded and folded once, with CRLF
             del message["Subject"]
             message["Subject"] = Header(str(self.subject), SUBJECT_CHARSET)
+        for part in message.walk():
+            if part.is_multipart():
+                part.set_boundary(boundary())
         return message
+
+
+def boundary():
+    """A MIME boundary that no body line can hold: "=_" never appears in the
+    base64 or quoted-printable bodies Flask-Mail writes (an "=" in them is
+    always followed by a hex digit or a line end). Left to itself, the
+    generator builds a random boundary and compiles a regular expression of
+    it to search the whole message, once per part, on every message."""
+    return f"=_{secrets.token_hex(16)}"
 
 
 def compose(to, subject, template, locale=None, headers=None, **context):

@@ -113,6 +113,9 @@ class User(UserMixin, SQLModel, table=True):
     name: str = Field(default="", max_length=120)
     password_hash: str | None = Field(default=None, max_length=255)
     locale: str | None = Field(default=None, max_length=8)
+    # An IANA time zone ("Europe/Berlin") that dates are shown in; None: not
+    # chosen yet (the browser's is taken at the next page, else UTC).
+    timezone: str | None = Field(default=None, max_length=64)
     active: bool = Field(default=True)
     # Bumped by a password change or reset: every session begun under an
     # older version ends (`portal.auth.sessions`).
@@ -305,6 +308,8 @@ class Notification(SQLModel, table=True):
     expires_at: datetime | None = _when()
     created_at: datetime = _when(default=True)
     read_at: datetime | None = _when()
+    # When a renewal made it moot (a token notice whose token was renewed since).
+    resolved_at: datetime | None = _when()
 
 
 class Delivery(SQLModel, table=True):
@@ -357,15 +362,63 @@ class RenewalAttempt(SQLModel, table=True):
 
 
 class AuditEvent(SQLModel, table=True):
+    """One line of the activity log (`portal.audit` writes them; the codes,
+    their words and kinds are `portal.activity.vocabulary`). The names of the
+    profile and of the person are kept on the event, so that its line still
+    reads after the profile is removed or the person has left."""
     __tablename__ = "audit_event"
+    __table_args__ = (sa.Index("ix_audit_event_organization_created", "organization_id", "created_at", "id"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    organization_id: int | None = _fk("organization.id", nullable=True)
+    organization_id: int | None = _fk("organization.id", nullable=True, index=False)
     user_id: int | None = _fk("user.id", nullable=True, ondelete="SET NULL")
     profile_id: int | None = _fk("social_profile.id", nullable=True, ondelete="SET NULL")
     action: str = Field(max_length=60)
+    # Free text of events written before `data` (shown as it is); new events leave it empty.
     detail: str = Field(default="", sa_type=sa.Text)
+    # The event's own values (an email, a role, a renewal's mode and reason), read by the vocabulary.
+    data: dict = Field(default_factory=dict, sa_type=sa.JSON)
+    profile_name: str = Field(default="", max_length=200)
+    profile_network: str = Field(default="", max_length=40)
+    # Who did it, as named then; empty with no user: Keepalive itself (a worker, the scan).
+    actor_name: str = Field(default="", max_length=254)
     created_at: datetime = _when(default=True, index=True)
+
+
+class ApiScope(StrEnum):
+    """What an API key may do (`portal.api`)."""
+
+    PROFILES_READ = "profiles:read"
+    TOKENS_READ = "tokens:read"
+    LINKS_WRITE = "links:write"
+
+
+class ApiKey(SQLModel, table=True):
+    """A key of the agency's own tools for the token API; the secret is shown
+    once, this row keeps its keyed hash (`portal.api.keys`)."""
+
+    __tablename__ = "api_key"
+
+    id: int | None = Field(default=None, primary_key=True)
+    organization_id: int = _fk("organization.id")
+    name: str = Field(max_length=120)
+    # The first characters of the secret ("ka_live_Ab3d"), so that a key can be recognised in the list.
+    prefix: str = Field(max_length=20)
+    secret_hash: str = Field(max_length=64, sa_column_kwargs={"unique": True})
+    scopes: str = Field(default="", max_length=200)  # space-separated ApiScope values
+    # A key limited to one brand sees only that brand's profiles; deleting the brand deletes the key.
+    brand_id: int | None = _fk("brand.id", nullable=True, index=False)
+    created_by_id: int | None = _fk("user.id", nullable=True, index=False, ondelete="SET NULL")
+    created_at: datetime = _when(default=True)
+    expires_at: datetime | None = _when()
+    revoked_at: datetime | None = _when()
+    # Written at most once a minute per key, so that reading with a key costs no write.
+    last_used_at: datetime | None = _when()
+    last_used_address: str | None = Field(default=None, max_length=45)
+
+    @property
+    def scope_set(self):
+        return frozenset(self.scopes.split())
 
 
 class Invitation(SQLModel, table=True):
@@ -394,6 +447,24 @@ class PasswordReset(SQLModel, table=True):
     created_at: datetime = _when(default=True)
     expires_at: datetime = _when(nullable=False)
     used_at: datetime | None = _when()
+
+
+class Signup(SQLModel, table=True):
+    """An agency asked for at /signup, made when its confirmation link is
+    followed. Written for every request, whether or not the address already
+    has an account (a worker decides which email to send): the page answers
+    alike either way. `secret_hash` is set when the confirmation is sent."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    agency_name: str = Field(max_length=120)
+    name: str = Field(max_length=120)
+    email: str = Field(max_length=254, index=True)
+    password_hash: str = Field(max_length=255)
+    locale: str | None = Field(default=None, max_length=8)
+    secret_hash: str | None = Field(default=None, max_length=64, sa_column_kwargs={"unique": True})
+    created_at: datetime = _when(default=True)
+    expires_at: datetime = _when(nullable=False)
+    confirmed_at: datetime | None = _when()
 
 
 class PushSubscription(SQLModel, table=True):

@@ -41,6 +41,16 @@ def may_renew(membership, access_level):
     return ALLOWED
 
 
+def may_connect_profiles(membership):
+    """Connecting (and removing) social profiles: Owners, Managers, and Members
+    with "manage social profiles"."""
+    if membership is None:
+        return Decision(False, "not_a_member")
+    if manages_organization(membership) or membership.can_manage_profiles:
+        return ALLOWED
+    return Decision(False, "no_manage_profiles")
+
+
 def may_change_role(actor, target, new_role):
     """Only an Owner makes or unmakes Owners; nobody demotes the last Owner
     (checked by the caller, who can count them)."""

@@ -58,6 +58,19 @@ def effective_expiry_sql():
     )
 
 
+def shown_expiry_sql(now):
+    """`TokenStatus.effective_expiry` in SQL: the effective expiry, and for an
+    invalid credential when it stopped (`portal.status.ended_at`)."""
+    expiry = effective_expiry_sql()
+    found = Credential.invalidated_at
+    return case(
+        (Credential.status != CredentialState.INVALID, expiry),
+        (and_(found.is_not(None), or_(expiry.is_(None), found < expiry)), found),
+        (expiry <= now, expiry),
+        else_=None,
+    )
+
+
 def urgency_sql(now, window_days):
     """The `URGENCY` of each profile's token status at `now`, in SQL: the
     rule of `portal.status.token_status`, case by case."""
@@ -126,7 +139,7 @@ def visible_profiles(membership, organization, scope=Scope(), now=None, limit=No
     """The profiles of `organization` in `scope` that `membership` may see,
     most urgent first, `limit` of them from `offset`."""
     now = now or utcnow()
-    expiry = effective_expiry_sql()
+    expiry = shown_expiry_sql(now)
     query = visible(membership, organization, SocialProfile, Credential, ProfileAccess.level,
                     scope=scope, now=now).order_by(
         urgency_sql(now, organization.expiry_window_days), expiry.is_(None), expiry,

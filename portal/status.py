@@ -3,6 +3,7 @@
 | status             | rule                                                      |
 |--------------------|-----------------------------------------------------------|
 | expired            | invalid (any reason), or effective expiry not in the future |
+|                    | (an invalid one's end is when it stopped: `ended_at`)     |
 | expiring           | effective expiry within the organization's window          |
 | valid              | effective expiry beyond the window                         |
 | no_expiry          | no known expiry and the last health check passed           |
@@ -64,12 +65,29 @@ class TokenStatus:
         return (URGENCY[self.status], expiry)
 
 
+def whole_days(left):
+    """Whole days in the timedelta `left`, rounded down: "days left"."""
+    return int(left.total_seconds() // SECONDS_PER_DAY)
+
+
 def effective_expiry(credential):
     end = credential.refresh_expires_at if credential.can_refresh_silently else credential.expires_at
     data_access = credential.data_access_expires_at
     if data_access is not None and (end is None or data_access < end):
         return data_access
     return end
+
+
+def ended_at(credential, now):
+    """When an invalid credential stopped working, as every page, notice and
+    payload tells it: when it was found dead, or its end if that came first.
+    Never a moment to come: a dead token has no future expiry (None when
+    neither is known)."""
+    expiry = effective_expiry(credential)
+    found = credential.invalidated_at
+    if found is not None and (expiry is None or found < expiry):
+        return found
+    return expiry if expiry is not None and expiry <= now else None
 
 
 def token_status(credential, now, window_days):
@@ -83,11 +101,11 @@ def token_status(credential, now, window_days):
         raise ValueError("now must be time-zone aware")
     if credential is None:
         return TokenStatus(Status.EXPIRED, None, None, InvalidReason.UNKNOWN)
-    expiry = effective_expiry(credential)
     if credential.is_invalid:
         return TokenStatus(
-            Status.EXPIRED, expiry, None, credential.invalid_reason or InvalidReason.UNKNOWN
+            Status.EXPIRED, ended_at(credential, now), None, credential.invalid_reason or InvalidReason.UNKNOWN
         )
+    expiry = effective_expiry(credential)
     if expiry is None:
         if credential.last_check_ok is False:
             return TokenStatus(Status.EXPIRED, None, None, InvalidReason.UNKNOWN)
@@ -95,7 +113,7 @@ def token_status(credential, now, window_days):
     left = expiry - now
     if left <= timedelta(0):
         return TokenStatus(Status.EXPIRED, expiry, None, InvalidReason.EXPIRED)
-    days_left = int(left.total_seconds() // SECONDS_PER_DAY)
+    days_left = whole_days(left)
     if left <= timedelta(days=window_days):
         return TokenStatus(Status.EXPIRING, expiry, days_left)
     return TokenStatus(Status.VALID, expiry, days_left)

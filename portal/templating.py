@@ -97,8 +97,27 @@ def format_date(value, format="medium"):
 
 
 def format_datetime(value, format="medium"):
-    """A moment in the current locale and time zone."""
-    return formatted(dates.format_datetime, value, format, *locale_and_zone())
+    """A moment in the current locale and time zone, saying which zone
+    ("Dec 7, 2026, 3:00:00 PM CET"; Babel's long and full formats name it
+    themselves)."""
+    locale, zone = locale_and_zone()
+    text = formatted(dates.format_datetime, value, format, locale, zone)
+    if format in ("short", "medium"):
+        text = f"{text} {utc_offset(value, zone)}"
+    return text
+
+
+def utc_offset(value, zone):
+    """Which zone a moment is shown in, the same in every language: "UTC",
+    "UTC+1", "UTC−5", "UTC+5:30" (CLDR's short names exist for few zones in
+    some languages and none in others)."""
+    offset = value.astimezone(zone).utcoffset()
+    minutes = int(offset.total_seconds() // 60)
+    if not minutes:
+        return "UTC"
+    sign = "+" if minutes > 0 else "\u2212"
+    hours, minutes = divmod(abs(minutes), 60)
+    return f"UTC{sign}{hours}" + (f":{minutes:02d}" if minutes else "")
 
 
 @lru_cache(maxsize=16384)

@@ -6,7 +6,7 @@ really belongs to.
 """
 from functools import cache, wraps
 
-from flask import abort, g, session
+from flask import abort, current_app, g, request, session
 from flask_login import current_user
 from sqlalchemy import bindparam
 from sqlmodel import select
@@ -49,9 +49,18 @@ def user_and_memberships(user_id):
     return rows[0][0]
 
 
+def bearer_only(view):
+    """Mark a view that a bearer key authenticates (the token API): no
+    browser session is read for it, whatever cookie comes along."""
+    view.bearer_only = True
+    return view
+
+
 def load_current():
     g.membership = g.organization = g.brand = None
     g.memberships = []
+    if getattr(current_app.view_functions.get(request.endpoint), "bearer_only", False):
+        return
     if not current_user.is_authenticated:
         return
     loaded_for, memberships = g.pop("loaded_memberships", (None, None))

@@ -1,9 +1,12 @@
 """What every view shares: page-or-fragment rendering, redirects after POST,
 and loading objects only within the signed-in user's organization."""
-from flask import abort, g, make_response, redirect, render_template, request
+from urllib.parse import urlsplit
+
+from flask import abort, current_app, g, make_response, redirect, render_template, request
 from htmx_flask import make_response as htmx_response
 from jinja2_fragments.flask import render_block
 from sqlmodel import select
+from werkzeug.exceptions import HTTPException
 from werkzeug.routing import BaseConverter, ValidationError
 from werkzeug.urls import iri_to_uri
 
@@ -84,3 +87,19 @@ def is_safe_next(target):
 
 def safe_next(target, default):
     return target if is_safe_next(target) else default
+
+
+def app_path(target):
+    """`target` if it is a local path (a `safe_next`) of a page or fragment of
+    this app that answers GET, else None."""
+    if not is_safe_next(target):
+        return None
+    path = urlsplit(target).path
+    root = request.script_root
+    if root and not path.startswith(root + "/"):
+        return None
+    try:
+        current_app.create_url_adapter(request).match(path[len(root):], method="GET")
+    except HTTPException:  # not found, not a GET, or a redirect (RequestRedirect)
+        return None
+    return target

@@ -3,7 +3,9 @@ PostgreSQL when TEST_DATABASE_URL is set), the real Redis, a client, and a
 helper to sign in."""
 import hashlib
 import os
+import sys
 import uuid
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -247,6 +249,39 @@ class Auth:
 @pytest.fixture
 def auth(client):
     return Auth(client)
+
+
+# --- The scheduler: jobs/cron.py loaded as `rq cron` loads it.
+
+CRON_FILE = Path(__file__).resolve().parent.parent / "jobs" / "cron.py"
+CRON_MODULE = "rq_cron_config_cron_py"  # the name rq gives a configuration loaded from its path
+
+
+@pytest.fixture
+def cron_scheduler(app, monkeypatch):
+    """An RQ cron scheduler with jobs/cron.py loaded for `app` (scans every
+    120 s), not started: a test enqueues its due jobs with `enqueue_jobs()`.
+    What enqueueing writes outside the app's queue (each cron job's history of
+    job ids, RQ's registry of cron jobs) is removed afterwards."""
+    import jobs
+    from rq import cron
+    from rq.cron_job_registry import get_registry_key
+
+    monkeypatch.setitem(app.config, "SCAN_INTERVAL_SECONDS", 120)
+    monkeypatch.setattr(jobs, "worker_app", lambda: app)
+    monkeypatch.delitem(sys.modules, CRON_MODULE, raising=False)
+    connection = Redis.from_url(app.config["REDIS_URL"])
+    scheduler = cron.CronScheduler(connection, logging_level="WARNING")
+    scheduler.load_config_from_file(str(CRON_FILE))
+    sys.modules.pop(CRON_MODULE, None)
+    yield scheduler
+    for job in scheduler.get_jobs():
+        ids = job.get_job_ids(connection)
+        if ids:
+            connection.zrem(job.job_history_key, *ids)
+        if not connection.zcard(job.job_history_key):
+            connection.zrem(get_registry_key(), job.name)
+    connection.close()
 
 
 # --- Mail and jobs: a real SMTP server on loopback and an in-process RQ worker.

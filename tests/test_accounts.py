@@ -88,6 +88,15 @@ def count_of(html, status):
     return int(re.search(rf'id="count-{status}"[^>]*>(\d+)<', html).group(1))
 
 
+def menu(client, profile_id, page="/accounts"):
+    """The items of a row's ⋯ menu, as htmx loads them from the page `page`."""
+    return client.get(f"/accounts/{profile_id}/menu", headers={**HTMX, "HX-Current-URL": f"http://localhost{page}"})
+
+
+def header_badge(html):
+    return re.search(r'<span class="badge[^"]*">(\d+)</span>', html).group(0)
+
+
 # --- Manage Accounts ----------------------------------------------------------
 
 def test_manage_accounts_lists_every_profile_most_urgent_first(client, auth, agency):
@@ -250,11 +259,13 @@ def test_a_member_without_rights_sees_the_reason_instead_of_renew(client, auth, 
     html = text(client.get("/accounts"))
     p = agency["profiles"]
     assert set(row_ids(html)) == {p["expired"].id, p["expiring"].id}
-    assert "Renew Token" in html  # only as a disabled menu item, with the reason
-    assert 'action="/profiles/' not in html
-    assert 'role="menuitem" aria-disabled="true"' in html
-    assert "ask an Owner or Manager" in html
+    assert 'action="/profiles/' not in html and "ask an Owner or Manager" in html
     assert "Try renewing all" not in html
+    items = text(menu(client, p["expired"].id))
+    assert "Renew Token" in items  # only as a disabled menu item, with the reason
+    assert 'action="/profiles/' not in items
+    assert 'role="menuitem" aria-disabled="true"' in items
+    assert "ask an Owner or Manager" in items
     dropdown = text(client.get("/accounts/expired-tokens", headers=HTMX))
     assert dropdown_names(dropdown) == ["Cafe Page", "Cafe LinkedIn"]
     assert "/renew" not in dropdown and "<button type=\"submit\"" not in dropdown
@@ -266,14 +277,17 @@ def test_a_member_admin_with_manage_rights_renews_only_where_admin(client, auth,
     p = agency["profiles"]
     html = text(client.get("/accounts"))
     assert f'action="/profiles/{p["expired"].id}/renew"' in html
-    assert f'action="/profiles/{p["valid"].id}/renew"' not in html
-    assert "it needs the Admin level on this profile" in html
+    assert f'action="/profiles/{p["expired"].id}/renew"' in text(menu(client, p["expired"].id))
+    valid = text(menu(client, p["valid"].id))
+    assert f'action="/profiles/{p["valid"].id}/renew"' not in valid
+    assert "it needs the Admin level on this profile" in valid
 
 
 def test_other_agencies_profiles_are_not_found(client, auth, agency):
     auth.login("owner@example.test")
     stranger = agency["stranger"].id
-    for path in (f"/accounts/{stranger}", f"/accounts/{stranger}/managers"):
+    for path in (f"/accounts/{stranger}", f"/accounts/{stranger}/managers", f"/accounts/{stranger}/menu",
+                 f"/accounts/{stranger}/row"):
         assert client.get(path).status_code == 404
         assert client.get(path, headers=HTMX).status_code == 404
 
@@ -283,6 +297,8 @@ def test_a_member_cannot_open_a_profile_they_cannot_see(client, auth, agency):
     hidden = agency["profiles"]["valid"].id
     assert client.get(f"/accounts/{hidden}").status_code == 404
     assert client.get(f"/accounts/{hidden}/managers").status_code == 404
+    assert menu(client, hidden).status_code == 404
+    assert client.get(f"/accounts/{hidden}/row", headers=HTMX).status_code == 404
     assert client.get(f"/accounts/{agency['profiles']['expired'].id}").status_code == 200
 
 
@@ -294,37 +310,58 @@ def test_signed_out_htmx_requests_are_sent_to_sign_in_not_swapped(client, agency
 
 # --- the ⋯ menu ----------------------------------------------------------------
 
-def test_row_menu_offers_renew_managers_and_notifications(client, auth, agency):
+def test_row_menu_is_one_button_whose_items_load_when_it_is_first_opened(client, auth, agency):
     auth.login("owner@example.test")
     pid = agency["profiles"]["expired"].id
     html = text(client.get("/accounts"))
     row = html.split(f'id="profile-row-{pid}"')[1].split("</tr>")[0]
     assert 'aria-haspopup="true" aria-expanded="false"' in row
-    assert "More actions for Cafe Page" in row
-    assert 'role="menu"' in row
+    assert "More actions for Cafe Page on Facebook" in row  # six rows of one client told apart by their network
+    assert re.search(rf'<div class="menu-list" id="row-menu-{pid}" role="menu" aria-labelledby="row-menu-button-{pid}" '
+                     rf'hidden hx-get="/accounts/{pid}/menu" hx-trigger="menu-open once"></div>', row)
+    assert f'href="/accounts/{pid}/managers"' not in html and "See all managers" not in html
+    # Only the row's own Renew Token button, for a token at risk, is in the page.
+    assert html.count(">Renew Token<") == 4
+
+
+def test_row_menu_offers_renew_managers_and_notifications(client, auth, agency):
+    auth.login("owner@example.test")
+    pid = agency["profiles"]["expired"].id
+    response = menu(client, pid, page="/accounts?status=expired")
+    assert response.status_code == 200 and "HX-Request" in response.headers["Vary"]
+    items = text(response)
+    assert "<html" not in items and "<tr" not in items
     assert re.search(rf'<form method="post" action="/profiles/{pid}/renew" class="inline-form" '
                      rf'hx-post="/profiles/{pid}/renew" hx-target="#profile-row-{pid}" hx-swap="outerHTML" '
-                     r'role="none">', row)
-    assert f'role="menuitem" href="/accounts/{pid}/managers"' in row
-    assert f'hx-get="/accounts/{pid}/managers" hx-target="#dialog-slot"' in row
-    assert f'href="/settings/personal?profile={pid}#notifications"' in row
-    assert f'role="menuitem" href="/accounts/{pid}/send-link">Send renewal link' in row
-    assert 'name="next" value="/accounts"' in row
+                     r'role="none">', items)
+    assert f'name="fragment" value="/accounts/{pid}/row?next=%2Faccounts%3Fstatus%3Dexpired"' in items
+    assert f'role="menuitem" href="/accounts/{pid}/managers"' in items
+    assert f'hx-get="/accounts/{pid}/managers" hx-target="#dialog-slot"' in items
+    assert f'href="/settings/personal?profile={pid}#notifications"' in items
+    # The link's page leads back to the list the person came from.
+    assert f'role="menuitem" href="/accounts/{pid}/send-link?next=/accounts?status%3Dexpired">Send renewal link' in items
+    assert 'name="next" value="/accounts?status=expired"' in items
 
 
 def test_send_renewal_link_is_left_out_while_its_page_does_not_exist(app, client, auth, agency, monkeypatch):
     monkeypatch.delitem(app.view_functions, "links.send", raising=False)
     auth.login("owner@example.test")
-    assert "Send renewal link" not in text(client.get("/accounts"))
+    assert "Send renewal link" not in text(menu(client, agency["profiles"]["expired"].id))
 
 
 def test_renew_from_a_row_keeps_the_filtered_page_as_next(client, auth, agency):
     auth.login("owner@example.test")
     html = text(client.get("/accounts?status=expired&q=cafe"))
     assert 'name="next" value="/accounts?status=expired&amp;q=cafe"' in html
+    pid = agency["profiles"]["expired"].id
+    assert f'name="fragment" value="/accounts/{pid}/row?next=%2Faccounts%3Fstatus%3Dexpired%26q%3Dcafe"' in html
 
 
-def test_a_silent_renewal_from_a_row_answers_the_row_and_the_event(client, auth, agency, session, monkeypatch):
+def fragment_of(html):
+    return re.search(r'name="fragment" value="([^"]+)"', html).group(1).replace("&amp;", "&")
+
+
+def test_a_silent_renewal_from_a_row_leads_to_the_row_and_the_event(client, auth, agency, session, monkeypatch):
     from portal.renewal import views as renewal_views
     from portal.renewal.silent import Outcome, Result
 
@@ -346,13 +383,21 @@ def test_a_silent_renewal_from_a_row_answers_the_row_and_the_event(client, auth,
     monkeypatch.setattr(renewal_views, "renew_silently", renewed)
     auth.login("owner@example.test")
     token = csrf_token(client)
-    response = client.post(f"/profiles/{pid}/renew", data={"csrf_token": token, "next": "/accounts?status=expiring"},
-                           headers={**HTMX, "HX-Target": f"profile-row-{pid}"})
+    fragment = fragment_of(text(client.get("/accounts?status=expiring")))
+    assert fragment == f"/accounts/{pid}/row?next=%2Faccounts%3Fstatus%3Dexpiring"
+    form = {"csrf_token": token, "next": "/accounts?status=expiring", "fragment": fragment}
+    renewal = client.post(f"/profiles/{pid}/renew", data=form, headers={**HTMX, "HX-Target": f"profile-row-{pid}"})
+    # The renewal knows no page: it leads to the fragment its form names.
+    assert renewal.status_code == 303 and renewal.headers["Location"] == fragment
+    response = client.get(fragment, headers={**HTMX, "HX-Target": f"profile-row-{pid}"})
     assert response.status_code == 200
     assert response.headers["HX-Trigger"] == "tokens-changed"
     body = text(response)
     assert body.strip().startswith(f'<tr id="profile-row-{pid}" class="status-valid">')
-    assert "Token renewed" in body and "by Olivia Owner" in body
+    assert "The token of Cafe LinkedIn is renewed." in body and "by Olivia Owner" in body
+    assert "autofocus" in body  # on the row's menu button, where the button that renewed was
+    # The message is spent: the row again, or the next page, does not repeat it.
+    assert "is renewed" not in text(client.get(fragment, headers=HTMX))
     assert 'name="next" value="/accounts?status=expiring"' in body
     # The counts of the page it is on, and what is left to renew, follow.
     assert '<hx-partial hx-target="#count-expiring" hx-swap="innerHTML">1</hx-partial>' in body
@@ -360,21 +405,54 @@ def test_a_silent_renewal_from_a_row_answers_the_row_and_the_event(client, auth,
     assert '<hx-partial hx-target="#renew-all-bar" hx-swap="outerHTML">' in body
     assert 'name="network" value="linkedin_company"' not in body
     assert 'name="network" value="youtube"' in body
-    # Elsewhere (the dropdown, a plain form) the renewal still answers with a redirect.
+    # Elsewhere (the dropdown, a plain form) the renewal still answers with a redirect to `next`.
     plain = client.post(f"/profiles/{pid}/renew", data={"csrf_token": token, "next": "/accounts"})
     assert plain.status_code == 303 and plain.headers["Location"].endswith("/accounts")
 
 
+@pytest.mark.parametrize("fragment", ["https://evil.example/accounts/1/row", "//evil.example/accounts", "/nowhere",
+                                      "/accounts/renew-all", "javascript:alert(1)", ""])
+def test_a_renewal_leads_only_to_a_fragment_of_this_app(client, auth, agency, monkeypatch, fragment):
+    from portal.renewal import views as renewal_views
+    from portal.renewal.silent import Outcome, Result
+
+    monkeypatch.setattr(renewal_views, "renew_silently", lambda *args, **kwargs: Outcome(Result.RENEWED))
+    auth.login("owner@example.test")
+    pid = agency["profiles"]["expiring"].id
+    response = client.post(f"/profiles/{pid}/renew", headers=HTMX,
+                           data={"csrf_token": csrf_token(client), "next": "/accounts", "fragment": fragment})
+    assert response.status_code == 200 and response.headers["HX-Redirect"] == "/accounts"
+
+
 # --- the header dropdown --------------------------------------------------------
 
-def test_every_signed_in_page_loads_the_dropdown_with_htmx(client, auth, agency):
+def test_every_signed_in_page_counts_tokens_at_risk_and_loads_the_list_when_opened(client, auth, agency):
     auth.login("owner@example.test")
     for path in ("/", "/accounts", "/settings/personal"):
         html = text(client.get(path))
         slot = re.search(r'<div id="expired-tokens"[^>]*>', html, re.S).group(0)
-        assert 'hx-get="/accounts/expired-tokens"' in slot
-        assert 'hx-trigger="load, tokens-changed from:body"' in slot
-        assert "Expired Tokens" in html
+        assert 'hx-get="/accounts/expired-tokens/dropdown"' in slot
+        assert 'hx-trigger="tokens-changed from:body"' in slot
+        assert re.search(r'aria-expanded="false" aria-controls="expired-tokens-panel">.*?<span class="tokens-label">Expired Tokens</span>\s*'
+                         r'<span class="badge">4</span>', html, re.S)
+        panel = re.search(r'<div class="tokens-panel" id="expired-tokens-panel"[^>]*></div>', html, re.S).group(0)
+        assert 'hx-get="/accounts/expired-tokens" hx-trigger="dropdown-open once"' in panel
+        assert "token-item" not in html
+        # Without JavaScript the button leads to the list as a page.
+        assert '<form class="tokens-toggle" method="get" action="/accounts/expired-tokens">' in html
+
+
+def test_tokens_changed_reloads_the_count_with_the_list_still_to_load(client, auth, agency, session):
+    auth.login("owner@example.test")
+    html = text(client.get("/accounts/expired-tokens/dropdown", headers=HTMX))
+    assert "<html" not in html and header_badge(html) == '<span class="badge">4</span>'
+    assert 'hx-trigger="dropdown-open once"' in html and "token-item" not in html
+    expiring = session.exec(select(Credential).where(Credential.profile_id == agency["profiles"]["expiring"].id)).one()
+    expiring.expires_at = utcnow() + timedelta(days=40)
+    session.add(expiring)
+    session.commit()
+    assert header_badge(text(client.get("/accounts/expired-tokens/dropdown", headers=HTMX))) == \
+        '<span class="badge">3</span>'
 
 
 def test_dropdown_lists_tokens_at_risk_most_urgent_first(client, auth, agency):
@@ -383,9 +461,7 @@ def test_dropdown_lists_tokens_at_risk_most_urgent_first(client, auth, agency):
                           headers={**HTMX, "HX-Current-URL": "http://localhost/accounts?status=valid"})
     assert response.status_code == 200 and "HX-Request" in response.headers["Vary"]
     html = text(response)
-    assert "<html" not in html
-    assert re.search(r'aria-expanded="false" aria-controls="expired-tokens-panel">.*?<span>Expired Tokens</span>\s*'
-                     r'<span class="badge">4</span>', html, re.S)
+    assert "<html" not in html and "tokens-button" not in html  # the panel's content only
     names = dropdown_names(html)
     assert set(names[:2]) == {"Cafe Page", "Books Gram"}
     assert names[2:] == ["Cafe LinkedIn", "Cafe Tube"]
@@ -405,7 +481,7 @@ def test_dropdown_follows_the_current_brand(client, auth, agency):
         cookie["brand_id"] = agency["brands"]["books"].id
     html = text(client.get("/accounts/expired-tokens", headers=HTMX))
     assert dropdown_names(html) == ["Books Gram"]
-    assert '<span class="badge">1</span>' in html
+    assert header_badge(text(client.get("/"))) == '<span class="badge">1</span>'
 
 
 def test_dropdown_says_when_every_token_is_healthy(client, auth, session):
@@ -414,7 +490,7 @@ def test_dropdown_says_when_every_token_is_healthy(client, auth, session):
     auth.login("calm@example.test")
     html = text(client.get("/accounts/expired-tokens", headers=HTMX))
     assert "All your tokens are healthy" in html
-    assert '<span class="badge badge-zero">0</span>' in html
+    assert header_badge(text(client.get("/"))) == '<span class="badge badge-zero">0</span>'
 
 
 def test_without_javascript_the_dropdown_is_a_page(client, auth, agency):
@@ -465,8 +541,8 @@ def test_profile_details_show_history_attempts_and_what_stops(client, auth, agen
                            superseded_at=now - timedelta(days=30), created_at=now - timedelta(days=90))
     session.add(RenewalAttempt(profile_id=p["revoked"].id, user_id=people["owner"].id, mode="interactive",
                              outcome="failed", reason="insufficient_permission", finished_at=now))
-    session.add(AuditEvent(organization_id=agency["org"].id, profile_id=p["revoked"].id, action="credential.invalidated",
-                         detail="password_changed"))
+    session.add(AuditEvent(organization_id=agency["org"].id, profile_id=p["revoked"].id, action="token.failed",
+                           data={"mode": "health_check", "reason": "password_changed"}))
     session.commit()
     auth.login("owner@example.test")
     html = text(client.get(f"/accounts/{p['revoked'].id}"))
@@ -476,7 +552,8 @@ def test_profile_details_show_history_attempts_and_what_stops(client, auth, agen
     assert "Credential history" in html and "Max Manager" in html and "Replaced" in html
     assert "Password changed on Instagram (Business)" in html
     assert old.id and "The account on Instagram (Business) lacks the rights to renew it." in html
-    assert "credential.invalidated" in html
+    assert "Renewal failed" in html and "Health check: Password changed at the network" in html
+    assert "token.failed" not in html and "password_changed" not in html
     assert "Last health check" in html
 
 
@@ -663,9 +740,9 @@ def test_sending_a_renewal_link_takes_what_renewing_takes(client, auth, session,
     f.access(session, member, admin_profile, "admin")
     f.access(session, member, viewer_profile, "viewer")
     auth.login(member.email)
-    html = client.get("/accounts").get_data(as_text=True)
-    assert (f'href="/accounts/{admin_profile.id}/send-link"' in html) is can_manage_profiles
-    assert f'href="/accounts/{viewer_profile.id}/send-link"' not in html
+    admin_menu, viewer_menu = (text(menu(client, profile.id)) for profile in (admin_profile, viewer_profile))
+    assert (f'href="/accounts/{admin_profile.id}/send-link?' in admin_menu) is can_manage_profiles
+    assert f'href="/accounts/{viewer_profile.id}/send-link' not in viewer_menu
     reason = ("You may not renew this token: it needs the Admin level on this profile." if can_manage_profiles
               else "You may not renew tokens: ask an Owner or Manager for &#34;Manage social profiles&#34;.")
-    assert reason in html
+    assert reason in viewer_menu

@@ -32,6 +32,7 @@ from tests.conftest import free_port, run_jobs
 
 ROOT = Path(__file__).resolve().parent.parent
 DAY = timedelta(days=1)
+HOUR = timedelta(hours=1)
 MINUTE = timedelta(minutes=1)
 
 
@@ -83,7 +84,9 @@ def mailbox(request, app_config):
 
 
 def agency(session, people=1, network="facebook", profile_name="Northwind Café", expires_in=3 * DAY - MINUTE):
-    """An agency with `people` Owners and a profile whose credential ends in `expires_in`."""
+    """An agency with `people` Owners and a profile whose credential ends in `expires_in`: by
+    default past the 3-day threshold with 2 days and 23 hours left, told as "2 days" (the
+    real days left, rounded down as everywhere, not the threshold)."""
     made = factories.agency(
         session, name="Northwind", people={f"owner{n}": "owner" for n in range(people)},
         profiles={"page": {"network": network, "name": profile_name, "credential": {"expires_in": expires_in}}},
@@ -120,7 +123,7 @@ def test_a_notice_is_emailed_with_a_renewal_link(smtp_server, app, session, app_
     assert (finished, failed) == (1, 0)
     [message] = smtp_server
     assert message["To"] == owner.email
-    assert message["Subject"] == "Action needed: the Facebook token of Northwind Café expires in 3 days"
+    assert message["Subject"] == "Action needed: the Facebook token of Northwind Café expires in 2 days"
     assert message["List-Unsubscribe"] == "<http://localhost/settings/personal>"
     text = message.get_body(("plain",)).get_content()
     html = message.get_body(("html",)).get_content()
@@ -146,7 +149,7 @@ def test_a_long_subject_with_accents_arrives_whole(smtp_server, app, session, ap
 
     [message] = smtp_server
     assert message["Subject"] == (
-        "Action needed: the Google Business Profile token of Café Crème Brûlée de Montréal expires in 3 days")
+        "Action needed: the Google Business Profile token of Café Crème Brûlée de Montréal expires in 2 days")
 
 
 def test_expired_and_invalid_subjects(smtp_server, app, session, app_context):
@@ -165,6 +168,25 @@ def test_expired_and_invalid_subjects(smtp_server, app, session, app_context):
     ]
     invalid = next(m for m in smtp_server if "Contoso" in m["Subject"])
     assert "Password changed on LinkedIn Page" in invalid.get_body(("plain",)).get_content()
+
+
+@pytest.mark.parametrize("expires_in, subject, sentence", [
+    # Thresholds 7, 3, 1, 0: the 3-day threshold is crossed, 1 day and 12 hours are left.
+    (DAY + 12 * HOUR, "expires in 1 day", "expires in 1 day, on"),
+    # The 1-day threshold is crossed, 12 hours are left.
+    (12 * HOUR, "expires today", "expires today, at"),
+])
+def test_the_email_tells_the_real_time_left_not_the_threshold(smtp_server, app, session, app_context, expires_in,
+                                                              subject, sentence):
+    agency(session, expires_in=expires_in)
+
+    scan()
+    run_jobs(app)
+
+    [message] = smtp_server
+    assert message["Subject"] == f"Action needed: the Facebook token of Northwind Café {subject}"
+    for body in (message.get_body(("plain",)).get_content(), message.get_body(("html",)).get_content()):
+        assert f"The Facebook token of Northwind Café {sentence}" in body
 
 
 def test_one_smtp_connection_per_batch(smtp_server, app, session, app_context, monkeypatch):
@@ -350,9 +372,9 @@ def test_each_recipient_of_a_batch_reads_their_own_language(smtp_server, app, se
 
     subjects = {m["To"]: m["Subject"] for m in smtp_server}
     assert subjects == {
-        owners[0].email: "Action requise\u00a0: le jeton Facebook de Northwind Café expire dans 3 jours",
-        owners[1].email: "Handlungsbedarf: Das Facebook-Token von Northwind Café läuft in 3 Tagen ab",
-        owners[2].email: "Action needed: the Facebook token of Northwind Café expires in 3 days",
+        owners[0].email: "Action requise\u00a0: le jeton Facebook de Northwind Café expire dans 2 jours",
+        owners[1].email: "Handlungsbedarf: Das Facebook-Token von Northwind Café läuft in 2 Tagen ab",
+        owners[2].email: "Action needed: the Facebook token of Northwind Café expires in 2 days",
     }
     french = next(m for m in smtp_server if m["To"] == owners[0].email)
     assert "Bonjour" in french.get_body(("plain",)).get_content()

@@ -133,7 +133,7 @@ def test_people_roles_history_and_audit(runner, session):
     superseded = session.exec(select(Credential).where(Credential.superseded_at.is_not(None))).all()
     assert superseded and all(c.superseded_at <= utcnow() for c in superseded)
     actions = {event.action for event in session.exec(select(AuditEvent)).all()}
-    assert {"profile.connected", "credential.renewed", "credential.invalidated"} <= actions
+    assert {"profile.connected", "token.renewed", "token.failed"} <= actions
 
 
 def test_seeding_twice_changes_nothing(runner, session):

@@ -254,3 +254,39 @@ def test_a_dying_child_is_named_and_its_group_cleaned_up(tmp_path):
             if leftover.running:
                 leftover.process.kill()
                 leftover.process.wait()
+
+
+def test_no_demo_prepares_an_empty_portal_beside_the_sandbox_samples(tmp_path, capsys):
+    """`make run RUN_ARGS=--no-demo`: the newest schema, no agency, and the
+    sandbox network's own sample people and accounts to connect."""
+    import sqlalchemy as sa
+    from sqlmodel import Session, select
+
+    from devkit.sandbox import samples, store
+    from portal import create_app
+    from portal.models import Organization, User
+
+    app = create_app({"TESTING": True, "SANDBOX": True, "DATABASE_URL": f"sqlite:///{tmp_path / 'portal.sqlite'}",
+                      "SANDBOX_DATABASE_URL": f"sqlite:///{tmp_path / 'sandbox.sqlite'}"})
+    run_command.prepare_database(app, demo=False)
+    run_command.prepare_database(app, demo=False)  # safe to repeat
+    assert "no demo agency" in capsys.readouterr().out
+    with Session(app.extensions["keepalive.engine"]) as session:
+        assert session.exec(select(Organization)).all() == [] and session.exec(select(User)).all() == []
+    with app.app_context(), store.transaction() as c:
+        emails = {row["email"] for row in store.many(c, sa.select(store.persons.c.email))}
+        assert set(samples.PEOPLE) <= emails
+    app.extensions["sandbox.engine"].dispose()
+    app.extensions["keepalive.engine"].dispose()
+
+    banner = run_command.banner("http://127.0.0.1:5000", "redis://r", False, 1025, demo=False)
+    assert "http://127.0.0.1:5000/signup" in banner and "keepalive-demo" not in banner
+    assert "keepalive-demo" in run_command.banner("http://127.0.0.1:5000", "redis://r", False, 1025)
+
+
+def test_no_demo_is_an_option_of_the_command(monkeypatch):
+    seen = {}
+    monkeypatch.setattr(run_command.signal, "signal", lambda *args: None)  # the test's own handlers stay
+    monkeypatch.setattr(run_command, "run", lambda port, use_gunicorn=False, demo=True: seen.update(demo=demo))
+    assert run_command.main(["--no-demo"]) == 0 and seen == {"demo": False}
+    assert run_command.main([]) == 0 and seen == {"demo": True}

@@ -5,6 +5,7 @@ from datetime import timedelta
 
 from portal.home import MOST_URGENT
 from tests import factories as f
+from tests.conftest import csrf_token
 
 
 def tiles(html):
@@ -49,3 +50,25 @@ def test_all_healthy_says_so_and_lists_nothing(app, client, auth, session):
     auth.login("owner@example.test")
     html = client.get("/").get_data(as_text=True)
     assert "All your tokens are healthy" in html and not listed(html)
+
+
+def test_each_listed_profile_has_renew_token_or_says_why_not(app, client, auth, session):
+    """On a phone the list is a card per profile: its Renew Token is at hand, named for a screen reader."""
+    made = f.agency(session, people={"owner": "owner", "member": {"role": "member", "can_manage_profiles": True}},
+                    profiles={"tiktok": {"network": "tiktok", "name": "Harbor Fitness",
+                                         "credential": {"expires_in": timedelta(days=2)}},
+                              "page": {"name": "Harbor Fitness", "credential": {"expires_in": timedelta(days=-1)}}},
+                    rights=[("member", "tiktok", "admin"), ("member", "page", "viewer")])
+    tiktok, page = made.profiles["tiktok"].id, made.profiles["page"].id
+    auth.login(made.people["owner"].email)
+    html = client.get("/").get_data(as_text=True)
+    assert f'<form method="post" action="/profiles/{tiktok}/renew"' in html
+    assert 'Renew Token<span class="visually-hidden"> of Harbor Fitness on TikTok</span>' in html
+    assert 'Renew Token<span class="visually-hidden"> of Harbor Fitness on Facebook</span>' in html
+    assert '<input type="hidden" name="next" value="/">' in html
+
+    client.post("/logout", data={"csrf_token": csrf_token(client)})
+    auth.login(made.people["member"].email)
+    html = client.get("/").get_data(as_text=True)
+    assert f'action="/profiles/{tiktok}/renew"' in html and f'action="/profiles/{page}/renew"' not in html
+    assert "Cannot renew" in html

@@ -18,6 +18,7 @@ from sqlmodel import SQLModel, select
 
 from portal import create_app
 from portal.db import utcnow
+from portal.api import keys
 from portal.models import Invitation, Membership, Notification, RenewalLink, WebhookEndpoint
 from portal.web import IdConverter
 from tests import factories
@@ -36,16 +37,30 @@ ID_ROUTES = {
     "settings.member_role": ({"membership_id": "membership"}, {"role": "manager"}),
     "settings.member_manage_profiles": ({"membership_id": "membership"}, {"can_manage_profiles": "true"}),
     "renewal.renew": ({"profile_id": "profile"}, {}),
-    "renewal.system_user_token": ({"profile_id": "profile"}, {"token": "EAAS-a-system-user-token"}),
+    "accounts.system_user_token": ({"profile_id": "profile"}, {"token": "EAAS-a-system-user-token"}),
     "accounts.profile": ({"profile_id": "profile"}, {}),
     "accounts.managers": ({"profile_id": "profile"}, {}),
+    "accounts.row": ({"profile_id": "profile"}, {}),
+    "accounts.row_menu": ({"profile_id": "profile"}, {}),
+    "notifications.login_warning_item": ({"profile_id": "profile"}, {}),
     "links.send": ({"profile_id": "profile"}, {"email": "client@example.test", "language": "en"}),
     "links.revoke": ({"link_id": "renewal_link"}, {}),
     "notifications.read": ({"notification_id": "notification"}, {}),
     "notifications.open_notice": ({"notification_id": "notification"}, {}),
     "notifications.webhook": ({"endpoint_id": "webhook_endpoint"}, {"events": "token.expired", "active": "y"}),
     "notifications.webhook_delete": ({"endpoint_id": "webhook_endpoint"}, {}),
+    "settings.api_key_revoke": ({"key_id": "api_key"}, {}),
 
+}
+
+# Routes of the token API, reached with the agency's API key instead of a
+# signed-in browser (a cookie gets 401 there): endpoint -> ({url argument:
+# kind of object}, JSON body of a POST).
+KEYED_ROUTES = {
+    "api.profile": ({"profile_id": "profile"}, None),
+    "api.token": ({"profile_id": "profile"}, None),
+    "api.report": ({"profile_id": "profile"}, {"http_status": 401}),
+    "api.renewal_link": ({"profile_id": "profile"}, {"recipient": "client", "email": "client@example.test"}),
 }
 
 # Routes whose ids name no agency's object.
@@ -89,12 +104,13 @@ def build_agency(session, name):
     endpoint = WebhookEndpoint(organization_id=org.id, url=f"https://hooks.{name.lower()}.test/in",
                                sealed_secret="not-a-secret", events="token.expired")
     session.add_all([invitation, link, notification, endpoint])
+    secret, api_key = keys.create(session, org.id, f"{name} tool", ["profiles:read", "tokens:read", "links:write"])
     session.commit()
     membership = session.exec(select(Membership).where(Membership.user_id == member.id)).one()
     return {
         "organization": org, "owner": owner, "member": member, "membership": membership,
         "brand": brand, "profile": profile, "invitation": invitation, "renewal_link": link,
-        "notification": notification, "webhook_endpoint": endpoint,
+        "notification": notification, "webhook_endpoint": endpoint, "api_key": api_key, "api_secret": secret,
     }
 
 
@@ -109,7 +125,8 @@ def snapshot(engine):
 
 @pytest.fixture
 def agencies(app, session):
-    return build_agency(session, "Alpha"), build_agency(session, "Bravo")
+    with app.app_context():  # API keys are hashed with the app's secret
+        return build_agency(session, "Alpha"), build_agency(session, "Bravo")
 
 
 @contextmanager
@@ -143,7 +160,7 @@ def cases():
     own brand must not take in another agency's profile). An endpoint
     missing from ID_ROUTES is a case of its own, which fails."""
     for endpoint, methods in url_map_rules():
-        if endpoint in NOT_AGENCY_OBJECTS:
+        if endpoint in NOT_AGENCY_OBJECTS or endpoint in KEYED_ROUTES:
             continue
         if endpoint not in ID_ROUTES:
             yield pytest.param(endpoint, None, (), id=f"{endpoint}-unlisted")
@@ -178,3 +195,27 @@ def test_another_agencys_object_is_404(app, client, auth, agencies, endpoint, me
         response = client.open(path, method=method, data={**data, "csrf_token": token})
     assert response.status_code == 404, f"{method} {path}: {response.status_code}"
     assert snapshot(engine) == before, f"{method} {path} changed the database"
+
+
+def keyed_cases():
+    for endpoint, methods in url_map_rules():
+        if endpoint in KEYED_ROUTES:
+            for method in sorted(set(METHODS) & methods):
+                yield pytest.param(endpoint, method, id=f"{endpoint}-{method}")
+
+
+@pytest.mark.parametrize(("endpoint", "method"), list(keyed_cases()))
+def test_another_agencys_object_is_404_to_an_api_key(app, client, agencies, endpoint, method):
+    own, other = agencies
+    arguments, body = KEYED_ROUTES[endpoint]
+    with app.test_request_context():
+        path = url_for(endpoint, **{name: other[kind].id for name, kind in arguments.items()})
+    engine = app.extensions["keepalive.engine"]
+    before = snapshot(engine)
+    response = client.open(path, method=method, json=body, headers={"Authorization": f"Bearer {own['api_secret']}"})
+    assert response.status_code == 404, f"{method} {path}: {response.status_code}"
+    assert response.mimetype == "application/problem+json"
+    # Nothing changed but the key's own last use.
+    after = snapshot(engine)
+    assert {name: rows for name, rows in after.items() if name not in ("api_key", "audit_event")} == {
+        name: rows for name, rows in before.items() if name not in ("api_key", "audit_event")}

@@ -170,3 +170,31 @@ def test_the_scan_follows_a_profile_override(app, session):
             NotificationPreference(user_id=owner.id, organization_id=org.id, profile_id=shop.id, email=False, push=True)]
     assert (preference_for(rows, shop.id).email, preference_for(rows, shop.id).push) == (False, True)
     assert (preference_for(rows, page.id).email, preference_for(rows, page.id).push) == (True, False)
+
+
+def test_the_agencys_own_thresholds_are_named(app, client, auth, session):
+    org, owner, page, shop = setup(session)
+    auth.login(owner.email)
+    told = {}
+    for thresholds in ("7,3,1,0", "10,5", "10,5,0", "1", "0"):
+        org.notification_thresholds = thresholds
+        session.add(org)
+        session.commit()
+        html = client.get("/settings/personal").get_data(as_text=True)
+        told[thresholds] = re.search(r'<p class="muted">(You are told[^<]*)</p>', html).group(1)
+    assert told == {
+        "7,3,1,0": "You are told 7, 3, and 1 day before a token expires, and when it expires. "
+                   "In-app notifications are always on.",
+        "10,5": "You are told 10 and 5 days before a token expires. In-app notifications are always on.",
+        "10,5,0": "You are told 10 and 5 days before a token expires, and when it expires. "
+                  "In-app notifications are always on.",
+        "1": "You are told 1 day before a token expires. In-app notifications are always on.",
+        "0": "You are told when a token expires. In-app notifications are always on.",
+    }
+    owner.locale = "de"
+    session.add(owner)
+    org.notification_thresholds = "10,5"
+    session.add(org)
+    session.commit()
+    html = client.get("/settings/personal").get_data(as_text=True)
+    assert "10 und 5 Tage" in html

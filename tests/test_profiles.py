@@ -55,6 +55,11 @@ def edges(now):
         cases.append((f"invalid, access token {label}",
                       {"expires_at": when, "status": CredentialState.INVALID,
                        "invalid_reason": InvalidReason.PASSWORD_CHANGED}))
+        # A dead token ends when it was found dead, or at its end if that came first.
+        for found in (now - window, now - SECOND):
+            cases.append((f"invalid since {found - now}, access token {label}",
+                          {"expires_at": when, "status": CredentialState.INVALID, "invalidated_at": found,
+                           "invalid_reason": InvalidReason.PASSWORD_CHANGED}))
     return cases
 
 

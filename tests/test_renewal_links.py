@@ -1,10 +1,12 @@
 """Renewal links: a member's emailed link, and the link an agency sends to a
 client's account owner."""
 import re
+import threading
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import sqlalchemy as sa
 from redis import Redis
 from sqlmodel import select
 
@@ -14,7 +16,7 @@ from portal.links import service
 from portal.models import AuditEvent, Notification, RenewalLink
 from portal.renewal import consent
 from tests import factories
-from tests.conftest import csrf_token, run_jobs
+from tests.conftest import Auth, csrf_token, run_jobs
 
 DAY = timedelta(days=1)
 
@@ -134,6 +136,78 @@ def test_opening_a_member_link_does_not_spend_it(app, client, auth, session, age
     assert client.post(url, data={"csrf_token": csrf_token(client)}).status_code == 410
 
 
+def test_a_link_is_spent_once(app, session, agency):
+    _, owner, page, _ = agency
+    _, link = make_link(app, session, page, "member", owner.email)
+    with app.app_context():
+        assert service.spend(session, link.id) is True
+        assert service.spend(session, link.id) is False
+        session.commit()
+    fresh(session)
+    assert session.get(RenewalLink, link.id).used_at is not None
+
+
+def signed_in(app, email):
+    client = app.test_client()
+    Auth(client).login(email)
+    return client
+
+
+def test_two_clicks_at_once_spend_a_member_link_once(app, session, agency, database, monkeypatch):
+    """Two clicks on Renew Token at the same moment: one goes on to the
+    renewal, the other is told the link was already used. The first holds its
+    spend uncommitted until the second is at the lock: on PostgreSQL the second
+    has read the link unused too and is about to spend it; on SQLite, whose
+    writers take the lock when their transaction begins, it is waiting there."""
+    _, owner, page, _ = agency
+    secret, link = make_link(app, session, page, "member", owner.email)
+    url = f"/renew/link/{secret}"
+    clients = [signed_in(app, owner.email) for _ in range(2)]
+    forms = [{"csrf_token": csrf_token(client), "next": "/"} for client in clients]
+    first_holds, second_at_the_lock = threading.Event(), threading.Event()
+    first = []
+    spend = service.spend
+
+    def spend_in_turn(db, link_id, now=None):
+        if not first:
+            first.append(threading.get_ident())
+            spent = spend(db, link_id, now)
+            first_holds.set()
+            assert second_at_the_lock.wait(10), "the second click never reached the lock"
+            return spent
+        if database["kind"] == "postgresql":
+            second_at_the_lock.set()  # it read the link unused: the UPDATE waits for the first's row lock
+        return spend(db, link_id, now)
+
+    def waits_for_the_write_lock(conn, cursor, statement, *args):
+        if statement.startswith("BEGIN IMMEDIATE") and first_holds.is_set() and threading.get_ident() != first[0]:
+            second_at_the_lock.set()
+
+    monkeypatch.setattr(service, "spend", spend_in_turn)
+    engine = app.extensions["keepalive.engine"]
+    sa.event.listen(engine, "before_cursor_execute", waits_for_the_write_lock)
+    answers = {}
+
+    def click(n):
+        answers[n] = clients[n].post(url, data=forms[n])
+
+    try:
+        one = threading.Thread(target=click, args=(0,))
+        one.start()
+        assert first_holds.wait(10)
+        two = threading.Thread(target=click, args=(1,))
+        two.start()
+        one.join(20)
+        two.join(20)
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", waits_for_the_write_lock)
+    assert answers[0].status_code == 307 and answers[0].headers["Location"] == f"/profiles/{page.id}/renew"
+    assert answers[1].status_code == 410
+    assert "already used" in answers[1].get_data(as_text=True)
+    fresh(session)
+    assert session.get(RenewalLink, link.id).used_at is not None
+
+
 def test_a_member_link_works_only_for_its_recipient_while_they_may_renew(app, client, auth, session, agency):
     org, owner, page, _ = agency
     viewer = factories.member(session, org, email="viewer@example.test")
@@ -142,10 +216,14 @@ def test_a_member_link_works_only_for_its_recipient_while_they_may_renew(app, cl
     for_viewer, _ = make_link(app, session, page, "member", viewer.email)
 
     auth.login(viewer.email)
-    assert client.get(f"/renew/link/{for_owner}").status_code == 403
-    assert client.get(f"/renew/link/{for_viewer}").status_code == 403
     token = csrf_token(client)
-    assert client.post(f"/renew/link/{for_viewer}", data={"csrf_token": token}).status_code == 403
+    for refused, reason in [
+        (client.get(f"/renew/link/{for_owner}"), "sent to another person"),
+        (client.post(f"/renew/link/{for_owner}", data={"csrf_token": token}), "sent to another person"),
+        (client.get(f"/renew/link/{for_viewer}"), "You can no longer renew this profile"),
+        (client.post(f"/renew/link/{for_viewer}", data={"csrf_token": token}), "You can no longer renew this profile"),
+    ]:
+        assert refused.status_code == 403 and reason in refused.get_data(as_text=True), refused.request.method
     fresh(session)
     assert session.exec(select(RenewalLink).where(RenewalLink.used_at.is_not(None))).all() == []
 
@@ -197,10 +275,13 @@ def test_an_owner_sends_a_link_and_the_client_sees_only_that_profile(smtp_server
         record = consent.take_record(state, "facebook", None)
     assert (record.profile_id, record.link_id, record.user_id) == (page.id, link.id, None)
 
-    # Nothing else of the portal opens for them.
+    # Nothing else of the portal opens for them: each page asks them to sign in,
+    # a renewal too, even with the CSRF token of their session.
     for path in ("/", f"/accounts/{other.id}/send-link", "/settings/personal"):
-        assert visitor.get(path).status_code in (302, 303), path
-    assert visitor.post(f"/profiles/{other.id}/renew").status_code in (302, 303, 400)
+        refused = visitor.get(path)
+        assert refused.status_code == 302 and refused.headers["Location"].startswith("/login?next="), path
+    refused = visitor.post(f"/profiles/{other.id}/renew", data={"csrf_token": csrf_token(visitor), "next": "/"})
+    assert refused.status_code == 303 and refused.headers["Location"].startswith("/login?next="), refused.status_code
 
 
 def test_a_refused_consent_is_explained_to_the_client_and_told_to_the_agency(app, client, auth, session, agency):
@@ -220,7 +301,7 @@ def test_a_refused_consent_is_explained_to_the_client_and_told_to_the_agency(app
     assert session.get(RenewalLink, link.id).used_at is None  # it may be tried again
     [notice] = session.exec(select(Notification).where(Notification.kind == "link_failed")).all()
     assert notice.user_id == owner.id
-    assert "denied" in session.exec(select(AuditEvent).where(AuditEvent.action == "link.renewal_failed")).first().detail
+    assert session.exec(select(AuditEvent).where(AuditEvent.action == "link.renewal_failed")).first().data["reason"] == "denied"
 
 
 def test_a_consent_finished_in_another_browser_is_not_taken(app, session, agency):
@@ -283,9 +364,10 @@ def test_who_may_send_and_revoke(app, client, auth, session, agency):
     _, own_link = make_link(app, session, page, "client", "y@example.test")
 
     auth.login(editor.email)
-    assert client.get(f"/accounts/{page.id}/send-link").status_code == 403
-    assert client.post(f"/renewal-links/{own_link.id}/revoke",
-                       data={"csrf_token": csrf_token(client)}).status_code == 403
+    for refused in (client.get(f"/accounts/{page.id}/send-link"),
+                    client.post(f"/renewal-links/{own_link.id}/revoke", data={"csrf_token": csrf_token(client)})):
+        assert refused.status_code == 403
+        assert "Only those who may renew this profile send and withdraw" in refused.get_data(as_text=True)
     client.post("/logout", data={"csrf_token": csrf_token(client)})
 
     auth.login(admin.email)
@@ -306,10 +388,10 @@ def test_an_admin_without_manage_social_profiles_neither_sends_nor_revokes(app, 
     _, link = make_link(app, session, page, "client", "client@example.test")
     auth.login(admin.email)
 
-    assert client.get(f"/accounts/{page.id}/send-link").status_code == 403
-    assert send_link(client, page.id, email=admin.email).status_code == 403
-    assert client.post(f"/renewal-links/{link.id}/revoke",
-                       data={"csrf_token": csrf_token(client)}).status_code == 403
+    for refused in (client.get(f"/accounts/{page.id}/send-link"), send_link(client, page.id, email=admin.email),
+                    client.post(f"/renewal-links/{link.id}/revoke", data={"csrf_token": csrf_token(client)})):
+        assert refused.status_code == 403
+        assert "Only those who may renew this profile send and withdraw" in refused.get_data(as_text=True)
     html = client.get(f"/accounts/{page.id}").get_data(as_text=True)
     assert "/send-link" not in html and f"/renewal-links/{link.id}/revoke" not in html
     fresh(session)

@@ -1,5 +1,4 @@
 """The scan: thresholds, recipients, preferences, and writing each notice once."""
-import sys
 import threading
 from datetime import timedelta
 
@@ -258,6 +257,49 @@ def test_a_renewed_credential_is_not_told_of_its_old_expiry(session, app_context
     assert [(n.credential_id, n.threshold_days) for n in notices(session)][1:] == [(new.id, 3)]
 
 
+def test_a_credential_renewed_in_place_is_told_again_at_a_threshold_it_reached_before(
+        session, app_context, app, agency):
+    """A refresh keeps the row and moves its end: the 3-day notice of the new
+    end is a new notice, not the one told before (its key carries the expiry)."""
+    _, owner, page = agency
+    now = utcnow()
+    first_end = now + 3 * DAY - MINUTE
+    credential = factories.credential(session, page, expires_at=first_end)
+    scan(now=now)
+    session.commit()
+    second_end = first_end + 60 * DAY
+    credential.expires_at = second_end  # refreshed in place: same row, new expiry
+    session.add(credential)
+    session.commit()
+
+    scan(now=now + 60 * DAY)
+
+    assert [(n.credential_id, n.kind, n.threshold_days, n.expires_at, n.user_id) for n in notices(session)] == [
+        (credential.id, "expiring", 3, first_end, owner.id),
+        (credential.id, "expiring", 3, second_end, owner.id),
+    ]
+    told = notices(session)
+    assert [(d.notification_id, d.channel) for d in deliveries(session)] == [(told[0].id, "email"), (told[1].id, "email")]
+
+
+def test_an_invalidation_committed_after_the_last_scan_read_is_told(session, app_context, app, agency):
+    """A transaction that set `invalidated_at` before the last scan may commit
+    after that scan read: the next scan looks back an overlap before it."""
+    org, _, page = agency
+    late = factories.profile(session, org, name="Committed late")
+    earlier = factories.profile(session, org, name="Told by an earlier scan")
+    last_scan = utcnow() - 10 * MINUTE
+    redis().set(redis_key(LAST_SCAN), last_scan.isoformat())
+    factories.credential(session, late, status="invalid", invalid_reason="revoked",
+                         invalidated_at=last_scan - 30 * MINUTE)
+    factories.credential(session, earlier, status="invalid", invalid_reason="revoked",
+                         invalidated_at=last_scan - 2 * 60 * MINUTE)
+
+    scan()
+
+    assert [(n.profile_id, n.kind) for n in notices(session)] == [(late.id, "invalid")]
+
+
 def test_the_scan_renews_silently_first_and_records_its_time(session, app_context, app, agency, monkeypatch):
     calls = []
     monkeypatch.setattr(scan_module, "renew_due", lambda now: calls.append(now) or 2)
@@ -315,23 +357,6 @@ def test_scan_command(runner, session, app_context, agency):
     assert "1 new notice(s)" in result.output
 
 
-def test_cron_registers_the_scan_every_scan_interval(app, monkeypatch):
-    import importlib
-
-    import jobs
-    from rq import cron
-
-    monkeypatch.setenv("SCAN_INTERVAL_SECONDS", "120")
-    monkeypatch.setattr(jobs, "_app", None)
-    monkeypatch.setattr(cron, "_job_data_registry", [])
-    monkeypatch.delitem(sys.modules, "jobs.cron", raising=False)
-
-    importlib.import_module("jobs.cron")
-
-    [entry] = [e for e in cron._job_data_registry if e["func"] is scan_module.scan]
-    assert entry["interval"] == 120
-
-
 def test_thresholds_rule():
     now = utcnow()
     assert rules.crossed_threshold(now + 8 * DAY, now, [7, 3, 1, 0]) is None
@@ -340,7 +365,6 @@ def test_thresholds_rule():
     assert rules.crossed_threshold(now, now, [7, 3, 1, 0]) == 0
     assert rules.crossed_threshold(now - DAY, now, [10, 5]) == 5
     assert Organization(name="x", notification_thresholds="5,10").thresholds == [10, 5]
-    assert isinstance(Credential, type)
 
 
 @pytest.mark.parametrize("refresh_token", [None, "user-token"])
@@ -359,3 +383,54 @@ def test_the_end_of_data_access_is_told_before_it_comes(session, app_context, ag
     [notice] = notices(session)
     assert (notice.kind, notice.threshold_days, notice.credential_id) == ("expiring", 3, credential.id)
     assert notice.expires_at == data_access_ends
+
+
+def test_a_notice_tells_the_real_days_left_not_its_threshold():
+    now = utcnow()
+    assert rules.told_at("expiring", now + 2 * DAY + MINUTE, now) == ("expiring", 2)  # past the 3-day threshold
+    assert rules.told_at("expiring", now + 2 * DAY - MINUTE, now) == ("expiring", 1)
+    assert rules.told_at("expiring", now + MINUTE, now) == ("expiring", 0)  # expires today
+    assert rules.told_at("expiring", now, now) == ("expired", None)  # its end has come since
+    assert rules.told_at("expired", now - DAY, now) == ("expired", None)
+    assert rules.told_at("invalid", None, now) == ("invalid", None)
+    assert rules.told_at("link_renewed", None, now) == ("link_renewed", None)
+
+
+def test_an_expired_token_that_a_failed_renewal_marks_invalid_is_not_told_twice(session, app_context, app, agency):
+    from portal.renewal.credentials import mark_invalid
+
+    _, _, page = agency
+    credential = factories.credential(session, page, expires_in=-MINUTE)
+    now = utcnow()
+    scan(now=now)
+    [expired] = notices(session)
+    assert expired.kind == "expired" and len(deliveries(session)) == 1
+    # Someone presses Renew Token: the network says the token is dead, as the notice did.
+    mark_invalid(session, session.get(Credential, credential.id), "expired")
+    session.commit()
+
+    scan(now=now + MINUTE)
+
+    assert [n.kind for n in notices(session)] == ["expired"]
+    assert len(deliveries(session)) == 1
+
+
+def test_a_token_refused_before_its_end_is_told_once_however_many_renewals_fail(session, app_context, app, agency):
+    from portal.renewal.credentials import mark_invalid
+
+    _, _, page = agency
+    credential = factories.credential(session, page, expires_in=3 * DAY - MINUTE)
+    now = utcnow()
+    scan(now=now)  # "expires in 2 days"
+    mark_invalid(session, session.get(Credential, credential.id), "password_changed")
+    session.commit()
+    scan(now=now + MINUTE)  # dead before its end: that is news
+    assert [n.kind for n in notices(session)] == ["expiring", "invalid"]
+    # A second failure later (a renewal refused again) tells nobody anything new.
+    row = session.get(Credential, credential.id)
+    row.invalidated_at = utcnow()
+    session.add(row)
+    session.commit()
+    scan(now=now + 2 * MINUTE)
+    assert [n.kind for n in notices(session)] == ["expiring", "invalid"]
+    assert len(deliveries(session)) == 2

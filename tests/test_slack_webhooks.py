@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 from standardwebhooks.webhooks import Webhook
 
 from jobs.scan import scan
-from portal.models import Delivery, NotificationPreference, WebhookDelivery
+from portal.models import Delivery, NotificationPreference, WebhookDelivery, WebhookEndpoint
 from portal.notifications import events
 from portal.renewal.credentials import record_attempt
 from tests import factories
@@ -63,7 +63,7 @@ def test_one_slack_message_per_notice(smtp_server, app, client, auth, session, r
     [(path, headers, body)] = receiver.requests
     assert path == "/services/T/B/X"
     text = json.loads(body)["text"]
-    assert "Northwind Café" in text and "expires in 3 days" in text and f"/accounts/{page.id}|" in text
+    assert "Northwind Café" in text and "expires in 2 days" in text and f"/accounts/{page.id}|" in text
     slack = [d for d in fresh(session, Delivery) if d.channel == "slack"]
     assert [(d.status, d.attempts) for d in slack] == [("sent", 1)]
     assert len(smtp_server) == 2  # email is per person, as before
@@ -99,7 +99,7 @@ def test_webhook_events_are_signed_and_verifiable(app, client, auth, session, re
     [(path, headers, body)] = receiver.requests
     event = Webhook(secret).verify(body, headers)
     assert event["type"] == "token.expiring"
-    assert event["data"]["profile"]["name"] == "Northwind Café" and event["data"]["days_left"] == 3
+    assert event["data"]["profile"]["name"] == "Northwind Café" and event["data"]["days_left"] == 2
     assert headers["webhook-id"].startswith("msg_")
     with pytest.raises(Exception):
         Webhook(secret).verify(body.replace(b"Northwind", b"Southwind"), headers)
@@ -176,3 +176,49 @@ def test_in_production_a_name_pointing_inward_gets_no_request(app, client, auth,
 ])
 def test_addresses_that_are_not_on_the_internet_are_inward(url, inward):
     assert events.resolves_inward(url) is inward
+
+
+@pytest.mark.parametrize("url,problem", [
+    ("https://hooks.example.com/in", None),
+    ("https://93.184.216.34:8443/in", None),
+    ("http://hooks.example.com/in", "not_https"),
+    ("http://93.184.216.34/in", "not_https"),
+    ("https://localhost/in", "private_host"),
+    ("https://hooks.localhost/in", "private_host"),
+    ("https://metadata.google.internal/computeMetadata", "private_host"),
+    ("https://127.0.0.1/in", "private_host"),
+    ("https://10.0.0.7/in", "private_host"),
+    ("https://172.16.5.4/in", "private_host"),
+    ("https://192.168.1.10/in", "private_host"),
+    ("https://169.254.169.254/latest", "private_host"),
+    ("https://100.64.0.1/in", "private_host"),
+    ("https://[::1]/in", "private_host"),
+    ("https://[fd00::1]/in", "private_host"),
+    ("ftp://hooks.example.com/in", "not_a_url"),
+    ("https:///in", "not_a_url"),
+])
+def test_in_production_a_webhook_url_is_https_to_a_public_host(url, problem):
+    assert events.url_problem(url, production=True) == problem
+
+
+def test_outside_production_a_local_receiver_is_allowed():
+    assert events.url_problem("http://127.0.0.1:8000/in", production=False) is None
+    assert events.url_problem("ftp://127.0.0.1/in", production=False) == "not_a_url"
+
+
+@pytest.mark.parametrize("url,message", [
+    ("http://hooks.example.com/in", "Enter an https:// URL"),
+    ("https://10.1.2.3/in", "not of a private address"),
+])
+def test_in_production_the_form_refuses_a_webhook_url_and_keeps_it(app, client, auth, session, monkeypatch, url,
+                                                                   message):
+    org, owners, _, _ = agency(session, owners=1)
+    auth.login(owners[0].email)
+    monkeypatch.setitem(app.config, "ENV_NAME", "production")
+
+    response = auth.post("/settings/integrations/webhooks", {"url": url, "events": ["token.expired"]})
+
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert message in page and f'value="{url}"' in page
+    assert fresh(session, WebhookEndpoint) == []

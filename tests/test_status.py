@@ -21,6 +21,7 @@ class Cred:
     refreshable: bool = False
     invalid_reason: str | None = None
     invalid: bool = False
+    invalidated_at: datetime | None = None
     last_check_ok: bool | None = None
 
     @property
@@ -42,6 +43,23 @@ def test_expired_when_invalid_whatever_the_dates():
         assert result.status == Status.EXPIRED
         assert result.reason == reason
         assert result.days_left is None
+
+
+@pytest.mark.parametrize("expires_at, invalidated_at, shown", [
+    # Found dead before its end: it ended then, not at the end it would have had.
+    (NOW + timedelta(days=40), NOW - timedelta(hours=2), NOW - timedelta(hours=2)),
+    (None, NOW - timedelta(hours=2), NOW - timedelta(hours=2)),
+    # Its end came first (then a failed renewal marked it): the end.
+    (NOW - timedelta(days=3), NOW - timedelta(hours=2), NOW - timedelta(days=3)),
+    # Not known when it was found dead: a past end, never a future one.
+    (NOW - timedelta(days=3), None, NOW - timedelta(days=3)),
+    (NOW + timedelta(days=40), None, None),
+    (None, None, None),
+])
+def test_a_dead_token_shows_no_future_expiry(expires_at, invalidated_at, shown):
+    result = status_of(Cred(expires_at=expires_at, invalidated_at=invalidated_at, invalid=True,
+                            invalid_reason=InvalidReason.PASSWORD_CHANGED))
+    assert (result.status, result.effective_expiry, result.days_left) == (Status.EXPIRED, shown, None)
 
 
 def test_invalid_without_reason_reads_unknown():

@@ -11,7 +11,7 @@ page (and answers 303 back to it)."""
 import sqlalchemy as sa
 from flask import redirect, render_template, request, url_for
 
-from devkit.sandbox import store
+from devkit.sandbox import samples, store
 from devkit.sandbox.protocol import reply
 
 DAY = 86400
@@ -346,6 +346,13 @@ def api_reset():
     return done({"reset": True})
 
 
+def api_samples():
+    """Add the sample people and accounts (`devkit.sandbox.samples`) that are missing."""
+    with store.transaction() as c:
+        added = samples.add_samples(c)
+    return done({"roles_added": added})
+
+
 def api_calls():
     table = store.calls
     statement = sa.select(table).order_by(table.c.id)
@@ -455,6 +462,7 @@ def register(bp):
     bp.add_url_rule("/admin/api/settings", "api_settings", api_settings, methods=["POST"])
     bp.add_url_rule("/admin/api/faults", "api_faults", api_faults, methods=["POST"])
     bp.add_url_rule("/admin/api/reset", "api_reset", api_reset, methods=["POST"])
+    bp.add_url_rule("/admin/api/samples", "api_samples", api_samples, methods=["POST"])
     bp.add_url_rule("/admin/api/clients/<provider>", "api_client", api_client, methods=["POST"])
     bp.add_url_rule("/admin/api/clients/<provider>/secret/<action>", "api_client_secret", api_client_secret,
                     methods=["POST"])

@@ -8,13 +8,16 @@ Instagram Login and Threads: the code gives a 1 h token, `*_exchange_token` a
 60-day one, and `*_refresh_token` a fresh 60-day one once the token is at
 least 24 hours old and not expired.
 """
+import base64
 import hashlib
 import hmac
 import secrets
 from datetime import date, datetime, timezone
 from functools import wraps
+from urllib.parse import urlencode
 
 import sqlalchemy as sa
+from flask import request
 
 from devkit.sandbox import consent, store
 from devkit.sandbox.protocol import Provider, bearer, endpoint, expires_in, param, reply, route, seen
@@ -308,8 +311,10 @@ def graph_me_accounts(**_path):
         if grant["kind"] == "page":
             return error("(#100) Tried accessing nonexisting field (accounts) on node type (Page)", 100)
         asked = set(fields())
+        held = store.accounts_of(c, grant["person_id"], "facebook")
+        start, limit = _cursor(param("after")), _limit(param("limit"))
         data = []
-        for page in store.accounts_of(c, grant["person_id"], "facebook"):
+        for page in held[start:start + limit]:
             token = _page_token(c, grant, page)
             entry = {
                 "access_token": token["access_token"],
@@ -327,7 +332,44 @@ def graph_me_accounts(**_path):
             if instagram is not None and (not asked or "instagram_business_account" in asked):
                 entry["instagram_business_account"] = _ig_node(instagram)
             data.append(entry)
-        return reply(200, {"data": data, "paging": {"cursors": {"before": "QVFIUk", "after": "QVFIUl"}}})
+        return reply(200, {"data": data, "paging": _paging(start, len(data), len(held), limit)})
+
+
+# me/accounts answers 25 Pages a call unless asked for another `limit`, with
+# cursors and a `next` URL while more remain (Graph API, "Paginated Results").
+DEFAULT_LIMIT, MAX_LIMIT = 25, 100
+
+
+def _limit(value):
+    try:
+        return min(max(int(value), 1), MAX_LIMIT)
+    except (TypeError, ValueError):
+        return DEFAULT_LIMIT
+
+
+def _cursor_of(index):
+    return base64.urlsafe_b64encode(f"page:{index}".encode()).decode().rstrip("=")
+
+
+def _cursor(value):
+    """The index a cursor stands for (0 for none or a cursor the sandbox never gave)."""
+    if not value:
+        return 0
+    try:
+        text = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode()
+        return max(int(text.removeprefix("page:")), 0)
+    except (ValueError, UnicodeDecodeError):
+        return 0
+
+
+def _paging(start, count, total, limit):
+    paging = {"cursors": {"before": _cursor_of(start), "after": _cursor_of(start + max(count, 1) - 1)}}
+    if start + count < total:
+        query = {k: v for k, v in request.args.items() if k not in ("after", "appsecret_proof")}
+        query.update(access_token=bearer(), limit=str(limit), after=_cursor_of(start + count))
+        path = request.path.removeprefix("/sandbox/graph.facebook.com")
+        paging["next"] = f"https://graph.facebook.com{path}?{urlencode(query)}"
+    return paging
 
 
 @endpoint("facebook", "me", meta_fault)

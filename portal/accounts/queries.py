@@ -10,7 +10,6 @@ from sqlmodel import select
 from portal.db import get_session, utcnow
 from portal.models import (
     AccessLevel,
-    AuditEvent,
     Credential,
     Membership,
     NativeRole,
@@ -31,7 +30,11 @@ HISTORY_LIMIT = 25
 @dataclass(frozen=True)
 class LastRenewal:
     when: datetime
-    user: User | None  # None: renewed by Keepalive itself, without a person
+    user: User | None  # the person who renewed (or granted), if one did
+    # "silent" (Keepalive, without a person), "link" (a client, through a
+    # renewal link), "person" (a person in Keepalive), "grant" (a grant no
+    # attempt tells of: its granter, if known, is all there is to say).
+    how: str = "person"
 
 
 def users_by_id(user_ids):
@@ -43,8 +46,9 @@ def users_by_id(user_ids):
 
 def last_renewals(rows):
     """{profile id: LastRenewal} for `rows` (ProfileRow): the later of the
-    latest successful renewal attempt and the current credential's own
-    refresh or grant time."""
+    latest successful renewal attempt and the current credential's grant.
+    Every silent refresh records an attempt, so a credential's own refresh
+    time says nothing more (a grant's is its creation, not a refresh)."""
     profile_ids = [row.profile.id for row in rows]
     if not profile_ids:
         return {}
@@ -68,18 +72,22 @@ def last_renewals(rows):
         candidates = []
         credential = row.credential
         if credential is not None:
-            if credential.last_refreshed_at is not None:
-                # A refresh in place is silent unless an attempt says who asked for it.
-                candidates.append(LastRenewal(credential.last_refreshed_at, None))
-            else:
-                candidates.append(LastRenewal(credential.created_at, people.get(credential.granted_by_id)))
+            candidates.append(LastRenewal(credential.created_at, people.get(credential.granted_by_id), "grant"))
         attempt = attempts.get(row.profile.id)
         if attempt is not None:
-            candidates.append(LastRenewal(attempt.finished_at or attempt.started_at, people.get(attempt.user_id)))
+            candidates.append(LastRenewal(attempt.finished_at or attempt.started_at, people.get(attempt.user_id),
+                                          renewed_how(attempt)))
         if candidates:
             # On a tie the attempt wins: it knows who renewed.
             result[row.profile.id] = max(reversed(candidates), key=lambda renewal: renewal.when)
     return result
+
+
+def renewed_how(attempt):
+    """How a successful attempt renewed: by a person, silently, or by a client's link."""
+    if attempt.user_id is not None:
+        return "person"
+    return "link" if attempt.mode == "interactive" else "silent"
 
 
 def credential_history(profile_id):
@@ -99,16 +107,6 @@ def renewal_attempts(profile_id, limit=HISTORY_LIMIT):
         .outerjoin(User, User.id == RenewalAttempt.user_id)
         .where(RenewalAttempt.profile_id == profile_id)
         .order_by(RenewalAttempt.started_at.desc(), RenewalAttempt.id.desc())
-        .limit(limit)
-    ).all()
-
-
-def audit_events(organization_id, profile_id, limit=HISTORY_LIMIT):
-    return get_session().exec(
-        select(AuditEvent, User)
-        .outerjoin(User, User.id == AuditEvent.user_id)
-        .where(AuditEvent.profile_id == profile_id, AuditEvent.organization_id == organization_id)
-        .order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
         .limit(limit)
     ).all()
 

@@ -1,8 +1,9 @@
-"""One row of Manage Accounts, rendered alone: what a renewal answers to an
-htmx request that came from that row, so the row turns green in place."""
-from urllib.parse import parse_qs, urlsplit
+"""What the rows of Manage Accounts need, and one row rendered alone: where a
+renewal from that row leads (its form names it), so the row turns green in
+place."""
+from urllib.parse import parse_qs, urlencode, urlsplit
 
-from flask import current_app, g
+from flask import current_app, g, get_flashed_messages
 from htmx_flask import make_response as htmx_response
 from jinja2_fragments.flask import render_block
 from werkzeug.datastructures import MultiDict
@@ -10,21 +11,20 @@ from werkzeug.datastructures import MultiDict
 from portal.accounts.filters import STATUSES, BadFilter, parse_filters
 from portal.accounts.queries import last_renewals, profile_row
 from portal.networks import NETWORKS
-from portal.db import get_session, utcnow
+from portal.db import utcnow
 from portal.profiles import network_summary, status_counts
-from portal.renewal import renewed_fragment
 from portal.tenancy import current_brands
 from portal.web import TOKENS_CHANGED
 
-ROW_TARGET_PREFIX = "profile-row-"
-
-
-def row_context(rows, next_url):
-    """What the row block needs besides the row itself."""
+def row_context(rows, next_url, renewed=()):
+    """What the row block needs besides the row itself; `renewed`: what a
+    renewal just said of it."""
     return {
         "renewals": last_renewals(rows),
         "next_url": next_url,
+        "row_query": "?" + urlencode({"next": next_url}),
         "send_link": "links.send" in current_app.view_functions,
+        "renewed": renewed,
     }
 
 
@@ -54,25 +54,17 @@ def filters_of(url):
         return None
 
 
-@renewed_fragment(ROW_TARGET_PREFIX)
-def renewed_row(profile, next_url):
-    return render_row(profile.id, next_url)
-
-
-def render_row(profile_id, next_url=None):
-    """The response carrying the re-rendered row of `profile_id`, the status
-    counts and "Try renewing all" of the page it is on, and the
-    `tokens-changed` event for the header dropdown to reload itself."""
-    # The renewal committed in a session of its own: end this request's
-    # transaction and forget what it read, to show the row as it is now.
-    session = get_session()
-    session.commit()
-    session.expire_all()
+def render_row(profile_id, next_url):
+    """The response carrying the row of `profile_id` as it is now, with the
+    message a renewal just flashed, the status counts and "Try renewing all"
+    of the page it is on (`next_url`), and the `tokens-changed` event for the
+    header's dropdown to reload itself."""
     row = profile_row(g.membership, g.organization, profile_id)
     if row is None:
         body, status = "", 404
     else:
-        context = {"rows": [row], "just_renewed": True, **row_context([row], next_url)}
+        renewed = get_flashed_messages(category_filter=["success"])
+        context = {"rows": [row], **row_context([row], next_url, renewed)}
         filters = filters_of(next_url)
         if filters is not None:
             context.update(page_context(filters, utcnow()))

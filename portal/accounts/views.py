@@ -3,25 +3,28 @@ and the header's "Expired Tokens" dropdown."""
 from types import SimpleNamespace
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, flash, g, request, url_for
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask import Blueprint, abort, flash, g, make_response, request, url_for
+from flask_babel import format_datetime, gettext as _, lazy_gettext as _l
 from flask_login import current_user, login_required
 from htmx_flask import make_response as htmx_response
+from jinja2_fragments.flask import render_block
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 from sqlmodel import select
 
 from portal.accounts import queries, wording
+from portal.activity import log as activity_log
 from portal.accounts.filters import BadFilter, parse_filters
-from portal.accounts.rows import page_context, row_context
+from portal.accounts.rows import page_context, render_row, row_context
 from portal.db import get_session, utcnow
 from portal.links import rules as link_rules, service as link_service
 from portal.models import SocialProfile
 from portal.networks import NETWORKS, network
-from portal.pagecache import keep_until, kept, stand_in
 from portal.paging import paginate
-from portal.profiles import AT_RISK, Scope, network_summary, next_status_change, visible_profiles
+from portal.permissions import may_connect_profiles, may_renew
+from portal.profiles import AT_RISK, Scope, network_summary, status_counts, visible_profiles
 from portal.queue import enqueue, redis
+from portal.renewal import system_user
 from portal.templating import reason_text
 from portal.tenancy import current_brands, organization_required
 from portal.web import TOKENS_CHANGED, redirect_after_post, render, safe_next, wants_fragment
@@ -57,34 +60,44 @@ def visible_row_or_404(profile_id):
     return row
 
 
-def keep_until_statuses_change(rows, now):
-    """A kept page of `rows` lasts until a row's days left change or a
-    visible profile enters or leaves the statuses at risk."""
-    keep_until(min((row.status.changes_at for row in rows if row.status.changes_at), default=None))
-    keep_until(next_status_change(g.membership, g.organization, now))
+@bp.app_template_global()
+def expired_tokens_count():
+    """How many profiles at risk the person may see in the current brand:
+    the header's count, read with every page in one GROUP BY."""
+    scope = Scope(brand_id=g.brand.id if g.brand else None, statuses=AT_RISK)
+    counts = status_counts(g.membership, g.organization, scope)
+    return sum(counts[status] for status in AT_RISK)
 
 
 @bp.route("/accounts/expired-tokens")
 @login_required
 @organization_required
-@kept(next_url=current_page_url)
 def expired_tokens():
     """Profiles at risk in the current brand, most urgent first: the header
-    dropdown (a fragment for htmx) or a page of its own without JavaScript."""
-    now = utcnow()
+    dropdown's panel (a fragment for htmx, loaded when it is first opened) or
+    a page of its own without JavaScript."""
     scope = Scope(brand_id=g.brand.id if g.brand else None, statuses=AT_RISK)
-    rows = visible_profiles(g.membership, g.organization, scope=scope, now=now)
-    keep_until_statuses_change(rows, now)
+    rows = visible_profiles(g.membership, g.organization, scope=scope)
     # The list is in the header and, without JavaScript, in the page: ids differ.
     list_id = "dropdown" if wants_fragment() else "page"
-    return render("accounts/expired_tokens.html", block="dropdown", rows=rows, next_url=stand_in("next_url"),
+    return render("accounts/expired_tokens.html", block="panel", rows=rows, next_url=current_page_url(),
                   list_id=list_id)
+
+
+@bp.route("/accounts/expired-tokens/dropdown")
+@login_required
+@organization_required
+def expired_tokens_dropdown():
+    """The header's dropdown with its count as it is now, its list not loaded
+    yet: what the header reloads when a response announces `tokens-changed`."""
+    response = make_response(render_block("accounts/header_tools.html", "dropdown"))
+    response.vary.add("HX-Request")
+    return response
 
 
 @bp.route("/accounts")
 @login_required
 @organization_required
-@kept()
 def index():
     now = utcnow()
     brands = current_brands()
@@ -98,7 +111,6 @@ def index():
     page = paginate(counts[filters.status] if filters.status else sum(counts.values()), filters.page)
     page.items = visible_profiles(g.membership, g.organization, scope=filters.scope(), now=now,
                                   limit=page.per_page, offset=page.offset)
-    keep_until_statuses_change(page.items, now)
     return render(
         "accounts/index.html",
         block="results",
@@ -107,9 +119,28 @@ def index():
         filters=filters,
         brands=brands,
         fragment=wants_fragment(),
+        may_connect=bool(may_connect_profiles(g.membership)),
         **context,
         **row_context(page.items, request.full_path.rstrip("?")),
     )
+
+
+@bp.route("/accounts/<int:profile_id>/row")
+@login_required
+@organization_required
+def row(profile_id):
+    """The row of Manage Accounts as it is now, on the page `next` (for its
+    counts): where a silent renewal from the row leads."""
+    return render_row(profile_id, safe_next(request.args.get("next"), url_for("accounts.index")))
+
+
+@bp.route("/accounts/<int:profile_id>/menu")
+@login_required
+@organization_required
+def row_menu(profile_id):
+    """The items of a row's ⋯ menu, loaded when it is first opened."""
+    row = visible_row_or_404(profile_id)
+    return render("accounts/index.html", block="row_menu", row=row, **row_context([], current_page_url()))
 
 
 @bp.route("/accounts/<int:profile_id>")
@@ -132,7 +163,7 @@ def profile_page(profile_id, status=200, system_user_error=None):
         row=row,
         history=queries.credential_history(profile_id),
         attempts=queries.renewal_attempts(profile_id),
-        events=queries.audit_events(organization_id, profile_id),
+        events=activity_log.profile_lines(organization_id, profile_id, queries.HISTORY_LIMIT),
         renewals=queries.last_renewals([row]),
         next_url=request.full_path.rstrip("?"),
         may_send_link=link_rules.may_send_link(g.membership, row.access_level),
@@ -142,6 +173,31 @@ def profile_page(profile_id, status=200, system_user_error=None):
         stopped_while_expired=wording.STOPPED_WHILE_EXPIRED,
         attempt_modes=wording.ATTEMPT_MODES,
     )
+
+
+@bp.route("/profiles/<int:profile_id>/system-user-token", methods=["POST"])
+@login_required
+@organization_required
+def system_user_token(profile_id):
+    """A Business Manager system user's token for a Facebook Page or an
+    Instagram business account, given on the profile's page."""
+    row = visible_row_or_404(profile_id)
+    profile = row.profile
+    if not network(profile.network).takes_system_user_token:
+        abort(404)
+    if not may_renew(g.membership, row.access_level):
+        abort(403)
+    credential, problem = system_user.adopt(profile, request.form.get("token", "").strip(), current_user.id)
+    if problem:
+        message = wording.SYSTEM_USER_REFUSED[problem] % {"network": network(profile.network).label,
+                                                          "name": profile.name}
+        return profile_page(profile.id, status=400, system_user_error=message)
+    if credential.expires_at is None:
+        flash(_("%(name)s now uses the system user's token, which does not expire.", name=profile.name), "success")
+    else:
+        flash(_("%(name)s now uses the system user's token, until %(when)s.", name=profile.name,
+                when=format_datetime(credential.expires_at, "medium")), "success")
+    return redirect_after_post(url_for("accounts.profile", profile_id=profile.id))
 
 
 @bp.route("/accounts/<int:profile_id>/managers")

@@ -2,6 +2,8 @@
 why a renewal failed, what stops while a token is expired."""
 from flask_babel import lazy_gettext as _l
 
+from portal import app_settings
+from portal.activity.vocabulary import MODES
 from portal.models import InvalidReason
 from portal.networks import network
 
@@ -10,6 +12,18 @@ REFUSALS = {
     "no_manage_profiles": _l("You may not renew tokens: ask an Owner or Manager for "
                              "\"Manage social profiles\"."),
     "not_profile_admin": _l("You may not renew this token: it needs the Admin level on this profile."),
+}
+
+# Why a system user's token was refused (`portal.renewal.system_user.adopt`).
+SYSTEM_USER_REFUSED = {
+    "empty": _l("Paste the token Business Manager generated for the system user."),
+    "not_system_user": _l("That is not a system user's token of this app. In Business Manager, generate the token "
+                          "for a system user, with this app."),
+    "invalid": _l("%(network)s says this token is no longer valid. Generate a new one in Business Manager."),
+    "no_access": _l("%(network)s does not let this system user reach %(name)s. In Business Manager, assign "
+                    "%(name)s to the system user, then try again."),
+    "unavailable": _l("%(network)s is not answering right now. Nothing changed; try again in a few minutes."),
+    "app_settings": app_settings.REFUSED,
 }
 
 FAILURES = {
@@ -37,12 +51,7 @@ STOPPED_WHILE_EXPIRED = (
     _l("Reports: analytics are not collected for the period."),
 )
 
-ATTEMPT_MODES = {
-    "silent": _l("Silently"),
-    "interactive": _l("With consent"),
-    "health_check": _l("Health check"),
-    "system_user": _l("System-user token"),
-}
+ATTEMPT_MODES = MODES
 
 
 def refusal_text(reason):

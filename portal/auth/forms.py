@@ -22,10 +22,9 @@ def _email_field():
     )
 
 
-def _new_password_fields():
-    """A new password and its confirmation, checked the same way everywhere."""
-    password = PasswordField(
-        _l("New password"),
+def _new_password_field(label):
+    return PasswordField(
+        label,
         validators=[
             DataRequired(_l("Choose a password.")),
             Length(
@@ -35,6 +34,22 @@ def _new_password_fields():
             ),
         ],
     )
+
+
+def _name_field(label, required_message):
+    return StringField(
+        label,
+        filters=[_strip],
+        validators=[
+            DataRequired(required_message),
+            Length(max=120, message=_l("A name has at most 120 characters.")),
+        ],
+    )
+
+
+def _new_password_fields():
+    """A new password and its confirmation, checked the same way everywhere."""
+    password = _new_password_field(_l("New password"))
     confirm = PasswordField(
         _l("Repeat the password"),
         validators=[
@@ -68,16 +83,22 @@ class NewPasswordForm(Form):
 class NewAccountForm(Form):
     """The account an invited person creates while accepting."""
 
-    name = StringField(
-        _l("Your name"),
-        filters=[_strip],
-        validators=[
-            DataRequired(_l("Enter your name.")),
-            Length(max=120, message=_l("A name has at most 120 characters.")),
-        ],
-    )
+    name = _name_field(_l("Your name"), _l("Enter your name."))
     password, confirm = _new_password_fields()
 
 
 class AcceptInvitationForm(Form):
+    """Nothing to fill in: the button and its CSRF token."""
+
+
+class SignupForm(Form):
+    """"Create your agency": the agency and its first Owner."""
+
+    agency_name = _name_field(_l("Agency name"), _l("Enter the name of your agency."))
+    name = _name_field(_l("Your name"), _l("Enter your name."))
+    email = _email_field()
+    password = _new_password_field(_l("Password"))
+
+
+class ConfirmSignupForm(Form):
     """Nothing to fill in: the button and its CSRF token."""

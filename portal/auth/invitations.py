@@ -14,7 +14,8 @@ from portal.auth.link_state import LinkProblem, link_problem
 from portal.auth.passwords import hash_password
 from portal.auth.urls import external_url
 from portal.db import utcnow
-from portal.models import AuditEvent, Invitation, Membership, Organization, Role, User
+from portal.audit import audit_in
+from portal.models import Invitation, Membership, Organization, Role, User
 from portal.url_secrets import hash_secret, new_secret
 
 
@@ -73,14 +74,7 @@ def invite(session, organization, email, role, can_manage_profiles, invited_by):
         expires_at=now + lifetime,
     )
     session.add(invitation)
-    session.add(
-        AuditEvent(
-            organization_id=organization.id,
-            user_id=invited_by.id if invited_by else None,
-            action="invitation.sent",
-            detail=f"{email} as {role}",
-        )
-    )
+    audit_in(session, "invitation.sent", organization_id=organization.id, user=invited_by, email=email, role=role)
     session.commit()
     inviter = invited_by.display_name if invited_by else organization.name
     mailer.send(
@@ -104,14 +98,8 @@ def revoke(session, invitation, by=None):
         return invitation
     invitation.revoked_at = utcnow()
     session.add(invitation)
-    session.add(
-        AuditEvent(
-            organization_id=invitation.organization_id,
-            user_id=by.id if by else None,
-            action="invitation.revoked",
-            detail=invitation.email,
-        )
-    )
+    audit_in(session, "invitation.revoked", organization_id=invitation.organization_id, user=by,
+             email=invitation.email)
     session.commit()
     return invitation
 
@@ -171,14 +159,8 @@ def _join(session, invitation, user, now):
                 created_at=now,
             )
         )
-    session.add(
-        AuditEvent(
-            organization_id=invitation.organization_id,
-            user_id=user.id,
-            action="invitation.accepted",
-            detail=f"{invitation.email} as {invitation.role}",
-        )
-    )
+    audit_in(session, "invitation.accepted", organization_id=invitation.organization_id, user=user,
+             email=invitation.email, role=invitation.role)
 
 
 def accept_as_new_user(session, invitation, name, password, locale=None):

@@ -28,6 +28,9 @@ ADDRESS_FACTOR = 3
 # Reset emails to one address, whatever the sender: enough for a lost email,
 # too few to flood an inbox.
 RESET_EMAILS_PER_HOUR = 5
+# Sign-ups: emails to one address, and requests from one network address.
+SIGNUP_EMAILS_PER_HOUR = 3
+SIGNUPS_PER_HOUR_PER_ADDRESS = 10
 
 KNOWN_BROWSER_COOKIE = "known_browser"
 KNOWN_BROWSER_DAYS = 365
@@ -75,6 +78,14 @@ def count_reset_request(email):
     return max(
         attempts.count(f"{per_minute} per minute", "reset-address", get_remote_address()),
         attempts.count(f"{RESET_EMAILS_PER_HOUR} per hour", "reset-account", normalized_account(email)),
+    )
+
+
+def count_signup(email):
+    """Count a sign-up: 0 if it may go on, else the seconds to wait."""
+    return max(
+        attempts.count(f"{SIGNUPS_PER_HOUR_PER_ADDRESS} per hour", "signup-address", get_remote_address()),
+        attempts.count(f"{SIGNUP_EMAILS_PER_HOUR} per hour", "signup-account", normalized_account(email)),
     )
 
 

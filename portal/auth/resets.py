@@ -12,7 +12,8 @@ from portal.auth.link_state import LinkProblem, link_problem
 from portal.auth.passwords import hash_password
 from portal.auth.urls import external_url
 from portal.db import utcnow
-from portal.models import AuditEvent, PasswordReset, User
+from portal.audit import audit_in
+from portal.models import PasswordReset, User
 from portal.url_secrets import hash_secret, new_secret
 
 RESET_LIFETIME = timedelta(hours=2)
@@ -83,6 +84,6 @@ def complete_reset(session, reset, password):
     user.password_hash = hash_password(password)
     user.session_version += 1
     session.add(user)
-    session.add(AuditEvent(user_id=user.id, action="password.reset"))
+    audit_in(session, "password.reset", organization_id=None, user=user)
     session.commit()
     return user

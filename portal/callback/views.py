@@ -4,6 +4,7 @@ from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
 
 from portal import app_settings
+from portal.connect import service as connecting
 from portal.db import writes
 from portal.links import client_consent
 from portal.networks import NETWORKS, adapter_for, network
@@ -24,6 +25,13 @@ FAILURES = {
     "profile_gone": _l("That profile is no longer connected."),
     "not_allowed": _l("You can no longer renew %(name)s. Ask an Owner or Manager of your organization."),
 }
+# A consent to connect profiles that did not come back with any.
+CONNECT_FAILURES = {
+    "denied": _l("You declined the request on %(network)s, so nothing was connected."),
+    "refused": _l("%(network)s refused the connection (the request may have been used already). Try again."),
+    "no_profiles": _l("The account you signed in with on %(network)s gives access to no profile to connect. "
+                      "Sign in to %(network)s with the account that manages the profiles."),
+}
 
 
 @bp.route("/renew/callback/<network_key>")
@@ -41,6 +49,8 @@ def network_callback(network_key):
         # A client's renewal link: the link's own page shows how it went.
         client_consent.finish_consent(adapter_for(network_key), record, request.args)
         return redirect(url_for("links.done"), 303)
+    if record.purpose == consent.CONNECT:
+        return connected(network_key, record)
     result = consent.complete(adapter_for(network_key), record, request.args)
     label = network(network_key).label
     if result.ok:
@@ -56,3 +66,13 @@ def network_callback(network_key):
             message += " " + _("Who can renew it: %(people)s.", people=", ".join(u.display_name for u in result.could_renew))
         flash(message, "error")
     return redirect(safe_next(result.next_url, url_for("home.index")), 303)
+
+
+def connected(network_key, record):
+    """A consent to connect: on to the choice of the profiles it covers."""
+    outcome = connecting.finish(adapter_for(network_key), record, request.args)
+    if outcome.ok:
+        return redirect(url_for("connect.choose", pick_id=outcome.pick_id), 303)
+    template = CONNECT_FAILURES.get(outcome.message_key) or FAILURES[outcome.message_key]
+    flash(template % {"network": network(network_key).label, "name": "", "permission": ""}, "error")
+    return redirect(safe_next(record.next_url, url_for("connect.index")), 303)

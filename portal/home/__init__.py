@@ -3,6 +3,7 @@ and the few profiles that need attention first."""
 from flask import Blueprint, g
 from flask_login import login_required
 
+from portal.permissions import may_connect_profiles
 from portal.profiles import AT_RISK, Scope, status_counts, visible_profiles
 from portal.status import Status
 from portal.tenancy import organization_required
@@ -21,5 +22,8 @@ def index():
     counts = status_counts(g.membership, g.organization, Scope(brand_id=brand_id))
     rows = visible_profiles(g.membership, g.organization, scope=Scope(brand_id=brand_id, statuses=AT_RISK),
                             limit=MOST_URGENT)
+    # Any profile at all the person may see, in whichever brand: else the way to connect the first.
+    any_visible = bool(sum(counts.values())) or (
+        brand_id is not None and bool(sum(status_counts(g.membership, g.organization, Scope()).values())))
     return render("home/index.html", rows=rows, counts=counts, at_risk=sum(counts[s] for s in AT_RISK),
-                  Status=Status)
+                  Status=Status, any_visible=any_visible, may_connect=bool(may_connect_profiles(g.membership)))

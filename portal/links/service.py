@@ -1,21 +1,23 @@
-"""Renewal links in the database: issue, find, spend, revoke, and tell the
+"""Renewal links in the database: issue, send, find, spend, revoke, and tell the
 agency how a client's renewal went."""
 import secrets
 
+from flask import current_app, url_for
+from flask_babel import force_locale, format_datetime
 from sqlalchemy import insert, update
 from sqlmodel import select
 
-from portal import attempts
+from portal import attempts, mailer
+from portal.audit import audit_in
 from portal.db import utcnow
 from portal.links.rules import FAILED_ATTEMPTS_PER_HOUR, LIFETIME, Purpose
-from portal.models import AuditEvent, Membership, Notification, ProfileAccess, RenewalLink, User
-from portal.notifications.rules import recipients
+from portal.models import Membership, Notification, ProfileAccess, RenewalLink, User
+from portal.networks import network
+from portal.notifications.messages import client_link_subject, member_link_subject
+from portal.notifications.rules import KIND_LINK_FAILED, KIND_LINK_RENEWED, recipients
 from portal.url_secrets import hash_secret, new_secret
 
 MAX_SECRET_LENGTH = 100
-
-KIND_LINK_RENEWED = "link_renewed"
-KIND_LINK_FAILED = "link_failed"
 
 _FAILURES = f"{FAILED_ATTEMPTS_PER_HOUR} per hour"
 
@@ -40,6 +42,32 @@ def issue_member_links(session, recipients, now=None):
                         for profile_id, recipient in recipients]
     session.exec(insert(RenewalLink).values([row for _, row in secrets_and_rows]))
     return [secret for secret, _ in secrets_and_rows]
+
+
+def send(session, profile, recipient, purpose, organization_name, language, sender=None, created_by_id=None,
+         actor_name=None):
+    """Issue a link for `profile` to `recipient` (a client's account owner,
+    or a member of the agency), record it, commit, and email it in
+    `language` from `sender` (a person's name; None: the agency). Returns
+    the link. The activity log names `created_by_id`, else `actor_name` (an API key)."""
+    secret, link = issue(session, profile, recipient, purpose, created_by_id=created_by_id)
+    audit_in(session, "link.sent", organization_id=profile.organization_id, profile=profile, user_id=created_by_id,
+             actor_name=actor_name, recipient=link.recipient)
+    session.commit()
+    label = network(profile.network).label
+    endpoint = "links.client" if purpose == Purpose.CLIENT else "links.member"
+    with force_locale(language):
+        subject = (client_link_subject if purpose == Purpose.CLIENT else member_link_subject)(
+            profile.name, label, organization_name)
+        expires_at = format_datetime(link.expires_at, "long")
+        permission = str(network(profile.network).native_permission)
+    mailer.send(
+        link.recipient, subject, f"token_{purpose}_link", locale=language, sender=sender,
+        organization=organization_name, network_label=label, profile_name=profile.name,
+        native_permission=permission, expires_at=expires_at,
+        link=current_app.config["BASE_URL"] + url_for(endpoint, secret=secret),
+    )
+    return link
 
 
 def _new_link(profile_id, recipient, purpose, created_by_id, now):
@@ -129,10 +157,7 @@ def tell_agency(session, link, profile, renewed, reason=None, credential_id=None
             organization_id=profile.organization_id, profile_id=profile.id,
             credential_id=credential_id, kind=kind, created_at=now,
         ))
-    session.add(AuditEvent(
-        organization_id=profile.organization_id, user_id=link.created_by_id, profile_id=profile.id,
-        action="link.renewed" if renewed else "link.renewal_failed",
-        detail=f"renewal link sent to {link.recipient}" + (f": {reason}" if reason else ""),
-        created_at=now,
-    ))
+    # The client did it: someone outside the agency, named by the address the link went to.
+    audit_in(session, "link.renewed" if renewed else "link.renewal_failed", organization_id=profile.organization_id,
+             profile=profile, actor_name=link.recipient, created_at=now, recipient=link.recipient, reason=reason)
 

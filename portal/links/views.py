@@ -8,21 +8,20 @@
   other profile, no ids.
 """
 from flask import Blueprint, abort, current_app, flash, g, redirect, request, session, url_for
-from flask_babel import force_locale, format_datetime, get_locale, gettext as _, lazy_gettext as _l
+from flask_babel import get_locale, gettext as _, lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlmodel import select
 from wtforms import EmailField, SelectField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired
 
-from portal import mailer
+from portal.audit import audit
 from portal.db import get_session, utcnow
 from portal.forms import EmailAddress, Form
 from portal.links import client_consent, rules, service
 from portal.links.rules import Purpose
-from portal.models import AuditEvent, Membership, Organization, ProfileAccess, RenewalLink, SocialProfile
+from portal.models import Membership, Organization, ProfileAccess, RenewalLink, SocialProfile
 from portal.networks import adapter_for, network
-from portal.notifications.messages import client_link_subject
 from portal.permissions import may_renew
 from portal.renewal.credentials import current_credential
 from portal.status import token_status
@@ -145,22 +144,8 @@ def send(profile_id):
         return render("links/send.html", block="dialog", **page)
     if not form.validate_on_submit():
         return render("links/send.html", block="dialog", status=400, **page)
-    db = get_session()
-    secret, link = service.issue(db, profile, form.email.data, Purpose.CLIENT, created_by_id=current_user.id)
-    db.add(AuditEvent(organization_id=profile.organization_id, user_id=current_user.id, profile_id=profile.id,
-                      action="link.sent", detail=f"renewal link sent to {link.recipient}"))
-    db.commit()
-    label = network(profile.network).label
-    with force_locale(form.language.data):
-        subject = client_link_subject(profile.name, label, g.organization.name)
-        expires_at = format_datetime(link.expires_at, "long")
-        permission = str(network(profile.network).native_permission)
-    mailer.send(
-        link.recipient, subject, "token_client_link", locale=form.language.data,
-        sender=current_user.display_name, organization=g.organization.name, network_label=label,
-        profile_name=profile.name, native_permission=permission, expires_at=expires_at,
-        link=current_app.config["BASE_URL"] + url_for("links.client", secret=secret),
-    )
+    link = service.send(get_session(), profile, form.email.data, Purpose.CLIENT, g.organization.name,
+                        form.language.data, sender=current_user.display_name, created_by_id=current_user.id)
     flash(_("A renewal link for %(name)s is on its way to %(email)s.", name=profile.name, email=link.recipient),
           "success")
     return redirect_after_post(next_url)
@@ -176,8 +161,7 @@ def revoke(link_id):
         abort(404)
     profile = _profile_for_links(link.profile_id)  # 404 outside the current organization
     if service.revoke(db, link):
-        db.add(AuditEvent(organization_id=profile.organization_id, user_id=current_user.id, profile_id=profile.id,
-                          action="link.revoked", detail=f"renewal link sent to {link.recipient}"))
+        audit("link.revoked", profile=profile, recipient=link.recipient)
         flash(_("The renewal link sent to %(email)s no longer works.", email=link.recipient), "success")
     else:
         flash(_("That renewal link was already used or withdrawn."), "info")

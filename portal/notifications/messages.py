@@ -1,22 +1,27 @@
 """The words of token notices by email, in the recipient's language."""
+from babel import dates
 from flask import current_app, render_template, url_for
 from flask_babel import force_locale, format_datetime, get_translations, gettext as _, ngettext
 
+from portal import timezones
 from portal.networks import network
 from portal.db import utcnow
 from portal.mailer import Email
-from portal.notifications.rules import KIND_EXPIRED, KIND_EXPIRING, KIND_INVALID
+from portal.notifications.rules import KIND_EXPIRED, KIND_EXPIRING, KIND_INVALID, told_at
 from portal.status import TokenStatus, Status
-from portal.templating import reason_text
+from portal.templating import reason_text, utc_offset
 
 
-def subject(kind, threshold_days, profile_name, network_label):
-    """"Action needed: the Facebook token of Northwind Café expires in 3 days"."""
+def subject(kind, days, profile_name, network_label):
+    """"Action needed: the Facebook token of Northwind Café expires in 3 days"
+    (`days`: whole days left, `rules.told_at`)."""
     values = {"network": network_label, "name": profile_name}
+    if kind == KIND_EXPIRING and days == 0:
+        return _("Action needed: the %(network)s token of %(name)s expires today", **values)
     if kind == KIND_EXPIRING:
         return ngettext("Action needed: the %(network)s token of %(name)s expires in %(num)d day",
                         "Action needed: the %(network)s token of %(name)s expires in %(num)d days",
-                        threshold_days, **values)
+                        days, **values)
     if kind == KIND_EXPIRED:
         return _("Action needed: the %(network)s token of %(name)s has expired", **values)
     return _("Action needed: the %(network)s token of %(name)s has stopped working", **values)
@@ -25,6 +30,16 @@ def subject(kind, threshold_days, profile_name, network_label):
 def locale_of(user):
     languages = current_app.config["LANGUAGES"]
     return user.locale if user.locale in languages else current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def moment_for(user, value):
+    """`value` as `user` reads it: the day in full and the time, in their
+    language and time zone, saying which ("December 7, 2026, 3:00 PM UTC+1")."""
+    zone, locale = timezones.zone_of(user.timezone), locale_of(user)
+    local = value.astimezone(zone)
+    moment = dates.get_datetime_format("long", locale=locale).replace("'", "").format(
+        dates.format_time(local, "short", locale=locale), dates.format_date(local, "long", locale=locale))
+    return f"{moment} {utc_offset(value, zone)}"
 
 
 def url_context():
@@ -37,9 +52,10 @@ def token_notice(notification, user, profile, organization, credential, secret):
     """The email of one notice to one person, with their renewal link; built
     inside `url_context()`, which a worker enters once for a whole batch."""
     label = network(profile.network).label
+    kind, days = told_at(notification.kind, notification.expires_at, utcnow())
     with force_locale(locale_of(user)):
         reason = None
-        if notification.kind == KIND_INVALID:
+        if kind == KIND_INVALID:
             status = TokenStatus(Status.EXPIRED, None, None, credential.invalid_reason)
             reason = reason_text(status, profile.network)
         context = {
@@ -48,15 +64,15 @@ def token_notice(notification, user, profile, organization, credential, secret):
             "organization": organization,
             "network_label": label,
             "native_permission": str(network(profile.network).native_permission),
-            "kind": notification.kind,
-            "days": notification.threshold_days,
-            "expires_at": format_datetime(notification.expires_at, "long") if notification.expires_at else None,
+            "kind": kind,
+            "days": days,
+            "expires_at": moment_for(user, notification.expires_at) if notification.expires_at else None,
             "reason": reason,
             "link": url_for("links.member", secret=secret, _external=True),
             "preferences": url_for("settings.personal", _external=True),
         }
         return Email(
-            subject=subject(notification.kind, notification.threshold_days, profile.name, label),
+            subject=subject(kind, days, profile.name, label),
             recipients=[user.email],
             body=render_template("email/token_notice.txt", **context),
             html=render_template("email/token_notice.html", **context),
@@ -81,6 +97,11 @@ def client_link_subject(profile_name, network_label, organization_name):
     return _("Please renew the %(network)s connection of %(name)s", network=network_label, name=profile_name)
 
 
+def member_link_subject(profile_name, network_label, organization_name):
+    return _("%(organization)s asks you to renew %(name)s on %(network)s", organization=organization_name,
+             network=network_label, name=profile_name)
+
+
 def _slack_escape(text):
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
@@ -89,7 +110,7 @@ def slack_message(notification, profile, organization):
     """The Slack message of one notice: who, what, and a link to the profile (in the portal's language)."""
     label = network(profile.network).label
     with url_context(), force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
-        text = subject(notification.kind, notification.threshold_days, profile.name, label)
+        text = subject(*told_at(notification.kind, notification.expires_at, utcnow()), profile.name, label)
         link = url_for("accounts.profile", profile_id=profile.id, _external=True)
         return {"text": f"{_slack_escape(text)} (<{link}|{_slack_escape(_('Open in Keepalive'))}>)",
                 "unfurl_links": False}
@@ -100,7 +121,7 @@ def push_message(notification, user, profile):
     label = network(profile.network).label
     with url_context(), force_locale(locale_of(user)):
         return {
-            "title": subject(notification.kind, notification.threshold_days, profile.name, label),
+            "title": subject(*told_at(notification.kind, notification.expires_at, utcnow()), profile.name, label),
             "body": _("Renew it in Keepalive before publishing stops."),
             "url": url_for("accounts.profile", profile_id=profile.id, _external=True),
             "tag": f"profile-{profile.id}",

@@ -19,7 +19,7 @@ from sqlmodel import Session, select
 
 from portal.db import utcnow
 from portal.models import Credential, DeliveryStatus, Organization, WebhookDelivery, WebhookEndpoint
-from portal.notifications import events
+from portal.notifications import events, rules
 from portal.queue import enqueue
 from portal.status import effective_expiry
 
@@ -84,13 +84,16 @@ def _iso(moment):
     return moment.isoformat() if moment is not None else None
 
 
-def notice_data(notice, credential, profile, organization):
+def notice_data(notice, credential, profile, organization, now):
+    """The `data` of a notice's event: the real days left at `now`, not the
+    threshold that made it due."""
+    kind, days_left = rules.told_at(notice.kind, notice.expires_at, now)
     return {
         "organization": {"id": organization.id, "name": organization.name},
         "profile": profile_data(profile),
-        "status": "expired" if notice.kind != "expiring" else "expiring",
+        "status": "expiring" if kind == rules.KIND_EXPIRING else "expired",
         "reason": credential.invalid_reason if credential.is_invalid else None,
-        "days_left": notice.threshold_days,
+        "days_left": days_left,
         "expires_at": _iso(notice.expires_at),
         "url": manage_url(profile.id),
     }
@@ -106,7 +109,7 @@ def notice_rows(session, due, now):
         for endpoint in endpoints.get(organization.id, []):
             if not events.subscribed(endpoint.event_types, event_type):
                 continue
-            data = notice_data(notice, credential, profile, organization)
+            data = notice_data(notice, credential, profile, organization, now)
             rows.append({
                 "key": f"{notice_part(credential.id, notice)}:w{endpoint.id}",
                 "endpoint_id": endpoint.id, "message_id": events.new_message_id(), "event_type": event_type,

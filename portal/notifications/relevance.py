@@ -2,7 +2,8 @@
 sends them, read for the whole batch in a few queries, for every channel.
 
 A notice holds while the credential it spoke of is still the current one,
-in the same state (`rules.still_relevant`). A notice to a person holds while
+in the same state (`rules.still_relevant`); one a renewal made moot is
+marked resolved (`resolve_renewed`). A notice to a person holds while
 they are active, may still renew the profile and still want it on that
 channel; one to the organization's Slack, while the organization has a
 Slack webhook. A retry may come hours after the scan; a renewal during the
@@ -25,7 +26,7 @@ from portal.models import (
     SocialProfile,
     User,
 )
-from portal.notifications.rules import PERSONAL_CHANNELS, preference_for, still_relevant
+from portal.notifications.rules import PERSONAL_CHANNELS, TOKEN_KINDS, preference_for, still_relevant
 from portal.permissions import may_renew
 
 
@@ -62,6 +63,20 @@ def relevant_notices(session, delivery_ids, channel):
         if still_relevant(notification, credential) and holds(user, profile, organization):
             notices[delivery_id] = DeliveryNotice(notification, user, profile, organization, credential, status)
     return notices
+
+
+def resolve_renewed(session, profile_id, credential, now):
+    """Mark resolved the open token notices of `profile_id` that a renewal
+    made moot: those that no longer hold of its current `credential` (a new
+    grant, or an end that moved). A refresh that left the end where it was
+    resolves nothing. In the caller's transaction."""
+    for notification in session.exec(
+        select(Notification).where(Notification.profile_id == profile_id, Notification.resolved_at.is_(None),
+                                   Notification.kind.in_(TOKEN_KINDS))
+    ).all():
+        if not still_relevant(notification, credential):
+            notification.resolved_at = now
+            session.add(notification)
 
 
 def current_credentials(session, profile_ids):

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from portal.permissions import may_renew
-from portal.status import effective_expiry
+from portal.status import effective_expiry, ended_at, whole_days
 
 # Channels a person can choose; in-app notices are always written besides.
 CHANNELS = ("email", "push", "slack")
@@ -19,6 +19,12 @@ PERSONAL_CHANNELS = ("email", "push")
 KIND_EXPIRING = "expiring"  # a threshold before expiry
 KIND_EXPIRED = "expired"  # threshold 0: at expiry
 KIND_INVALID = "invalid"  # rejected by the network before its time
+# In-app only: how a client's renewal through a renewal link went.
+KIND_LINK_RENEWED = "link_renewed"
+KIND_LINK_FAILED = "link_failed"
+# The notices that speak of a token at risk (the scan's): emailed, pushed,
+# sent to Slack and to webhooks, resolved by a renewal.
+TOKEN_KINDS = (KIND_EXPIRING, KIND_EXPIRED, KIND_INVALID)
 
 
 @dataclass(frozen=True)
@@ -54,24 +60,42 @@ def crossed_threshold(expiry, now, thresholds):
     return min(crossed) if crossed else None
 
 
-def due_notice(credential, now, thresholds, invalid_since=None):
+def due_notice(credential, now, thresholds, invalid_since=None, told_dead=False):
     """The notice `credential` is due at `now`, or None.
 
     An invalid credential is told once (`invalid_since`: only if it became
-    invalid after that time, when given); otherwise the most urgent crossed
-    threshold of its effective expiry. A credential with no expiry is never due.
+    invalid after that time, when given), and not at all when its people were
+    already told it is dead (`told_dead`: an expired token that a failed
+    renewal then marked invalid); otherwise the most urgent crossed threshold
+    of its effective expiry. A credential with no expiry is never due.
     """
     expiry = effective_expiry(credential)
     if credential.is_invalid:
         if invalid_since is not None and (credential.invalidated_at is None or credential.invalidated_at < invalid_since):
             return None
-        return Notice(KIND_INVALID, None, expiry)
+        if told_dead:
+            return None
+        return Notice(KIND_INVALID, None, ended_at(credential, now))
     if expiry is None:
         return None
     threshold = crossed_threshold(expiry, now, thresholds)
     if threshold is None:
         return None
     return Notice(KIND_EXPIRED if threshold == 0 else KIND_EXPIRING, threshold, expiry)
+
+
+def told_at(kind, expires_at, now):
+    """(kind, whole days left) that a notice of `kind` about an end at
+    `expires_at` tells at `now`: the real time left, whatever threshold made
+    it due (a token first seen 2 days before its end is told "2 days", not the
+    3-day threshold's "3"); an end that has come since is told as expired.
+    Days are None where there are none to tell."""
+    if kind != KIND_EXPIRING or expires_at is None:
+        return kind, None
+    left = expires_at - now
+    if left <= timedelta(0):
+        return KIND_EXPIRED, None
+    return KIND_EXPIRING, whole_days(left)
 
 
 def recipients(memberships, access_levels, users):

@@ -39,16 +39,24 @@ STATE_TTL_SECONDS = 600
 NONCE_KEY = "consent_nonce"
 
 
+# What a consent is for: renewing one profile (and what else it covers), or
+# connecting the profiles it covers, for a person of the agency or a client
+# through an invitation (`portal.connect`).
+RENEW, CONNECT = "renew", "connect"
+
+
 @dataclass
 class ConsentRecord:
     network: str
-    profile_id: int
+    profile_id: int | None  # None: a consent that connects profiles
     organization_id: int
     code_verifier: str
     next_url: str
     user_id: int | None = None
     nonce: str | None = None
     link_id: int | None = None
+    purpose: str = RENEW
+    invitation_id: int | None = None  # a client's consent through an invitation to connect
 
 
 @dataclass
@@ -79,19 +87,28 @@ def session_nonce():
 
 def start(adapter, profile, next_url, user_id=None, link_id=None):
     """The network's consent URL for renewing `profile`, with its state recorded."""
+    return begin(adapter, profile.network, profile.organization_id, next_url, profile_id=profile.id,
+                 user_id=user_id, link_id=link_id)
+
+
+def begin(adapter, network, organization_id, next_url, profile_id=None, user_id=None, link_id=None,
+          purpose=RENEW, invitation_id=None):
+    """The network's consent URL, with the record of its state kept for the callback."""
     state = secrets.token_urlsafe(32)
     record = ConsentRecord(
-        network=profile.network,
-        profile_id=profile.id,
-        organization_id=profile.organization_id,
+        network=network,
+        profile_id=profile_id,
+        organization_id=organization_id,
         code_verifier=new_code_verifier(),
         next_url=next_url,
         user_id=user_id,
         nonce=session_nonce() if user_id is not None else None,
         link_id=link_id,
+        purpose=purpose,
+        invitation_id=invitation_id,
     )
     redis().set(_key(state), json.dumps(asdict(record)), ex=STATE_TTL_SECONDS)
-    return adapter.authorize_url(state, record.code_verifier, redirect_uri(profile.network))
+    return adapter.authorize_url(state, record.code_verifier, redirect_uri(network))
 
 
 def take_record(state, network, user_id):
@@ -115,8 +132,8 @@ def take_record(state, network, user_id):
 
 def bound_to_caller(record, user_id):
     """The callback comes back to whoever started the consent."""
-    if record.link_id is not None:
-        return True  # checked by the renewal link's own page, which started it
+    if record.link_id is not None or record.invitation_id is not None:
+        return True  # checked by the link's own page, which started it
     return record.user_id is not None and record.user_id == user_id and record.nonce == web_session.get(NONCE_KEY)
 
 
@@ -130,7 +147,8 @@ def complete(adapter, record, args):
     result = _complete(db, adapter, record, args, profile)
     result.profile, result.next_url, result.link_id = profile, record.next_url, record.link_id
     if not result.ok:
-        record_attempt(db, profile, "interactive", "failed", user_id=record.user_id, reason=result.message_key)
+        record_attempt(db, profile, "interactive", "failed", user_id=record.user_id, reason=result.message_key,
+                       audited=record.link_id is None)
         db.commit()
     return result
 
@@ -138,21 +156,9 @@ def complete(adapter, record, args):
 def _complete(db, adapter, record, args, profile):
     if record.user_id is not None and not renewable_by(db, record.user_id, profile.organization_id, [profile]):
         return ConsentResult(False, "not_allowed")  # their rights changed since they started
-    if args.get("error") or args.get("error_reason"):
-        return ConsentResult(False, "denied")
-    code = args.get("code")
-    if not code:
-        return ConsentResult(False, "no_code")
-    try:
-        grant = adapter.exchange_code(code, record.code_verifier, redirect_uri(record.network))
-    except Transient:
-        return ConsentResult(False, "unavailable")
-    except AppSettingsRefused as error:
-        app_settings.report(record.network, error.detail)
-        return ConsentResult(False, "app_settings")
-    except (RenewNeeded, PermissionMissing, NetworkError):
-        return ConsentResult(False, "refused")
-    app_settings.accepted(record.network)
+    grant, failure = exchange(adapter, record, args)
+    if failure:
+        return ConsentResult(False, failure)
     granted = {(p.network, p.external_id): p for p in grant.profiles}
     own = granted.get((profile.network, profile.external_id))
     if own is None:
@@ -162,34 +168,68 @@ def _complete(db, adapter, record, args, profile):
             record_native_role(db, profile.id, record.user_id, own.native_role, own.can_renew)
             db.commit()
         return ConsentResult(False, "insufficient_permission", could_renew=who_could_renew(db, profile.id))
+    # A renewal link renews its one profile and nothing else.
+    renewed = renew_covered(db, grant, profile.organization_id, record.user_id, own_profile_id=profile.id,
+                            only_own=record.link_id is not None)
+    db.commit()
+    return ConsentResult(True, "renewed", renewed=renewed)
+
+
+def exchange(adapter, record, args):
+    """(grant, None) for the callback's `args`, or (None, failure key): the
+    consent declined, no code, or the network's refusal, classified."""
+    if args.get("error") or args.get("error_reason"):
+        return None, "denied"
+    code = args.get("code")
+    if not code:
+        return None, "no_code"
+    try:
+        grant = adapter.exchange_code(code, record.code_verifier, redirect_uri(record.network))
+    except Transient:
+        return None, "unavailable"
+    except AppSettingsRefused as error:
+        app_settings.report(record.network, error.detail)
+        return None, "app_settings"
+    except (RenewNeeded, PermissionMissing, NetworkError):
+        return None, "refused"
+    app_settings.accepted(record.network)
+    return grant, None
+
+
+def renew_covered(db, grant, organization_id, user_id, own_profile_id=None, only_own=False):
+    """Store the new tokens of every profile of the organization that
+    `grant` covers and that the consenting account may renew on the network
+    (and the person, if any, in Keepalive, with their rights as they are
+    now); returns those profiles. A Page kept alive by a system user's token
+    keeps it (a person's token would be a worse one), unless it is
+    `own_profile_id`, the profile being renewed; `only_own` renews that one
+    alone. The caller commits."""
+    granted = {(p.network, p.external_id): p for p in grant.profiles}
     others = db.exec(
         select(SocialProfile).where(
-            SocialProfile.organization_id == profile.organization_id,
+            SocialProfile.organization_id == organization_id,
             SocialProfile.external_id.in_({p.external_id for p in grant.profiles}),
         )
     ).all()
-    if record.user_id is not None:
+    if user_id is not None:
         # The network says what the account may do; Keepalive's own rules say
         # what this person may renew.
-        others = renewable_by(db, record.user_id, profile.organization_id, others)
+        others = renewable_by(db, user_id, organization_id, others)
     renewed = []
     on_system_user_tokens = on_system_user_token(db, [candidate.id for candidate in others])
     for candidate in others:
         granted_profile = granted.get((candidate.network, candidate.external_id))
         if granted_profile is None or granted_profile.can_renew == CanRenew.NO:
             continue
-        # A renewal link renews its one profile and nothing else; a Page kept alive by a system user's token
-        # keeps it (a person's token would be a worse one), unless it is the profile being renewed.
-        if candidate.id != profile.id and (record.link_id is not None or candidate.id in on_system_user_tokens):
+        if candidate.id != own_profile_id and (only_own or candidate.id in on_system_user_tokens):
             continue
-        credential = store_grant(db, candidate, granted_profile.tokens, granted_by_id=record.user_id)
-        if record.user_id is not None:
-            record_native_role(db, candidate.id, record.user_id, granted_profile.native_role,
-                               granted_profile.can_renew)
-        record_attempt(db, candidate, "interactive", "renewed", credential, record.user_id)
+        credential = store_grant(db, candidate, granted_profile.tokens, granted_by_id=user_id)
+        if user_id is not None:
+            record_native_role(db, candidate.id, user_id, granted_profile.native_role, granted_profile.can_renew)
+        # A renewal link's own event tells of it (`links.service.tell_agency`).
+        record_attempt(db, candidate, "interactive", "renewed", credential, user_id, audited=not only_own)
         renewed.append(candidate)
-    db.commit()
-    return ConsentResult(True, "renewed", renewed=renewed)
+    return renewed
 
 
 def renewable_by(db, user_id, organization_id, profiles):

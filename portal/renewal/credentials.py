@@ -2,12 +2,13 @@
 Credential row, and back."""
 from sqlmodel import select
 
+from portal.audit import audit_in
 from portal.crypto import seal, unseal
 from portal.db import utcnow
-from portal.models import (PAGE_TOKEN, SYSTEM_USER_TOKEN, AuditEvent, CanRenew, Credential, CredentialState, NativeRole,
+from portal.models import (PAGE_TOKEN, SYSTEM_USER_TOKEN, CanRenew, Credential, CredentialState, NativeRole,
                            RenewalAttempt)
 from portal.networks.base import TokenSet
-from portal.notifications import outbox
+from portal.notifications import outbox, relevance
 
 
 def current_credential(session, profile_id, for_update=False):
@@ -69,6 +70,7 @@ def store_grant(session, profile, tokens, granted_by_id=None, now=None):
     )
     session.add(credential)
     session.flush()
+    relevance.resolve_renewed(session, profile.id, credential, now)
     return credential
 
 
@@ -88,6 +90,7 @@ def apply_refresh(session, credential, tokens, now=None):
     credential.last_check_ok = True
     credential.version += 1
     session.add(credential)
+    relevance.resolve_renewed(session, credential.profile_id, credential, now)
 
 
 def mark_invalid(session, credential, reason, now=None):
@@ -111,9 +114,11 @@ def record_native_role(session, profile_id, user_id, role, can_renew, now=None):
 
 
 def record_attempt(session, profile, mode, outcome, credential=None, user_id=None, reason=None, detail=None,
-                   started_at=None):
+                   started_at=None, audited=True):
     """The renewal attempt, its audit event and its webhook events (sent once
-    the caller's transaction commits), written in the caller's transaction."""
+    the caller's transaction commits), written in the caller's transaction.
+    Not `audited`: a client's link renews, whose own event tells it
+    (`link.renewed`, `link.renewal_failed`)."""
     now = utcnow()
     attempt = RenewalAttempt(
         profile_id=profile.id,
@@ -127,13 +132,7 @@ def record_attempt(session, profile, mode, outcome, credential=None, user_id=Non
         finished_at=now,
     )
     session.add(attempt)
-    session.add(
-        AuditEvent(
-            organization_id=profile.organization_id,
-            user_id=user_id,
-            profile_id=profile.id,
-            action=f"token.{outcome}",
-            detail=f"{mode}" + (f": {reason}" if reason else ""),
-        )
-    )
+    if audited:
+        audit_in(session, "token.renewed" if outcome == "renewed" else "token.failed",
+                 organization_id=profile.organization_id, profile=profile, user_id=user_id, mode=mode, reason=reason)
     outbox.renewal_event(session, profile, attempt)

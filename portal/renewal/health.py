@@ -48,6 +48,8 @@ def check_credential(profile_id, adapter, second_look=False):
                            reason=InvalidReason.PERMISSION_REVOKED, detail=error.detail)
             session.commit()
             return "invalid"
+        if outcome == "renewed":  # the refreshed access token is a renewal too: the profile's page says so
+            record_attempt(session, profile, "health_check", "renewed", credential, started_at=now)
         credential.last_checked_at = now
         credential.last_check_ok = True
         if validation.expires_at is not None and not credential.can_refresh_silently:

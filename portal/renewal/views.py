@@ -1,7 +1,7 @@
-"""Renew Token (silently, else to the network's consent page) and a Business
-Manager system user's token."""
-from flask import Blueprint, abort, flash, g, request, url_for
-from flask_babel import format_datetime, gettext as _, lazy_gettext as _l
+"""Renew Token: silently, else on the network's consent page. It renders no
+page: it answers with a redirect to the page or fragment its form names."""
+from flask import Blueprint, abort, flash, g, redirect, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlmodel import select
 
@@ -9,26 +9,16 @@ from portal import app_settings
 from portal.db import get_session
 from portal.models import ProfileAccess, SocialProfile
 from portal.networks import adapter_for, network
-from portal.networks.outcomes import AppSettingsRefused, NetworkError, NotASystemUserToken, RenewNeeded, Transient
+from portal.networks.outcomes import Transient
 from portal.permissions import may_renew
-from portal.renewal import RENEWED_FRAGMENTS, consent
-from portal.renewal.credentials import current_credential, record_attempt, store_grant
+from portal.renewal import consent
+from portal.renewal.credentials import current_credential
 from portal.renewal.silent import Result, renew_silently
+from portal.templating import format_datetime
 from portal.tenancy import organization_required
-from portal.web import owned_or_404, redirect_after_post, safe_next
+from portal.web import app_path, owned_or_404, redirect_after_post, safe_next
 
 bp = Blueprint("renewal", __name__)
-
-SYSTEM_USER_REFUSED = {
-    "empty": _l("Paste the token Business Manager generated for the system user."),
-    "not_system_user": _l("That is not a system user's token of this app. In Business Manager, generate the token "
-                          "for a system user, with this app."),
-    "invalid": _l("%(network)s says this token is no longer valid. Generate a new one in Business Manager."),
-    "no_access": _l("%(network)s does not let this system user reach %(name)s. In Business Manager, assign "
-                    "%(name)s to the system user, then try again."),
-    "unavailable": _l("%(network)s is not answering right now. Nothing changed; try again in a few minutes."),
-    "app_settings": app_settings.REFUSED,
-}
 
 
 def access_level(profile_id):
@@ -72,55 +62,18 @@ def renew(profile_id):
             flash(app_settings.REFUSED % {"network": network(profile.network).label}, "error")
             return redirect_after_post(next_url)
         if outcome is not None and outcome.renewed:
-            target = request.htmx.target or ""
-            for prefix, fragment in RENEWED_FRAGMENTS.items():
-                if target.startswith(prefix):
-                    return fragment(profile, next_url)  # green in place
             flash(_("The token of %(name)s is renewed.", name=profile.name), "success")
-            return redirect_after_post(next_url)
+            return renewed_response(next_url)
     return redirect_after_post(consent.start(adapter, profile, next_url, user_id=current_user.id))
 
 
-@bp.route("/profiles/<int:profile_id>/system-user-token", methods=["POST"])
-@login_required
-@organization_required
-def system_user_token(profile_id):
-    """Use a Business Manager system user's token for a Facebook Page or an
-    Instagram business account: checked with Meta, then the profile's credential."""
-    profile = owned_or_404(SocialProfile, profile_id)
-    if not network(profile.network).takes_system_user_token:
-        abort(404)
-    if not may_renew(g.membership, access_level(profile.id)):
-        abort(403)
-    token, problem = request.form.get("token", "").strip(), None
-    if not token:
-        problem = "empty"
-    else:
-        try:
-            tokens = adapter_for(profile.network).adopt_system_user_token(token, profile.external_id)
-        except NotASystemUserToken:
-            problem = "not_system_user"
-        except Transient:
-            problem = "unavailable"
-        except AppSettingsRefused as error:
-            app_settings.report(profile.network, error.detail)
-            problem = "app_settings"
-        except RenewNeeded:
-            problem = "invalid"
-        except NetworkError:
-            problem = "no_access"
-    if problem:
-        from portal.accounts.views import profile_page
-
-        message = SYSTEM_USER_REFUSED[problem] % {"network": network(profile.network).label, "name": profile.name}
-        return profile_page(profile.id, status=400, system_user_error=message)
-    session = get_session()
-    credential = store_grant(session, profile, tokens, granted_by_id=current_user.id)
-    record_attempt(session, profile, "system_user", "renewed", credential, current_user.id)
-    session.commit()
-    if credential.expires_at is None:
-        flash(_("%(name)s now uses the system user's token, which does not expire.", name=profile.name), "success")
-    else:
-        flash(_("%(name)s now uses the system user's token, until %(when)s.", name=profile.name,
-                when=format_datetime(credential.expires_at, "medium")), "success")
-    return redirect_after_post(url_for("accounts.profile", profile_id=profile.id))
+def renewed_response(next_url):
+    """After a silent renewal: for htmx, a redirect to the fragment URL the
+    form names (`fragment`, a path of this app), which shows what was renewed
+    in place, with the message just flashed; otherwise the next page."""
+    fragment = app_path(request.form.get("fragment"))
+    if request.htmx and fragment:
+        response = redirect(fragment, 303)
+        response.vary.add("HX-Request")
+        return response
+    return redirect_after_post(next_url)

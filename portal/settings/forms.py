@@ -1,12 +1,16 @@
 """The forms of the settings pages."""
+from datetime import datetime, timezone
+
 from flask_babel import lazy_gettext as _l
 from wtforms.fields.choices import SelectChoice
-from wtforms import BooleanField, EmailField, IntegerField, PasswordField, SelectField, StringField
-from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, NumberRange, ValidationError
+from wtforms import (BooleanField, DateField, EmailField, IntegerField, PasswordField, SelectField,
+                     SelectMultipleField, StringField)
+from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, NumberRange, Optional, ValidationError
 
+from portal import timezones
 from portal.auth.passwords import MIN_LENGTH
 from portal.forms import EmailAddress, Form
-from portal.models import Role
+from portal.models import ApiScope, Role
 from portal.settings.rules import (
     MAX_THRESHOLD_DAYS,
     MAX_WINDOW_DAYS,
@@ -93,9 +97,16 @@ class OrganizationForm(Form):
     )
 
 
+def timezone_choices():
+    """"" first: the browser's zone, taken at the next page; then every zone by its IANA name."""
+    return [SelectChoice("", _l("Your browser's time zone")),
+            *(SelectChoice(name, name.replace("_", " ")) for name in timezones.names())]
+
+
 class PersonalForm(Form):
     name = StringField(_l("Name"), validators=[Length(max=120)], filters=[lambda s: s.strip() if s else s])
     locale = SelectField(_l("Language"), choices=LANGUAGE_CHOICES, default="")
+    timezone = SelectField(_l("Time zone"), choices=timezone_choices, default="")
 
 
 class PasswordForm(Form):
@@ -111,3 +122,28 @@ class PasswordForm(Form):
         _l("Repeat the new password"),
         validators=[DataRequired(), EqualTo("new_password", _l("The two new passwords do not match."))],
     )
+
+
+SCOPE_LABELS = {
+    ApiScope.PROFILES_READ: _l("Read the profiles and the state of their tokens"),
+    ApiScope.TOKENS_READ: _l("Read live tokens, and report tokens a network refused"),
+    ApiScope.LINKS_WRITE: _l("Send renewal links"),
+}
+
+
+class ApiKeyForm(Form):
+    """A new API key. `brand.choices` are set by the view: the organization's brands."""
+
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)],
+                       filters=[lambda s: s.strip() if s else s])
+    scopes = SelectMultipleField(
+        _l("What the key may do"), choices=[SelectChoice(str(scope), label) for scope, label in SCOPE_LABELS.items()],
+        default=[str(scope) for scope in SCOPE_LABELS],
+        validators=[DataRequired(_l("Choose at least one thing the key may do."))],
+    )
+    brand = SelectField(_l("Profiles"), default="")
+    expires_on = DateField(_l("Expires after (optional)"), validators=[Optional()])
+
+    def validate_expires_on(self, field):
+        if field.data is not None and field.data < datetime.now(timezone.utc).date():
+            raise ValidationError(_l("Choose today or a later day, or leave it empty for a key that does not expire."))

@@ -69,13 +69,13 @@ def change_role(membership, user, new_role):
     old = membership.role
     membership.role = new_role
     get_session().add(membership)
-    audit("member.role_changed", f"{user.email}: {old} -> {new_role}")
+    audit("member.role_changed", email=user.email, old=old, new=new_role)
 
 
 def set_manage_profiles(membership, user, allowed):
     membership.can_manage_profiles = allowed
     get_session().add(membership)
-    audit("member.manage_profiles", f"{user.email}: {'on' if allowed else 'off'}")
+    audit("member.manage_profiles", email=user.email, allowed=bool(allowed))
 
 
 def remove_member(membership, user):
@@ -94,7 +94,7 @@ def remove_member(membership, user):
         )
     )
     session.delete(membership)
-    audit("member.removed", f"{user.email} ({membership.role})")
+    audit("member.removed", email=user.email, role=membership.role)
 
 
 # Profile access --------------------------------------------------------------
@@ -157,7 +157,7 @@ def set_access(user, profile, level):
     else:
         row.level = level
         session.add(row)
-    audit("access.changed", f"{user.email}: {old or 'none'} -> {level or 'none'}", profile_id=profile.id)
+    audit("access.changed", profile=profile, email=user.email, old=old or "", new=level or "")
     return True
 
 
@@ -202,7 +202,7 @@ def set_in_brand(brand, profile, enabled):
         session.add(BrandProfile(brand_id=brand.id, profile_id=profile.id))
     else:
         session.delete(row)
-    audit("brand.profile_enabled" if enabled else "brand.profile_disabled", brand.name, profile_id=profile.id)
+    audit("brand.profile_enabled" if enabled else "brand.profile_disabled", profile=profile, brand=brand.name)
     return True
 
 
@@ -211,4 +211,4 @@ def delete_brand(brand):
     session = get_session()
     session.exec(delete(BrandProfile).where(BrandProfile.brand_id == brand.id))
     session.delete(brand)
-    audit("brand.deleted", brand.name)
+    audit("brand.deleted", brand=brand.name)

@@ -4,7 +4,10 @@
 // ArrowDown from the button opens it on the first item; in the panel the
 // arrows, Home and End move between its links and buttons; Escape closes it
 // and returns focus to the button; a click or focus outside closes it.
-// An htmx swap of the dropdown (after `tokens-changed`) keeps it open.
+// Opening it dispatches `dropdown-open` on the panel (htmx loads the header's
+// list on the first). The button submits a form leading to the same list as
+// a page when JavaScript is off. An htmx swap of the dropdown (after
+// `tokens-changed`) keeps it open.
 (function () {
   var FOCUSABLE = 'a[href], button:not([disabled]), [tabindex="0"]';
 
@@ -23,6 +26,7 @@
     var p = parts(dropdown);
     p.panel.hidden = !open;
     p.button.setAttribute("aria-expanded", open ? "true" : "false");
+    if (open) p.panel.dispatchEvent(new CustomEvent("dropdown-open"));
   }
 
   function isOpen(dropdown) {
@@ -42,7 +46,8 @@
       if (dropdown.dataset.dropdownReady) return;
       dropdown.dataset.dropdownReady = "1";
       var p = parts(dropdown);
-      p.button.addEventListener("click", function () {
+      p.button.addEventListener("click", function (event) {
+        event.preventDefault();
         var open = !isOpen(dropdown);
         closeOthers(dropdown);
         setOpen(dropdown, open);
@@ -53,6 +58,7 @@
           setOpen(dropdown, true);
           var all = items(p.panel);
           if (all.length) all[event.key === "ArrowDown" ? 0 : all.length - 1].focus();
+          else p.panel.dataset.focusOnLoad = event.key === "ArrowDown" ? "first" : "last";
         } else if (event.key === "Escape" && isOpen(dropdown)) {
           event.preventDefault();
           setOpen(dropdown, false);
@@ -96,6 +102,16 @@
       if (kept.focused) parts(dropdown).button.focus();
     }
     kept = null;
+  });
+
+  // A panel loaded after the arrow keys opened it: focus goes where they asked.
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var panel = event.detail.target;
+    if (!panel.dataset || !panel.dataset.focusOnLoad) return;
+    var where = panel.dataset.focusOnLoad;
+    delete panel.dataset.focusOnLoad;
+    var all = items(panel);
+    if (!panel.hidden && all.length) all[where === "first" ? 0 : all.length - 1].focus();
   });
 
   document.addEventListener("click", function (event) {

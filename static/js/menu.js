@@ -2,11 +2,15 @@
 // aria-haspopup/aria-expanded/aria-controls opens a role=menu list. Enter,
 // Space or ArrowDown open on the first item, ArrowUp on the last; arrows,
 // Home and End move; Escape and Tab close, Escape returning focus to the button.
+// Opening dispatches `menu-open` on the list: htmx fills a list whose items
+// are loaded on first use (the rows of Manage Accounts), and focus goes to
+// the item asked for once they are there.
 (function () {
+  // An item that cannot be used (aria-disabled) is reached too: its words say why.
   function items(list) {
     return Array.prototype.filter.call(
       list.querySelectorAll('[role="menuitem"]'),
-      function (item) { return !item.disabled && item.getAttribute("aria-disabled") !== "true"; }
+      function (item) { return !item.disabled; }
     );
   }
 
@@ -16,8 +20,14 @@
     closeAll(menu);
     list.hidden = false;
     button.setAttribute("aria-expanded", "true");
+    list.dispatchEvent(new CustomEvent("menu-open"));
+    focusItem(list, focusLast);
+  }
+
+  function focusItem(list, last) {
     var all = items(list);
-    if (all.length) (focusLast ? all[all.length - 1] : all[0]).focus();
+    if (all.length) (last ? all[all.length - 1] : all[0]).focus();
+    else list.dataset.focusOnLoad = last ? "last" : "first";
   }
 
   function close(menu, returnFocus) {
@@ -51,6 +61,7 @@
       list.addEventListener("keydown", function (event) {
         var all = items(list);
         var index = all.indexOf(document.activeElement);
+        if (!all.length && event.key !== "Escape" && event.key !== "Tab") return;
         if (event.key === "ArrowDown") { event.preventDefault(); all[(index + 1) % all.length].focus(); }
         else if (event.key === "ArrowUp") { event.preventDefault(); all[(index - 1 + all.length) % all.length].focus(); }
         else if (event.key === "Home") { event.preventDefault(); all[0].focus(); }
@@ -60,6 +71,14 @@
       });
     });
   }
+
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var list = event.detail.target;
+    if (!list.dataset || !list.dataset.focusOnLoad) return;
+    var last = list.dataset.focusOnLoad === "last";
+    delete list.dataset.focusOnLoad;
+    if (!list.hidden) focusItem(list, last);
+  });
 
   document.addEventListener("click", function (event) {
     document.querySelectorAll("[data-menu]").forEach(function (menu) {

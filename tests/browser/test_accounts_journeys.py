@@ -147,6 +147,19 @@ def test_member_without_rights_sees_no_renew_button_but_the_reason(page, agency)
     expect(page.get_by_role("button", name=re.compile("Renew Token"))).to_have_count(0)
     expect(page.get_by_role("button", name="Try renewing all")).to_have_count(0)
     screenshot(page, "member-accounts")
+    # In a row's ⋯ menu, what the Member may not do is reached by the arrows and says why.
+    cafe = agency["profiles"][0]
+    menu_button = page.get_by_role("button", name="More actions for Northwind Café on Facebook")
+    menu_button.focus()
+    page.keyboard.press("Enter")
+    refused = page.locator(f"#row-menu-{cafe.id}").get_by_role("menuitem", name=re.compile("^Renew Token"))
+    expect(refused).to_be_focused()
+    expect(refused).to_have_attribute("aria-disabled", "true")
+    expect(refused).to_have_accessible_name(re.compile(r"^Renew Token.*ask an Owner or Manager"))
+    page.keyboard.press("ArrowDown")
+    expect(refused).not_to_be_focused()
+    page.keyboard.press("ArrowUp")
+    expect(refused).to_be_focused()
 
 
 def test_profile_details_page(page, agency):
@@ -188,7 +201,7 @@ def test_renewing_a_row_turns_it_green_in_place_and_updates_the_badge(page, agen
     row = page.locator(f"#profile-row-{linkedin.id}")
     row.get_by_role("button", name=re.compile("^Renew Token")).first.click()
     expect(row.locator(".pill")).to_have_text("Valid")
-    expect(row.get_by_role("status")).to_have_text("Token renewed")
+    expect(row.get_by_role("status")).to_have_text(re.compile(r"^The token of .+ is renewed\.$"))
     expect(page).to_have_url(re.compile(r"/accounts\?status=expiring$"))  # no navigation
     expect(page.get_by_role("button", name=re.compile(r"^Expired Tokens 3$"))).to_be_visible()
     expect(page.locator(f"#row-menu-button-{linkedin.id}")).to_be_focused()

@@ -185,19 +185,27 @@ def test_x_replayed_refresh_token_needs_renewal(world):
     adapter.refresh(tokens)
     with pytest.raises(RenewNeeded) as caught:
         adapter.refresh(tokens)
+    assert caught.value.reason == InvalidReason.UNKNOWN  # "Value passed for the token was invalid."
     assert_no_token_in(caught.value, tokens.refresh_token, tokens.access_token)
 
 
-@pytest.mark.parametrize("network", ["x", "tiktok", "pinterest"])
-def test_refused_access_token_asks_for_a_refresh_first(world, network):
+# (reason after the refresh, reason of the refresh): TikTok's refresh answer
+# ("Refresh token is invalid or expired.") reads as expired; the others name no cause.
+@pytest.mark.parametrize("network,reasons", [
+    ("x", (InvalidReason.UNKNOWN, InvalidReason.UNKNOWN)),
+    ("tiktok", (InvalidReason.UNKNOWN, InvalidReason.EXPIRED)),
+    ("pinterest", (InvalidReason.UNKNOWN, InvalidReason.UNKNOWN)),
+])
+def test_refused_access_token_asks_for_a_refresh_first(world, network, reasons):
     issued = world.grant(network, "5001", state="revoked")
     adapter = world.adapter(network)
     with pytest.raises(AccessTokenRejected):
         adapter.validate(provisioned(issued))
-    with pytest.raises(RenewNeeded):
+    with pytest.raises(RenewNeeded) as after_refresh:
         adapter.validate(provisioned(issued), after_refresh=True)
-    with pytest.raises(RenewNeeded):
+    with pytest.raises(RenewNeeded) as refreshed:
         adapter.refresh(provisioned(issued))
+    assert (after_refresh.value.reason, refreshed.value.reason) == reasons
 
 
 # --- LinkedIn -------------------------------------------------------------
@@ -245,8 +253,9 @@ def test_linkedin_revoked_token_asks_for_a_recheck(world):
 
 def test_linkedin_expired_refresh_token(world):
     issued = world.grant("linkedin_personal", "5001", state="expired")
-    with pytest.raises(RenewNeeded):
+    with pytest.raises(RenewNeeded) as caught:
         world.adapter("linkedin_personal").refresh(provisioned(issued))
+    assert caught.value.reason == InvalidReason.EXPIRED
 
 
 # --- Google ---------------------------------------------------------------
@@ -280,6 +289,7 @@ def test_google_revoked_grant(world, network):
     adapter = world.adapter(network)
     with pytest.raises(RenewNeeded) as caught:
         adapter.refresh(provisioned(issued))
+    assert caught.value.reason == InvalidReason.EXPIRED  # "Token has been expired or revoked." tells no more
     assert_no_token_in(caught.value, issued["refresh_token"], issued["access_token"])
     with pytest.raises(AccessTokenRejected):
         adapter.validate(provisioned(issued))
@@ -411,5 +421,6 @@ def test_a_system_user_without_the_account_is_refused(world):
 
 
 def test_an_unknown_system_user_token_needs_a_new_one(world):
-    with pytest.raises(RenewNeeded):
+    with pytest.raises(RenewNeeded) as caught:
         world.adapter("facebook").adopt_system_user_token("EAASnot-a-token", "5001")
+    assert caught.value.reason == InvalidReason.UNKNOWN

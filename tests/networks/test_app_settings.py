@@ -11,7 +11,7 @@ from sqlmodel import select
 
 from portal import app_settings
 from portal.db import utcnow
-from portal.models import Credential, RenewalAttempt
+from portal.models import Credential, InvalidReason, RenewalAttempt
 from portal.networks import NETWORKS, TokenSet
 from portal.networks.outcomes import AppSettingsRefused, RenewNeeded
 from portal.renewal.health import check_credential
@@ -62,8 +62,9 @@ def test_each_network_refusing_the_apps_settings(replay, network, answers, call)
 
 def test_pinterest_checks_the_app_before_calling_a_refresh_token_dead(replay):
     replay.serve("pinterest/token_authentication_failed", "pinterest/client_credentials_refused")
-    with pytest.raises(RenewNeeded):
+    with pytest.raises(RenewNeeded) as caught:
         replay.adapter("pinterest").refresh(REFRESHABLE)
+    assert caught.value.reason == InvalidReason.UNKNOWN
     refresh, check = replay.sent("POST", "https://api.pinterest.com/v5/oauth/token")
     assert refresh.form["grant_type"] == "refresh_token"
     assert check.form == {"grant_type": "client_credentials"}

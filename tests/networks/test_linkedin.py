@@ -84,10 +84,12 @@ def test_an_expired_access_token_beside_a_live_refresh_token_asks_for_a_refresh(
     with pytest.raises(RenewNeeded) as caught:  # nothing renews it
         adapter.validate(TokenSet("AQVexpired"))
     assert caught.value.reason == InvalidReason.EXPIRED
-    with pytest.raises(RenewNeeded):  # its refresh token ended too
+    with pytest.raises(RenewNeeded) as caught:  # its refresh token ended too
         adapter.validate(TokenSet("AQVexpired", "AQWrefresh", refresh_expires_at=utcnow() - timedelta(days=1)))
-    with pytest.raises(RenewNeeded):  # expired again right after a refresh
+    assert caught.value.reason == InvalidReason.EXPIRED
+    with pytest.raises(RenewNeeded) as caught:  # expired again right after a refresh
         adapter.validate(TokenSet("AQVexpired", **LIVE_REFRESH), after_refresh=True)
+    assert caught.value.reason == InvalidReason.EXPIRED
     sent = replay.sent("POST", INTROSPECT)[0]
     assert (sent.form["client_id"], sent.form["client_secret"], sent.form["token"]) == (
         "client-id", "client-secret", "AQVexpired")

@@ -4,6 +4,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from portal.models import InvalidReason
 from portal.networks import RenewNeeded, TokenSet
 from portal.networks.outcomes import Kind, Stage, Transient
 from portal.networks.x import classify_x
@@ -67,8 +68,9 @@ def test_a_consent_with_pkce_and_a_rotating_refresh(replay):
     tokens = grant.profiles[0].tokens
     replay.reset()
     replay.serve("x/refresh_token_invalid")
-    with pytest.raises(RenewNeeded):
+    with pytest.raises(RenewNeeded) as caught:
         adapter.refresh(tokens)
+    assert caught.value.reason == InvalidReason.UNKNOWN
     assert replay.sent("POST", TOKEN)[0].form["refresh_token"] == tokens.refresh_token
 
 

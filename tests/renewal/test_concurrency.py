@@ -4,16 +4,20 @@ flagged. On SQLite and PostgreSQL, with the real Redis and real RQ workers."""
 import os
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from redis import Redis
 from rq import Queue, Worker
 from rq.job import Job
 
+from portal.db import locked_session
 from portal.networks import adapter_for
-from portal.renewal.credentials import token_set
+from portal.renewal.credentials import current_credential, token_set
+from portal.renewal.silent import Result, renew_silently
 from tests.renewal.test_silent import connected
 
 pytestmark = pytest.mark.slow
@@ -77,3 +81,55 @@ def test_ten_workers_make_one_refresh_call(live, session, app, instance_dir, tmp
     newest = token_set(current)
     assert adapter_for("x").validate(newest).ok
     assert adapter_for("x").refresh(newest).access_token  # the stored refresh token is the live one
+
+
+def test_a_renewal_waits_for_the_credentials_lock_then_finds_it_already_renewed(live, session, app, database):
+    """The credential's lock is held in one connection (as by a worker in the
+    middle of its refresh); a second renewal, which saw the version before,
+    waits at the lock, and when the holder commits a renewed credential it
+    answers "already renewed" without calling the network."""
+    profile, credential = connected(live, session, "x")
+    seen_version = credential.version
+    refreshes_before = len(live.calls("x", "refresh_token"))
+    engine = app.extensions["keepalive.engine"]
+    renewer, at_the_lock, done, outcome = [], threading.Event(), threading.Event(), {}
+
+    def taking_the_lock(conn, cursor, statement, *args):
+        # SQLite: the write lock is taken by BEGIN IMMEDIATE; PostgreSQL: the row's, by SELECT ... FOR UPDATE.
+        if threading.get_ident() in renewer and (statement.startswith("BEGIN IMMEDIATE") or "FOR UPDATE" in statement):
+            outcome["backend"] = getattr(getattr(conn.connection.dbapi_connection, "info", None), "backend_pid", None)
+            at_the_lock.set()
+
+    def renew():
+        renewer.append(threading.get_ident())
+        with app.app_context():
+            outcome["result"] = renew_silently(profile.id, adapter_for("x"), seen_version=seen_version, force=True)
+        done.set()
+
+    sa.event.listen(engine, "before_cursor_execute", taking_the_lock)
+    second = threading.Thread(target=renew)
+    try:
+        with app.app_context(), locked_session() as holder:
+            held = current_credential(holder, profile.id, for_update=True)
+            second.start()
+            assert at_the_lock.wait(10), "the second renewal never asked for the lock"
+            if database["kind"] == "postgresql":
+                wait_for(lambda: blocked_by(holder, outcome["backend"]), 10, "the second renewal to wait for the row lock")
+            assert not done.is_set()  # it cannot go on while the lock is held
+            held.version += 1  # what the holder's refresh commits
+            holder.add(held)
+            holder.commit()
+        second.join(20)
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", taking_the_lock)
+    assert not second.is_alive()
+    assert outcome["result"].result == Result.ALREADY_RENEWED
+    assert len(live.calls("x", "refresh_token")) == refreshes_before
+    assert live.current(profile.id).version == seen_version + 1
+
+
+def blocked_by(holder, backend_pid):
+    """Whether PostgreSQL backend `backend_pid` waits for a lock the holder's connection holds."""
+    holder_pid = holder.exec(sa.text("SELECT pg_backend_pid()")).scalar_one()
+    blockers = holder.exec(sa.text("SELECT pg_blocking_pids(:pid)"), params={"pid": backend_pid}).scalar_one()
+    return holder_pid in blockers

@@ -8,7 +8,7 @@ from portal.models import AuditEvent, CanRenew, NativeRole, ProfileAccess, Renew
 from portal.networks import NETWORKS
 from portal.status import Status, token_status
 from tests import factories
-from tests.renewal.conftest import OWNER, agency, query_of
+from tests.renewal.conftest import OWNER, Live, agency, query_of
 
 pytestmark = pytest.mark.slow
 
@@ -262,6 +262,29 @@ def test_the_callback_is_bound_to_the_browser_that_started_it(live, session):
     assert any("Renewed" in text for _, text in live.flashes())
 
 
+def test_a_consent_completed_in_another_session_of_the_same_person_is_refused(live, session):
+    """The same person signed in in a second browser: a consent started in the
+    first and completed in the second is refused, and the second spends
+    nothing (the state is bound to the session's nonce, not only to the person)."""
+    live.grant("x", "5001")
+    _, _, profile = agency(session, "x", "5001")
+    before = live.current(profile.id)
+    live.login()
+    back = live.consent(live.renew(profile.id).headers["location"])
+    elsewhere = Live(live.app, live.base_url, session)
+    try:
+        elsewhere.login()
+        response = elsewhere.http.get(back)
+        assert response.status_code == 400
+        assert "could not be verified" in response.text
+    finally:
+        elsewhere.http.close()
+    assert live.current(profile.id).id == before.id
+
+    assert live.http.get(back).status_code == 303
+    assert live.current(profile.id).id != before.id
+
+
 def test_a_reused_code_is_refused(live, session):
     live.grant("x", "5001")
     _, _, profile = agency(session, "x", "5001")
@@ -289,5 +312,7 @@ def test_only_those_who_may_renew_can_start(live, session):
     live.grant("x", "5001")
     org, _, profile = agency(session, "x", "5001")
     factories.member(session, org, role="member", email="viewer@demo.test")
+    before = live.current(profile.id)
     live.login("viewer@demo.test")
-    assert live.renew(profile.id).status_code in (403, 404)
+    assert live.renew(profile.id).status_code == 403
+    assert live.current(profile.id).id == before.id and live.calls("x") == []

@@ -6,10 +6,11 @@ import pytest
 from redis import Redis
 from rq import Queue
 from rq.job import Job
+from rq.registry import ScheduledJobRegistry
 
 from sqlmodel import select
 
-from jobs.renewal import check_health, renew_due
+from jobs.renewal import SECOND_LOOK_SECONDS, check_health, renew_due
 from portal.db import utcnow
 from portal.models import InvalidReason, Organization, SocialProfile, User
 from tests import factories
@@ -102,3 +103,39 @@ def test_health_check_catches_a_revoked_token_without_expiry(live, session, app)
     flagged = live.current(revoked_profile.id)
     assert flagged.is_invalid and flagged.invalid_reason == InvalidReason.PASSWORD_CHANGED
     assert check_health() == 0
+
+
+def test_linkedin_is_asked_twice_before_a_revoked_token_is_flagged(live, session, app):
+    """LinkedIn answers "revoked" for freshly issued tokens too: the first such
+    answer schedules a second look a little later, and only the second one
+    flags the token."""
+    profile, credential = connected(live, session, "linkedin_personal", "li-1")
+    live.admin("tokens/revoke", {"token": live.cipher().unseal(credential.sealed_access_token)})
+    queue = queue_of(app)
+    introspections = len(live.calls("linkedin_personal"))
+
+    first = queue.enqueue("jobs.renewal.check_profile", profile.id)
+    started = utcnow()
+    assert run_jobs(app) == (1, 0)
+    ended = utcnow()
+
+    assert first.return_value(refresh=True) == "recheck"
+    kept = live.current(profile.id)
+    assert not kept.is_invalid and kept.version == credential.version
+    scheduled = ScheduledJobRegistry(queue=queue)
+    [second_id] = scheduled.get_job_ids()
+    second = queue.fetch_job(second_id)
+    assert (second.func_name, second.args) == ("jobs.renewal.check_profile", (profile.id, True))
+    second_look = timedelta(seconds=SECOND_LOOK_SECONDS)
+    at = scheduled.get_scheduled_time(second)
+    assert started + second_look - timedelta(seconds=1) <= at <= ended + second_look
+
+    scheduled.remove(second)
+    queue.enqueue_job(second)
+    assert run_jobs(app) == (1, 0)
+
+    assert second.return_value(refresh=True) == "invalid"
+    flagged = live.current(profile.id)
+    assert flagged.is_invalid and flagged.invalid_reason == InvalidReason.PERMISSION_REVOKED
+    assert len(live.calls("linkedin_personal")) - introspections == 2
+    assert scheduled.get_job_ids() == []

@@ -93,12 +93,16 @@ def test_instagram_under_a_day_old_is_not_sent(live, session):
     assert len(live.calls("instagram")) == calls
 
 
+# The reason each network's answer gives. TikTok ("Refresh token is invalid or
+# expired.") and Google ("Token has been expired or revoked.") do not tell a
+# revoked grant from an expired one: their words read as expired. Threads (Meta
+# 190/467, "the user logged out") and Pinterest name no cause.
 @pytest.mark.parametrize("network,action,reason", [
     ("instagram", "password_changed", InvalidReason.PASSWORD_CHANGED),
-    ("threads", "revoke", None),
-    ("tiktok", "revoke", None),
-    ("pinterest", "revoke", None),
-    ("youtube", "revoke", None),  # Google: "Token has been expired or revoked."
+    ("threads", "revoke", InvalidReason.UNKNOWN),
+    ("tiktok", "revoke", InvalidReason.EXPIRED),
+    ("pinterest", "revoke", InvalidReason.UNKNOWN),
+    ("youtube", "revoke", InvalidReason.EXPIRED),
 ])
 def test_a_dead_grant_is_flagged_with_its_reason(live, session, network, action, reason):
     profile, credential = connected(live, session, network)
@@ -108,8 +112,7 @@ def test_a_dead_grant_is_flagged_with_its_reason(live, session, network, action,
     assert outcome.result == Result.INVALID
     flagged = live.current(profile.id)
     assert flagged.is_invalid and flagged.invalid_reason == outcome.reason
-    if reason:
-        assert outcome.reason == reason
+    assert outcome.reason == reason
 
 
 def test_a_dead_page_token_is_found_by_its_health_check(live, session):
@@ -142,16 +145,19 @@ def test_an_outage_flags_nothing_and_renewal_succeeds_once_it_ends(live, session
     assert renew_silently(profile.id, adapter_for("tiktok"), force=True).result == Result.RENEWED
 
 
-def test_a_silent_renewal_answers_the_element_that_asked(live, session):
-    """Manage Accounts' row and the sign-in warning's item turn green in place;
-    a plain form gets a redirect."""
+def test_a_silent_renewal_leads_to_the_fragment_its_form_names(live, session):
+    """Manage Accounts' row and the sign-in warning's item turn green in place:
+    the renewal redirects htmx to the fragment the form names, which the
+    client follows; a plain form gets a redirect to its next page."""
     profile, _ = connected(live, session, "x")
     token = live.csrf("/")
-    for target, expected in [(f"login-warning-item-{profile.id}", 'id="login-warning-item-'),
-                             (f"profile-row-{profile.id}", f'id="profile-row-{profile.id}"')]:
-        response = live.http.post(f"/profiles/{profile.id}/renew", data={"csrf_token": token, "next": "/accounts"},
-                                  headers={"HX-Request": "true", "HX-Target": target})
-        assert response.status_code == 200 and expected in response.text
+    for fragment, expected in [(f"/notifications/login-warning/items/{profile.id}", 'id="login-warning-item-'),
+                               (f"/accounts/{profile.id}/row?next=%2Faccounts", f'id="profile-row-{profile.id}"')]:
+        response = live.http.post(f"/profiles/{profile.id}/renew", follow_redirects=True,
+                                  data={"csrf_token": token, "next": "/accounts", "fragment": fragment},
+                                  headers={"HX-Request": "true"})
+        assert [step.status_code for step in response.history] == [303]
+        assert response.status_code == 200 and expected in response.text and "is renewed." in response.text
         assert response.headers["HX-Trigger"] == "tokens-changed"
     plain = live.http.post(f"/profiles/{profile.id}/renew", data={"csrf_token": token, "next": "/accounts"})
     assert plain.status_code == 303 and plain.headers["location"] == "/accounts"

@@ -3,4 +3,4 @@ from flask import Blueprint
 
 bp = Blueprint("auth", __name__)
 
-from portal.auth.views import invitations, login, resets  # noqa: E402,F401
+from portal.auth.views import invitations, login, resets, signup  # noqa: E402,F401

@@ -22,7 +22,7 @@ def _enter(organization):
     return redirect_after_post(url_for("home.index"))
 
 
-def _browser_locale():
+def browser_locale():
     locale = get_locale()
     return str(locale) if locale and str(locale) in current_app.config["LANGUAGES"] else None
 
@@ -43,7 +43,7 @@ def invitation(secret):
                 return render("auth/invitation.html", form=form, new_account=True, status=400, **page)
             try:
                 user = invitations.accept_as_new_user(
-                    db, invitation, form.name.data, form.password.data, locale=_browser_locale()
+                    db, invitation, form.name.data, form.password.data, locale=browser_locale()
                 )
             except invitations.LinkSpent:
                 return link_problem_page("invitation", LinkProblem.USED)

@@ -1,12 +1,15 @@
 from flask import after_this_request, flash, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import login_required, logout_user
+from sqlmodel import select
 
+from portal.audit import audit_in
 from portal.auth import find_user_by_email, limits, sessions
 from portal.auth.forms import LoginForm
 from portal.auth.passwords import spend_verify_time, verify_password
 from portal.auth.views import bp
 from portal.db import get_session, utcnow
+from portal.models import Membership
 from portal.notifications.login_warning import remember_after_sign_in
 from portal.web import redirect_after_post, render, safe_next
 
@@ -18,8 +21,17 @@ def sign_in(user, remember=False):
     remember_after_sign_in()  # the next page may warn of tokens at risk
     user.last_login_at = utcnow()
     get_session().add(user)
+    record_sign_in(get_session(), user)
     get_session().commit()
     after_this_request(lambda response: limits.mark_browser_known(response, user.email))
+
+
+def record_sign_in(db, user):
+    """A sign-in opens every organization of the person: each one's activity
+    log records it, and a person of none has it recorded as personal."""
+    organizations = db.exec(select(Membership.organization_id).where(Membership.user_id == user.id)).all()
+    for organization_id in organizations or [None]:
+        audit_in(db, "auth.signed_in", organization_id=organization_id, user=user)
 
 
 def too_many_attempts(template, form, retry_after):
@@ -63,6 +75,7 @@ def logout():
 @bp.after_request
 def keep_secrets_out_of_referers(response):
     # Pages whose URL carries a one-time secret must not leak it to other sites.
-    if request.endpoint in {"auth.reset_password", "auth.invitation"}:
+    if request.endpoint in {"auth.reset_password", "auth.invitation", "auth.signup_confirm"}:
         response.headers["Referrer-Policy"] = "no-referrer"
+        response.headers["Cache-Control"] = "no-store"
     return response

@@ -8,12 +8,13 @@ from portal.auth.link_state import HTTP_STATUS, LinkProblem
 from portal.auth.views import bp
 from portal.auth.views.login import sign_in, too_many_attempts
 from portal.db import get_session
+from portal.models import User
 from portal.queue import enqueue
 from portal.web import redirect_after_post, render
 
 
-def link_problem_page(kind, problem):
-    return render("auth/link_problem.html", kind=kind, problem=str(problem), status=HTTP_STATUS[problem])
+def link_problem_page(kind, problem, status=None):
+    return render("auth/link_problem.html", kind=kind, problem=str(problem), status=status or HTTP_STATUS[problem])
 
 
 @bp.route("/reset", methods=["GET", "POST"])
@@ -44,14 +45,19 @@ def reset_password(secret):
     if problem:
         return link_problem_page("reset", problem)
     form = NewPasswordForm()
+    # A link of `create-agency` sets an Owner's first password.
+    first_password = get_session().get(User, reset.user_id).password_hash is None
     if request.method == "POST":
         if not form.validate_on_submit():
-            return render("auth/reset_password.html", form=form, status=400)
+            return render("auth/reset_password.html", form=form, first_password=first_password, status=400)
         try:
             user = resets.complete_reset(get_session(), reset, form.password.data)
         except resets.LinkSpent:
             return link_problem_page("reset", LinkProblem.USED)
         sign_in(user)
-        flash(_("Your password is changed. Any other session of yours has been signed out."), "success")
+        if first_password:
+            flash(_("Your password is set. Welcome to Keepalive."), "success")
+        else:
+            flash(_("Your password is changed. Any other session of yours has been signed out."), "success")
         return redirect_after_post(url_for("home.index"))
-    return render("auth/reset_password.html", form=form)
+    return render("auth/reset_password.html", form=form, first_password=first_password)

@@ -29,11 +29,16 @@ class Notice:
 
     @property
     def unread(self):
-        return self.notification.read_at is None
+        return self.notification.read_at is None and not self.resolved
+
+    @property
+    def resolved(self):
+        return self.notification.resolved_at is not None
 
 
 def own_notifications():
-    """The signed-in person's notices in the current organization."""
+    """The signed-in person's notices in the current organization. One a
+    renewal resolved is not unread: nothing is left to do."""
     return select(Notification).where(
         Notification.user_id == current_user.id, Notification.organization_id == g.organization.id
     )
@@ -42,7 +47,7 @@ def own_notifications():
 def unread_count():
     return get_session().exec(
         select(func.count()).select_from(
-            own_notifications().where(Notification.read_at.is_(None)).subquery()
+            own_notifications().where(Notification.read_at.is_(None), Notification.resolved_at.is_(None)).subquery()
         )
     ).one()
 
@@ -57,7 +62,8 @@ def latest(limit):
         .order_by(Notification.created_at.desc(), Notification.id.desc())
         .limit(limit)
     ).all()
-    return [Notice(n, profile, notice_text(n, profile, credential)) for n, profile, credential in rows]
+    now = utcnow()
+    return [Notice(n, profile, notice_text(n, profile, credential, now)) for n, profile, credential in rows]
 
 
 def own_or_404(notification_id):

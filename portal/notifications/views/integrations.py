@@ -62,16 +62,15 @@ def slack():
     organization = g.organization
     if request.form.get("remove"):
         organization.sealed_slack_webhook_url = None
-        detail = "slack: removed"
+        audit("slack.removed")
     else:
         url = (request.form.get("slack_url") or "").strip()
         problem = events.url_problem(url, production(), slack=True)
         if problem:
             return page(status=400, errors={"slack_url": str(URL_PROBLEMS[problem])})
         organization.sealed_slack_webhook_url = seal(url)
-        detail = "slack: set"
+        audit("slack.set")
     get_session().add(organization)
-    audit("organization.updated", detail)
     get_session().commit()
     flash(_("Slack settings saved."), "success")
     return redirect_after_post(url_for("notifications.integrations"))
@@ -103,7 +102,7 @@ def webhook_create():
     endpoint = WebhookEndpoint(organization_id=g.organization.id, url=url, sealed_secret=seal(secret),
                                events=",".join(chosen))
     get_session().add(endpoint)
-    audit("webhook.created", url)
+    audit("webhook.created", url=url)
     get_session().commit()
     return page(status=201, secret=(endpoint, secret))
 
@@ -123,7 +122,7 @@ def webhook(endpoint_id):
             endpoint.events = ",".join(chosen)
             endpoint.active = bool(request.form.get("active"))
             get_session().add(endpoint)
-            audit("webhook.updated", f"{endpoint.url}: {endpoint.events}, active={endpoint.active}")
+            audit("webhook.updated", url=endpoint.url, events=endpoint.events, active=endpoint.active)
             get_session().commit()
             flash(_("Webhook saved."), "success")
             return redirect_after_post(url_for("notifications.webhook", endpoint_id=endpoint.id))
@@ -141,7 +140,7 @@ def webhook(endpoint_id):
 def webhook_delete(endpoint_id):
     endpoint = owned_or_404(WebhookEndpoint, endpoint_id)
     get_session().delete(endpoint)
-    audit("webhook.deleted", endpoint.url)
+    audit("webhook.deleted", url=endpoint.url)
     get_session().commit()
     flash(_("Webhook deleted."), "success")
     return redirect_after_post(url_for("notifications.integrations"))

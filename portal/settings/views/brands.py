@@ -70,7 +70,7 @@ def brands():
         return brands_page(status=400, form=form)
     brand = Brand(organization_id=g.organization.id, name=form.name.data)
     get_session().add(brand)
-    audit("brand.created", brand.name)
+    audit("brand.created", brand=brand.name)
     get_session().commit()
     flash(_("Brand “%(name)s” created. Choose its profiles below.", name=brand.name), "success")
     return redirect_after_post(url_for("settings.brand", brand_id=brand.id))
@@ -91,7 +91,7 @@ def brand(brand_id):
         form.name.errors.append(taken_message(form.name.data))
         return brand_page(brand, status=400, form=form)
     if form.name.data != brand.name:
-        audit("brand.renamed", f"{brand.name} -> {form.name.data}")
+        audit("brand.renamed", old=brand.name, new=form.name.data)
         brand.name = form.name.data
         get_session().add(brand)
         get_session().commit()

@@ -24,15 +24,15 @@ def organization():
     form = OrganizationForm()
     if not form.validate():
         return render("settings/organization.html", form=form, status=400)
-    changes = []
+    changes = {}
     for field in FIELDS:
         old, new = getattr(organization, field), getattr(form, field).data
         if old != new:
-            changes.append(f"{field}: {old} -> {new}")
+            changes[field] = [old, new]
             setattr(organization, field, new)
     if changes:
         get_session().add(organization)
-        audit("organization.updated", "; ".join(changes))
+        audit("organization.updated", changes=changes)
         get_session().commit()
     flash(_("Organization settings saved."), "success")
     return redirect_after_post(url_for("settings.organization"))

@@ -4,12 +4,14 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlmodel import select
 
+from portal import timezones
 from portal.audit import audit
 from portal.auth import sessions
 from portal.auth.passwords import hash_password, verify_password
 from portal.db import get_session
 from portal.models import Brand
 from portal.notifications import preferences
+from portal.notifications.wording import thresholds_text
 from portal.numbers import whole_number
 from portal.paging import page_number
 from portal.settings.forms import LANGUAGE_CHOICES, PasswordForm, PersonalForm
@@ -47,7 +49,8 @@ def personal_page(status=200, personal_form=None, password_form=None, preference
         "settings/personal.html",
         status=status,
         personal_form=personal_form or PersonalForm(formdata=None, name=current_user.name,
-                                                    locale=current_user.locale or ""),
+                                                    locale=current_user.locale or "",
+                                                    timezone=current_user.timezone or ""),
         password_form=password_form or PasswordForm(formdata=None),
         prefs=notifications_section(preferences_error),
     )
@@ -62,7 +65,8 @@ def notifications_section(error=None):
     values = request.values
     section = preferences.section(values.get("notify_q", "").strip(), page_number(values.get("notify_page")),
                                   highlight=whole_number(request.args.get("profile")))
-    section.update(error=error, vapid_public_key=current_app.config["VAPID_PUBLIC_KEY"])
+    section.update(error=error, vapid_public_key=current_app.config["VAPID_PUBLIC_KEY"],
+                   thresholds=thresholds_text(g.organization.thresholds))
     return section
 
 
@@ -78,11 +82,31 @@ def personal():
     user = current_user._get_current_object()
     user.name = form.name.data or ""
     user.locale = form.locale.data or None
+    zone_changed = user.timezone != (form.timezone.data or None)
+    user.timezone = form.timezone.data or None
     get_session().add(user)
-    audit("user.settings_changed", f"language: {user.locale or 'browser'}", personal=True)
+    audit("user.settings_changed", personal=True, setting="language", value=user.locale or "")
+    if zone_changed:
+        audit("user.settings_changed", personal=True, setting="time_zone", value=user.timezone or "")
     get_session().commit()
     flash(_("Personal settings saved."), "success")
     return redirect_after_post(url_for("settings.personal"))
+
+
+@bp.route("/personal/browser-timezone", methods=["POST"])
+@login_required
+def browser_timezone():
+    """The browser's time zone, sent once by `static/js/timezone.js` while the
+    person has chosen none: it never replaces a zone they chose."""
+    name = request.form.get("timezone", "")
+    if not timezones.known(name):
+        abort(400, _("That is not a time zone Keepalive knows."))
+    user = current_user._get_current_object()
+    if user.timezone is None:
+        user.timezone = name
+        get_session().add(user)
+        get_session().commit()
+    return "", 204
 
 
 @bp.route("/personal/password", methods=["POST"])
@@ -120,7 +144,7 @@ def notification_preferences():
         return personal_page(status=400, preferences_error=str(error))
     changed = preferences.save(choices)
     if changed:
-        audit("user.settings_changed", "token expiration notifications")
+        audit("user.settings_changed", setting="notifications")
         get_session().commit()
     if changed or asked_to_save:
         flash(_("Notification settings saved."), "success")
@@ -145,6 +169,6 @@ def language():
     user = current_user._get_current_object()
     user.locale = choice or None
     get_session().add(user)
-    audit("user.settings_changed", f"language: {user.locale or 'browser'}", personal=True)
+    audit("user.settings_changed", personal=True, setting="language", value=user.locale or "")
     get_session().commit()
     return redirect_after_post(safe_next(request.form.get("next"), url_for("home.index")))

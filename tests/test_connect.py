@@ -1,0 +1,71 @@
+"""Connect a profile without a network: who may, the empty states that lead
+there, and the choice kept sealed while the person picks. (Through the
+sandbox network: tests/renewal/test_connect.py.)"""
+import pytest
+
+from portal.connect import picks
+from portal.models import Membership, Role
+from portal.networks.base import GrantedProfile, TokenSet
+from portal.permissions import may_connect_profiles
+from portal.queue import redis
+from tests import factories
+
+
+@pytest.mark.parametrize("role, manages, allowed", [
+    (Role.OWNER, False, True),
+    (Role.MANAGER, False, True),
+    (Role.MEMBER, True, True),
+    (Role.MEMBER, False, False),
+])
+def test_who_may_connect_profiles(role, manages, allowed):
+    decision = may_connect_profiles(Membership(role=role, can_manage_profiles=manages))
+    assert bool(decision) is allowed
+    assert decision.reason == (None if allowed else "no_manage_profiles")
+    assert may_connect_profiles(None).reason == "not_a_member"
+
+
+@pytest.mark.parametrize("role, manages, sees_button", [("owner", False, True), ("member", True, True),
+                                                         ("member", False, False)])
+def test_a_fresh_agency_is_led_to_connect_a_profile(client, auth, session, role, manages, sees_button):
+    factories.agency(session, people={"person": {"role": role, "can_manage_profiles": manages}})
+    auth.login("person@example.test")
+    for path in ("/", "/accounts"):
+        page = client.get(path).get_data(as_text=True)
+        assert "No social profiles yet" in page, path
+        assert ('href="/accounts/connect"' in page) is sees_button, path
+        assert "<table" not in page and "tile-count" not in page
+        if not sees_button:
+            assert "Ask an Owner or Manager of your organization to connect them" in page
+
+
+def test_filters_that_match_nothing_say_so_instead(client, auth, session):
+    factories.agency(session, profiles={"page": {"network": "facebook", "credential": {}}})
+    auth.login("owner@example.test")
+    page = client.get("/accounts?network=x").get_data(as_text=True)
+    assert "No profile matches these filters" in page and "No social profiles yet" not in page
+    assert "No social profiles yet" not in client.get("/").get_data(as_text=True)
+
+
+def test_a_brand_without_profiles_points_to_every_brand(client, auth, session):
+    made = factories.agency(session, brands=["empty", "full"],
+                            profiles={"page": {"network": "facebook", "brands": ["full"], "credential": {}}})
+    auth.login("owner@example.test")
+    auth.post("/settings/switch", {"organization_id": made.org.id, "brand_id": made.brands["empty"].id})
+    page = client.get("/").get_data(as_text=True)
+    assert "No profile in this brand yet" in page and "No social profiles yet" not in page
+
+
+def test_a_choice_is_kept_sealed_and_for_half_an_hour(app):
+    granted = GrantedProfile(network="x", external_id="42", name="Riverside", handle="@riverside",
+                             tokens=TokenSet("plain-access-token", "plain-refresh-token"), can_renew="yes")
+    with app.test_request_context():
+        pick_id = picks.keep(picks.Pick(network="x", organization_id=1, candidates=[picks.Candidate.of(granted)]))
+        [key] = [k for k in redis().scan_iter(match=f"{app.config['REDIS_KEY_PREFIX']}:connect-pick:*")]
+        raw = redis().get(key)
+        assert b"plain-access-token" not in raw and pick_id.encode() not in key
+        assert 0 < redis().ttl(key) <= picks.TTL_SECONDS
+        found = picks.find(pick_id)
+        assert found.candidates[0].token_set().refresh_token == "plain-refresh-token"
+        assert picks.find("another") is None and picks.find("x" * 500) is None
+        picks.forget(pick_id)
+        assert picks.find(pick_id) is None
