@@ -31,7 +31,7 @@ def create_app(config=None):
 
     from portal import accesslog, crypto, db, queue
     from portal.extensions import babel, csrf, htmx, limiter, login_manager, mail, select_locale, select_timezone
-    from portal.web import IdConverter
+    from portal.web import IdConverter, Request
 
     app.url_map.converters["int"] = IdConverter  # before any route is added
 
@@ -40,6 +40,7 @@ def create_app(config=None):
     queue.init_app(app)
     csrf.init_app(app)
     htmx.init_app(app)
+    app.request_class = Request  # htmx's request, which init_app set
     mail.init_app(app)
     limiter.init_app(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)

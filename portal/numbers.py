@@ -2,10 +2,11 @@
 query string or a path spells them.
 
 `str.isdigit` admits "²" and other scripts' digits, and `int` refuses
-numbers of more than 4,300 digits; a database refuses ids past 2^63 - 1.
+numbers of more than 4,300 digits; the database refuses ids past what its
+id columns hold (INTEGER: 2^31 - 1 on PostgreSQL, 2^63 - 1 on SQLite).
 Only ASCII digits within those bounds are a number here.
 """
-MAX_ID = 2**63 - 1
+MAX_ID = 2**31 - 1  # the largest id PostgreSQL's INTEGER columns hold
 
 
 def whole_number(text, maximum=MAX_ID):

@@ -3,7 +3,7 @@ and loading objects only within the signed-in user's organization."""
 from urllib.parse import urlsplit
 
 from flask import abort, current_app, g, make_response, redirect, render_template, request
-from htmx_flask import make_response as htmx_response
+from htmx_flask import HtmxAwareRequest, make_response as htmx_response
 from jinja2_fragments.flask import render_block
 from sqlmodel import select
 from werkzeug.exceptions import HTTPException
@@ -66,6 +66,20 @@ class IdConverter(BaseConverter):
 
     def to_url(self, value):
         return str(int(value))
+
+
+class Request(HtmxAwareRequest):
+    """htmx-flask's request (Flask's, with `request.htmx`), without the parts of a multipart body that have no
+    name (werkzeug reads them under the key None, which no code expects:
+    Flask-WTF's CSRF check fails on it)."""
+
+    def _load_form_data(self):
+        super()._load_form_data()
+        for name in ("form", "files"):
+            parsed = self.__dict__.get(name)
+            if parsed is not None and None in parsed:
+                self.__dict__[name] = type(parsed)(
+                    (key, value) for key, value in parsed.items(multi=True) if key is not None)
 
 
 def owned_or_404(model, object_id):

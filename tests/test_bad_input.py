@@ -10,16 +10,16 @@ import pytest
 from sqlmodel import select
 
 from portal.models import Membership
-from portal.numbers import whole_number
+from portal.numbers import MAX_ID, whole_number
 from tests import factories
 from tests.conftest import csrf_token
 
-TOO_BIG = str(2**63)
+TOO_BIG = str(MAX_ID + 1)
 TOO_LONG = "9" * 5000
 
 
 @pytest.mark.parametrize(("text", "number"), [
-    ("0", 0), ("42", 42), (str(2**63 - 1), 2**63 - 1), (TOO_BIG, None), (TOO_LONG, None), ("²", None),
+    ("0", 0), ("42", 42), (str(MAX_ID), MAX_ID), (TOO_BIG, None), (str(2**63), None), (TOO_LONG, None), ("²", None),
     ("١٢", None), ("１２", None), ("-1", None), ("+1", None), (" 1", None), ("1.0", None), ("", None), (None, None),
 ])
 def test_a_whole_number_is_ascii_digits_within_bounds(text, number):
@@ -36,7 +36,7 @@ def owner(session, auth):
     return made
 
 
-@pytest.mark.parametrize("profile_id", [TOO_BIG, str(2**64), TOO_LONG, "١٢", "²"])
+@pytest.mark.parametrize("profile_id", [TOO_BIG, str(2**63), str(2**64), TOO_LONG, "١٢", "²"])
 def test_an_id_no_database_row_can_have_is_no_such_page(client, auth, owner, profile_id):
     assert client.get(f"/accounts/{profile_id}").status_code == 404
     assert auth.post(f"/profiles/{profile_id}/renew").status_code == 404
@@ -44,11 +44,11 @@ def test_an_id_no_database_row_can_have_is_no_such_page(client, auth, owner, pro
 
 
 def test_the_largest_id_a_database_holds_is_looked_up(client, owner):
-    assert client.get(f"/accounts/{2**63 - 1}").status_code == 404
+    assert client.get(f"/accounts/{MAX_ID}").status_code == 404
     assert client.get(f"/accounts/{owner.profiles['page'].id}").status_code == 200
 
 
-@pytest.mark.parametrize("number", ["²", TOO_LONG, TOO_BIG, "١٢"])
+@pytest.mark.parametrize("number", ["²", TOO_LONG, TOO_BIG, str(2**63), "١٢"])
 def test_numbers_in_query_strings_and_forms_that_are_no_whole_number(client, auth, owner, number):
     assert client.get("/accounts", query_string={"page": number}).status_code == 200
     assert client.get("/accounts", query_string={"brand": number}).status_code == 400
@@ -102,3 +102,28 @@ def test_a_next_outside_latin1_is_sent_percent_encoded_in_hx_redirect(auth, owne
                          headers={"HX-Request": "true"})
     assert response.status_code == 200
     assert response.headers["HX-Redirect"] == "/accounts?q=%C3%A9%E2%98%83"
+
+
+def test_a_multipart_part_without_a_name_is_left_out(client, owner):
+    body = b"--x\r\nContent-Disposition: form-data\r\n\r\nvalue\r\n--x--\r\n"
+    response = client.post("/settings/brands", data=body, content_type="multipart/form-data; boundary=x")
+    assert response.status_code == 400  # no CSRF token: refused, not a 500
+
+
+def test_a_form_body_sent_to_the_token_api_is_refused(client, session, app):
+    from tests.test_isolation import build_agency
+
+    with app.app_context():
+        own = build_agency(session, "Alpha")
+    headers = {"Authorization": f"Bearer {own['api_secret']}"}
+    for path in ("renewal-links", "token/report"):
+        response = client.post(f"/api/v1/profiles/{own['profile'].id}/{path}", data={"email": "x"}, headers=headers)
+        assert response.status_code == 400
+        assert response.get_json()["detail"] == "Send a JSON object."
+
+
+def test_a_row_menu_opened_without_htmx_is_the_profile_page(client, owner):
+    profile = owner.profiles["page"]
+    response = client.get(f"/accounts/{profile.id}/menu")
+    assert response.status_code == 302 and response.headers["Location"] == f"/accounts/{profile.id}"
+    assert client.get(f"/accounts/{profile.id}/menu", headers={"HX-Request": "true"}).status_code == 200

@@ -3,7 +3,7 @@ and the header's "Expired Tokens" dropdown."""
 from types import SimpleNamespace
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, flash, g, make_response, request, url_for
+from flask import Blueprint, abort, flash, g, make_response, redirect, request, url_for
 from flask_babel import format_datetime, gettext as _, lazy_gettext as _l
 from flask_login import current_user, login_required
 from htmx_flask import make_response as htmx_response
@@ -138,8 +138,11 @@ def row(profile_id):
 @login_required
 @organization_required
 def row_menu(profile_id):
-    """The items of a row's ⋯ menu, loaded when it is first opened."""
+    """The items of a row's ⋯ menu, loaded when it is first opened; without
+    htmx, the profile's page, which has the same actions."""
     row = visible_row_or_404(profile_id)
+    if not wants_fragment():
+        return redirect(url_for("accounts.profile", profile_id=profile_id))
     return render("accounts/index.html", block="row_menu", row=row, **row_context([], current_page_url()))
 
 
