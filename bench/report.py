@@ -6,12 +6,13 @@ A "## Reading" section already in RESULTS.md (written by hand) is kept.
 """
 import json
 import platform
+import statistics
 import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
-from bench import world
+from bench import api, world
 from bench.pages import ENDPOINTS
 
 OUT = world.OUT
@@ -49,7 +50,7 @@ def machine():
 def load():
     """What else ran: the load average and the busiest processes between the steps."""
     lines = []
-    for step in ("start", "pages", "delivery", "end"):
+    for step in ("start", "pages", "delivery", "api", "end"):
         path = OUT / f"load-{step}.txt"
         if not path.exists():
             continue
@@ -132,6 +133,71 @@ def scan():
     return rows
 
 
+API_TARGETS = [("api_token", "baseline_api_token", 10), ("api_fallback", "baseline_api_fallback", 10)]
+API_LABELS = {
+    "api_token": "`GET /api/v1/profiles/{id}/token` (lives long enough: no refresh)",
+    "api_fallback": f"`GET /api/v1/networks/{api.FALLBACK_NETWORK}/token` (the fallback)",
+    "baseline_api_token": "baseline: key by hash, 1 SELECT by id, decrypt, JSON",
+    "baseline_api_fallback": "baseline: key by hash, 1 SELECT of the network's first, decrypt, JSON",
+}
+
+
+def rounds(name):
+    """The median of each figure over the rounds of `name` (bench/run.sh runs each API endpoint and its
+    baseline in turns); requests, errors and seconds are summed."""
+    runs = [json.loads(path.read_text()) for path in sorted(OUT.glob(f"wrk-{name}-*.json"))]
+    summed = ("requests", "seconds", "bad_status", "socket_errors")
+    return {field: (sum(run[field] for run in runs) if field in summed else statistics.median(run[field] for run in runs))
+            for field in runs[0]} | {"rounds": len(runs)}
+
+
+def token_api():
+    runs = {name: rounds(name) for name, _ in api.ENDPOINTS}
+    rows = ["| endpoint | p50 ms | p90 ms | p95 ms | p99 ms | requests/s | × baseline | target | met |",
+            "|---|---:|---:|---:|---:|---:|---:|---|---|"]
+    for name, baseline, p95_target in API_TARGETS:
+        run, base = runs[name], runs[baseline]
+        ratio = run["rps"] / base["rps"]
+        met = run["p95"] <= p95_target and ratio >= RATE_TARGET and not run["bad_status"]
+        rows.append(f"| {API_LABELS[name]} | {run['p50']:.1f} | {run['p90']:.1f} | {run['p95']:.1f} "
+                    f"| {run['p99']:.1f} | {run['rps']:.0f} | {ratio:.2f} | p95 ≤ {p95_target} ms, ≥ {RATE_TARGET}× "
+                    f"| {'yes' if met else '**no**'} |")
+    for _, baseline, _ in API_TARGETS:
+        run = runs[baseline]
+        rows.append(f"| {API_LABELS[baseline]} | {run['p50']:.1f} | {run['p90']:.1f} | {run['p95']:.1f} "
+                    f"| {run['p99']:.1f} | {run['rps']:.0f} | 1 | | |")
+    bad = {name: run["bad_status"] + run["socket_errors"] for name, run in runs.items()
+           if run["bad_status"] or run["socket_errors"]}
+    seconds = runs["api_token"]["seconds"] / runs["api_token"]["rounds"]
+    rows += ["", f"{runs['api_token']['rounds']} rounds, each endpoint then its baseline, of `wrk -t2 -c10 "
+                 f"-d{seconds:.0f}s --timeout 10s --latency` with the key as `Authorization: Bearer`; each figure is "
+                 f"the median of the rounds. gunicorn with 2 sync workers, the pages' world (1,000 profiles); errors "
+                 f"or non-2xx answers: {bad or 'none'}. The per-key limit is raised for the run "
+                 f"(`API_REQUESTS_PER_MINUTE`); its count is kept all the same."]
+    return rows
+
+
+# Each measured section: its heading, whether this run measured it, and its lines.
+MEASURED = [
+    ("## Pages", lambda: (OUT / "wrk-accounts.json").exists(), lambda: [
+        "1,000 profiles in 10 brands, 5,000 superseded credentials; statuses: "
+        + ", ".join(f"{status} {share}%" for status, share in world.PAGES_MIX) + ".", "", *pages()]),
+    ("## Delivery", lambda: any((OUT / f"delivery-{kind}.json").exists() for kind in ("sqlite", "postgresql")),
+     delivery),
+    ("## Scan", lambda: (OUT / "scan.json").exists(), scan),
+    ("## Token API", lambda: (OUT / "wrk-api_token-1.json").exists(), token_api),
+]
+
+
+def earlier_section(old, heading):
+    """A section as an earlier run wrote it (a step this run left out), or None."""
+    start = old.find(f"{heading}\n")
+    if start < 0:
+        return None
+    end = old.find("\n## ", start + len(heading))
+    return old[start:end if end >= 0 else len(old)].rstrip()
+
+
 def main(path):
     path = Path(path)
     old = path.read_text() if path.exists() else ""
@@ -140,12 +206,14 @@ def main(path):
         "# Benchmark results", "",
         "Written by `make bench` (`bench/run.sh`, then `python -m bench.report`); only the Reading is by hand.", "",
         "## Machine", "", *machine(), "", "Other processes during this run:", "", *load(), "",
-        "## Pages", "", "1,000 profiles in 10 brands, 5,000 superseded credentials; statuses: "
-        + ", ".join(f"{status} {share}%" for status, share in world.PAGES_MIX) + ".", "", *pages(), "",
-        "## Delivery", "", *delivery(), "",
-        "## Scan", "", *scan(), "",
-        reading.rstrip(), "",
     ]
+    for heading, measured, lines in MEASURED:
+        if measured():
+            sections += [heading, "", *lines(), ""]
+        elif (kept := earlier_section(old, heading)) is not None:
+            note = "(from an earlier run: not measured in this one)"
+            sections += [kept if note in kept else kept.replace(heading, f"{heading}\n\n{note}", 1), ""]
+    sections += [reading.rstrip(), ""]
     path.write_text("\n".join(sections))
 
 

@@ -35,6 +35,7 @@ from portal.models import (
     User,
 )
 from portal.networks import NETWORKS
+from portal.versions import changed
 
 DEMO_PASSWORD = "keepalive-demo"
 ORGANIZATION = "Northwind Agency"
@@ -518,6 +519,8 @@ def seed_demo(now=None):
         people = seeder.people(organization)
         for spec in _PROFILES:
             seeder.profile(organization, brands, people, spec)
+        if seeder.created:
+            changed(session, organization_id=organization.id)
         session.commit()
     if network is not None:
         network.close()

@@ -1,24 +1,26 @@
 """Sending email, in the worker."""
 from jobs import in_app_context
+from jobs.deliver.email import smtp_connection
 from portal.auth import resets, signup
 from portal.db import get_session
-from portal.extensions import mail
 from portal.mailer import Email
 from portal.notifications.messages import url_context
 
 
 @in_app_context
 def send_message(message):
-    """Send one message given as plain values (see `portal.mailer.compose`)."""
-    mail.send(
-        Email(
-            subject=message["subject"],
-            recipients=message["recipients"],
-            body=message["text"],
-            html=message.get("html"),
-            extra_headers=message.get("headers") or None,
+    """Send one message given as plain values (see `portal.mailer.compose`),
+    over a connection with the notices' time-outs and certificate checks."""
+    with smtp_connection() as connection:
+        connection.send(
+            Email(
+                subject=message["subject"],
+                recipients=message["recipients"],
+                body=message["text"],
+                html=message.get("html"),
+                extra_headers=message.get("headers") or None,
+            )
         )
-    )
 
 
 @in_app_context

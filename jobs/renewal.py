@@ -128,7 +128,7 @@ def renew_all(organization_id, network_key, user_id):
     ).first()
     job = get_current_job()
     meta = {"organization_id": organization_id, "network": network_key, "done": 0, "total": 0,
-            "renewed": [], "needs_consent": [], "failed": [], "finished": False}
+            "renewed": [], "needs_consent": [], "refreshed": [], "failed": [], "finished": False}
     # The tokens at risk (expired or expiring) that this person may renew:
     # what the button counted.
     rows = [] if organization is None or membership is None else [
@@ -155,7 +155,10 @@ def renew_all(organization_id, network_key, user_id):
                 elif outcome.result in ("not_yet", "app_settings"):
                     meta["failed"].append([profile_id, outcome.result])
                 else:
+                    # Refreshed without moving the connection's end: a consent renews it.
                     meta["needs_consent"].append(profile_id)
+                    if outcome.result == "refreshed":
+                        meta["refreshed"].append(profile_id)
         meta["done"] += 1
         _save_progress(job, meta)
     meta["finished"] = True

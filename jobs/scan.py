@@ -36,6 +36,7 @@ from portal.models import (
 )
 from portal.notifications import outbox, rules
 from portal.queue import LAST_SCAN, redis, redis_key
+from portal.versions import changed
 
 log = logging.getLogger("keepalive.scan")
 
@@ -214,6 +215,8 @@ def write_notices(session, due, now):
                     "notification_key": key, "channel": channel, "recipient": user.email,
                 })
     inserted = insert_absent(session, Notification, notifications)
+    for organization_id in {row["organization_id"] for row in notifications} if inserted else ():
+        changed(session, organization_id=organization_id)  # new notices, as a scan that ran before would not
     ids = notification_ids(session, [row["key"] for row in notifications])
     rows = [
         {"key": d["key"], "notification_id": ids[d["notification_key"]], "channel": d["channel"],

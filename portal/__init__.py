@@ -29,13 +29,14 @@ def create_app(config=None):
         n = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
 
-    from portal import accesslog, crypto, db, queue
+    from portal import accesslog, crypto, db, queue, versions
     from portal.extensions import babel, csrf, htmx, limiter, login_manager, mail, select_locale, select_timezone
     from portal.web import IdConverter, Request
 
     app.url_map.converters["int"] = IdConverter  # before any route is added
 
     db.init_app(app)
+    versions.init_app(app)
     crypto.init_app(app)
     queue.init_app(app)
     csrf.init_app(app)
@@ -117,9 +118,26 @@ def _register_error_pages(app):
                 return problems.from_http_error(error)
             if request.path.startswith("/healthz") or request.accept_mimetypes.best == "application/json":
                 return jsonify(error=template_message), status
-            return render_template("error.html", status=status, error=error, message_key=template_message), status
+            return render_template("error.html", status=status, error=error, message_key=template_message,
+                                   detail=own_description(error)), status, kept_headers(error)
 
         return handler
+
+    def kept_headers(error):
+        """The error's own headers but its type: a 405 says which methods are allowed (`Allow`)."""
+        headers = error.get_headers() if hasattr(error, "get_headers") else []
+        return [(name, value) for name, value in headers if name.lower() != "content-type"]
+
+    def own_description(error):
+        """What the app itself said of the error, in the person's language
+        (`abort(404, description=_(...))`); never Werkzeug's or Flask-WTF's
+        English sentences, nor a bare message key ("managers_only")."""
+        description = getattr(error, "description", None)
+        description = None if description is None else str(description)
+        if (description is None or isinstance(error, CSRFError)
+                or description == type(error).description or " " not in description):
+            return None
+        return description
 
     app.register_error_handler(400, error_page(400, "bad_request"))
     app.register_error_handler(CSRFError, error_page(400, "csrf"))

@@ -1,5 +1,5 @@
 """Extension objects, created once here and bound to an app in `create_app`."""
-from flask import request
+from flask import g, has_request_context, request
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -22,6 +22,8 @@ def select_locale():
     from flask_login import current_user
 
     languages = current_app.config["LANGUAGES"]
+    if g.get("page_locale") in languages:  # a page that speaks its own (a client's, in their email's)
+        return g.page_locale
     if current_user.is_authenticated and current_user.locale in languages:
         return current_user.locale
     return request.accept_languages.best_match(languages)
@@ -29,11 +31,12 @@ def select_locale():
 
 def select_timezone():
     """The signed-in person's time zone (Personal settings, first taken from
-    their browser); else UTC, which every moment shown then says."""
+    their browser); else UTC, which every moment shown then says. Outside a
+    request (a job writing an email) nobody is signed in: UTC."""
     from flask_login import current_user
 
     from portal import timezones
 
-    if current_user.is_authenticated and timezones.known(current_user.timezone):
+    if has_request_context() and current_user.is_authenticated and timezones.known(current_user.timezone):
         return current_user.timezone
     return None

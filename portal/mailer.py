@@ -88,11 +88,11 @@ def compose(to, subject, template, locale=None, headers=None, **context):
         }
 
 
-def send(to, subject, template, locale=None, **context):
+def send(to, subject, template, locale=None, headers=None, **context):
     """Queue a message; the web request never talks to SMTP itself.
 
     The job is deleted as soon as it succeeds (`result_ttl=0`) since its
     arguments may carry a one-time link.
     """
-    message = compose(to, subject, template, locale=locale, **context)
+    message = compose(to, subject, template, locale=locale, headers=headers, **context)
     return enqueue("jobs.mail.send_message", message, result_ttl=0, failure_ttl=86400)

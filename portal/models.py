@@ -92,6 +92,8 @@ class Organization(SQLModel, table=True):
     # The Slack incoming-webhook URL (it is a credential), sealed by portal.crypto; None: no Slack.
     sealed_slack_webhook_url: str | None = Field(default=None, sa_type=sa.Text)
     created_at: datetime = _when(default=True)
+    # Goes up with every write that changes what its pages show (`portal.versions`): their ETags.
+    version: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
     @property
     def thresholds(self):
@@ -145,7 +147,11 @@ class Membership(SQLModel, table=True):
 
 class SocialProfile(SQLModel, table=True):
     __tablename__ = "social_profile"
-    __table_args__ = (sa.UniqueConstraint("organization_id", "network", "external_id"),)
+    __table_args__ = (
+        sa.UniqueConstraint("organization_id", "network", "external_id"),
+        # An organization's profiles of one network (the token API's fallback, the network filters).
+        sa.Index("ix_social_profile_organization_network", "organization_id", "network", "id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     organization_id: int = _fk("organization.id")
@@ -416,10 +422,6 @@ class ApiKey(SQLModel, table=True):
     last_used_at: datetime | None = _when()
     last_used_address: str | None = Field(default=None, max_length=45)
 
-    @property
-    def scope_set(self):
-        return frozenset(self.scopes.split())
-
 
 class Invitation(SQLModel, table=True):
     __table_args__ = (sa.UniqueConstraint("secret_hash"),)
@@ -447,6 +449,38 @@ class PasswordReset(SQLModel, table=True):
     created_at: datetime = _when(default=True)
     expires_at: datetime = _when(nullable=False)
     used_at: datetime | None = _when()
+
+
+class ConnectInvitation(SQLModel, table=True):
+    """An invitation to a client to connect their own profiles: the networks
+    asked for, the brand they join; the URL holds a secret, this row its hash.
+    Usable until it expires, is withdrawn, or the client says they are done."""
+
+    __tablename__ = "connect_invitation"
+
+    id: int | None = Field(default=None, primary_key=True)
+    organization_id: int = _fk("organization.id")
+    email: str = Field(max_length=254)
+    networks: str = Field(max_length=400)  # network keys, comma-separated
+    message: str = Field(default="", sa_type=sa.Text)
+    brand_id: int | None = _fk("brand.id", nullable=True, index=False, ondelete="SET NULL")
+    locale: str = Field(default="en", max_length=8)
+    secret_hash: str = Field(max_length=64, sa_column_kwargs={"unique": True})
+    invited_by_id: int | None = _fk("user.id", nullable=True, index=False, ondelete="SET NULL")
+    created_at: datetime = _when(default=True)
+    sent_at: datetime = _when(default=True)
+    expires_at: datetime = _when(nullable=False)
+    used_at: datetime | None = _when()
+    revoked_at: datetime | None = _when()
+    connected: str = Field(default="", max_length=400)  # the networks the client connected, comma-separated
+
+    @property
+    def network_keys(self):
+        return [key for key in self.networks.split(",") if key]
+
+    @property
+    def connected_keys(self):
+        return [key for key in self.connected.split(",") if key]
 
 
 class Signup(SQLModel, table=True):

@@ -89,4 +89,9 @@ class Listing:
 
 
 class BadListing(BadRequest):
-    """A list asked to show what it does not offer: a 400."""
+    """A list asked to show what it does not offer: a 400 (what it asked for
+    is kept as `show`, not shown back on the error page)."""
+
+    def __init__(self, show):
+        super().__init__()
+        self.show = show

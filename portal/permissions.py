@@ -51,6 +51,13 @@ def may_connect_profiles(membership):
     return Decision(False, "no_manage_profiles")
 
 
+def may_remove_profile(membership, access_level):
+    """Removing a profile: those who connect profiles, and a Member only one
+    they administer (as renewing it takes)."""
+    decision = may_connect_profiles(membership)
+    return may_renew(membership, access_level) if decision else decision
+
+
 def may_change_role(actor, target, new_role):
     """Only an Owner makes or unmakes Owners; nobody demotes the last Owner
     (checked by the caller, who can count them)."""

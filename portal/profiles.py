@@ -9,7 +9,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import and_, case, false, func, literal, or_
+from sqlalchemy import and_, case, false, func, literal, or_, union_all
 from sqlmodel import select
 
 from portal.db import get_session, utcnow
@@ -187,6 +187,33 @@ def next_status_change(membership, organization, now):
     ).one()
     moments = [expires, enters_window and enters_window - timedelta(days=organization.expiry_window_days)]
     return min((moment for moment in moments if moment is not None), default=None)
+
+
+def next_time_change(organization, now):
+    """The moment from which something the lists of `organization`'s profiles
+    show changes with time alone, whoever looks: a token in the expiry window
+    losing a day ("3 days left") or expiring, or a token entering the window
+    (None: nothing will). It stays the same until that moment has passed, so
+    it stands in the pages' ETags (`portal.web.conditional`)."""
+    expiry = effective_expiry_sql()
+    window = timedelta(days=organization.expiry_window_days)
+    current = (
+        select(expiry)
+        .select_from(SocialProfile)
+        .join(Credential, and_(Credential.profile_id == SocialProfile.id, Credential.superseded_at.is_(None)))
+        .where(SocialProfile.organization_id == organization.id, Credential.status != CredentialState.INVALID)
+    )
+    within = current.where(expiry > now, expiry <= now + window)
+    beyond = current.with_only_columns(func.min(expiry)).where(expiry > now + window)
+    moments = []
+    for (end,) in get_session().exec(union_all(within, beyond)).all():
+        if end is None:
+            continue
+        if end > now + window:
+            moments.append(end - window)  # enters the window
+        else:  # its whole days left go down one at each of these moments, the last when it expires
+            moments.append(end - timedelta(days=(end - now) // timedelta(days=1)))
+    return min(moments, default=None)
 
 
 @dataclass(frozen=True)

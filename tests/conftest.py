@@ -363,3 +363,22 @@ def run_jobs(app):
         worker.work(burst=True, logging_level="WARNING")
     connection.close()
     return worker.finished, worker.failed
+
+
+def scheduled_now(app):
+    """Move the jobs of `app`'s queue that wait for a later time (a retry, a
+    second look) back to the queue at once, as if that time had come; they
+    are returned with the times they were scheduled for, soonest first."""
+    from rq import Queue
+    from rq.registry import ScheduledJobRegistry
+
+    connection = Redis.from_url(app.config["REDIS_URL"])
+    queue = Queue(app.config["QUEUE_NAME"], connection=connection)
+    registry = ScheduledJobRegistry(queue=queue)
+    moved = []
+    for job_id in registry.get_job_ids():
+        job = queue.fetch_job(job_id)
+        moved.append((job, registry.get_scheduled_time(job_id)))
+        registry.remove(job)
+        queue.enqueue_job(job)
+    return sorted(moved, key=lambda pair: pair[1])

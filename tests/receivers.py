@@ -1,6 +1,7 @@
 """A real HTTP server on loopback standing in for Slack, a webhook receiver
 or a push service: it keeps every request and answers with the next status
-of its script (then 200)."""
+of its script (then 200); "hang" in the script holds the answer until
+`release` is set (or the receiver closes)."""
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -9,6 +10,7 @@ class Receiver:
     def __init__(self):
         self.requests = []  # (path, headers dict with lower-case names, body bytes)
         self.statuses = []
+        self.release = threading.Event()
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -16,6 +18,9 @@ class Receiver:
                 body = self.rfile.read(int(self.headers.get("content-length") or 0))
                 receiver.requests.append((self.path, {k.lower(): v for k, v in self.headers.items()}, body))
                 status = receiver.statuses.pop(0) if receiver.statuses else 200
+                if status == "hang":
+                    receiver.release.wait(30)
+                    status = 200
                 self.send_response(status)
                 self.send_header("content-length", "2")
                 self.end_headers()
@@ -32,5 +37,6 @@ class Receiver:
         return f"http://127.0.0.1:{self.server.server_address[1]}{path}"
 
     def close(self):
+        self.release.set()
         self.server.shutdown()
         self.server.server_close()

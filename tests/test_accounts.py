@@ -217,9 +217,35 @@ def test_the_filter_form_is_a_get_form_that_htmx_submits_and_pushes(client, auth
     assert 'method="get" action="/accounts"' in form
     assert 'hx-get="/accounts"' in form and 'hx-target="#accounts-results"' in form
     assert 'hx-push-url="true"' in form
-    for name in ("status", "network", "brand", "q"):
+    for name in ("status", "network", "q"):
         assert f'name="{name}"' in html
     assert "Apply filters" in html  # the button of a page without JavaScript
+
+
+def test_the_brand_filter_is_the_headers_brand_they_never_disagree(client, auth, agency):
+    auth.login("owner@example.test")
+    books = agency["brands"]["books"]
+    html = text(client.get("/accounts?status=expired"))
+    # Choosing a brand in the list switches the header's, and comes back to the same filters.
+    assert '<select id="filter-brand" name="brand_id" form="brand-switch" data-autosubmit>' in html
+    switch = re.search(r'<form id="brand-switch" method="post" action="/settings/switch" hidden>(.*?)</form>',
+                       html, re.S).group(1)
+    assert 'name="next" value="/accounts?status=expired"' in switch
+    response = auth.post("/settings/switch", {"organization_id": agency["org"].id, "brand_id": books.id,
+                                              "next": "/accounts?status=expired"})
+    assert response.headers["Location"] == "/accounts?status=expired"
+    html = text(client.get(response.headers["Location"]))
+    header = re.search(r'<select id="switch-brand".*?</select>', html, re.S).group(0)
+    assert f'<option value="{books.id}" selected>' in header
+    assert f'<option value="{books.id}" selected>' in html.split('id="filter-brand"')[1]
+    # A link naming another brand shows it in the header too; switching there drops the link's own.
+    html = text(client.get("/accounts?brand="))
+    header = re.search(r'<select id="switch-brand".*?</select>', html, re.S).group(0)
+    assert "selected" not in header.split("</option>", 1)[1] and len(row_ids(html)) == 6
+    assert re.search(r'Expired Tokens</span>\s*<span class="badge">4</span>', html)
+    response = auth.post("/settings/switch", {"organization_id": agency["org"].id, "brand_id": books.id,
+                                              "next": "/accounts?brand=&status=expired"})
+    assert response.headers["Location"] == "/accounts?status=expired"
 
 
 def make_profiles(app, session, org, count, brand=None):
@@ -634,6 +660,31 @@ def test_try_renewing_all_without_javascript_redirects_to_the_progress_page(app,
     connection.close()
 
 
+def test_try_renewing_all_asks_one_consent_per_grant_not_per_page(app, client, auth, session, agency):
+    """One person's Facebook consent renews every Page of theirs: the Pages
+    they granted get one button; a Page granted by nobody known, its own."""
+    p, owner = agency["profiles"], agency["people"]["owner"]
+    events = f.profile(session, agency["org"], "facebook", name="Cafe Events")
+    with app.app_context():
+        f.credential(session, events, expires_in=timedelta(days=-2), granted_by_id=owner.id)
+    connection = Redis.from_url(app.config["REDIS_URL"])
+    pages = [p["expired"].id, p["valid"].id, events.id]
+    job = Job.create("jobs.renewal.renew_all", args=(agency["org"].id, "facebook", owner.id), connection=connection,
+                     meta={"organization_id": agency["org"].id, "network": "facebook", "done": 3, "total": 3,
+                           "finished": True, "renewed": [], "needs_consent": pages, "failed": []})
+    job.save()
+    auth.login("owner@example.test")
+    html = text(client.get(f"/accounts/renew-all/{job.id}", headers=HTMX))
+    assert "3 need your consent on the network" in html
+    assert re.search(rf'<span>Cafe Page, Cafe Events</span>\s*<form method="post" action="/profiles/{p["expired"].id}/renew"',
+                     html)
+    assert "Renew 2 with one consent" in html
+    assert f'action="/profiles/{events.id}/renew"' not in html
+    assert f'action="/profiles/{p["valid"].id}/renew"' in html and html.count(">Renew Token<") == 1
+    job.delete()
+    connection.close()
+
+
 def test_renew_all_progress_of_another_organization_is_not_found(app, client, auth, agency):
     connection = Redis.from_url(app.config["REDIS_URL"])
     job = Job.create("jobs.renewal.renew_all", args=(agency["other"].id, "facebook", 1), connection=connection,
@@ -722,7 +773,8 @@ def test_try_renewing_all_through_a_real_worker_ends_with_the_summary(app, clien
     assert run_jobs(app) == (1, 0)
     html = text(client.get(response.headers["Location"], headers=HTMX))
     assert "every 1s" not in html
-    assert "0 tokens renewed" in html and "1 needs your consent on the network" in html
+    assert "No token was renewed without you." in html and "1 needs your consent on the network" in html
+    assert "0 tokens renewed" not in html and "summary-renewed" not in html  # nothing green said of nothing
     assert f'action="/profiles/{agency["profiles"]["revoked"].id}/renew"' in html
 
 
@@ -746,3 +798,21 @@ def test_sending_a_renewal_link_takes_what_renewing_takes(client, auth, session,
     reason = ("You may not renew this token: it needs the Admin level on this profile." if can_manage_profiles
               else "You may not renew tokens: ask an Owner or Manager for &#34;Manage social profiles&#34;.")
     assert reason in viewer_menu
+
+
+# --- rules ----------------------------------------------------------------------
+
+def test_consent_groups_share_one_consent_per_grantor_where_the_network_allows():
+    from types import SimpleNamespace as Row
+
+    from portal.accounts.rules import consent_groups
+
+    def row(name, grantor, renew=True):
+        return Row(name=name, credential=Row(granted_by_id=grantor) if grantor != "none" else None, renew=renew)
+
+    a, b, c, d = row("a", 1, renew=False), row("b", 2), row("c", 1), row("d", None)
+    e, gone = row("e", "none"), "A profile known only by its name"
+    groups = consent_groups([a, b, c, d, e, gone], one_consent_for_many=True)
+    assert [group.items for group in groups] == [(a, c), (b,), (d,), (e,), (gone,)]
+    assert [group.renew for group in groups] == [c, b, d, e, None]  # the first the person may renew
+    assert [group.items for group in consent_groups([a, b, c], one_consent_for_many=False)] == [(a,), (b,), (c,)]

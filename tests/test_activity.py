@@ -3,7 +3,10 @@ language, events keep the names they need once their profile or person is
 gone, sign-ins and workers' renewals are recorded, and Settings → Activity
 shows, filters, pages and exports the organization's events only."""
 import ast
-from datetime import timedelta
+import csv
+import io
+import re
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -12,7 +15,7 @@ from babel.messages.pofile import read_po
 from flask_babel import force_locale
 from sqlmodel import select
 
-from portal.activity import vocabulary
+from portal.activity import log, vocabulary
 from portal.activity.vocabulary import ACTIONS, KINDS, MODES, REASONS
 from portal.audit import audit_in
 from portal.db import make_engine
@@ -22,6 +25,7 @@ from portal.networks.base import TokenSet
 from portal.networks.outcomes import RenewNeeded
 from portal.renewal.silent import renew_silently
 from tests import factories
+from tests.test_accounts import QueryCounter
 
 ROOT = Path(__file__).resolve().parents[1]
 WRITERS = {"audit": 0, "audit_row": 0, "audit_in": 1}  # the function, and where its code is among its arguments
@@ -29,6 +33,13 @@ TRANSLATED = sorted(path.name for path in (ROOT / "portal" / "translations").ite
 
 
 # --- the vocabulary ------------------------------------------------------------
+
+def branches_of(argument):
+    """The codes a code argument may be: itself, or each branch of `a if x else (b if y else c)`."""
+    if isinstance(argument, ast.IfExp):
+        return [*branches_of(argument.body), *branches_of(argument.orelse)]
+    return [argument]
+
 
 def codes_written():
     """Every code passed to `audit`, `audit_in` or `audit_row` in the product
@@ -47,8 +58,7 @@ def codes_written():
             if name not in WRITERS or len(node.args) <= WRITERS[name]:
                 continue
             argument = node.args[WRITERS[name]]
-            branches = [argument.body, argument.orelse] if isinstance(argument, ast.IfExp) else [argument]
-            for branch in branches:
+            for branch in branches_of(argument):
                 if isinstance(branch, ast.Constant) and isinstance(branch.value, str):
                     codes.setdefault(branch.value, f"{where}:{node.lineno}")
                 else:
@@ -62,7 +72,7 @@ def test_every_code_written_has_its_line_in_the_vocabulary():
     missing = {code: where for code, where in codes.items() if code not in ACTIONS}
     assert not missing, ("codes written without a line in portal/activity/vocabulary.py ACTIONS "
                          f"(docs/design.md, \"The activity log\"): {missing}")
-    assert not unreadable, f"write the code itself (a string, or `a if x else b`) at {unreadable}"
+    assert not unreadable, f"write the code itself (a string, or `a if x else b`, nested) at {unreadable}"
     assert not direct, f"write events through portal.audit (audit, audit_in, audit_row), not AuditEvent(), at {direct}"
 
 
@@ -244,3 +254,192 @@ def test_the_migration_gives_events_of_before_their_names_and_values(tmp_path):
         ("token.renewed", "", {"mode": "interactive"}, "Harbor Fitness", "tiktok", "o@x.test"),
         ("member.removed", "m@x.test (member)", {}, "Harbor Fitness", "tiktok", "o@x.test"),
     ]
+
+
+# --- Settings → Activity -----------------------------------------------------------
+
+BERLIN = "Europe/Berlin"
+
+
+@pytest.fixture
+def app_config(app_config):
+    # The reader's days start at their own midnight: Berlin's, an hour or two before UTC's.
+    return {**app_config, "BABEL_DEFAULT_TIMEZONE": BERLIN}
+
+
+@pytest.fixture
+def office(session):
+    """An agency with a day of history, and another agency beside it."""
+    made = factories.agency(
+        session,
+        people={"owner": {"role": "owner", "name": "Olivia Owner", "timezone": BERLIN},
+                "manager": {"role": "manager", "name": "Max Manager", "timezone": BERLIN},
+                "member": {"role": "member", "name": "Mia Member", "timezone": BERLIN},
+                "other": {"role": "member", "name": "Otto Other", "timezone": BERLIN}},
+        profiles={"cafe": {"name": "Northwind Café", "network": "facebook"},
+                  "gym": {"name": "Harbor Fitness", "network": "tiktok"}},
+        rights=[("member", "cafe", "admin")],
+    )
+    people, profiles, org = made.people, made.profiles, made.org
+    day = datetime(2026, 3, 1, 22, 30, tzinfo=timezone.utc)  # 23:30 on March 1st in Berlin
+    history = [
+        ("token.renewed", dict(profile=profiles["cafe"], mode="silent"), day),
+        ("token.failed", dict(profile=profiles["gym"], mode="health_check", reason="password_changed"),
+         day + timedelta(hours=1)),  # 00:30 on March 2nd in Berlin, 23:30 on March 1st in UTC
+        ("member.role_changed", dict(user=people["owner"], email="max@example.test", old="member", new="manager"),
+         day + timedelta(hours=2)),
+        ("auth.signed_in", dict(user=people["other"]), day + timedelta(hours=3)),
+        ("auth.signed_in", dict(user=people["member"]), day + timedelta(hours=4)),
+        ("link.sent", dict(profile=profiles["cafe"], user=people["manager"], recipient="=HYPERLINK(\"x\")"),
+         day + timedelta(hours=5)),
+    ]
+    for code, values, when in history:
+        audit_in(session, code, organization_id=org.id, created_at=when, **values)
+    elsewhere = factories.agency(session, name="Elsewhere", people={"boss": {"role": "owner", "email": "boss@else.test"}},
+                                 profiles={"secret": {"name": "Secret Page"}})
+    audit_in(session, "link.sent", organization_id=elsewhere.org.id, profile=elsewhere.profiles["secret"],
+             user=elsewhere.people["boss"], recipient="them@else.test")
+    session.commit()
+    made.elsewhere = elsewhere
+    return made
+
+
+def page_of(client, query=""):
+    response = client.get("/settings/activity" + query)
+    assert response.status_code == 200, response.status_code
+    return response.get_data(as_text=True)
+
+
+def shown(html):
+    """The lines of the page, top to bottom: (who, what)."""
+    return re.findall(r'<span class="activity-who">([^<]*)</span>\s*<span class="activity-what"><strong>([^<]+)</strong>',
+                      html)
+
+
+HISTORY = [("Max Manager", "Renewal link sent"), ("Mia Member", "Signed in"), ("Otto Other", "Signed in"),
+           ("Olivia Owner", "Role changed"), ("Keepalive", "Renewal failed"), ("Keepalive", "Token renewed")]
+
+
+@pytest.mark.parametrize("email,name", [("owner@example.test", "Olivia Owner"), ("manager@example.test", "Max Manager")])
+def test_owners_and_managers_read_everything_newest_first_in_words(client, auth, office, email, name):
+    auth.login(email)
+    html = page_of(client)
+    assert shown(html) == [(name, "Signed in"), *HISTORY]
+    assert "Secret Page" not in html and "them@else.test" not in html  # another agency's
+    assert not [code for code in ACTIONS if code in html]
+    assert "Health check: Password changed at the network" in html and "max@example.test: Member → Manager" in html
+    assert "Times in Europe/Berlin" in html and 'href="/settings/activity.csv"' in html
+    assert 'id="activity-person"' in html
+
+
+def test_a_member_reads_their_own_and_their_profiles_not_others_sign_ins(client, auth, office):
+    auth.login("member@example.test")
+    html = page_of(client)
+    assert shown(html) == [("Mia Member", "Signed in"), ("Max Manager", "Renewal link sent"), ("Mia Member", "Signed in"),
+                           ("Keepalive", "Token renewed")]
+    assert "Otto Other" not in html and "Role changed" not in html and "Harbor Fitness" not in html
+    assert 'id="activity-person"' not in html
+    # Their profile page leads to its activity; another profile is not theirs to filter by.
+    assert page_of(client, f"?profile={office.profiles['cafe'].id}")
+    assert client.get(f"/settings/activity?profile={office.profiles['gym'].id}").status_code == 404
+
+
+def test_the_filters_narrow_the_log(client, auth, office):
+    auth.login("owner@example.test")
+    cafe, owner = office.profiles["cafe"], office.people["owner"]
+    assert shown(page_of(client, f"?profile={cafe.id}")) == [("Max Manager", "Renewal link sent"),
+                                                             ("Keepalive", "Token renewed")]
+    assert shown(page_of(client, "?q=harbor")) == [("Keepalive", "Renewal failed")]
+    assert shown(page_of(client, f"?person={owner.id}")) == [("Olivia Owner", "Signed in"), ("Olivia Owner", "Role changed")]
+    assert shown(page_of(client, "?person=keepalive")) == HISTORY[-2:]
+    assert shown(page_of(client, "?kind=people")) == [("Olivia Owner", "Role changed")]
+    assert shown(page_of(client, "?kind=renewals&person=keepalive&q=north")) == [("Keepalive", "Token renewed")]
+    # Days are Berlin's: 00:30 on March 2nd there is 23:30 on March 1st in UTC.
+    assert shown(page_of(client, "?from=2026-03-01&to=2026-03-01")) == [("Keepalive", "Token renewed")]
+    assert shown(page_of(client, "?from=2026-03-02&to=2026-03-02")) == HISTORY[:-1]
+    assert "No activity matches these filters." in page_of(client, "?from=2026-02-01&to=2026-02-28")
+
+
+@pytest.mark.parametrize("query,field", [
+    ("?from=2026-13-45", "First day"), ("?to=yesterday", "Last day"), ("?from=0001-01-01", "First day"),
+    ("?from=2026-3-1", "First day"), ("?from=2026-03-02&to=2026-03-01", "Last day"), ("?kind=everything", "Kind"), ("?profile=abc", "Profile"),
+    ("?profile=123456789012345678901234", "Profile"), ("?person=-1", "Person"), ("?person=999999", None),
+])
+def test_a_filter_that_cannot_be_read_is_said_beside_it_and_kept(client, auth, office, query, field):
+    auth.login("owner@example.test")
+    response = client.get("/settings/activity" + query)
+    if field is None:  # a well-formed id of nobody here
+        assert response.status_code == 404
+        return
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert f"<li>{field}: " in html and "could not be read" in html and not shown(html)
+    typed = query.split("=", 1)[1].split("&")[0]
+    if field.endswith("day") and "&" not in query:
+        assert f'value="{typed}"' in html  # what was typed stays in its field
+    assert client.get("/settings/activity.csv" + query).status_code == 400
+
+
+def test_pages_hold_fifty_and_cost_the_same_however_long_the_log(app, client, auth, session, office):
+    auth.login("owner@example.test")
+    counts = {}
+    for total in (20, 140):
+        have = len(session.exec(select(AuditEvent).where(AuditEvent.organization_id == office.org.id)).all())
+        for n in range(total - have):
+            audit_in(session, "auth.signed_in", organization_id=office.org.id, user=office.people["other"],
+                     created_at=datetime(2026, 1, 1, tzinfo=timezone.utc) + timedelta(minutes=n))
+        session.commit()
+        with QueryCounter(app.extensions["keepalive.engine"]) as counter:
+            html = page_of(client, "?page=2")
+        counts[total] = counter.count
+    lines = shown(html)
+    assert len(lines) == 50 and "51–100 of 140" in html
+    assert counts[20] == counts[140] and counts[140] <= 8
+    assert len(shown(page_of(client, "?page=3"))) == 40 and len(shown(page_of(client, "?page=99"))) == 40
+
+
+def test_the_csv_is_the_filtered_log_and_no_formula(client, auth, session, office):
+    # What people and tools name themselves reaches the CSV: a key called like a formula stays text.
+    audit_in(session, "token.reported", organization_id=office.org.id, profile=office.profiles["gym"],
+             actor_name="=HYPERLINK(\"http://evil.test\")", key="=HYPERLINK(\"http://evil.test\")")
+    session.commit()
+    auth.login("owner@example.test")
+    reported = list(csv.reader(io.StringIO(client.get("/settings/activity.csv?kind=renewals").get_data(as_text=True))))
+    assert reported[1][2:4] == ["'=HYPERLINK(\"http://evil.test\")", "Token reported as refused through the API"]
+    response = client.get(f"/settings/activity.csv?profile={office.profiles['cafe'].id}")
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    assert response.headers["Content-Disposition"].startswith('attachment; filename="activity-')
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+    assert rows[0] == ["When", "Time zone", "Who", "What", "Details", "Profile", "Network"]
+    assert rows[1] == ["2026-03-02 04:30:00", BERLIN, "Max Manager", "Renewal link sent", "To =HYPERLINK(\"x\")",
+                       "Northwind Café", "Facebook"]
+    assert [row[3] for row in rows[1:]] == ["Renewal link sent", "Token renewed"]
+    assert rows[2] == ["2026-03-01 23:30:00", BERLIN, "Keepalive", "Token renewed", "Silently", "Northwind Café", "Facebook"]
+
+
+def test_a_cell_that_would_be_a_formula_is_not_one():
+    assert [log.safe_cell(value) for value in ("=1+2", "+x", "-x", "@x", "\tx", "plain", None, 3)] == \
+        ["'=1+2", "'+x", "'-x", "'@x", "'\tx", "plain", "", "3"]
+
+
+def test_a_removed_profile_keeps_its_history_in_the_log(client, auth, session, office):
+    session.delete(session.get(SocialProfile, office.profiles["cafe"].id))
+    session.commit()
+    auth.login("owner@example.test")
+    html = page_of(client, "?q=northwind")
+    assert shown(html) == [("Max Manager", "Renewal link sent"), ("Keepalive", "Token renewed")]
+    assert "Northwind Café" in html
+
+
+def test_the_profile_page_leads_to_the_profiles_activity(client, auth, office):
+    auth.login("owner@example.test")
+    cafe = office.profiles["cafe"]
+    html = client.get(f"/accounts/{cafe.id}").get_data(as_text=True)
+    assert f'href="/settings/activity?profile={cafe.id}"' in html and "Renewal link sent" in html
+
+
+@pytest.mark.parametrize("language,words", [("de", "Token aktualisiert"), ("fr", "Jeton actualisé"), ("nl", "Token vernieuwd")])
+def test_the_log_reads_in_the_readers_language(client, auth, office, language, words):
+    auth.login("owner@example.test")
+    html = client.get("/settings/activity", headers={"Accept-Language": language}).get_data(as_text=True)
+    assert words in html and "Token renewed" not in html

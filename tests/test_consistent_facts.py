@@ -6,6 +6,7 @@ import json
 import re
 from datetime import datetime, timedelta, timezone
 
+import pytest
 from sqlmodel import select
 
 from jobs.scan import scan
@@ -90,17 +91,19 @@ def test_a_silent_renewal_is_told_as_automatic_beside_its_attempt(app, client, a
     assert "No renewal attempt yet." not in html and "Silently" in html
 
 
-def test_a_refresh_by_a_health_check_is_a_renewal_attempt_too(app, session):
+@pytest.mark.parametrize("network, refresh_end, outcome", [
+    ("x", None, "renewed"),  # no known end: the refresh keeps the grant alive
+    ("linkedin_personal", 300 * DAY, "refreshed"),  # the refresh token's end does not move
+])
+def test_a_refresh_by_a_health_check_is_an_attempt_too(app, session, network, refresh_end, outcome):
     from portal.renewal.health import check_credential
 
-    made = agency(session, {"expires_in": timedelta(hours=1), "refresh_token": "r",
-                            "refresh_expires_at": utcnow() + 300 * DAY}, network="x")
+    ends = utcnow() + refresh_end if refresh_end else None
+    made = agency(session, {"expires_in": timedelta(hours=1), "refresh_token": "r", "refresh_expires_at": ends},
+                  network=network)
 
     class Network:
-        calls = 0
-
         def validate(self, tokens, after_refresh=False):
-            self.calls += 1
             if not after_refresh:
                 raise AccessTokenRejected("expired access token")
             return Validation(ok=True)
@@ -109,9 +112,9 @@ def test_a_refresh_by_a_health_check_is_a_renewal_attempt_too(app, session):
             return TokenSet("a2", "r2", utcnow() + timedelta(hours=2), tokens.refresh_expires_at)
 
     with app.app_context():
-        assert check_credential(made.profiles["page"].id, Network()) == "renewed"
+        assert check_credential(made.profiles["page"].id, Network()) == outcome
     [attempt] = session.exec(select(RenewalAttempt)).all()
-    assert (attempt.mode, attempt.outcome, attempt.user_id) == ("health_check", "renewed", None)
+    assert (attempt.mode, attempt.outcome, attempt.user_id) == ("health_check", outcome, None)
 
 
 def test_token_expired_events_never_carry_an_expiry_to_come(app, session):

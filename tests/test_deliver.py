@@ -28,7 +28,7 @@ from portal.db import utcnow
 from portal.models import Delivery, Membership, NotificationPreference, RenewalLink
 from portal.notifications.outbox import enqueue_batch
 from tests import factories
-from tests.conftest import free_port, run_jobs
+from tests.conftest import free_port, run_jobs, scheduled_now
 
 ROOT = Path(__file__).resolve().parent.parent
 DAY = timedelta(days=1)
@@ -106,12 +106,7 @@ def queue_of(app):
 
 def retry_now(app):
     """Move the one job waiting for its retry back to the queue, without the wait."""
-    queue = queue_of(app)
-    scheduled = ScheduledJobRegistry(queue=queue)
-    [job_id] = scheduled.get_job_ids()
-    job = queue.fetch_job(job_id)
-    scheduled.remove(job)
-    queue.enqueue_job(job)
+    [_] = scheduled_now(app)
 
 
 def test_a_notice_is_emailed_with_a_renewal_link(smtp_server, app, session, app_context):
@@ -314,6 +309,138 @@ def test_a_silent_server_times_out(app_config, request):
         listener.close()
     [delivery] = outbox(session)
     assert delivery.status == "pending" and "timed out" in delivery.last_error
+
+
+# --- a relay that wants STARTTLS and a login, as a production one does ---------
+
+RELAY_LOGIN = ("keepalive@northwind.test", "relay-secret")
+
+
+def signed_certificate(directory):
+    """A certificate authority of the test's own and a certificate it signed
+    for 127.0.0.1: (the authority's PEM file, the server's TLS context)."""
+    import datetime
+    import ipaddress
+    import ssl
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    def certificate(subject, issuer, public_key, signing_key, *extensions):
+        builder = (x509.CertificateBuilder().subject_name(subject).issuer_name(issuer).public_key(public_key)
+                   .serial_number(x509.random_serial_number())
+                   .not_valid_before(datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(minutes=5))
+                   .not_valid_after(datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=1)))
+        for extension, critical in extensions:
+            builder = builder.add_extension(extension, critical=critical)
+        return builder.sign(signing_key, hashes.SHA256())
+
+    authority_key, server_key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    authority_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Keepalive tests' relay authority")])
+    authority = certificate(authority_name, authority_name, authority_key.public_key(), authority_key,
+                            (x509.BasicConstraints(ca=True, path_length=None), True))
+    server = certificate(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")]), authority_name,
+                         server_key.public_key(), authority_key,
+                         (x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False))
+    pem = serialization.Encoding.PEM
+    (directory / "authority.pem").write_bytes(authority.public_bytes(pem))
+    (directory / "relay.pem").write_bytes(server.public_bytes(pem))
+    (directory / "relay.key").write_bytes(server_key.private_bytes(
+        pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(directory / "relay.pem", directory / "relay.key")
+    return directory / "authority.pem", context
+
+
+class Relay(Mailbox):
+    """A relay that takes mail only after STARTTLS and a login; it keeps the
+    logins it was offered and whether each message came over TLS."""
+
+    def __init__(self):
+        super().__init__()
+        self.logins = []
+        self.over_tls = []
+
+    def authenticate(self, server, session, envelope, mechanism, auth_data):
+        from aiosmtpd.smtp import AuthResult
+
+        self.logins.append((auth_data.login.decode(), auth_data.password.decode()))
+        return AuthResult(success=(auth_data.login.decode(), auth_data.password.decode()) == RELAY_LOGIN)
+
+    async def handle_DATA(self, server, session, envelope):
+        self.over_tls.append(session.ssl is not None)
+        return await super().handle_DATA(server, session, envelope)
+
+
+@pytest.fixture
+def relay(request, app_config, tmp_path):
+    from aiosmtpd.controller import Controller
+
+    box = Relay()
+    box.authority, context = signed_certificate(tmp_path)
+    controller = Controller(box, hostname="127.0.0.1", port=free_port(), tls_context=context, require_starttls=True,
+                            authenticator=box.authenticate, auth_required=True, auth_require_tls=True)
+    controller.start()
+    app_config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=controller.port, MAIL_USE_TLS=True, MAIL_USE_SSL=False,
+                      MAIL_USERNAME=RELAY_LOGIN[0], MAIL_PASSWORD=RELAY_LOGIN[1], MAIL_SUPPRESS_SEND=False,
+                      MAIL_TIMEOUT=3.0)
+    try:
+        request.getfixturevalue("app")
+        yield box
+    finally:
+        controller.stop()
+
+
+def test_notices_go_through_a_relay_over_starttls_with_a_login(relay, app, session, app_context, monkeypatch):
+    monkeypatch.setenv("SSL_CERT_FILE", str(relay.authority))  # the relay's authority is trusted here
+    _, [owner], page, _ = agency(session)
+    scan()
+
+    assert run_jobs(app) == (1, 0)
+
+    [message] = relay.messages
+    assert message["To"] == owner.email and "Northwind Café" in message["Subject"]
+    assert relay.over_tls == [True] and relay.logins == [RELAY_LOGIN]
+    [delivery] = outbox(session)
+    assert (delivery.status, delivery.attempts, delivery.last_error) == ("sent", 1, None)
+
+
+def test_a_relay_whose_certificate_is_not_trusted_gets_neither_the_password_nor_the_message(
+        relay, app, session, app_context, monkeypatch, tmp_path):
+    """STARTTLS checks the relay's certificate against the trusted
+    authorities (here the system's, which do not know the test's own): one
+    that does not check out could be anybody's, so the login is never sent
+    and the message waits for a retry."""
+    monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "no-such-authorities.pem"))
+    agency(session)
+    scan()
+
+    run_jobs(app)
+
+    assert relay.logins == [] and relay.messages == []
+    [delivery] = outbox(session)
+    assert (delivery.status, delivery.attempts) == ("pending", 1)
+    assert "CERTIFICATE_VERIFY_FAILED" in delivery.last_error
+
+
+def test_other_mail_goes_through_the_same_relay(relay, app, app_context, monkeypatch):
+    """Invitations, password resets and sign-ups take the same way out."""
+    import ssl
+
+    from jobs.mail import send_message
+
+    message = {"subject": "Your invitation", "recipients": ["new@example.test"], "text": "Welcome."}
+    monkeypatch.setenv("SSL_CERT_FILE", str(relay.authority))
+    send_message(message)
+    [received] = relay.messages
+    assert received["Subject"] == "Your invitation" and relay.over_tls == [True] and relay.logins == [RELAY_LOGIN]
+
+    monkeypatch.setenv("SSL_CERT_FILE", str(relay.authority.with_name("no-such-authorities.pem")))
+    with pytest.raises(ssl.SSLCertVerificationError):
+        send_message(message)
+    assert len(relay.messages) == 1 and relay.logins == [RELAY_LOGIN]
 
 
 def test_a_notice_renewed_before_it_is_sent_is_dropped(smtp_server, app, session, app_context):

@@ -5,7 +5,7 @@ from sqlmodel import select
 
 from jobs.housekeeping import purge_expired_links
 from portal.db import utcnow
-from portal.models import Invitation, PasswordReset, RenewalLink, Signup
+from portal.models import ConnectInvitation, Invitation, PasswordReset, RenewalLink, Signup
 from tests import factories
 
 
@@ -23,15 +23,19 @@ def test_purges_links_expired_over_30_days_ago_only(app, session, app_context):
                            secret_hash=f"link-{label}", expires_at=expires_at))
         session.add(Signup(agency_name="Agency", name="Sam", email=f"{label}@example.test", password_hash="x",
                            secret_hash=f"signup-{label}", expires_at=expires_at))
+        session.add(ConnectInvitation(organization_id=org.id, email=f"{label}@example.test", networks="x",
+                                      secret_hash=f"connect-{label}", expires_at=expires_at))
     session.commit()
 
     with app.app_context():
         purged = purge_expired_links()
 
-    assert purged == {"password_reset": 1, "invitation": 1, "signup": 1, "renewal_link": 1}
+    assert purged == {"password_reset": 1, "invitation": 1, "connect_invitation": 1, "signup": 1,
+                      "renewal_link": 1}
     session.expire_all()
-    for model in (PasswordReset, Invitation, Signup, RenewalLink):
+    for model in (PasswordReset, Invitation, ConnectInvitation, Signup, RenewalLink):
         kept = sorted(row.secret_hash.split("-")[1] for row in session.exec(select(model)).all())
         assert kept == ["live", "recent"]
     with app.app_context():
-        assert purge_expired_links() == {"password_reset": 0, "invitation": 0, "signup": 0, "renewal_link": 0}
+        assert purge_expired_links() == {"password_reset": 0, "invitation": 0, "connect_invitation": 0, "signup": 0,
+                                         "renewal_link": 0}

@@ -4,6 +4,7 @@ each language (the user's choice first, then the browser's), and the header's
 language menu switches and remembers the choice."""
 import re
 import shutil
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -366,3 +367,13 @@ def test_menu_needs_a_signed_in_user_and_a_csrf_token(client, auth, session, age
     auth.login("owner@example.test")
     assert client.post("/settings/language", data={"locale": "fr"}).status_code == 400
     assert stored_locale(session, agency["owner"]) is None
+
+
+def test_german_says_when_a_token_ends_as_german_does(client, auth, session):
+    made = factories.agency(session, people={"owner": {"role": "owner", "locale": "de"}},
+                            profiles={"week": {"credential": {"expires_in": timedelta(days=7, hours=2)}},
+                                      "days": {"credential": {"expires_in": timedelta(days=3, hours=2)}}})
+    auth.login("owner@example.test")
+    week, days = (client.get(f"/accounts/{made.profiles[key].id}").get_data(as_text=True) for key in ("week", "days"))
+    assert "Läuft in 7 Tagen ab" in week
+    assert "Läuft in 3 Tagen ab" in days and "Noch 3 Tage" in days

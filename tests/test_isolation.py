@@ -17,9 +17,10 @@ from flask import url_for
 from sqlmodel import SQLModel, select
 
 from portal import create_app
+from portal.audit import audit_in
 from portal.db import utcnow
 from portal.api import keys
-from portal.models import Invitation, Membership, Notification, RenewalLink, WebhookEndpoint
+from portal.models import ConnectInvitation, Invitation, Membership, Notification, RenewalLink, WebhookEndpoint
 from portal.web import IdConverter
 from tests import factories
 from tests.conftest import csrf_token
@@ -49,6 +50,10 @@ ID_ROUTES = {
     "notifications.open_notice": ({"notification_id": "notification"}, {}),
     "notifications.webhook": ({"endpoint_id": "webhook_endpoint"}, {"events": "token.expired", "active": "y"}),
     "notifications.webhook_delete": ({"endpoint_id": "webhook_endpoint"}, {}),
+    "notifications.webhook_test": ({"endpoint_id": "webhook_endpoint"}, {}),
+    "connect.invitation_revoke": ({"invitation_id": "connect_invitation"}, {}),
+    "connect.remove": ({"profile_id": "profile"}, {}),
+    "connect.invitation_send_again": ({"invitation_id": "connect_invitation"}, {}),
     "settings.api_key_revoke": ({"key_id": "api_key"}, {}),
 
 }
@@ -103,14 +108,18 @@ def build_agency(session, name):
                                 profile_id=profile.id, kind="expiring", threshold_days=3)
     endpoint = WebhookEndpoint(organization_id=org.id, url=f"https://hooks.{name.lower()}.test/in",
                                sealed_secret="not-a-secret", events="token.expired")
-    session.add_all([invitation, link, notification, endpoint])
+    connect_invitation = ConnectInvitation(
+        organization_id=org.id, email=f"client@{name.lower()}.test", networks="instagram",
+        secret_hash=hashlib.sha256(os.urandom(32)).hexdigest(), invited_by_id=owner.id,
+        expires_at=utcnow() + timedelta(days=7))
+    session.add_all([invitation, link, notification, endpoint, connect_invitation])
     secret, api_key = keys.create(session, org.id, f"{name} tool", ["profiles:read", "tokens:read", "links:write"])
     session.commit()
     membership = session.exec(select(Membership).where(Membership.user_id == member.id)).one()
     return {
         "organization": org, "owner": owner, "member": member, "membership": membership,
         "brand": brand, "profile": profile, "invitation": invitation, "renewal_link": link,
-        "notification": notification, "webhook_endpoint": endpoint, "api_key": api_key, "api_secret": secret,
+        "notification": notification, "webhook_endpoint": endpoint, "connect_invitation": connect_invitation, "api_key": api_key, "api_secret": secret,
     }
 
 
@@ -219,3 +228,30 @@ def test_another_agencys_object_is_404_to_an_api_key(app, client, agencies, endp
     after = snapshot(engine)
     assert {name: rows for name, rows in after.items() if name not in ("api_key", "audit_event")} == {
         name: rows for name, rows in before.items() if name not in ("api_key", "audit_event")}
+
+
+# The activity log names its profile and person in the query string, not the path.
+ACTIVITY_FILTERS = {"profile": "profile", "person": "owner"}
+
+
+@pytest.mark.parametrize("path", ["/settings/activity", "/settings/activity.csv"])
+@pytest.mark.parametrize("argument", sorted(ACTIVITY_FILTERS))
+def test_another_agencys_profile_or_person_in_the_activity_filters_is_404(client, auth, agencies, path, argument):
+    own, other = agencies
+    auth.login(own["owner"].email)
+    assert client.get(f"{path}?{argument}={own[ACTIVITY_FILTERS[argument]].id}").status_code == 200
+    assert client.get(f"{path}?{argument}={other[ACTIVITY_FILTERS[argument]].id}").status_code == 404
+
+
+def test_another_agencys_activity_never_shows(app, client, auth, session, agencies):
+    own, other = agencies
+    with app.app_context():
+        for agency in (own, other):
+            audit_in(session, "link.sent", organization_id=agency["organization"].id, profile=agency["profile"],
+                     user=agency["owner"], recipient=f"client@{agency['organization'].name.lower()}.test")
+        session.commit()
+    auth.login(own["owner"].email)
+    for path in ("/settings/activity", "/settings/activity.csv", "/settings/activity?kind=links&q=page"):
+        body = client.get(path).get_data(as_text=True)
+        assert "client@alpha.test" in body and "Alpha page" in body
+        assert "client@bravo.test" not in body and "Bravo" not in body

@@ -11,6 +11,7 @@ from portal.db import utcnow
 from portal.models import Credential, Notification, Organization, SocialProfile, User
 from portal.notifications import messages
 from portal.notifications.rules import (
+    KIND_CLIENT_CONNECTED,
     KIND_EXPIRED,
     KIND_EXPIRING,
     KIND_INVALID,
@@ -21,7 +22,7 @@ from portal.notifications.rules import (
 from tests import factories
 from tests.test_i18n import set_locale
 
-KINDS = (KIND_EXPIRING, KIND_EXPIRED, KIND_INVALID, KIND_LINK_RENEWED, KIND_LINK_FAILED)
+KINDS = (KIND_EXPIRING, KIND_EXPIRED, KIND_INVALID, KIND_LINK_RENEWED, KIND_LINK_FAILED, KIND_CLIENT_CONNECTED)
 STATUS_WORDS = re.compile(r'<span class="token-status">([^<]+)</span>')
 
 

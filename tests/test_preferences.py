@@ -2,12 +2,19 @@
 NotificationPreference rows of the current organization."""
 import re
 
+import pytest
 from sqlmodel import func, select
 
 from portal.models import AuditEvent, NotificationPreference
 from tests import factories
 
 FORM = "/settings/personal/notifications"
+
+
+@pytest.fixture
+def app_config(app_config):
+    """A server with mobile notifications set up (the test that leaves them out says so)."""
+    return {**app_config, "VAPID_PUBLIC_KEY": "BPublicKeyOfThisServer", "VAPID_PRIVATE_KEY": "private"}
 
 
 def setup(session):
@@ -198,3 +205,19 @@ def test_the_agencys_own_thresholds_are_named(app, client, auth, session):
     session.commit()
     html = client.get("/settings/personal").get_data(as_text=True)
     assert "10 und 5 Tage" in html
+
+
+def test_mobile_notifications_cannot_be_ticked_where_the_server_has_no_keys(app, client, auth, session):
+    app.config.update(VAPID_PUBLIC_KEY=None, VAPID_PRIVATE_KEY=None)
+    org, owner, page, shop = setup(session)
+    auth.login(owner.email)
+    html = client.get("/settings/personal?profile=%d" % shop.id).get_data(as_text=True)
+    assert re.search(r'<input type="checkbox" name="push" value="y" disabled aria-describedby="push-unavailable">',
+                     html)
+    assert f'name="push-{shop.id}" value="y" disabled aria-describedby="push-unavailable"' in html
+    assert '<p class="hint" id="push-unavailable">Mobile notifications are not set up on this server.</p>' in html
+    # A form sent all the same leaves them off.
+    auth.post(FORM, {"email": "y", "push": "y", "scope": "profile", "profile": [str(shop.id)],
+                     f"push-{shop.id}": "y"})
+    assert {profile: choice[:2] for profile, choice in prefs(session).items()} == {None: (True, False),
+                                                                                  shop.id: (False, False)}

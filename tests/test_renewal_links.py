@@ -284,6 +284,29 @@ def test_an_owner_sends_a_link_and_the_client_sees_only_that_profile(smtp_server
     assert refused.status_code == 303 and refused.headers["Location"].startswith("/login?next="), refused.status_code
 
 
+def test_the_clients_pages_speak_the_language_of_their_email(smtp_server, app, client, auth, session, agency):
+    org, owner, page, _ = agency
+    auth.login(owner.email)
+    assert send_link(client, page.id, language="de").status_code == 303
+    run_jobs(app)
+    [message] = smtp_server
+    url = re.search(r"http://localhost(/renew/client/[\w-]+\?lang=de)", message.get_body(("plain",)).get_content()).group(1)
+    visitor = app.test_client()  # a browser that prefers French
+    french = {"Accept-Language": "fr"}
+    html = visitor.get(url, headers=french).get_data(as_text=True)
+    assert '<html lang="de">' in html and "Weiter zu Facebook" in html
+    token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+    location = visitor.post(url, data={"csrf_token": token}, headers=french).headers["Location"]
+    state = parse_qs(urlsplit(location).query)["state"][0]
+    visitor.get(f"/renew/callback/facebook?state={state}&error=access_denied", headers=french)
+    done = visitor.get("/renew/client/done", headers=french).get_data(as_text=True)
+    assert '<html lang="de">' in done and "Sie haben die Anfrage bei Facebook abgelehnt" in done
+    # A language the portal does not speak is the browser's choice again; nobody else's page changes.
+    assert '<html lang="fr">' in app.test_client().get(url.replace("lang=de", "lang=xx"), headers=french).get_data(
+        as_text=True)
+    assert '<html lang="fr">' in visitor.get("/login", headers=french).get_data(as_text=True)
+
+
 def test_a_refused_consent_is_explained_to_the_client_and_told_to_the_agency(app, client, auth, session, agency):
     org, owner, page, _ = agency
     secret, link = make_link(app, session, page, "client", "client@example.test")

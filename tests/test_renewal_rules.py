@@ -99,3 +99,17 @@ def test_never_more_than_once_a_day():
 def test_an_ended_refresh_token_needs_a_person():
     cred = Cred(refreshable=True, refresh_expires_at=NOW - timedelta(minutes=1))
     assert not refresh_due(cred, REFRESH_TOKEN, NOW)
+
+
+def test_a_renewal_renews_only_when_the_end_moves():
+    from portal.renewal.rules import MOVED_BY, end_moved
+
+    end = NOW + timedelta(days=6)
+    assert not end_moved(end, end)  # TikTok's refresh token ending soon: a new access token, the same end
+    assert not end_moved(end, end + timedelta(seconds=3))  # an end recomputed from "seconds left"
+    assert not end_moved(end, end + MOVED_BY)
+    assert not end_moved(end, end - timedelta(days=2))
+    assert end_moved(end, end + MOVED_BY + timedelta(seconds=1))
+    assert end_moved(end, NOW + timedelta(days=60))  # Instagram's fresh 60 days
+    assert end_moved(None, None)  # X, Google: no known end, the grant exercised
+    assert end_moved(end, None) and end_moved(None, end)

@@ -772,7 +772,9 @@ def test_switch_to_an_organization_one_does_not_belong_to_is_404(client, auth, a
 # --- every organization route refuses Members -----------------------------------
 
 FOR_EVERYONE = {"settings.personal", "settings.password", "settings.switch", "settings.language",
-                "settings.notification_preferences", "settings.browser_timezone"}
+                "settings.notification_preferences", "settings.browser_timezone",
+                # A Member reads their own part of the log (tests/test_activity.py).
+                "settings.activity", "settings.activity_csv"}
 
 
 def test_every_organization_settings_route_refuses_members(app, client, auth, session):

@@ -15,8 +15,9 @@ from portal.models import Delivery, NotificationPreference, WebhookDelivery, Web
 from portal.notifications import events
 from portal.renewal.credentials import record_attempt
 from tests import factories
-from tests.conftest import run_jobs
+from tests.conftest import csrf_token, run_jobs, scheduled_now
 from tests.receivers import Receiver
+from tests.test_settings import audit_actions
 
 DAY = timedelta(days=1)
 
@@ -145,6 +146,106 @@ def test_transient_failures_are_retried_and_permanent_ones_recorded(app, client,
     assert len({r[1]["webhook-id"] for r in receiver.requests}) == 2
 
 
+def renewed(app, page, credential):
+    """A silent renewal of `page`, committed: a token.renewed event."""
+    with app.app_context():
+        with Session(app.extensions["keepalive.engine"]) as other:
+            record_attempt(other, page, "silent", "renewed", credential)
+            other.commit()
+
+
+def test_a_receiver_that_does_not_answer_in_time_is_tried_again(app, client, auth, session, receiver):
+    org, owners, page, credential = agency(session, owners=1)
+    auth.login(owners[0].email)
+    secret = add_webhook(auth, receiver.url("/in"), events=("token.renewed",))
+    app.config["WEBHOOK_TIMEOUT"] = 0.5
+    receiver.statuses = ["hang"]
+    renewed(app, page, credential)
+
+    assert run_jobs(app) == (0, 1)
+
+    [delivery] = fresh(session, WebhookDelivery)
+    assert (delivery.status, delivery.attempts, delivery.response_status, delivery.last_error) == (
+        "pending", 1, None, "the receiver did not answer in time")
+    receiver.release.set()
+    [(retried, _)] = scheduled_now(app)
+    assert (retried.func_name, retried.args) == ("jobs.deliver.deliver_webhook", (delivery.id,))
+    assert run_jobs(app) == (1, 0)
+    [delivery] = fresh(session, WebhookDelivery)
+    assert (delivery.status, delivery.attempts, delivery.response_status) == ("sent", 2, 200)
+    first, second = receiver.requests
+    assert first[1]["webhook-id"] == second[1]["webhook-id"]  # the same event, as the receiver may dedupe
+    assert Webhook(secret).verify(second[2], second[1])["type"] == "token.renewed"
+
+
+def test_an_owner_edits_their_webhook(app, client, auth, session, receiver):
+    org, owners, page, credential = agency(session, owners=1)
+    auth.login(owners[0].email)
+    add_webhook(auth, receiver.url("/in"), events=("token.renewed", "token.renew_failed"))
+    [endpoint] = fresh(session, WebhookEndpoint)
+    path = f"/settings/integrations/webhooks/{endpoint.id}"
+
+    refused = auth.post(path, {"events": [], "active": "y"})
+    assert refused.status_code == 400 and "Choose at least one event" in refused.get_data(as_text=True)
+    switched_off = auth.post(path, {"events": ["token.renewed"]})
+    assert switched_off.status_code == 303 and switched_off.headers["Location"] == path
+    [endpoint] = fresh(session, WebhookEndpoint)
+    assert (endpoint.events, endpoint.active) == ("token.renewed", False)
+    renewed(app, page, credential)
+    run_jobs(app)
+    assert receiver.requests == []  # switched off: nothing is sent
+
+    assert auth.post(path, {"events": ["token.renew_failed"], "active": "y"}).status_code == 303
+    renewed(app, page, credential)
+    run_jobs(app)
+    assert receiver.requests == []  # on again, but not for this event
+    assert auth.post(path, {"events": ["token.renewed"], "active": "y"}).status_code == 303
+    renewed(app, page, credential)
+    run_jobs(app)
+    [(_, headers, body)] = receiver.requests
+    assert json.loads(body)["type"] == "token.renewed"
+    assert [a for a in audit_actions(session) if a.startswith("webhook.")] == [
+        "webhook.created", "webhook.updated", "webhook.updated", "webhook.updated"]
+
+
+def test_an_owner_deletes_their_webhook_and_its_log(app, client, auth, session, receiver):
+    org, owners, page, credential = agency(session, owners=1)
+    auth.login(owners[0].email)
+    add_webhook(auth, receiver.url("/in"), events=("token.renewed",))
+    renewed(app, page, credential)
+    run_jobs(app)
+    [endpoint_id] = [endpoint.id for endpoint in fresh(session, WebhookEndpoint)]
+    assert len(fresh(session, WebhookDelivery)) == 1
+
+    response = auth.post(f"/settings/integrations/webhooks/{endpoint_id}/delete")
+
+    assert response.status_code == 303 and response.headers["Location"] == "/settings/integrations"
+    assert fresh(session, WebhookEndpoint) == [] and fresh(session, WebhookDelivery) == []
+    assert client.get(f"/settings/integrations/webhooks/{endpoint_id}").status_code == 404
+    renewed(app, page, credential)
+    run_jobs(app)
+    assert len(receiver.requests) == 1  # nothing more is sent
+    assert "webhook.deleted" in audit_actions(session)
+
+
+def test_another_agencys_webhook_is_neither_edited_nor_deleted(app, client, auth, session, receiver):
+    """With a valid CSRF token, so that the refusal is the tenancy's (404)."""
+    org, owners, page, credential = agency(session, owners=1)
+    other = factories.agency(session, name="Elsewhere")
+    auth.login(other.owner.email)
+    add_webhook(auth, receiver.url("/theirs"), events=("token.renewed",))
+    client.post("/logout", data={"csrf_token": csrf_token(client)})
+    [theirs] = fresh(session, WebhookEndpoint)
+    auth.login(owners[0].email)
+
+    for path, form in [(f"/settings/integrations/webhooks/{theirs.id}", {"events": ["token.expired"]}),
+                       (f"/settings/integrations/webhooks/{theirs.id}/delete", {})]:
+        refused = auth.post(path, form)
+        assert refused.status_code == 404, path
+    [kept] = fresh(session, WebhookEndpoint)
+    assert (kept.id, kept.events, kept.active) == (theirs.id, "token.renewed", True)
+
+
 def test_in_production_a_name_pointing_inward_gets_no_request(app, client, auth, session, receiver, monkeypatch):
     """A webhook host that resolves to a private address (now, whatever it
     did when it was saved) is refused before any request, for good."""
@@ -222,3 +323,42 @@ def test_in_production_the_form_refuses_a_webhook_url_and_keeps_it(app, client, 
     page = response.get_data(as_text=True)
     assert message in page and f'value="{url}"' in page
     assert fresh(session, WebhookEndpoint) == []
+
+
+def test_send_a_test_to_slack_and_to_a_webhook(app, client, auth, session, receiver):
+    org, owners, page, _ = agency(session, owners=1)
+    auth.login(owners[0].email)
+    # Without a Slack webhook there is no test to send: the page says what to do first.
+    assert "Send a test" not in client.get("/settings/integrations").get_data(as_text=True)
+    refused = auth.post("/settings/integrations/slack/test")
+    assert refused.status_code == 400 and "Set a Slack webhook first" in refused.get_data(as_text=True)
+
+    auth.post("/settings/integrations/slack", {"slack_url": receiver.url("/services/T/B/X")})
+    assert "Send a test" in client.get("/settings/integrations").get_data(as_text=True)
+    response = auth.post("/settings/integrations/slack/test")
+    assert response.status_code == 303 and response.headers["Location"].endswith("/settings/integrations")
+    assert receiver.requests == []  # a worker sends it, not the web process
+    run_jobs(app)
+    [(path, _, body)] = receiver.requests
+    assert path == "/services/T/B/X"
+    assert json.loads(body)["text"].startswith("A test from Keepalive: the token notices of Northwind will appear")
+
+    secret = add_webhook(auth, receiver.url("/in"), events=("token.renewed",))
+    [endpoint_id] = [endpoint.id for endpoint in fresh(session, WebhookEndpoint)]
+    page_html = client.get(f"/settings/integrations/webhooks/{endpoint_id}").get_data(as_text=True)
+    assert f'action="/settings/integrations/webhooks/{endpoint_id}/test"' in page_html
+    response = auth.post(f"/settings/integrations/webhooks/{endpoint_id}/test")
+    assert response.status_code == 303 and response.headers["Location"].endswith(f"/webhooks/{endpoint_id}")
+    run_jobs(app)
+    (_, headers, body) = receiver.requests[-1]
+    event = Webhook(secret).verify(body, headers)  # signed like every event, whatever events it chose
+    assert event["type"] == "webhook.test" and event["data"]["organization"]["name"] == "Northwind"
+    log = client.get(f"/settings/integrations/webhooks/{endpoint_id}").get_data(as_text=True)
+    assert "webhook.test" in log and "Delivered" in log
+    # Another agency's endpoint is not this one's to test.
+    session.rollback()
+    other = factories.organization(session, name="Elsewhere")
+    stranger = WebhookEndpoint(organization_id=other.id, url="https://elsewhere.example/in", sealed_secret="x")
+    session.add(stranger)
+    session.commit()
+    assert auth.post(f"/settings/integrations/webhooks/{stranger.id}/test").status_code == 404

@@ -53,7 +53,9 @@ MULTI_ACCOUNT = {"facebook", "instagram_business", "linkedin_company", "google_b
 SETTINGS = ("access_lifetime", "refresh_lifetime", "refresh_min_age", "short_lifetime", "code_lifetime",
             "data_access_lifetime")
 GRANT_ACTIONS = ("expire", "expire_access", "revoke", "password_changed", "app_removed", "checkpoint", "backdate")
-FAULT_MODES = ("500", "429", "timeout", "none")
+# 500, 429 and timeout: the network is down or busy; permission: the call needs a permission the
+# grant lost; unexpected: an error no rule of Keepalive knows (each in the network's own words).
+FAULT_MODES = ("500", "429", "timeout", "permission", "unexpected", "none")
 
 
 class BadRequest(Exception):

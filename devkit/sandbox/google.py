@@ -26,6 +26,16 @@ PERMISSION_DENIED = {"error": {"code": 403, "message": "The caller does not have
 
 
 def google_fault(mode):
+    if mode == "permission":
+        return 403, {"error": {"code": 403, "message": "Request had insufficient authentication scopes.",
+                               "status": "PERMISSION_DENIED",
+                               "errors": [{"message": "Insufficient Permission", "domain": "global",
+                                           "reason": "insufficientPermissions"}],
+                               "details": [{"@type": "type.googleapis.com/google.rpc.ErrorInfo",
+                                            "reason": "ACCESS_TOKEN_SCOPE_INSUFFICIENT"}]}}
+    if mode == "unexpected":
+        return 400, {"error": {"code": 400, "message": "Request contains an invalid argument.",
+                               "status": "INVALID_ARGUMENT"}}
     if mode == "429":
         return 429, {"error": {"code": 429, "message": "Quota exceeded.", "status": "RESOURCE_EXHAUSTED"}}
     if mode == "timeout":

@@ -43,6 +43,11 @@ def api_error(state):
 
 
 def linkedin_fault(mode):
+    if mode == "permission":
+        return api_error("role_changed")
+    if mode == "unexpected":
+        return 400, {"status": 400, "serviceErrorCode": 0, "code": "ILLEGAL_ARGUMENT",
+                     "message": "Syntax exception in path variables"}
     if mode == "429":
         return 429, {"status": 429, "serviceErrorCode": 101, "code": "TOO_MANY_REQUESTS",
                      "message": "Resource level throttle APPLICATION DAY limit for calls to this resource is reached."}

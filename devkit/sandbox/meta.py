@@ -112,6 +112,12 @@ def token_error(state, grant=None):
 
 
 def meta_fault(mode):
+    if mode == "permission":
+        return 403, {"error": {"message": "(#200) Requires pages_read_engagement permission to manage the object",
+                               "type": "OAuthException", "code": 200, "fbtrace_id": store.new_secret("A", 12)}}
+    if mode == "unexpected":
+        return 400, {"error": {"message": "(#803) Some of the aliases you requested do not exist: keepalive",
+                               "type": "OAuthException", "code": 803, "fbtrace_id": store.new_secret("A", 12)}}
     if mode == "429":
         return 429, {"error": {"message": "(#4) Application request limit reached", "type": "OAuthException",
                                "is_transient": True, "code": 4, "fbtrace_id": store.new_secret("A", 12)}}

@@ -15,6 +15,10 @@ AUTHENTICATION_FAILED = {"code": 2, "message": "Authentication failed."}
 
 
 def pinterest_fault(mode):
+    if mode == "permission":
+        return 403, {"code": 29, "message": "You are not permitted to access that resource."}
+    if mode == "unexpected":
+        return 400, {"code": 1, "message": "Invalid parameters."}
     if mode == "429":
         return 429, {"code": 8, "message": "You have exceeded your rate limit. Try again later."}
     if mode == "timeout":

@@ -1,6 +1,7 @@
 """What every network endpoint of the sandbox does around its own protocol:
 reading parameters, client credentials and tokens the way networks accept
-them, injected faults (500, 429, time-out) and the call log."""
+them, injected faults (500, 429, time-out, a missing permission, an
+unexpected error) and the call log."""
 import time
 from dataclasses import dataclass, field
 from functools import wraps
@@ -111,6 +112,10 @@ def _outcome(response):
 
 
 def generic_fault(mode):
+    if mode == "permission":
+        return 403, {"error": "insufficient_scope", "error_description": "The access token lacks a required scope."}
+    if mode == "unexpected":
+        return 400, {"error": "unsupported_request", "error_description": "The request is not supported."}
     if mode == "429":
         return 429, {"error": "rate_limit_exceeded", "error_description": "Too many requests."}
     if mode == "timeout":

@@ -37,6 +37,12 @@ def _api_error(status, code, message):
 
 def tiktok_fault(mode):
     log_id = store.new_secret("", 12)
+    if mode == "permission":
+        return 401, {"data": {}, "error": {"code": "scope_not_authorized", "log_id": log_id, "message": (
+            "The user did not authorize the scope required for completing this request.")}}
+    if mode == "unexpected":
+        return 400, {"data": {}, "error": {"code": "invalid_params", "log_id": log_id,
+                                           "message": "The request parameters are invalid."}}
     if mode == "429":
         return 429, {"error": "rate_limit_exceeded", "error_description": "Too many requests.", "log_id": log_id}
     if mode == "timeout":

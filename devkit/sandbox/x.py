@@ -16,6 +16,12 @@ USERS_ME_SCOPES = {"users.read", "tweet.read"}  # users/me needs both
 
 
 def x_fault(mode):
+    if mode == "permission":
+        return 403, {"title": "Forbidden", "type": "about:blank", "status": 403, "detail": "Forbidden"}
+    if mode == "unexpected":
+        return 400, {"title": "Invalid Request", "type": "https://api.twitter.com/2/problems/invalid-request",
+                     "detail": "One or more parameters to your request was invalid.",
+                     "errors": [{"message": "The query parameters are invalid."}]}
     if mode == "429":
         return 429, {"title": "Too Many Requests", "detail": "Too Many Requests", "type": "about:blank",
                      "status": 429}

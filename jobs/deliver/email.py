@@ -2,6 +2,7 @@
 renewal link for its recipient."""
 import smtplib
 import socket
+import ssl
 
 from flask import current_app
 from flask_mail import Connection
@@ -13,23 +14,28 @@ from portal.notifications.rules import failure_kind
 
 
 class TimedConnection(Connection):
-    """Flask-Mail's connection with a time-out on every SMTP call.
+    """Flask-Mail's connection with a time-out on every SMTP call, and TLS
+    that checks whom it talks to.
 
     Flask-Mail 0.10 opens `smtplib.SMTP(server, port)` with no time-out, so
     a silent server would hold a worker forever. smtplib applies the
     `timeout` given at construction to the connect and to every later read
     and write on that socket (kept through STARTTLS); nothing global changes.
+    Without a context smtplib's TLS checks no certificate, so that anybody
+    between the worker and the relay would be given the login: the relay's
+    certificate and name are checked against the system's trusted authorities.
     """
 
     def configure_host(self):
         mail, timeout = self.mail, current_app.config["MAIL_TIMEOUT"]
+        context = ssl.create_default_context()
         if mail.use_ssl:
-            host = smtplib.SMTP_SSL(mail.server, mail.port, timeout=timeout)
+            host = smtplib.SMTP_SSL(mail.server, mail.port, timeout=timeout, context=context)
         else:
             host = smtplib.SMTP(mail.server, mail.port, timeout=timeout)
         host.set_debuglevel(int(mail.debug))
         if mail.use_tls:
-            host.starttls()
+            host.starttls(context=context)
         if mail.username and mail.password:
             host.login(mail.username, mail.password)
         return host

@@ -1,8 +1,11 @@
 """Slack: one message per notice to the organization's incoming webhook."""
 import json
 
+from jobs import in_app_context
 from jobs.deliver.http_post import post_json
 from portal.crypto import unseal
+from portal.db import get_session
+from portal.models import Organization
 from portal.notifications import messages
 from portal.notifications.relevance import relevant_notices
 
@@ -22,3 +25,15 @@ def send_slack(session, delivery_ids, batch):
         kind, detail, _ = post_json(url, message.encode())
         batch.settle(delivery_id, kind, detail)
     batch.commit()
+
+
+@in_app_context
+def send_slack_test(organization_id):
+    """"Send a test" of Settings → Integrations: one message, not tried again
+    (the person sees whether it came, and sends another). Returns what Slack said."""
+    organization = get_session().get(Organization, organization_id)
+    if organization is None or not organization.sealed_slack_webhook_url:
+        return "no Slack webhook"
+    message = json.dumps(messages.slack_test_message(organization))
+    kind, detail, _ = post_json(unseal(organization.sealed_slack_webhook_url), message.encode())
+    return detail if kind else "sent"

@@ -3,8 +3,8 @@ and the header's "Expired Tokens" dropdown."""
 from types import SimpleNamespace
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, flash, g, make_response, redirect, request, url_for
-from flask_babel import format_datetime, gettext as _, lazy_gettext as _l
+from flask import Blueprint, Response, abort, flash, g, make_response, redirect, request, stream_with_context, url_for
+from flask_babel import format_datetime, get_timezone, gettext as _, lazy_gettext as _l
 from flask_login import current_user, login_required
 from htmx_flask import make_response as htmx_response
 from jinja2_fragments.flask import render_block
@@ -12,22 +12,23 @@ from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 from sqlmodel import select
 
-from portal.accounts import queries, wording
+from portal.accounts import export, queries, wording
 from portal.activity import log as activity_log
 from portal.accounts.filters import BadFilter, parse_filters
 from portal.accounts.rows import page_context, render_row, row_context
+from portal.accounts.rules import consent_groups
 from portal.db import get_session, utcnow
 from portal.links import rules as link_rules, service as link_service
 from portal.models import SocialProfile
 from portal.networks import NETWORKS, network
 from portal.paging import paginate
-from portal.permissions import may_connect_profiles, may_renew
+from portal.permissions import may_connect_profiles, may_remove_profile, may_renew
 from portal.profiles import AT_RISK, Scope, network_summary, status_counts, visible_profiles
 from portal.queue import enqueue, redis
 from portal.renewal import system_user
 from portal.templating import reason_text
 from portal.tenancy import current_brands, organization_required
-from portal.web import TOKENS_CHANGED, redirect_after_post, render, safe_next, wants_fragment
+from portal.web import TOKENS_CHANGED, conditional, redirect_after_post, render, safe_next, wants_fragment
 
 bp = Blueprint("accounts", __name__)
 
@@ -72,6 +73,7 @@ def expired_tokens_count():
 @bp.route("/accounts/expired-tokens")
 @login_required
 @organization_required
+@conditional
 def expired_tokens():
     """Profiles at risk in the current brand, most urgent first: the header
     dropdown's panel (a fragment for htmx, loaded when it is first opened) or
@@ -95,17 +97,26 @@ def expired_tokens_dropdown():
     return response
 
 
+def filters_asked(brands):
+    """The filters of the query string; a 400 saying which names nothing."""
+    try:
+        return parse_filters(request.args, NETWORKS.keys(), {brand.id for brand in brands},
+                             g.brand.id if g.brand else None)
+    except BadFilter as error:
+        abort(400, description=str(BAD_FILTERS[error.key]))
+
+
 @bp.route("/accounts")
 @login_required
 @organization_required
+@conditional
 def index():
     now = utcnow()
     brands = current_brands()
-    try:
-        filters = parse_filters(request.args, NETWORKS.keys(), {brand.id for brand in brands},
-                                g.brand.id if g.brand else None)
-    except BadFilter as error:
-        abort(400, description=str(BAD_FILTERS[error.key]))
+    filters = filters_asked(brands)
+    # A link that names a brand shows it in the header too (its switcher and
+    # count): the header and the list never disagree.
+    g.brand = next((brand for brand in brands if brand.id == filters.brand_id), None)
     context = page_context(filters, now)
     counts = context["counts"]
     page = paginate(counts[filters.status] if filters.status else sum(counts.values()), filters.page)
@@ -132,6 +143,17 @@ def row(profile_id):
     """The row of Manage Accounts as it is now, on the page `next` (for its
     counts): where a silent renewal from the row leads."""
     return render_row(profile_id, safe_next(request.args.get("next"), url_for("accounts.index")))
+
+
+@bp.route("/accounts/export.csv")
+@login_required
+@organization_required
+def export_csv():
+    """The profiles Manage Accounts' filters select, every page of them, as a spreadsheet reads them."""
+    filters = filters_asked(current_brands())
+    name = f"profiles-{utcnow().astimezone(get_timezone()):%Y-%m-%d}.csv"
+    return Response(stream_with_context(export.csv_chunks(filters.scope())), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})
 
 
 @bp.route("/accounts/<int:profile_id>/menu")
@@ -291,6 +313,9 @@ def renew_all_progress_of(job):
         "finished": finished,
         "stopped": status in (JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED) and done < total,
         "needs_consent": known(consent_ids),
+        "consent_groups": consent_groups(known(consent_ids), network(meta.get("network", "")).one_consent_for_many),
+        # Of those, the ones whose access was refreshed without moving the connection's end.
+        "refreshed": {int(i) for i in meta.get("refreshed") or []},
         "failed": [(rows.get(i) or names[i], reason) for i, reason in failed if i in rows or i in names],
     }
 
@@ -302,9 +327,21 @@ def refusal_text(reason):
 
 
 @bp.app_template_global()
+def may_remove(row):
+    """Those who connect profiles remove them (a Member, one they administer)."""
+    return may_remove_profile(g.membership, row.access_level)
+
+
+@bp.app_template_global()
 def may_send_link(row):
     """Those who may renew the profile send its renewal links."""
     return link_rules.may_send_link(g.membership, row.access_level)
+
+
+@bp.app_template_global()
+def refreshed_text(row):
+    """"Access refreshed, but the connection still ends on Dec 7: sign in again on TikTok"."""
+    return wording.refreshed_text(row.profile.network, row.status.effective_expiry)
 
 
 @bp.app_template_global()

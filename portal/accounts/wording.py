@@ -6,6 +6,7 @@ from portal import app_settings
 from portal.activity.vocabulary import MODES
 from portal.models import InvalidReason
 from portal.networks import network
+from portal.templating import format_date
 
 REFUSALS = {
     "not_a_member": _l("You are not a member of this organization."),
@@ -52,6 +53,19 @@ STOPPED_WHILE_EXPIRED = (
 )
 
 ATTEMPT_MODES = MODES
+
+
+# A silent refresh that could not move the connection's end (a refresh
+# token that itself ends soon, Meta's end of data access).
+REFRESHED = _l("Access refreshed, but the connection still ends on %(when)s: sign in again on %(network)s.")
+REFRESHED_UNDATED = _l("Access refreshed, but the connection did not get longer: sign in again on %(network)s.")
+
+
+def refreshed_text(network_key, ends_at):
+    label = network(network_key).label
+    if ends_at is None:
+        return str(REFRESHED_UNDATED) % {"network": label}
+    return str(REFRESHED) % {"network": label, "when": format_date(ends_at)}
 
 
 def refusal_text(reason):

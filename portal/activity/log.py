@@ -7,8 +7,6 @@ what they did themselves, and what happened to the profiles they have
 access to: never another person's sign-ins, nor the organization's settings
 (docs/design.md, "The activity log").
 """
-import csv
-import io
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 
@@ -17,13 +15,15 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, or_
 from sqlmodel import select
 
-from portal.activity.vocabulary import KEEPALIVE, Kind, actor, codes_of, detail, label
+from portal.activity.vocabulary import Kind, actor, codes_of, detail, label
 from portal.db import get_session
 from portal.models import AuditEvent, Membership, ProfileAccess, SocialProfile, User
 from portal.networks import network
+from portal.numbers import whole_number
 from portal.paging import page_number
 from portal.permissions import manages_organization
 from portal.profiles import Scope, visible
+from portal.spreadsheets import csv_text, safe_cell
 
 # What a person types, kept apart from what it means: a filter that does not
 # parse is said so beside its field, and the form keeps what was typed.
@@ -88,7 +88,7 @@ def read_filters(values, membership, organization):
 
 def _id(value):
     """A row id, or None for anything that cannot be one (letters, 20 digits)."""
-    return int(value) if value.isascii() and value.isdigit() and len(value) < 19 else None
+    return whole_number(value)
 
 
 def _day(values, name, problems):
@@ -187,10 +187,6 @@ class Line:
     profile_name: str
     network_label: str
 
-    @property
-    def by_keepalive(self):
-        return self.actor == KEEPALIVE and self.event.user_id is None
-
 
 def lines(rows):
     return [Line(event=event, label=label(event.action), detail=detail(event), actor=actor(event),
@@ -209,15 +205,7 @@ def profile_lines(organization_id, profile_id, limit):
     ).all())
 
 
-# A cell a spreadsheet would read as a formula starts with one of these: it
-# gets a leading apostrophe (OWASP, "CSV Injection").
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
 CSV_BATCH = 500
-
-
-def safe_cell(value):
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 def csv_header():
@@ -229,21 +217,16 @@ def csv_chunks(query):
     """The events of `query` as CSV text, a batch at a time, so that an export
     of a long log holds no more than a batch in memory."""
     zone = get_timezone()
-    yield _csv_text([csv_header()])
+    yield csv_text([csv_header()])
     offset = 0
     while True:
         rows = get_session().exec(query.limit(CSV_BATCH).offset(offset)).all()
         if not rows:
             return
-        yield _csv_text(
+        yield csv_text(
             [safe_cell(line.event.created_at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S")), str(zone),
              safe_cell(line.actor), safe_cell(line.label), safe_cell(line.detail), safe_cell(line.profile_name),
              safe_cell(line.network_label)]
             for line in lines(rows))
         offset += CSV_BATCH
 
-
-def _csv_text(rows):
-    out = io.StringIO()
-    csv.writer(out).writerows(rows)
-    return out.getvalue()

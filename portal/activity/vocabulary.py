@@ -142,6 +142,8 @@ ACTIONS = {
     "brand.profile_disabled": Action(P, _l("Profile taken out of a brand"), _l("Brand: %(brand)s")),
     # Renewals (`RenewalAttempt`: mode, and the reason of a failure)
     "token.renewed": Action(R, _l("Token renewed"), "%(mode)s", {"mode": _mode}),
+    "token.refreshed": Action(R, _l("Access refreshed, the connection's end unchanged"), "%(mode)s",
+                              {"mode": _mode}),
     "token.failed": Action(R, _l("Renewal failed"), _l("%(mode)s: %(reason)s"), {"mode": _mode, "reason": _reason}),
     "token.reported": Action(R, _l("Token reported as refused through the API"), _reported),
     # Links to clients

@@ -10,9 +10,11 @@ SECRET_KEY therefore ends every key.
 import hashlib
 import hmac
 import secrets
+from dataclasses import dataclass
+from functools import cache
 
 from flask import current_app
-from sqlalchemy import or_, update
+from sqlalchemy import bindparam, or_, update
 from sqlmodel import select
 
 from portal.api.rules import KEY_PREFIX, LAST_USE_EVERY, SHOWN_PREFIX_LENGTH
@@ -40,20 +42,39 @@ def create(session, organization_id, name, scopes, brand_id=None, expires_at=Non
     return secret, key
 
 
+@dataclass(frozen=True)
+class Tenant:
+    """The organization of a key, as much of it as the API reads."""
+
+    id: int
+    name: str
+    expiry_window_days: int
+
+
+@cache
+def by_hash():
+    # Built once, read as plain rows: every request of the API runs it.
+    return (
+        select(ApiKey.id, ApiKey.organization_id, ApiKey.name, ApiKey.prefix, ApiKey.secret_hash, ApiKey.scopes,
+               ApiKey.brand_id, ApiKey.expires_at, ApiKey.revoked_at, ApiKey.last_used_at,
+               Organization.name.label("organization_name"), Organization.expiry_window_days)
+        .join(Organization, Organization.id == ApiKey.organization_id)
+        .where(ApiKey.secret_hash == bindparam("digest"))
+    )
+
+
 def find(session, secret):
     """(key, its organization) of `secret`, or None: a key of any state
-    (revoked, expired), for the caller to judge."""
+    (revoked, expired), for the caller to judge. The key is a row of
+    `by_hash()`'s columns."""
     if not secret or len(secret) > MAX_SECRET_LENGTH or not secret.startswith(KEY_PREFIX):
         return None
     digest = hash_key(secret)
-    row = session.exec(
-        select(ApiKey, Organization).join(Organization, Organization.id == ApiKey.organization_id)
-        .where(ApiKey.secret_hash == digest)
-    ).first()
+    row = session.connection().execute(by_hash(), {"digest": digest}).first()
     # The index found it by equality; the comparison that decides is constant-time.
-    if row is None or not hmac.compare_digest(row[0].secret_hash, digest):
+    if row is None or not hmac.compare_digest(row.secret_hash, digest):
         return None
-    return row
+    return row, Tenant(row.organization_id, row.organization_name, row.expiry_window_days)
 
 
 def keys_of(session, organization_id):

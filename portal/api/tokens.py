@@ -7,6 +7,7 @@ with the version the request saw: of any number of requests racing, the
 first to take the lock refreshes and the others find the version moved and
 read its result, so one refresh call reaches the network.
 """
+import threading
 import time
 from dataclasses import dataclass
 from datetime import timedelta
@@ -15,7 +16,7 @@ from functools import cache
 from rq import Retry
 
 from portal.api import queries
-from portal.api.rules import access_ended, dead_reason, needs_refresh
+from portal.api.rules import ApiStatus, access_ended, api_status, dead_reason, needs_refresh
 from portal.db import close_session, get_session, utcnow
 from portal.models import InvalidReason, SocialProfile
 from portal.networks import NotConfigured, adapter_for
@@ -110,21 +111,33 @@ def refreshed(profile, credential, adapter):
 
 # --- the network fallback ------------------------------------------------------
 
-# Of the candidates, the one handed out longest ago (never: first, in the
-# order given), stamped now, in one atomic step: racing requests spread.
+# Of the candidates, the `ARGV[4]` handed out longest ago (never: first, in
+# the order given), stamped now (milliseconds, one apart) in that order, in
+# one atomic step: racing requests, and processes, take different ones.
 PICK = """
-local best, best_score = nil, nil
-for i = 3, #ARGV do
-  local score = redis.call('ZSCORE', KEYS[1], ARGV[i])
-  score = score and tonumber(score) or -1
-  if best == nil or score < best_score then best, best_score = ARGV[i], score end
+local ids = {}
+for id in string.gmatch(ARGV[3], '%d+') do ids[#ids + 1] = id end
+local scores = redis.call('ZMSCORE', KEYS[1], unpack(ids))
+local order = {}
+for i = 1, #ids do order[i] = i end
+table.sort(order, function(a, b)
+  local sa, sb = tonumber(scores[a] or -1), tonumber(scores[b] or -1)
+  if sa == sb then return a < b end
+  return sa < sb
+end)
+local chosen = {}
+for n = 1, math.min(tonumber(ARGV[4]), #ids) do
+  chosen[n] = ids[order[n]]
+  redis.call('ZADD', KEYS[1], ARGV[1] + n, chosen[n])
 end
-if best then
-  redis.call('ZADD', KEYS[1], ARGV[1], best)
-  redis.call('EXPIRE', KEYS[1], ARGV[2])
-end
-return best
+redis.call('EXPIRE', KEYS[1], ARGV[2])
+return chosen
 """
+# A process takes this many picks from Redis at once and hands them out
+# itself, within RESERVED_FOR_SECONDS; what it does not hand out by then was
+# stamped all the same (it goes to the back of the queue once).
+RESERVE = 10
+RESERVED_FOR_SECONDS = 2
 
 
 def handed_out_key(organization_id, network):
@@ -136,33 +149,90 @@ def pick_script(connection):
     return connection.register_script(PICK)
 
 
-def pick(organization_id, network, candidates):
-    """The candidate profile id handed out longest ago (now stamped), or None."""
+def pick(organization_id, network, candidates, count=1):
+    """The `count` candidate profile ids handed out longest ago, now stamped, in that order."""
     if not candidates:
-        return None
+        return []
+    # The ids as one argument: one string to send, not one per candidate.
     chosen = pick_script(redis())(keys=[handed_out_key(organization_id, network)],
-                                  args=[time.time(), HANDED_OUT_TTL, *candidates])
-    return int(chosen) if chosen is not None else None
+                                  args=[time.time_ns() // 1_000_000, HANDED_OUT_TTL, ",".join(map(str, candidates)),
+                                        count])
+    return [int(profile_id) for profile_id in chosen]
+
+
+_reserved = {}  # question -> (taken at, ids not handed out yet)
+_reserved_lock = threading.Lock()
+
+
+def next_pick(question, organization_id, network, candidates):
+    """The next profile to hand out for `question`: from this process's
+    reserve, else from a new one taken from Redis; None when none is left."""
+    moment = time.monotonic()
+    with _reserved_lock:
+        taken_at, reserve = _reserved.get(question, (0, []))
+        while moment - taken_at < RESERVED_FOR_SECONDS and reserve:
+            profile_id = reserve.pop(0)
+            if profile_id in candidates:
+                return profile_id
+    reserve = pick(organization_id, network, candidates, RESERVE)
+    with _reserved_lock:
+        if len(_reserved) >= CANDIDATES_KEPT:
+            _reserved.clear()
+        _reserved[question] = (moment, reserve[1:])
+    return reserve[0] if reserve else None
 
 
 def fallback(key, organization, network, brand_id=None, exclude=(), min_valid_seconds=0):
     """A live token of a healthy profile of `network` that `key` reaches,
-    the one handed out longest ago first; dead ones are skipped."""
-    candidates = queries.healthy_candidates(get_session(), key, organization, network, utcnow(),
-                                            min_valid_seconds, brand_id=brand_id, exclude=exclude)
+    the one handed out longest ago first; dead and expiring ones are skipped."""
+    now = utcnow()
+    question = (redis_key("api"), key.organization_id, key.brand_id, network, brand_id, tuple(exclude),
+                min_valid_seconds)
+    candidates = list(healthy_candidates(question, key, organization, network, brand_id, tuple(exclude),
+                                         min_valid_seconds, now))
     for _ in range(FALLBACK_TRIES):
-        chosen = pick(organization.id, network, candidates)
+        chosen = next_pick(question, organization.id, network, candidates)
         if chosen is None:
             break
         candidates.remove(chosen)
-        found = queries.profile_with_credential(get_session(), key, chosen)
-        if found is None or found[1] is None:
+        # Read again whatever the list said: only a token healthy now is handed out.
+        found = queries.stored_token(get_session(), key, chosen)
+        if found is None or found[1] is None or found[0].network != network:
+            continue
+        status, _ = api_status(found[1], now, organization.expiry_window_days)
+        if status not in (ApiStatus.VALID, ApiStatus.NO_EXPIRY):
             continue
         try:
             return live_token(found[0], found[1], min_valid_seconds)
         except (TokenDead, Unavailable):
             continue
     raise NoLiveToken()
+
+
+# Which profiles of a network are healthy is read at most this often per
+# process and question: the chosen one is read again before it is handed out.
+CANDIDATES_FOR_SECONDS = 5
+CANDIDATES_KEPT = 256
+_candidates = {}  # question -> (read at, ids)
+_candidates_lock = threading.Lock()
+
+
+def healthy_candidates(question, key, organization, network, brand_id, exclude, min_valid_seconds, now):
+    """`queries.healthy_candidates`, kept a few seconds for the same
+    `question` (under this deployment's Redis prefix, so that apps sharing a
+    process never meet)."""
+    moment = time.monotonic()
+    with _candidates_lock:
+        kept = _candidates.get(question)
+    if kept is not None and moment - kept[0] < CANDIDATES_FOR_SECONDS:
+        return kept[1]
+    ids = tuple(queries.healthy_candidates(get_session(), key, organization, network, now, min_valid_seconds,
+                                           brand_id=brand_id, exclude=exclude))
+    with _candidates_lock:
+        if len(_candidates) >= CANDIDATES_KEPT:
+            _candidates.clear()
+        _candidates[question] = (moment, ids)
+    return ids
 
 
 # --- reports of refused tokens -----------------------------------------------

@@ -17,6 +17,7 @@ from portal.db import utcnow
 from portal.audit import audit_in
 from portal.models import Invitation, Membership, Organization, Role, User
 from portal.url_secrets import hash_secret, new_secret
+from portal.versions import changed
 
 
 class AlreadyMember(ValueError):
@@ -159,6 +160,7 @@ def _join(session, invitation, user, now):
                 created_at=now,
             )
         )
+        changed(session, organization_id=invitation.organization_id)
     audit_in(session, "invitation.accepted", organization_id=invitation.organization_id, user=user,
              email=invitation.email, role=invitation.role)
 

@@ -4,7 +4,7 @@ from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
 
 from portal import app_settings
-from portal.connect import service as connecting
+from portal.connect import client_consent as client_connect, service as connecting
 from portal.db import writes
 from portal.links import client_consent
 from portal.networks import NETWORKS, adapter_for, network
@@ -49,6 +49,9 @@ def network_callback(network_key):
         # A client's renewal link: the link's own page shows how it went.
         client_consent.finish_consent(adapter_for(network_key), record, request.args)
         return redirect(url_for("links.done"), 303)
+    if record.purpose == consent.CONNECT and record.invitation_id is not None:
+        # A client's invitation to connect: on to their choice of profiles, or back to their page.
+        return redirect(client_connect.finish_consent(adapter_for(network_key), record, request.args), 303)
     if record.purpose == consent.CONNECT:
         return connected(network_key, record)
     result = consent.complete(adapter_for(network_key), record, request.args)

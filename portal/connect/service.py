@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
-from portal.audit import audit
+from portal.audit import audit_in
 from portal.connect import picks
 from portal.db import get_session
 from portal.models import (
@@ -22,6 +22,7 @@ from portal.models import (
     ProfileAccess,
     SocialProfile,
 )
+from portal.numbers import whole_number
 from portal.permissions import manages_organization
 from portal.renewal import consent
 from portal.renewal.credentials import record_native_role, store_grant
@@ -103,19 +104,22 @@ def brand_of(organization_id, choice, new_name):
             db.add(found)
             db.flush()
         return found
-    if not choice.isdigit():
+    brand_id = whole_number(choice)
+    if brand_id is None:
         raise LookupError(choice)
-    found = db.exec(select(Brand).where(Brand.organization_id == organization_id, Brand.id == int(choice))).first()
+    found = db.exec(select(Brand).where(Brand.organization_id == organization_id, Brand.id == brand_id)).first()
     if found is None:
         raise LookupError(choice)
     return found
 
 
-def connect(pick, brand, membership=None):
+def connect(pick, brand, membership=None, client=None):
     """Make the chosen candidates profiles of the agency, each with its
     credential and (for a person of the agency) their native role, in
-    `brand`; a Member who connects a profile becomes its Admin. Returns the
-    profiles made; those connected meanwhile are left as they are. Commits."""
+    `brand`; a Member who connects a profile becomes its Admin. `client`:
+    the address of the client who connected them through an invitation.
+    Returns the profiles made; those connected meanwhile are left as they
+    are. Commits."""
     db = get_session()
     already = connected(pick.organization_id, pick.network, pick.selected)
     made = []
@@ -125,14 +129,14 @@ def connect(pick, brand, membership=None):
             continue
         try:
             with db.begin_nested():
-                made.append(_make_profile(db, pick, candidate, brand, membership))
+                made.append(_make_profile(db, pick, candidate, brand, membership, client))
         except IntegrityError:
             continue  # connected by someone else meanwhile
     db.commit()
     return made
 
 
-def _make_profile(db, pick, candidate, brand, membership):
+def _make_profile(db, pick, candidate, brand, membership, client):
     profile = SocialProfile(organization_id=pick.organization_id, network=pick.network,
                             external_id=candidate.external_id, name=candidate.name[:200],
                             handle=candidate.handle[:200])
@@ -146,5 +150,6 @@ def _make_profile(db, pick, candidate, brand, membership):
         if not manages_organization(membership):
             db.add(ProfileAccess(user_id=pick.user_id, profile_id=profile.id, level=AccessLevel.ADMIN))
     db.flush()
-    audit("profile.connected", profile=profile, brand=brand.name if brand is not None else None)
+    audit_in(db, "profile.connected", organization_id=pick.organization_id, profile=profile, user_id=pick.user_id,
+             actor_name=client, brand=brand.name if brand is not None else None)
     return profile

@@ -7,7 +7,7 @@ from portal.permissions import may_connect_profiles
 from portal.profiles import AT_RISK, Scope, status_counts, visible_profiles
 from portal.status import Status
 from portal.tenancy import organization_required
-from portal.web import render
+from portal.web import conditional, render
 
 bp = Blueprint("home", __name__)
 
@@ -17,6 +17,7 @@ MOST_URGENT = 10
 @bp.route("/")
 @login_required
 @organization_required
+@conditional
 def index():
     brand_id = g.brand.id if g.brand else None
     counts = status_counts(g.membership, g.organization, Scope(brand_id=brand_id))

@@ -15,6 +15,18 @@ from portal.renewal.credentials import current_credential
 
 OUTCOME_KEY = "renewal_link_outcome"  # the client's outcome, for the page after the callback
 CONSENT_KEY = "renewal_link_consent"  # the link whose consent this browser started
+LANGUAGE_KEY = "renewal_link_language"  # the language of the email that brought the client
+
+
+def language(asked, languages):
+    """The language of the client's pages: the one their link asks for (the
+    email's), else the one it asked for before in this browser, else None
+    (the browser's)."""
+    if asked in languages:
+        session[LANGUAGE_KEY] = asked
+        return asked
+    kept = session.get(LANGUAGE_KEY)
+    return kept if kept in languages else None
 
 
 def start_consent(adapter, profile, link, done_url):

@@ -16,6 +16,7 @@ from portal.networks import network
 from portal.notifications.messages import client_link_subject, member_link_subject
 from portal.notifications.rules import KIND_LINK_FAILED, KIND_LINK_RENEWED, recipients
 from portal.url_secrets import hash_secret, new_secret
+from portal.versions import changed
 
 MAX_SECRET_LENGTH = 100
 
@@ -56,6 +57,8 @@ def send(session, profile, recipient, purpose, organization_name, language, send
     session.commit()
     label = network(profile.network).label
     endpoint = "links.client" if purpose == Purpose.CLIENT else "links.member"
+    # A client's pages speak the email's language (a member's, their own setting's).
+    language_argument = {"lang": language} if purpose == Purpose.CLIENT else {}
     with force_locale(language):
         subject = (client_link_subject if purpose == Purpose.CLIENT else member_link_subject)(
             profile.name, label, organization_name)
@@ -65,7 +68,7 @@ def send(session, profile, recipient, purpose, organization_name, language, send
         link.recipient, subject, f"token_{purpose}_link", locale=language, sender=sender,
         organization=organization_name, network_label=label, profile_name=profile.name,
         native_permission=permission, expires_at=expires_at,
-        link=current_app.config["BASE_URL"] + url_for(endpoint, secret=secret),
+        link=current_app.config["BASE_URL"] + url_for(endpoint, secret=secret, **language_argument),
     )
     return link
 
@@ -157,6 +160,7 @@ def tell_agency(session, link, profile, renewed, reason=None, credential_id=None
             organization_id=profile.organization_id, profile_id=profile.id,
             credential_id=credential_id, kind=kind, created_at=now,
         ))
+    changed(session, organization_id=profile.organization_id)  # the notices, the profile's history
     # The client did it: someone outside the agency, named by the address the link went to.
     audit_in(session, "link.renewed" if renewed else "link.renewal_failed", organization_id=profile.organization_id,
              profile=profile, actor_name=link.recipient, created_at=now, recipient=link.recipient, reason=reason)

@@ -55,6 +55,15 @@ def problem_page(problem, client):
     return render(template, problem=str(problem), status=rules.HTTP_STATUS[problem])
 
 
+@bp.before_request
+def speak_the_emails_language():
+    """A client's pages speak the language their email was written in: its
+    link says which (`lang`), and this browser keeps it through the
+    network's consent to the page that tells how it went."""
+    if request.endpoint in {"links.client", "links.done"}:
+        g.page_locale = client_consent.language(request.args.get("lang"), current_app.config["LANGUAGES"])
+
+
 @bp.after_request
 def keep_secrets_out_of_referers(response):
     # These URLs carry a one-time secret: never pass it on to another site.

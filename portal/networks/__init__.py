@@ -107,6 +107,10 @@ class Network:
     # The network's terms: data synced from a profile is deleted when its
     # token stays expired this long.
     deletes_data_after: timedelta | None = None
+    # One person's consent renews every profile of theirs it covers (a
+    # Facebook login its Pages, a Google account its locations): profiles
+    # granted by one person need one consent, not one each.
+    one_consent_for_many: bool = False
 
     @property
     def scopes(self):
@@ -121,10 +125,12 @@ NETWORKS = {
     for n in [
         Network("facebook", "Facebook", "facebook",
                 _l("Full control (Admin) of the Facebook Page, or of the Business Manager that owns it"),
-                MetaGraphAdapter, "FACEBOOK_CLIENT_ID", "FACEBOOK_CLIENT_SECRET", takes_system_user_token=True),
+                MetaGraphAdapter, "FACEBOOK_CLIENT_ID", "FACEBOOK_CLIENT_SECRET", takes_system_user_token=True,
+                one_consent_for_many=True),
         Network("instagram_business", "Instagram (Business)", "instagram",
                 _l("Full control on the Facebook Page or Business Manager linked to the Instagram account"),
-                MetaGraphAdapter, "FACEBOOK_CLIENT_ID", "FACEBOOK_CLIENT_SECRET", takes_system_user_token=True),
+                MetaGraphAdapter, "FACEBOOK_CLIENT_ID", "FACEBOOK_CLIENT_SECRET", takes_system_user_token=True,
+                one_consent_for_many=True),
         Network("instagram", "Instagram", "instagram", _l("Access to the Instagram account"),
                 InstagramLoginAdapter, "INSTAGRAM_CLIENT_ID", "INSTAGRAM_CLIENT_SECRET"),
         Network("threads", "Threads", "threads", _l("Access to the Threads account"),
@@ -134,13 +140,13 @@ NETWORKS = {
         Network("linkedin_personal", "LinkedIn", "linkedin", _l("Access to the LinkedIn personal account"),
                 LinkedInAdapter, "LINKEDIN_CLIENT_ID", "LINKEDIN_CLIENT_SECRET"),
         Network("linkedin_company", "LinkedIn Page", "linkedin", _l("Super Admin of the LinkedIn company page"),
-                LinkedInAdapter, "LINKEDIN_CLIENT_ID", "LINKEDIN_CLIENT_SECRET"),
+                LinkedInAdapter, "LINKEDIN_CLIENT_ID", "LINKEDIN_CLIENT_SECRET", one_consent_for_many=True),
         Network("youtube", "YouTube", "youtube",
                 _l("Access to the Google account, or the Manager role on a brand account"),
                 GoogleAdapter, "GOOGLE_CLIENT_ID", "GOOGLE_CLIENT_SECRET", deletes_data_after=timedelta(days=7)),
         Network("google_business", "Google Business Profile", "google_business",
                 _l("Any role on the Google Business Profile"),
-                GoogleAdapter, "GOOGLE_CLIENT_ID", "GOOGLE_CLIENT_SECRET"),
+                GoogleAdapter, "GOOGLE_CLIENT_ID", "GOOGLE_CLIENT_SECRET", one_consent_for_many=True),
         Network("tiktok", "TikTok", "tiktok", _l("Access to the TikTok account"),
                 TikTokAdapter, "TIKTOK_CLIENT_KEY", "TIKTOK_CLIENT_SECRET"),
         Network("pinterest", "Pinterest", "pinterest", _l("Access to the Pinterest account"),

@@ -229,6 +229,10 @@ class Adapter:
     extends_access_token = False
     min_token_age = timedelta(0)
     extra_authorize_params = {}
+    # Where the network takes a grant back (RFC 7009), for those that offer
+    # it; and which token it wants there (a refresh token ends the grant).
+    revocation_endpoint = ""
+    revokes_with = "refresh_token"
 
     def __init__(self, network, settings: NetworkSettings):
         self.network = network
@@ -264,6 +268,26 @@ class Adapter:
     def can_refresh(self, tokens: TokenSet) -> bool:
         return bool(tokens.refresh_token)
 
+    @property
+    def offers_revocation(self):
+        return bool(self.revocation_endpoint)
+
+    def revoke(self, tokens: TokenSet):
+        """Take the grant back at the network (its refresh token where it
+        has one and the network takes it, else its access token). Raises the
+        classified NetworkError of a refusal."""
+        if not self.offers_revocation:
+            raise NotImplementedError(f"{self.network} offers no revocation")
+        use_refresh = self.revokes_with == "refresh_token" and tokens.refresh_token
+        token = tokens.refresh_token if use_refresh else tokens.access_token
+        self.keep_secret(tokens.access_token, tokens.refresh_token)
+        with self.client() as client:
+            response = self.call(client.revoke_token, self.revocation_endpoint, token=token,
+                                 token_type_hint="refresh_token" if use_refresh else "access_token")
+        if response.status_code >= 300:
+            self.check(response, Stage.TOKEN)
+            raise UnexpectedResponse(f"{self.network}: revocation answered HTTP {response.status_code}")
+
     # -- helpers for the families ----------------------------------------
 
     def adjust_authorize_url(self, url):
@@ -273,6 +297,7 @@ class Adapter:
         client = NetworkClient(
             self.settings,
             token_endpoint_auth_method=self.token_endpoint_auth_method,
+            revocation_endpoint_auth_method=self.token_endpoint_auth_method,
             code_challenge_method="S256" if self.uses_pkce else None,
             token=token,
             **kwargs,

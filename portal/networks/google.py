@@ -76,6 +76,8 @@ class GoogleAdapter(Adapter):
     family = "google"
     authorize_endpoint = "https://accounts.google.com/o/oauth2/v2/auth"
     token_endpoint = "https://oauth2.googleapis.com/token"
+    # https://developers.google.com/identity/protocols/oauth2/web-server#tokenrevoke
+    revocation_endpoint = "https://oauth2.googleapis.com/revoke"
     uses_pkce = True
     extra_authorize_params = {"access_type": "offline", "prompt": "consent", "include_granted_scopes": "true"}
     classify = staticmethod(classify_google)

@@ -79,6 +79,9 @@ class TikTokAdapter(Adapter):
     family = "tiktok"
     authorize_endpoint = "https://www.tiktok.com/v2/auth/authorize/"
     token_endpoint = "https://open.tiktokapis.com/v2/oauth/token/"
+    # https://developers.tiktok.com/doc/oauth-user-access-token-management (Revoke access): the access token.
+    revocation_endpoint = "https://open.tiktokapis.com/v2/oauth/revoke/"
+    revokes_with = "access_token"
     scopes = ("user.info.basic", "user.info.profile", "video.publish", "video.upload")
     scope_separator = ","
     token_endpoint_auth_method = "client_key_post"

@@ -69,6 +69,8 @@ class XAdapter(Adapter):
     family = "x"
     authorize_endpoint = "https://x.com/i/oauth2/authorize"
     token_endpoint = "https://api.x.com/2/oauth2/token"
+    # https://docs.x.com/resources/fundamentals/authentication/oauth-2-0/user-access-token (Revoke token)
+    revocation_endpoint = "https://api.x.com/2/oauth2/revoke"
     scopes = ("tweet.read", "tweet.write", "users.read", "offline.access")
     uses_pkce = True
     # A confidential client: HTTP Basic, with client_id in the body as X asks.

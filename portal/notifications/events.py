@@ -19,6 +19,8 @@ TOKEN_EXPIRED = "token.expired"
 TOKEN_RENEWED = "token.renewed"
 TOKEN_RENEW_FAILED = "token.renew_failed"
 EVENT_TYPES = (TOKEN_EXPIRING, TOKEN_EXPIRED, TOKEN_RENEWED, TOKEN_RENEW_FAILED)
+# Sent by "Send a test" to one endpoint, whatever events it chose: tells nothing of a token.
+WEBHOOK_TEST = "webhook.test"
 
 SECRET_PREFIX = "whsec_"
 SLACK_PREFIX = "https://hooks.slack.com/"

@@ -116,6 +116,16 @@ def slack_message(notification, profile, organization):
                 "unfurl_links": False}
 
 
+def slack_test_message(organization):
+    """What "Send a test" posts to Slack (in the portal's language)."""
+    with url_context(), force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
+        text = _("A test from Keepalive: the token notices of %(organization)s will appear in this channel.",
+                 organization=organization.name)
+        link = url_for("notifications.integrations", _external=True)
+        return {"text": f"{_slack_escape(text)} (<{link}|{_slack_escape(_('Open in Keepalive'))}>)",
+                "unfurl_links": False}
+
+
 def push_message(notification, user, profile):
     """The web push notice shown by the service worker: title, body and where a click leads."""
     label = network(profile.network).label

@@ -161,6 +161,22 @@ def renewal_event(session, profile, attempt):
     return rows
 
 
+def test_event(session, endpoint, now=None):
+    """A `webhook.test` event for `endpoint` alone, in the caller's
+    transaction, enqueued when it commits: its delivery shows in the log."""
+    now = now or utcnow()
+    organization = session.get(Organization, endpoint.organization_id)
+    message_id = events.new_message_id()
+    data = {"organization": {"id": organization.id, "name": organization.name}, "test": True}
+    row = WebhookDelivery(key=f"test:{message_id}", endpoint_id=endpoint.id, message_id=message_id,
+                          event_type=events.WEBHOOK_TEST, payload=events.body(events.WEBHOOK_TEST, now, data).decode(),
+                          created_at=now)
+    session.add(row)
+    session.flush()
+    session.info.setdefault(PENDING_KEY, []).append(row.id)
+    return row
+
+
 def _enqueue_after_commit(session):
     ids = session.info.pop(PENDING_KEY, None)
     if not ids:

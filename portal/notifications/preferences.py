@@ -48,8 +48,9 @@ def switch(form, name):
     return True
 
 
-def parse(form, allowed_profile_ids):
-    """The choices of the preferences form; BadPreferences on anything else."""
+def parse(form, allowed_profile_ids, push_available=True):
+    """The choices of the preferences form; BadPreferences on anything else.
+    Mobile notifications stay off where the server has no keys for them."""
     scope = form.get("scope", "all")
     if scope not in ("all", "profile"):
         raise BadPreferences(_("Choose “All profiles” or “Set by profile”."))
@@ -59,8 +60,9 @@ def parse(form, allowed_profile_ids):
             profile_id = whole_number(value)
             if profile_id not in allowed_profile_ids:
                 raise BadPreferences(_("That profile is not one you are notified about. Reload the page and try again."))
-            profiles[profile_id] = (switch(form, f"email-{profile_id}"), switch(form, f"push-{profile_id}"))
-    return Choices(switch(form, "email"), switch(form, "push"), switch(form, "login_warning"),
+            profiles[profile_id] = (switch(form, f"email-{profile_id}"),
+                                    switch(form, f"push-{profile_id}") and push_available)
+    return Choices(switch(form, "email"), switch(form, "push") and push_available, switch(form, "login_warning"),
                    scope == "profile", profiles)
 
 

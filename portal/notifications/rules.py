@@ -22,6 +22,8 @@ KIND_INVALID = "invalid"  # rejected by the network before its time
 # In-app only: how a client's renewal through a renewal link went.
 KIND_LINK_RENEWED = "link_renewed"
 KIND_LINK_FAILED = "link_failed"
+# In-app only: a client connected profiles through an invitation to connect.
+KIND_CLIENT_CONNECTED = "client_connected"
 # The notices that speak of a token at risk (the scan's): emailed, pushed,
 # sent to Slack and to webhooks, resolved by a renewal.
 TOKEN_KINDS = (KIND_EXPIRING, KIND_EXPIRED, KIND_INVALID)

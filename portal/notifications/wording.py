@@ -3,15 +3,17 @@ from babel.lists import format_list
 from flask_babel import get_locale, gettext as _, lazy_gettext as _l, ngettext
 
 from portal.networks import network
-from portal.notifications.rules import (KIND_EXPIRED, KIND_EXPIRING, KIND_INVALID, KIND_LINK_FAILED, KIND_LINK_RENEWED,
-                                        told_at)
+from portal.notifications.rules import (KIND_CLIENT_CONNECTED, KIND_EXPIRED, KIND_EXPIRING, KIND_INVALID,
+                                        KIND_LINK_FAILED, KIND_LINK_RENEWED, told_at)
 from portal.status import Status, TokenStatus
 from portal.templating import status_text
 
-# Notices that are not about a token's end: how a client's renewal link went.
+# Notices that are not about a token's end: how a client's renewal link went,
+# and profiles a client connected through an invitation.
 LINK_NOTICES = {
     KIND_LINK_RENEWED: _l("Renewed by the client through a renewal link"),
     KIND_LINK_FAILED: _l("The client's renewal through a renewal link failed"),
+    KIND_CLIENT_CONNECTED: _l("Connected by the client through an invitation"),
 }
 # A kind this version does not know (written by a newer one): still shown.
 UNKNOWN_NOTICE = _l("Open the profile to see what changed")

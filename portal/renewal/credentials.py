@@ -9,6 +9,7 @@ from portal.models import (PAGE_TOKEN, SYSTEM_USER_TOKEN, CanRenew, Credential, 
                            RenewalAttempt)
 from portal.networks.base import TokenSet
 from portal.notifications import outbox, relevance
+from portal.versions import changed
 
 
 def current_credential(session, profile_id, for_update=False):
@@ -70,6 +71,7 @@ def store_grant(session, profile, tokens, granted_by_id=None, now=None):
     )
     session.add(credential)
     session.flush()
+    changed(session, organization_id=profile.organization_id)
     relevance.resolve_renewed(session, profile.id, credential, now)
     return credential
 
@@ -90,6 +92,7 @@ def apply_refresh(session, credential, tokens, now=None):
     credential.last_check_ok = True
     credential.version += 1
     session.add(credential)
+    changed(session, profile_id=credential.profile_id)
     relevance.resolve_renewed(session, credential.profile_id, credential, now)
 
 
@@ -100,6 +103,7 @@ def mark_invalid(session, credential, reason, now=None):
     credential.last_check_ok = False
     credential.version += 1
     session.add(credential)
+    changed(session, profile_id=credential.profile_id)
 
 
 def record_native_role(session, profile_id, user_id, role, can_renew, now=None):
@@ -132,7 +136,9 @@ def record_attempt(session, profile, mode, outcome, credential=None, user_id=Non
         finished_at=now,
     )
     session.add(attempt)
+    changed(session, organization_id=profile.organization_id)  # "Last renewed", and the profile's history
     if audited:
-        audit_in(session, "token.renewed" if outcome == "renewed" else "token.failed",
+        audit_in(session, "token.renewed" if outcome == "renewed" else (
+                     "token.refreshed" if outcome == "refreshed" else "token.failed"),
                  organization_id=profile.organization_id, profile=profile, user_id=user_id, mode=mode, reason=reason)
     outbox.renewal_event(session, profile, attempt)

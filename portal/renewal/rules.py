@@ -16,6 +16,24 @@ SHORT_LIVED = timedelta(days=1)
 MIN_INTERVAL = timedelta(days=1)
 
 
+# A renewal moves the end by more than this, or it did not renew: an end
+# recomputed from "seconds left" (LinkedIn, TikTok) drifts by a few seconds.
+MOVED_BY = timedelta(days=1)
+
+
+def end_moved(before, after):
+    """Whether a renewal moved the effective end (`portal.status.effective_expiry`)
+    from `before` to `after`: later by more than MOVED_BY. A grant with no
+    known end after it (X, Google) was exercised, which is all a renewal can do
+    for it; one whose end was not known before has nothing to compare. A
+    refresh that leaves the end where it was (a refresh token that itself
+    ends soon, Meta's end of data access) did not renew the connection: only
+    the network's consent does."""
+    if after is None or before is None:
+        return True
+    return after - before > MOVED_BY
+
+
 @dataclass(frozen=True)
 class RefreshPolicy:
     """What a network allows, as the adapter states it."""

@@ -28,7 +28,8 @@ from portal.renewal.credentials import (
     token_set,
 )
 from portal.renewal.policy import policy_for
-from portal.renewal.rules import can_renew_silently, refresh_due
+from portal.renewal.rules import can_renew_silently, end_moved, refresh_due
+from portal.status import effective_expiry
 
 
 class RecheckLater(Transient):
@@ -37,6 +38,9 @@ class RecheckLater(Transient):
 
 class Result:
     RENEWED = "renewed"
+    # The access token was refreshed but the connection's end did not move
+    # (`rules.end_moved`): only the network's consent renews it.
+    REFRESHED = "refreshed"
     ALREADY_RENEWED = "already_renewed"  # another worker did it meanwhile
     NOT_DUE = "not_due"
     NOT_YET = "not_yet"  # the network refuses until a later time (not_before)
@@ -53,6 +57,7 @@ class Outcome:
     reason: str | None = None
     not_before: object = None
     credential_id: int | None = None
+    ends_at: object = None  # the effective end after a refresh
 
     @property
     def renewed(self):
@@ -113,11 +118,14 @@ def renew_silently(profile_id, adapter, seen_version=None, force=False, user_id=
             session.commit()
             return Outcome(Result.FAILED, reason="unexpected", credential_id=credential.id)
         else:
+            before = effective_expiry(credential)
             apply_refresh(session, credential, tokens)
-            record_attempt(session, profile, "silent", "renewed", credential, user_id, started_at=started)
+            ends_at = effective_expiry(credential)
+            result = Result.RENEWED if end_moved(before, ends_at) else Result.REFRESHED
+            record_attempt(session, profile, "silent", result, credential, user_id, started_at=started)
             session.commit()
             app_settings.accepted(profile.network)
-            return Outcome(Result.RENEWED, credential_id=credential.id)
+            return Outcome(result, credential_id=credential.id, ends_at=ends_at)
         mark_invalid(session, credential, reason)
         record_attempt(session, profile, "silent", "failed", credential, user_id, reason, detail, started)
         session.commit()

@@ -20,6 +20,7 @@ from portal.models import (
     User,
 )
 from portal.profiles import matching
+from portal.versions import changed
 
 ROLE_ORDER = {Role.OWNER: 0, Role.MANAGER: 1, Role.MEMBER: 2}
 
@@ -69,12 +70,14 @@ def change_role(membership, user, new_role):
     old = membership.role
     membership.role = new_role
     get_session().add(membership)
+    changed(get_session(), organization_id=membership.organization_id)
     audit("member.role_changed", email=user.email, old=old, new=new_role)
 
 
 def set_manage_profiles(membership, user, allowed):
     membership.can_manage_profiles = allowed
     get_session().add(membership)
+    changed(get_session(), organization_id=membership.organization_id)
     audit("member.manage_profiles", email=user.email, allowed=bool(allowed))
 
 
@@ -94,6 +97,7 @@ def remove_member(membership, user):
         )
     )
     session.delete(membership)
+    changed(session, organization_id=organization_id)
     audit("member.removed", email=user.email, role=membership.role)
 
 
@@ -157,6 +161,7 @@ def set_access(user, profile, level):
     else:
         row.level = level
         session.add(row)
+    changed(session, organization_id=profile.organization_id)
     audit("access.changed", profile=profile, email=user.email, old=old or "", new=level or "")
     return True
 
@@ -202,6 +207,7 @@ def set_in_brand(brand, profile, enabled):
         session.add(BrandProfile(brand_id=brand.id, profile_id=profile.id))
     else:
         session.delete(row)
+    changed(session, organization_id=brand.organization_id)
     audit("brand.profile_enabled" if enabled else "brand.profile_disabled", profile=profile, brand=brand.name)
     return True
 
@@ -211,4 +217,5 @@ def delete_brand(brand):
     session = get_session()
     session.exec(delete(BrandProfile).where(BrandProfile.brand_id == brand.id))
     session.delete(brand)
+    changed(session, organization_id=brand.organization_id)
     audit("brand.deleted", brand=brand.name)

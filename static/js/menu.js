@@ -20,8 +20,18 @@
     closeAll(menu);
     list.hidden = false;
     button.setAttribute("aria-expanded", "true");
+    place(list);
     list.dispatchEvent(new CustomEvent("menu-open"));
     focusItem(list, focusLast);
+  }
+
+  // A list that would run past the bottom of the window opens upwards when
+  // there is room above it (the last rows of a long page).
+  function place(list) {
+    list.classList.remove("menu-list-up");
+    var box = list.getBoundingClientRect();
+    var button = list.parentNode.getBoundingClientRect();
+    if (box.bottom > window.innerHeight && button.top - box.height - 6 >= 0) list.classList.add("menu-list-up");
   }
 
   function focusItem(list, last) {
@@ -74,6 +84,7 @@
 
   document.addEventListener("htmx:afterSettle", function (event) {
     var list = event.detail.target;
+    if (list.getAttribute && list.getAttribute("role") === "menu" && !list.hidden) place(list);
     if (!list.dataset || !list.dataset.focusOnLoad) return;
     var last = list.dataset.focusOnLoad === "last";
     delete list.dataset.focusOnLoad;

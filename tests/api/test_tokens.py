@@ -34,6 +34,9 @@ def agency(session):
                for n in range(3)},
             "ig_dead": {"network": "instagram_business",
                         "credential": {"status": "invalid", "invalid_reason": "password_changed"}},
+            "ig_failing": {"network": "instagram_business", "credential": {
+                "token_type": "page", "expires_in": None, "last_check_ok": False}},
+            "ig_ending": {"network": "instagram_business", "credential": {"expires_in": timedelta(minutes=5)}},
             "ig_expiring": {"network": "instagram_business", "credential": {
                 "token_type": "page", "expires_in": None, "data_access_expires_at": utcnow() + timedelta(days=2)}},
         },
@@ -125,3 +128,15 @@ def test_a_report_is_checked_once_a_minute_and_logged(app, keyed, agency, sessio
 def test_a_bad_report_is_a_400_problem(keyed, agency, body):
     answer = keyed.post(f"/api/v1/profiles/{agency.profiles['x'].id}/token/report", json=body)
     assert answer.status_code == 400 and answer.mimetype == "application/problem+json"
+
+
+def test_a_token_that_dies_after_the_network_was_listed_is_not_handed_out(keyed, agency, session):
+    """The fallback keeps its list of healthy profiles a few seconds; the one
+    it chooses is read again before it is handed out."""
+    assert keyed.get("/api/v1/networks/instagram_business/token").status_code == 200  # the list is kept
+    dying = agency.credentials["ig1"]
+    dying.status, dying.invalid_reason = "invalid", "password_changed"
+    session.add(dying)
+    session.commit()
+    handed = {keyed.get("/api/v1/networks/instagram_business/token").get_json()["profile"]["id"] for _ in range(6)}
+    assert handed == {agency.profiles["ig0"].id, agency.profiles["ig2"].id}

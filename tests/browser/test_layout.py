@@ -16,7 +16,7 @@ from sqlmodel import select
 from portal.db import utcnow
 from portal.links import service as links
 from portal.links.rules import Purpose
-from portal.models import Invitation, Membership, Notification, User, WebhookEndpoint
+from portal.models import ConnectInvitation, Invitation, Membership, Notification, User, WebhookEndpoint
 from portal.url_secrets import new_secret
 from tests import factories as f
 from tests.browser.conftest import WAIT_MS, screenshot
@@ -86,6 +86,10 @@ def walk(agency, session):
     invitation_secret, secret_hash = new_secret()
     session.add(Invitation(organization_id=org.id, email="new.person@example.test", role="member",
                            secret_hash=secret_hash, expires_at=now + timedelta(hours=72)))
+    connect_secret, connect_hash = new_secret()
+    session.add(ConnectInvitation(organization_id=org.id, email="client@example.test", networks="instagram,facebook",
+                                  message="Please connect the café's accounts.", secret_hash=connect_hash,
+                                  invited_by_id=owner.id, expires_at=now + timedelta(days=7)))
     member_link, _ = links.issue(session, profiles[0], owner.email, Purpose.MEMBER, now=now)
     client_link, _ = links.issue(session, profiles[1], "client@example.test", Purpose.CLIENT,
                                  created_by_id=owner.id, now=now)
@@ -93,7 +97,7 @@ def walk(agency, session):
     member_membership = session.exec(select(Membership).where(Membership.user_id == member.id)).one()
     return {"profiles": [p.id for p in profiles], "brand": agency["brands"][0].id, "webhook": webhook.id,
             "member": member_membership.id, "invitation": invitation_secret,
-            "member_link": member_link, "client_link": client_link}
+            "member_link": member_link, "client_link": client_link, "connect": connect_secret}
 
 
 class Walk:
@@ -148,10 +152,12 @@ class Walk:
 
 
 def open_disclosure(walk, slot, label):
-    """The header's dropdown in `slot` opened: inside the screen, and checked."""
+    """The dropdown or menu in `slot` opened (its items loaded): inside the screen, and checked."""
     button = walk.page.locator(f"{slot} button[aria-controls]")
     button.click()
     panel = walk.page.locator(f"#{button.get_attribute('aria-controls')}")
+    expect(panel.locator("a, button, [role=menuitem]").first).to_be_visible()
+    walk.page.wait_for_function(SETTLED)
     walk.inside(label, panel)
     walk.check(label)
     walk.page.keyboard.press("Escape")
@@ -181,9 +187,10 @@ def test_every_page_fits_and_passes_axe(browser, live_server, walk, axe_source, 
     profiles = walk["profiles"]
     try:
         # Signed out.
-        for url in ["/login", "/reset", "/reset/sent", f"/invitations/{walk['invitation']}",
-                    f"/renew/client/{walk['client_link']}"]:
+        for url in ["/login", "/reset", "/reset/sent", "/signup", "/signup/sent", f"/invitations/{walk['invitation']}",
+                    f"/renew/client/{walk['client_link']}", f"/connect/{walk['connect']}"]:
             visit.visit(url)
+        visit.visit("/connect/thanks", expect_status=404)
         visit.visit("/renew/client/not-a-link", expect_status=404)
 
         # An Owner: the warning after sign-in first, then every page.
@@ -193,20 +200,30 @@ def test_every_page_fits_and_passes_axe(browser, live_server, walk, axe_source, 
         visit.check("/ (after sign-in)")
         open_disclosure(visit, "#expired-tokens", "the Expired Tokens dropdown")
         open_disclosure(visit, "#notification-bell", "the bell")
-        for url in ["/accounts", "/accounts?status=expiring", *(f"/accounts/{profiles[n]}" for n in (0, 1, 4, 6)),
+        open_disclosure(visit, ".user-menu", "the account menu")
+        visit.visit("/accounts")
+        open_disclosure(visit, f"#profile-row-{profiles[0]} .row-menu", "a row's ⋯ menu")
+        for url in ["/accounts?status=expiring", *(f"/accounts/{profiles[n]}" for n in (0, 1, 4, 6)),
                     f"/accounts/{profiles[0]}/managers", f"/accounts/{profiles[0]}/send-link",
-                    "/accounts/expired-tokens", "/notifications",
+                    "/accounts/expired-tokens", "/accounts/connect", "/accounts/connect/invite",
+                    "/accounts/connect/invitations", f"/accounts/{profiles[0]}/remove", "/notifications",
                     "/settings/members", f"/settings/members/{walk['member']}/remove",
                     "/settings/access", f"/settings/access/{walk['member']}",
                     "/settings/brands", f"/settings/brands/{walk['brand']}",
                     f"/settings/brands/{walk['brand']}/delete", "/settings/organization",
                     "/settings/integrations", f"/settings/integrations/webhooks/{walk['webhook']}",
-                    "/settings/personal", f"/renew/link/{walk['member_link']}"]:
+                    "/settings/api-keys", "/settings/activity", "/settings/personal", "/api/docs",
+                    f"/renew/link/{walk['member_link']}"]:
             visit.visit(url)
         page.goto(f"/accounts/{profiles[0]}")
         page.locator(f"a[hx-get='/accounts/{profiles[0]}/managers']").click()
         expect(page.locator("dialog.managers-dialog[open]")).to_be_visible()
         check_dialog(visit, "See all managers")
+        page.goto("/accounts")
+        page.locator(f"#profile-row-{profiles[0]} .row-menu button[aria-controls]").click()
+        page.locator(f"#row-menu-{profiles[0]} a[href^='/accounts/{profiles[0]}/remove']").click()
+        expect(page.locator("dialog.remove-dialog[open]")).to_be_visible()
+        check_dialog(visit, "Remove profile")
         visit.visit("/no-such-page", expect_status=404)
         visit.visit(f"/accounts/{profiles[0] + 1000}", expect_status=404)
         visit.visit("/logout", expect_status=405)

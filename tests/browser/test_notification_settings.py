@@ -11,6 +11,12 @@ from tests.browser.conftest import screenshot, sign_in
 pytestmark = pytest.mark.browser
 
 
+@pytest.fixture
+def app_config(app_config):
+    """A server with mobile notifications set up: their switches can be ticked."""
+    return {**app_config, "VAPID_PUBLIC_KEY": "BPublicKeyOfThisServer", "VAPID_PRIVATE_KEY": "private"}
+
+
 def test_set_by_profile_across_pages(page, agency, session):
     for n in range(50):
         f.profile(session, agency["org"], "facebook", name=f"Client {n:02d}", handle=f"@client{n:02d}")

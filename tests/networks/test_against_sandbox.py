@@ -304,17 +304,31 @@ FAULT_NETWORK = {
 }
 
 
+def read_as(mode, network):
+    """What the adapters make of each sandbox fault: outages and rate limits
+    are transient; a call that needs a permission the grant lost is a missing
+    permission, except on X, whose 403s are its answers about the app (its
+    access, project or plan), never a person's token; an error no rule knows
+    is unexpected, never a dead token."""
+    if mode in ("500", "429"):
+        return Transient
+    if mode == "permission":
+        return AppSettingsRefused if network == "x" else PermissionMissing
+    return UnexpectedResponse
+
+
 @pytest.mark.parametrize("network", NETWORKS)
-@pytest.mark.parametrize("mode", ["500", "429"])
-def test_outages_are_transient(world, network, mode):
+@pytest.mark.parametrize("mode", ["500", "429", "permission", "unexpected"])
+def test_each_fault_is_read_for_what_it_is_and_the_token_lives(world, network, mode):
     issued = world.grant(network, "5001")
     world.fault(network, mode)
     adapter = world.adapter(network)
-    with pytest.raises(Transient) as caught:
+    with pytest.raises(NetworkError) as caught:
         adapter.validate(provisioned(issued))
-    assert not isinstance(caught.value, AccessTokenRejected)
+    assert type(caught.value) is read_as(mode, network)
     if mode == "429":
         assert caught.value.retry_after == 30
+    assert_no_token_in(caught.value, issued["access_token"], issued.get("refresh_token"))
     assert adapter.validate(provisioned(issued)).ok  # the fault is spent; the token lives
 
 

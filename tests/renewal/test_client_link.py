@@ -95,7 +95,11 @@ def test_the_client_renews_the_one_profile_of_the_link(live, session, world, vis
     assert {n.profile_id for n in told} == {page.id}
     assert all(n.credential_id == renewed.id for n in told)
     [event] = session.exec(select(AuditEvent).where(AuditEvent.action == "link.renewed")).all()
-    assert (event.profile_id, event.user_id) == (page.id, world["owner"].id) and CLIENT in event.detail
+    # The client did it: named by the link's address, not as the person who sent the link.
+    assert (event.profile_id, event.user_id, event.actor_name, event.data) == (page.id, None, CLIENT,
+                                                                              {"recipient": CLIENT})
+    # Told once: the consent's own renewal is not a second event.
+    assert not session.exec(select(AuditEvent).where(AuditEvent.action == "token.renewed")).all()
 
 
 def test_a_denied_consent_leaves_the_link_usable_and_the_token_as_it_was(live, session, world, visitor):

@@ -34,7 +34,7 @@ def world(live):
 
 def start_connect(live, network, email, account=None, decision="allow"):
     """Connect a profile → network → consent → callback; the callback's response."""
-    started = live.http.post(f"/accounts/connect/{network}", data={"csrf_token": live.csrf("/accounts/connect")})
+    started = live.http.post(f"/accounts/connect/networks/{network}", data={"csrf_token": live.csrf("/accounts/connect")})
     assert started.status_code == 303, started.text
     back = live.consent(started.headers["location"], email, decision, account=account)
     assert back.startswith(f"{live.base_url}/renew/callback/{network}")
@@ -170,7 +170,7 @@ def test_a_member_without_manage_profiles_may_not_connect(world, session):
     assert 'href="/accounts/connect"' not in world.http.get("/accounts").text
     assert world.http.get("/accounts/connect").status_code == 403
     token = world.csrf("/accounts")
-    assert world.http.post("/accounts/connect/facebook", data={"csrf_token": token}).status_code == 403
+    assert world.http.post("/accounts/connect/networks/facebook", data={"csrf_token": token}).status_code == 403
 
 
 def test_a_declined_consent_connects_nothing(world, session):

@@ -6,7 +6,6 @@ import pytest
 from redis import Redis
 from rq import Queue
 from rq.job import Job
-from rq.registry import ScheduledJobRegistry
 
 from sqlmodel import select
 
@@ -14,7 +13,7 @@ from jobs.renewal import SECOND_LOOK_SECONDS, check_health, renew_due
 from portal.db import utcnow
 from portal.models import InvalidReason, Organization, SocialProfile, User
 from tests import factories
-from tests.conftest import run_jobs
+from tests.conftest import run_jobs, scheduled_now
 from tests.renewal.conftest import OWNER, adopt
 from tests.renewal.test_silent import age, connected
 
@@ -110,6 +109,7 @@ def test_linkedin_is_asked_twice_before_a_revoked_token_is_flagged(live, session
     answer schedules a second look a little later, and only the second one
     flags the token."""
     profile, credential = connected(live, session, "linkedin_personal", "li-1")
+    version = credential.version  # `credential` is read again below
     live.admin("tokens/revoke", {"token": live.cipher().unseal(credential.sealed_access_token)})
     queue = queue_of(app)
     introspections = len(live.calls("linkedin_personal"))
@@ -121,21 +121,33 @@ def test_linkedin_is_asked_twice_before_a_revoked_token_is_flagged(live, session
 
     assert first.return_value(refresh=True) == "recheck"
     kept = live.current(profile.id)
-    assert not kept.is_invalid and kept.version == credential.version
-    scheduled = ScheduledJobRegistry(queue=queue)
-    [second_id] = scheduled.get_job_ids()
-    second = queue.fetch_job(second_id)
+    assert not kept.is_invalid and kept.version == version
+    [(second, at)] = scheduled_now(app)
     assert (second.func_name, second.args) == ("jobs.renewal.check_profile", (profile.id, True))
     second_look = timedelta(seconds=SECOND_LOOK_SECONDS)
-    at = scheduled.get_scheduled_time(second)
     assert started + second_look - timedelta(seconds=1) <= at <= ended + second_look
 
-    scheduled.remove(second)
-    queue.enqueue_job(second)
     assert run_jobs(app) == (1, 0)
 
     assert second.return_value(refresh=True) == "invalid"
     flagged = live.current(profile.id)
     assert flagged.is_invalid and flagged.invalid_reason == InvalidReason.PERMISSION_REVOKED
     assert len(live.calls("linkedin_personal")) - introspections == 2
-    assert scheduled.get_job_ids() == []
+    assert scheduled_now(app) == []
+
+
+def test_try_renewing_all_says_plainly_when_a_refresh_could_not_move_the_end(live, session, app, client):
+    from tests.renewal.test_silent import ending_soon
+
+    profile, _ = ending_soon(live, session, "tiktok", "tt-ending", days=3)
+    org, owner_id = organization_and_owner(session, profile)
+    job = queue_of(app).enqueue("jobs.renewal.renew_all", org.id, "tiktok", owner_id)
+    run_jobs(app)
+
+    meta = Job.fetch(job.id, connection=queue_of(app).connection).get_meta(refresh=True)
+    assert meta["renewed"] == [] and meta["needs_consent"] == [profile.id] and meta["refreshed"] == [profile.id]
+    live.login()
+    page = live.http.get(f"/accounts/renew-all/{job.id}").text
+    assert "0 tokens renewed" in page and "1 needs your consent on the network" in page
+    assert "Access refreshed, but the connection still ends on " in page and "sign in again on TikTok." in page
+

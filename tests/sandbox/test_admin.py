@@ -72,6 +72,23 @@ def test_faults_500_and_429_then_normal_service(sandbox, client):
     assert calls[1]["outcome"] == "ok" and calls[0]["endpoint"] == "oauth2/token"
 
 
+def test_faults_of_a_missing_permission_and_of_an_unexpected_answer(sandbox, client):
+    granted = sandbox.provision("linkedin_personal", "li-1")
+    introspect = {"client_id": CLIENT[0], "client_secret": CLIENT[1], "token": granted["access_token"]}
+    sandbox.admin("faults", network="linkedin_personal", mode="permission", count=1)
+    refused = client.post("/sandbox/www.linkedin.com/oauth/v2/introspectToken", data=introspect)
+    assert refused.status_code == 403 and refused.get_json()["code"] == "ACCESS_DENIED"
+    sandbox.admin("faults", network="linkedin_personal", mode="unexpected", count=1)
+    odd = client.post("/sandbox/www.linkedin.com/oauth/v2/introspectToken", data=introspect)
+    assert odd.status_code == 400 and odd.get_json()["code"] == "ILLEGAL_ARGUMENT"
+    answered = client.post("/sandbox/www.linkedin.com/oauth/v2/introspectToken", data=introspect)
+    assert answered.status_code == 200 and answered.get_json()["active"] is True
+    assert [(c["status"], c["outcome"]) for c in sandbox.calls(network="linkedin_personal")] == [
+        (403, "100"), (400, "0"), (200, "ok")]
+    html = client.get("/sandbox/admin").get_data(as_text=True)
+    assert "<option>permission</option>" in html and "<option>unexpected</option>" in html
+
+
 def test_faults_on_one_network_leave_the_others_alone(sandbox, client):
     sandbox.admin("faults", network="youtube", mode="500", count=5)
     youtube = sandbox.provision("youtube", "UC1")

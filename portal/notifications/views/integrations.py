@@ -9,8 +9,9 @@ from portal.audit import audit
 from portal.crypto import seal
 from portal.db import get_session
 from portal.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
-from portal.notifications import events
+from portal.notifications import events, outbox
 from portal.notifications.views import bp
+from portal.queue import enqueue
 from portal.tenancy import managers_only
 from portal.web import owned_or_404, redirect_after_post, render
 
@@ -76,6 +77,19 @@ def slack():
     return redirect_after_post(url_for("notifications.integrations"))
 
 
+@bp.route("/settings/integrations/slack/test", methods=["POST"])
+@login_required
+@managers_only
+def slack_test():
+    """One message to the Slack channel, sent by a worker."""
+    if not g.organization.sealed_slack_webhook_url:
+        return page(status=400, errors={"slack_url": _("Set a Slack webhook first, then send a test.")})
+    enqueue("jobs.deliver.slack.send_slack_test", g.organization.id, result_ttl=3600)
+    flash(_("A test message is on its way to your Slack channel. If it does not arrive, check the webhook's URL."),
+          "success")
+    return redirect_after_post(url_for("notifications.integrations"))
+
+
 def chosen_events():
     try:
         return events.parse_events(request.form.getlist("events"))
@@ -132,6 +146,21 @@ def webhook(endpoint_id):
     ).all()
     return render("notifications/webhook.html", status=400 if errors else 200, endpoint=endpoint, log=log,
                   errors=errors, event_labels=EVENT_LABELS, DELIVERY_STATUS=DELIVERY_STATUS)
+
+
+@bp.route("/settings/integrations/webhooks/<int:endpoint_id>/test", methods=["POST"])
+@login_required
+@managers_only
+def webhook_test(endpoint_id):
+    """A `webhook.test` event to this endpoint; its delivery shows in the log below."""
+    endpoint = owned_or_404(WebhookEndpoint, endpoint_id)
+    if not endpoint.active:
+        flash(_("Switch the webhook on to send it a test."), "error")
+    else:
+        outbox.test_event(get_session(), endpoint)
+        get_session().commit()
+        flash(_("A test event is on its way to %(url)s: its delivery shows below.", url=endpoint.url), "success")
+    return redirect_after_post(url_for("notifications.webhook", endpoint_id=endpoint.id))
 
 
 @bp.route("/settings/integrations/webhooks/<int:endpoint_id>/delete", methods=["POST"])

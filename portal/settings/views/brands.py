@@ -13,6 +13,7 @@ from portal.settings import service
 from portal.settings.forms import ConfirmForm, NameForm, SwitchForm
 from portal.settings.views import bp
 from portal.tenancy import managers_only
+from portal.versions import changed
 from portal.web import owned_or_404, redirect_after_post, render, wants_fragment
 
 
@@ -70,6 +71,7 @@ def brands():
         return brands_page(status=400, form=form)
     brand = Brand(organization_id=g.organization.id, name=form.name.data)
     get_session().add(brand)
+    changed(get_session(), organization_id=brand.organization_id)
     audit("brand.created", brand=brand.name)
     get_session().commit()
     flash(_("Brand “%(name)s” created. Choose its profiles below.", name=brand.name), "success")
@@ -94,6 +96,7 @@ def brand(brand_id):
         audit("brand.renamed", old=brand.name, new=form.name.data)
         brand.name = form.name.data
         get_session().add(brand)
+        changed(get_session(), organization_id=brand.organization_id)
         get_session().commit()
     flash(_("Brand renamed to “%(name)s”.", name=brand.name), "success")
     return redirect_after_post(url_for("settings.brand", brand_id=brand.id))

@@ -8,6 +8,7 @@ from portal.db import get_session
 from portal.settings.forms import OrganizationForm
 from portal.settings.views import bp
 from portal.tenancy import managers_only
+from portal.versions import changed
 from portal.web import redirect_after_post, render
 
 FIELDS = ("name", "expiry_window_days", "notification_thresholds")
@@ -32,6 +33,7 @@ def organization():
             setattr(organization, field, new)
     if changes:
         get_session().add(organization)
+        changed(get_session(), organization_id=organization.id)
         audit("organization.updated", changes=changes)
         get_session().commit()
     flash(_("Organization settings saved."), "success")

@@ -1,4 +1,6 @@
 """Switching organization and brand, and personal settings (every signed-in user)."""
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
 from flask import abort, current_app, flash, g, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -17,6 +19,7 @@ from portal.paging import page_number
 from portal.settings.forms import LANGUAGE_CHOICES, PasswordForm, PersonalForm
 from portal.settings.views import bp
 from portal.tenancy import organization_required
+from portal.versions import changed_for_user
 from portal.web import redirect_after_post, render, safe_next
 
 
@@ -41,7 +44,14 @@ def switch():
             select(Brand).where(Brand.id == brand_id, Brand.organization_id == organization_id)
         ).first() if brand_id else None
         session["brand_id"] = brand.id if brand else None
-    return redirect_after_post(safe_next(request.form.get("next"), url_for("home.index")))
+    return redirect_after_post(without_brand(safe_next(request.form.get("next"), url_for("home.index"))))
+
+
+def without_brand(url):
+    """`url` without a `brand` of its own, so that the page shows the brand just chosen."""
+    parts = urlsplit(url)
+    query = [(key, value) for key, value in parse_qsl(parts.query, keep_blank_values=True) if key != "brand"]
+    return urlunsplit(parts._replace(query=urlencode(query)))
 
 
 def personal_page(status=200, personal_form=None, password_form=None, preferences_error=None):
@@ -80,6 +90,8 @@ def personal():
     if not form.validate():
         return personal_page(status=400, personal_form=form)
     user = current_user._get_current_object()
+    if user.name != (form.name.data or ""):
+        changed_for_user(get_session(), user.id)  # "by <name>" on the pages of every organization
     user.name = form.name.data or ""
     user.locale = form.locale.data or None
     zone_changed = user.timezone != (form.timezone.data or None)
@@ -139,7 +151,8 @@ def notification_preferences():
     (or to the page of "Set by profile" that its Search, Previous or Next asked for)."""
     try:
         text, number, asked_to_save = preferences.destination(request.form)
-        choices = preferences.parse(request.form, preferences.renewable_ids(request.form.getlist("profile")))
+        choices = preferences.parse(request.form, preferences.renewable_ids(request.form.getlist("profile")),
+                                    push_available=bool(current_app.config["VAPID_PUBLIC_KEY"]))
     except preferences.BadPreferences as error:
         return personal_page(status=400, preferences_error=str(error))
     changed = preferences.save(choices)

@@ -1,19 +1,18 @@
 """Connect a profile: the choice of network, its consent, then "Choose the
 profiles to connect", searchable and a page at a time, whose buttons save
 the choice before they move."""
-from flask import Blueprint, abort, flash, g, redirect, request, session, url_for
+from flask import abort, flash, g, redirect, request, session, url_for
 from flask_babel import gettext as _, lazy_gettext as _l, ngettext
 from flask_login import current_user, login_required
 
 from portal.connect import picks, service
+from portal.connect.views import bp
 from portal.networks import NETWORKS, NotConfigured, adapter_for, network
 from portal.paging import page_number, paginate, search_text
 from portal.permissions import may_connect_profiles
 from portal.renewal.consent import NONCE_KEY
 from portal.tenancy import current_brands, organization_required
 from portal.web import redirect_after_post, render
-
-bp = Blueprint("connect", __name__)
 
 PER_PAGE = 50
 CHOICE_ERRORS = {
@@ -39,7 +38,7 @@ def index():
     return render("connect/index.html", networks=list(NETWORKS.values()))
 
 
-@bp.route("/accounts/connect/<network_key>", methods=["POST"])
+@bp.route("/accounts/connect/networks/<network_key>", methods=["POST"])
 @login_required
 @organization_required
 def start(network_key):
