@@ -29,7 +29,7 @@ def create_app(config=None):
         n = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
 
-    from portal import accesslog, crypto, db, queue, versions
+    from portal import accesslog, crypto, db, headers, queue, versions
     from portal.extensions import babel, csrf, htmx, limiter, login_manager, mail, select_locale, select_timezone
     from portal.web import IdConverter, Request
 
@@ -42,6 +42,7 @@ def create_app(config=None):
     csrf.init_app(app)
     htmx.init_app(app)
     app.request_class = Request  # htmx's request, which init_app set
+    headers.init_app(app)
     mail.init_app(app)
     limiter.init_app(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)

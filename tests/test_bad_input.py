@@ -127,3 +127,19 @@ def test_a_row_menu_opened_without_htmx_is_the_profile_page(client, owner):
     response = client.get(f"/accounts/{profile.id}/menu")
     assert response.status_code == 302 and response.headers["Location"] == f"/accounts/{profile.id}"
     assert client.get(f"/accounts/{profile.id}/menu", headers={"HX-Request": "true"}).status_code == 200
+
+
+def test_every_form_reads_form_bodies_only(app):
+    """Each form derives from `portal.forms.Form`, which takes no JSON body or file for its fields."""
+    from flask_wtf import FlaskForm
+
+    from portal.forms import Form
+
+    def subclasses(cls):
+        for sub in cls.__subclasses__():
+            yield sub
+            yield from subclasses(sub)
+
+    forms = [form for form in subclasses(FlaskForm) if form.__module__.startswith("portal.")]
+    assert len(forms) > 10
+    assert [form.__qualname__ for form in forms if not issubclass(form, Form) and form is not Form] == []
