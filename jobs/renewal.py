@@ -3,21 +3,22 @@ import logging
 from datetime import timedelta
 
 from rq import Retry, get_current_job
-from sqlalchemy import or_
+from sqlalchemy import func, or_
 from sqlmodel import select
 
 from jobs import in_app_context
 from portal import app_settings
 from portal.db import get_session, keys_in_ranges, rows_by_key, utcnow
 from portal.models import Credential, CredentialState, Membership, Organization, SocialProfile, current_credential
-from portal.networks import adapter_for
+from portal.networks import adapter_for, network
 from portal.networks.outcomes import Transient
-from portal.profiles import AT_RISK, Scope, visible_profiles
+from portal.profiles import AT_RISK, Scope, effective_expiry_sql, visible_profiles
 from portal.queue import enqueue, queue
 from portal.renewal.health import check_credential
 from portal.renewal.policy import policy_for
-from portal.renewal.rules import KEEPALIVE_EVERY, MARGIN, SHORT_LIVED, refresh_due
-from portal.renewal.silent import RecheckLater, renew_silently
+from portal.renewal.rules import (HEALTH_CHECK_EVERY, KEEPALIVE_EVERY, MARGIN, SHORT_LIVED, health_check_quota,
+                                  refresh_due)
+from portal.renewal.silent import SECOND_LOOK_SECONDS, RecheckLater, renew_silently
 from portal.status import Status
 
 log = logging.getLogger("keepalive.renewal")
@@ -26,7 +27,6 @@ log = logging.getLogger("keepalive.renewal")
 # later, when the network said when to come back.
 BACKOFF = Retry(max=5, interval=[30, 120, 600, 1800, 3600])
 LONGEST_WAIT = 6 * 3600  # however long a network asks, a job is tried again within this
-SECOND_LOOK_SECONDS = 10
 
 
 def wait_as_told(error):
@@ -172,26 +172,45 @@ def _save_progress(job, meta):
         job.save_meta()
 
 
-# A credential with no expiry date is checked this often, so a revoked one is
-# caught before a post fails.
-HEALTH_CHECK_EVERY = timedelta(hours=24)
-
-
 @in_app_context
 def check_health(now=None):
-    """Enqueue a validation of every credential with no known expiry not checked lately."""
+    """Enqueue validations of the current credentials not checked for a day,
+    every kind (a fixed end without a refresh token too: a password changed
+    at the network kills it early), those past their end aside: per network
+    at most its hourly quota (`rules.health_check_quota`), never-checked
+    first, then the soonest-ending."""
     now = now or utcnow()
-    profile_ids = get_session().exec(
-        select(Credential.profile_id).where(
-            Credential.superseded_at.is_(None),
-            Credential.status == CredentialState.ACTIVE,
-            Credential.expires_at.is_(None) | Credential.sealed_refresh_token.is_not(None),
-            or_(Credential.last_checked_at.is_(None), Credential.last_checked_at <= now - HEALTH_CHECK_EVERY),
-        )
+    session = get_session()
+    populations = session.exec(
+        select(SocialProfile.network, func.count()).join(Credential, Credential.profile_id == SocialProfile.id)
+        .where(*checkable(now)).group_by(SocialProfile.network)
     ).all()
-    for profile_id in profile_ids:
-        enqueue("jobs.renewal.check_profile", profile_id, retry=BACKOFF)
-    return len(profile_ids)
+    enqueued = 0
+    for network_key, population in populations:
+        quota = health_check_quota(population, network(network_key).health_checks_per_hour)
+        for profile_id in session.exec(due_for_check(network_key, now).limit(quota)).all():
+            enqueue("jobs.renewal.check_profile", profile_id, retry=BACKOFF)
+            enqueued += 1
+    return enqueued
+
+
+def checkable(now):
+    """A current credential that a check can tell something of: not known dead, not past its end."""
+    expiry = effective_expiry_sql()
+    return (Credential.superseded_at.is_(None), Credential.status == CredentialState.ACTIVE,
+            or_(expiry.is_(None), expiry > now))
+
+
+def due_for_check(network_key, now):
+    """Profile ids of the network's credentials due a check, in the order they are checked."""
+    expiry = effective_expiry_sql()
+    return (
+        select(Credential.profile_id).join(SocialProfile, SocialProfile.id == Credential.profile_id)
+        .where(SocialProfile.network == network_key, *checkable(now),
+               or_(Credential.last_checked_at.is_(None), Credential.last_checked_at <= now - HEALTH_CHECK_EVERY))
+        .order_by(Credential.last_checked_at.is_not(None), expiry.is_(None), expiry, Credential.last_checked_at,
+                  Credential.id)
+    )
 
 
 @in_app_context

@@ -19,7 +19,7 @@ from werkzeug.urls import iri_to_uri
 
 from portal.db import get_session, utcnow
 from portal.numbers import MAX_ID, whole_number
-from portal.profiles import next_time_change
+from portal.profiles import time_state
 
 # The event a response names in `HX-Trigger` after a token changed, so that
 # every region showing token health (the header dropdown) reloads itself.
@@ -169,7 +169,7 @@ def page_etag():
       that `portal.tenancy` loads anyway, and those of the person's other
       organizations (the header's switcher names them);
     - the moment something shown changes with time alone (a day left less, a
-      token entering the window or expiring: `next_time_change`);
+      token entering the window or expiring: `time_state`);
     - the person (their name, address and language, their role and right in
       the organization), the session (its CSRF token is in the page; the
       warning after sign-in may be still to come), the brand, the URL and
@@ -187,7 +187,7 @@ def page_etag():
         membership.id, membership.role, membership.can_manage_profiles, g.brand.id if g.brand else None,
         tuple((organization.id, organization.name, organization.version) for _, organization in g.memberships),
         g.organization.id, *(session.get(name) for name in SESSION_SHOWN),
-        next_time_change(g.organization, utcnow()),
+        time_state(g.organization, utcnow()),
     )
     return hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
 

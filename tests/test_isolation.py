@@ -38,6 +38,7 @@ ID_ROUTES = {
     "settings.member_role": ({"membership_id": "membership"}, {"role": "manager"}),
     "settings.member_manage_profiles": ({"membership_id": "membership"}, {"can_manage_profiles": "true"}),
     "renewal.renew": ({"profile_id": "profile"}, {}),
+    "renewal.check": ({"profile_id": "profile"}, {}),
     "accounts.system_user_token": ({"profile_id": "profile"}, {"token": "EAAS-a-system-user-token"}),
     "accounts.profile": ({"profile_id": "profile"}, {}),
     "accounts.managers": ({"profile_id": "profile"}, {}),

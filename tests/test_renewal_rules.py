@@ -113,3 +113,14 @@ def test_a_renewal_renews_only_when_the_end_moves():
     assert end_moved(end, NOW + timedelta(days=60))  # Instagram's fresh 60 days
     assert end_moved(None, None)  # X, Google: no known end, the grant exercised
     assert end_moved(end, None) and end_moved(None, end)
+
+
+def test_a_health_check_run_takes_its_share_of_the_day_within_the_networks_cap():
+    from portal.renewal.rules import MIN_CHECKS_PER_RUN, health_check_quota
+
+    assert health_check_quota(0, 200) == MIN_CHECKS_PER_RUN
+    assert health_check_quota(3, 200) == MIN_CHECKS_PER_RUN  # a small agency: all of them at once
+    assert health_check_quota(240, 200) == 20  # twice the even share of 24 runs a day
+    assert health_check_quota(241, 200) == 21
+    assert health_check_quota(24000, 200) == 200  # never past the network's cap
+    assert health_check_quota(5, 4) == 4

@@ -185,6 +185,16 @@ def _person_grants(c, grant, same_client=False):
     return condition
 
 
+def _ended_by_a_password_change():
+    """The grants a person's new password ends: every one of theirs, except
+    at Google, which ends only those with Gmail scopes ("Using OAuth 2.0 to
+    Access Google APIs", refresh token expiration): a YouTube or Business
+    Profile grant lives on."""
+    scopes = store.grants.c.scopes
+    gmail = sa.or_(scopes.contains("https://mail.google.com/"), scopes.contains("/auth/gmail."))
+    return sa.or_(store.grants.c.provider != "google", gmail)
+
+
 def act_on_grant(c, grant, action, seconds=None):
     table = store.grants
     lineage = table.c.lineage == grant["lineage"]
@@ -198,7 +208,10 @@ def act_on_grant(c, grant, action, seconds=None):
     elif action == "revoke":
         store.set_lineage_state(c, grant["lineage"], "revoked")
     elif action in ("password_changed", "checkpoint"):
-        c.execute(table.update().where(_person_grants(c, grant)).values(state=action))
+        ended = _person_grants(c, grant)
+        if action == "password_changed":
+            ended = sa.and_(ended, _ended_by_a_password_change())
+        c.execute(table.update().where(ended).values(state=action))
         if action == "password_changed":
             c.execute(store.persons.update().where(store.persons.c.id == grant["person_id"])
                       .values(password_changed_at=moment))

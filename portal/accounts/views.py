@@ -15,7 +15,7 @@ from sqlmodel import select
 from portal.accounts import export, queries, wording
 from portal.activity import log as activity_log
 from portal.accounts.filters import BadFilter, parse_filters
-from portal.accounts.rows import page_context, render_row, row_context
+from portal.accounts.rows import at_risk, brand_scope, list_context, page_context, render_row, row_context
 from portal.accounts.rules import consent_groups
 from portal.db import get_session, utcnow
 from portal.links import rules as link_rules, service as link_service
@@ -65,9 +65,7 @@ def visible_row_or_404(profile_id):
 def expired_tokens_count():
     """How many profiles at risk the person may see in the current brand:
     the header's count, read with every page in one GROUP BY."""
-    scope = Scope(brand_id=g.brand.id if g.brand else None, statuses=AT_RISK)
-    counts = status_counts(g.membership, g.organization, scope)
-    return sum(counts[status] for status in AT_RISK)
+    return at_risk(status_counts(g.membership, g.organization, brand_scope()))
 
 
 @bp.route("/accounts/expired-tokens")
@@ -83,7 +81,7 @@ def expired_tokens():
     # The list is in the header and, without JavaScript, in the page: ids differ.
     list_id = "dropdown" if wants_fragment() else "page"
     return render("accounts/expired_tokens.html", block="panel", rows=rows, next_url=current_page_url(),
-                  list_id=list_id)
+                  list_id=list_id, **list_context(rows))
 
 
 @bp.route("/accounts/expired-tokens/dropdown")
@@ -140,9 +138,9 @@ def index():
 @login_required
 @organization_required
 def row(profile_id):
-    """The row of Manage Accounts as it is now, on the page `next` (for its
-    counts): where a silent renewal from the row leads."""
-    return render_row(profile_id, safe_next(request.args.get("next"), url_for("accounts.index")))
+    """The row of Manage Accounts as it is now, with the counts of the page it
+    is on (htmx's `HX-Current-URL`): where a silent renewal from the row leads."""
+    return render_row(profile_id, current_page_url())
 
 
 @bp.route("/accounts/export.csv")

@@ -13,6 +13,8 @@ from portal.networks import NETWORKS
 NetworkKey = StrEnum("NetworkKey", {key: key for key in NETWORKS})
 MAX_PAGE = 100
 DEFAULT_PAGE = 50
+# Text that reaches the database: any character but NUL, which PostgreSQL refuses in a string.
+TEXT = r"^[^\x00]*$"
 
 
 class Query(BaseModel):
@@ -30,8 +32,10 @@ class ProfilesQuery(Query):
     network: NetworkKey | None = Field(None, description="Only profiles of this network.")
     brand: int | None = Field(None, ge=1, description="Only profiles enabled in this brand (its id).")
     status: ApiStatus | None = Field(None, description="Only profiles whose token is in this state.")
-    q: str | None = Field(None, max_length=200, description="Only profiles whose name or handle holds this text.")
-    cursor: str | None = Field(None, max_length=200, description="`next_cursor` of the previous page.")
+    q: str | None = Field(None, max_length=200, pattern=TEXT,
+                          description="Only profiles whose name or handle holds this text.")
+    cursor: str | None = Field(None, max_length=200, pattern=r"^[A-Za-z0-9_-]*$",
+                               description="`next_cursor` of the previous page.")
     limit: int = Field(DEFAULT_PAGE, ge=1, le=MAX_PAGE, description="Profiles per page.")
 
 
@@ -53,7 +57,7 @@ class FallbackQuery(Query):
 
 class ReportBody(Body):
     http_status: int | None = Field(None, ge=100, le=599, description="The HTTP status the network answered.")
-    error_code: str | None = Field(None, max_length=100,
+    error_code: str | None = Field(None, max_length=100, pattern=TEXT,
                                    description="The network's error code or type, e.g. `190` or `OAuthException`.")
 
 
@@ -61,7 +65,7 @@ class RenewalLinkBody(Body):
     recipient: Literal["client", "member"] = Field(
         description="`client`: the account owner at the client, who has no account in Keepalive; "
                     "`member`: a person of the agency who may renew the profile (signs in to use the link).")
-    email: str = Field(min_length=3, max_length=254, description="Where the link goes.")
+    email: str = Field(min_length=3, max_length=254, pattern=TEXT, description="Where the link goes.")
     language: Literal["en", "fr", "de", "nl"] = Field("en", description="The language of the email.")
 
 

@@ -111,6 +111,9 @@ class Network:
     # Facebook login its Pages, a Google account its locations): profiles
     # granted by one person need one consent, not one each.
     one_consent_for_many: bool = False
+    # Keepalive's own cap on the health checks of one hourly run, well within
+    # the network's rate limits for the call a check makes (docs/networks.md).
+    health_checks_per_hour: int = 200
 
     @property
     def scopes(self):

@@ -1,4 +1,6 @@
-"""When to renew silently: a pure rule over a credential and what its network allows."""
+"""When to renew silently, and how many health checks a run makes: pure
+rules over a credential and what its network allows."""
+import math
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -86,3 +88,24 @@ def refresh_due(credential, policy, now):
     if ready > now:
         return Due(False, not_before=ready)
     return Due(True)
+
+
+# Every current credential is asked about about once a day (a password changed
+# at the network kills a token with nothing else to show for it), by a run of
+# the health check every hour.
+HEALTH_CHECK_EVERY = timedelta(hours=24)
+HEALTH_CHECK_RUNS_PER_DAY = 24
+# A run checks at least this many of a network's credentials: a small
+# agency's are all checked at once.
+MIN_CHECKS_PER_RUN = 10
+
+
+def health_check_quota(population, per_hour):
+    """How many of a network's `population` current credentials one hourly
+    run may check: twice the even share of the day (the checks spread over
+    the day, and a backlog, all of them new, drains in half of it), at least
+    MIN_CHECKS_PER_RUN, and never more than the network's cap `per_hour`
+    (`Network.health_checks_per_hour`, within its rate limits)."""
+    share = math.ceil(2 * population / HEALTH_CHECK_RUNS_PER_DAY)
+    return min(per_hour, max(MIN_CHECKS_PER_RUN, share))
+

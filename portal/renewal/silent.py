@@ -36,6 +36,10 @@ class RecheckLater(Transient):
     """The network's answer must be confirmed a little later before a token is flagged."""
 
 
+# How much later: one more try, with `second_look=True`.
+SECOND_LOOK_SECONDS = 10
+
+
 class Result:
     RENEWED = "renewed"
     # The access token was refreshed but the connection's end did not move

@@ -64,6 +64,7 @@ def test_a_members_link_goes_only_to_who_may_renew(app, keyed, agency, session):
 
 @pytest.mark.parametrize("body", [
     {"recipient": "client", "email": "not an address"},
+    {"recipient": "client", "email": "a\x00b@client.test"},
     {"recipient": "boss", "email": "a@b.test"},
     {"recipient": "client", "email": "a@b.test", "language": "es"},
     {"email": "a@b.test"},

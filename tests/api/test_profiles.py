@@ -74,7 +74,7 @@ def test_cursor_pages_cover_every_profile_once(keyed, agency):
 
 @pytest.mark.parametrize("query", ["limit=0", "limit=101", "limit=x", "status=dead", "network=myspace",
                                    "cursor=!!!", "cursor=cDEyYQ", "brand=0", "brand=abc", "unknown=1",
-                                   "q=" + "a" * 201])
+                                   "q=" + "a" * 201, "q=a%00b", "limit=1e3", "network=x&network=tiktok"])
 def test_bad_parameters_are_a_400_problem(keyed, query):
     answer = keyed.get(f"/api/v1/profiles?{query}")
     assert answer.status_code == 400 and answer.mimetype == "application/problem+json"

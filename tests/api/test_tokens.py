@@ -124,7 +124,8 @@ def test_a_report_is_checked_once_a_minute_and_logged(app, keyed, agency, sessio
     assert reported[0].data["said"] == "HTTP 401, invalid_token" and reported[0].actor_name == "Publisher"
 
 
-@pytest.mark.parametrize("body", [{"http_status": 99}, {"error_code": "x" * 101}, {"other": 1}, [1, 2]])
+@pytest.mark.parametrize("body", [{"http_status": 99}, {"error_code": "x" * 101}, {"other": 1}, [1, 2],
+                                  {"error_code": "a\x00b"}, {"http_status": 401.5}])
 def test_a_bad_report_is_a_400_problem(keyed, agency, body):
     answer = keyed.post(f"/api/v1/profiles/{agency.profiles['x'].id}/token/report", json=body)
     assert answer.status_code == 400 and answer.mimetype == "application/problem+json"

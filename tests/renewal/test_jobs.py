@@ -14,7 +14,8 @@ from portal.db import utcnow
 from portal.models import InvalidReason, Organization, SocialProfile, User
 from tests import factories
 from tests.conftest import run_jobs, scheduled_now
-from tests.renewal.conftest import OWNER, adopt
+from portal.networks import NETWORKS
+from tests.renewal.conftest import OWNER, adopt, agency
 from tests.renewal.test_silent import age, connected
 
 pytestmark = pytest.mark.slow
@@ -148,6 +149,65 @@ def test_try_renewing_all_says_plainly_when_a_refresh_could_not_move_the_end(liv
     assert meta["renewed"] == [] and meta["needs_consent"] == [profile.id] and meta["refreshed"] == [profile.id]
     live.login()
     page = live.http.get(f"/accounts/renew-all/{job.id}").text
-    assert "0 tokens renewed" in page and "1 needs your consent on the network" in page
+    assert "No token was renewed without you." in page and "1 needs your consent on the network" in page
     assert "Access refreshed, but the connection still ends on " in page and "sign in again on TikTok." in page
 
+
+
+@pytest.mark.parametrize("network", ["instagram", "threads"])
+def test_a_password_changed_at_the_network_turns_the_profile_red_after_the_health_check(live, session, app, network):
+    """A fixed end and no refresh token: green until its window, were it not
+    asked about every day. (LinkedIn's answer, "revoked", is asked again 10
+    seconds later first: test_linkedin_is_asked_twice_before_a_revocation_is_believed.)"""
+    live.grant(network, "pw-1")
+    _, _, profile = agency(session, network, "pw-1")
+    live.login()
+    live.renew_interactively(profile.id)
+    credential = live.current(profile.id)
+    assert credential.sealed_refresh_token is None and credential.expires_at is not None
+    credential.last_checked_at = utcnow() - timedelta(days=2)
+    session.add(credential)
+    session.commit()
+    page = live.http.get(f"/accounts/{profile.id}").text
+    assert 'class="profile-head card status-valid"' in page
+
+    live.admin("tokens/password_changed", {"token": live.cipher().unseal(credential.sealed_access_token)})
+    assert check_health() == 1  # the scheduler's hourly run
+    run_jobs(app)
+
+    page = live.http.get(f"/accounts/{profile.id}").text
+    assert 'class="profile-head card status-expired"' in page
+    label = NETWORKS[network].label
+    assert f"Password changed on {label}" in page
+    assert live.current(profile.id).invalid_reason == InvalidReason.PASSWORD_CHANGED
+
+
+def test_check_now_asks_the_network_and_says_what_it_answered(live, session, app):
+    profiles = {}
+    for external_id in ("th-1", "th-2"):
+        live.grant("threads", external_id, email=f"{external_id}@demo.test")
+        _, _, profiles[external_id] = agency(session, "threads", external_id, email=f"{external_id}@demo.test")
+        live.login(f"{external_id}@demo.test")
+        live.renew_interactively(profiles[external_id].id, email=f"{external_id}@demo.test")
+    alive, dead = profiles["th-1"], profiles["th-2"]
+    live.login("th-1@demo.test")
+    token = live.csrf(f"/accounts/{alive.id}")
+    page = live.http.get(f"/accounts/{alive.id}").text
+    assert f'action="/profiles/{alive.id}/check"' in page and "Check now" in page
+
+    works = live.http.post(f"/profiles/{alive.id}/check", data={"csrf_token": token})
+    assert works.status_code == 303 and works.headers["location"] == f"/accounts/{alive.id}"
+    assert ("success", "Threads says the token of Northwind Café works.") in live.flashes(f"/accounts/{alive.id}")
+    again = live.http.post(f"/profiles/{alive.id}/check", data={"csrf_token": token})
+    assert again.status_code == 303
+    assert ("info", "Northwind Café was checked moments ago: try again in a few seconds.") in live.flashes("/")
+
+    live.login("th-2@demo.test")
+    token = live.csrf("/accounts")
+    credential = live.current(dead.id)
+    live.admin("tokens/password_changed", {"token": live.cipher().unseal(credential.sealed_access_token)})
+    answer = live.http.post(f"/profiles/{dead.id}/check", data={"csrf_token": token, "next": "/accounts"})
+    assert answer.status_code == 303 and answer.headers["location"] == "/accounts"
+    assert ("error", "Threads says the token of Northwind Café no longer works: Password changed on Threads. "
+                     "Renew it.") in live.flashes("/accounts")
+    assert 'class="profile-head card status-expired"' in live.http.get(f"/accounts/{dead.id}").text

@@ -194,11 +194,26 @@ def test_google_pkce_wrong_secret_and_dead_refresh_tokens(sandbox, client):
     code = google_code(sandbox, access_type="offline", prompt="consent", code_challenge=challenge,
                        code_challenge_method="S256")
     tokens = google_exchange(client, code, code_verifier=verifier).get_json()
-    sandbox.admin("tokens/password_changed", token=tokens["refresh_token"])
+    sandbox.admin("tokens/revoke", token=tokens["refresh_token"])
     dead = client.post(GOOGLE_TOKEN, data={"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"],
                                            "client_id": CLIENT[0], "client_secret": CLIENT[1]})
     assert dead.status_code == 400
     assert dead.get_json() == {"error": "invalid_grant", "error_description": "Token has been expired or revoked."}
+
+
+@pytest.mark.parametrize("scope, survives", [
+    ("https://www.googleapis.com/auth/youtube.readonly", True),
+    ("https://www.googleapis.com/auth/youtube.readonly https://mail.google.com/", False),
+])
+def test_a_new_google_password_ends_only_grants_with_gmail_scopes(sandbox, client, scope, survives):
+    verifier, challenge = pkce_pair()
+    code = google_code(sandbox, scope=scope, access_type="offline", prompt="consent", code_challenge=challenge,
+                       code_challenge_method="S256")
+    tokens = google_exchange(client, code, code_verifier=verifier).get_json()
+    sandbox.admin("tokens/password_changed", token=tokens["refresh_token"])
+    refreshed = client.post(GOOGLE_TOKEN, data={"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"],
+                                                "client_id": CLIENT[0], "client_secret": CLIENT[1]})
+    assert (refreshed.status_code == 200) is survives, refreshed.get_json()
 
 
 def test_google_business_accounts_carry_the_role(sandbox, client):
