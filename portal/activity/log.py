@@ -19,6 +19,7 @@ from portal.activity.vocabulary import Kind, actor, codes_of, detail, label
 from portal.db import get_session
 from portal.models import AuditEvent, Membership, ProfileAccess, SocialProfile, User
 from portal.networks import network
+from portal.numbers import whole_number
 from portal.paging import page_number
 from portal.permissions import manages_organization
 from portal.profiles import Scope, visible
@@ -87,7 +88,7 @@ def read_filters(values, membership, organization):
 
 def _id(value):
     """A row id, or None for anything that cannot be one (letters, 20 digits)."""
-    return int(value) if value.isascii() and value.isdigit() and len(value) < 19 else None
+    return whole_number(value)
 
 
 def _day(values, name, problems):
