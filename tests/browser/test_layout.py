@@ -154,7 +154,7 @@ class Walk:
 
 def open_disclosure(walk, slot, label):
     """The dropdown or menu in `slot` opened (its items loaded): inside the screen, and checked."""
-    button = walk.page.locator(f"{slot} button[aria-controls]")
+    button = walk.page.locator(f"{slot} button[aria-controls], {slot} button.menu-button").first
     button.click()
     panel = walk.page.locator(f"#{button.get_attribute('aria-controls')}")
     expect(panel.locator("a, button, [role=menuitem]").first).to_be_visible()
@@ -221,7 +221,7 @@ def test_every_page_fits_and_passes_axe(browser, live_server, walk, axe_source, 
         expect(page.locator("dialog.managers-dialog[open]")).to_be_visible()
         check_dialog(visit, "See all managers")
         page.goto("/accounts")
-        page.locator(f"#profile-row-{profiles[0]} .row-menu button[aria-controls]").click()
+        page.locator(f"#profile-row-{profiles[0]} .row-menu button.menu-button").click()
         page.locator(f"#row-menu-{profiles[0]} a[href^='/accounts/{profiles[0]}/remove']").click()
         expect(page.locator("dialog.remove-dialog[open]")).to_be_visible()
         check_dialog(visit, "Remove profile")
