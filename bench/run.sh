@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `make bench`: the pages under gunicorn driven by wrk, delivery by real RQ
+# `make bench`: the pages in one process and under gunicorn driven by wrk, delivery by real RQ
 # workers to a local SMTP server, the scan at growing sizes, the token API
 # under gunicorn driven by wrk; then RESULTS.md.
 # `bash bench/run.sh --quick`: a smoke check of these scripts (5 s per
@@ -17,11 +17,11 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 PYTHON=${PYTHON:-$ROOT/.venv/bin/python}
 OUT=$ROOT/bench/out
-DURATION=30s SIZES=10000,100000,1000000 DUE=1000 MANY_DUE=10000 MESSAGES=10000 RESULTS=bench/RESULTS.md
-API_ROUNDS=6 API_ROUND=5s
+SIZES=10000,100000,1000000 DUE=1000 MANY_DUE=10000 MESSAGES=10000 RESULTS=bench/RESULTS.md
+API_ROUNDS=6 API_ROUND=5s PAGE_ROUNDS=6 PAGE_ROUND=5s PAGE_RENDER_ROUNDS=7
 if [ "${1:-}" = --quick ]; then
-  DURATION=5s SIZES=1000,10000 DUE=100 MANY_DUE=1000 MESSAGES=1000 RESULTS=bench/out/RESULTS-quick.md
-  API_ROUNDS=1
+  SIZES=1000,10000 DUE=100 MANY_DUE=1000 MESSAGES=1000 RESULTS=bench/out/RESULTS-quick.md
+  API_ROUNDS=1 PAGE_ROUNDS=1 PAGE_RENDER_ROUNDS=2
 fi
 if ! command -v wrk >/dev/null; then
   sudo=$([ "$(id -u)" = 0 ] || echo sudo)
@@ -57,32 +57,46 @@ if step pages; then
 echo "== pages"
 export DATABASE_URL=sqlite:///$OUT/pages.sqlite
 $PYTHON -m bench.pages seed "$DATABASE_URL"
-# One server as the product runs (pages kept), then one rendering every request.
-for server in kept rendered; do
-  PORT=$(free_port)
-  # shellcheck disable=SC2046
-  env $($PYTHON -m bench.pages environment $server) "$ROOT/.venv/bin/gunicorn" --workers 2 --bind "127.0.0.1:$PORT" \
-    --error-logfile "$OUT/gunicorn-$server.log" bench.wsgi_bench:app &
-  GUNICORN=$!
-  trap 'kill $GUNICORN 2>/dev/null || true' EXIT
-  for _ in $(seq 100); do
-    curl -so /dev/null "http://127.0.0.1:$PORT/login" && break
-    sleep 0.1
-  done
-  COOKIE=$($PYTHON -m bench.pages signin "http://127.0.0.1:$PORT" $server)
-  while read -r name path htmx; do
-    headers=(-H "Cookie: $COOKIE")
-    [ "$htmx" = htmx ] && headers+=(-H "HX-Request: true")
-    wrk -t2 -c10 -d2s "${headers[@]}" "http://127.0.0.1:$PORT$path" > /dev/null  # warm both workers up
-    [ "$name" = accounts ] && load pages
-    wrk -t2 -c10 -d"$DURATION" --timeout 10s --latency -s "$ROOT/bench/percentiles.lua" "${headers[@]}" "http://127.0.0.1:$PORT$path" \
-      > "$OUT/wrk-$name.txt"
-    tail -n1 "$OUT/wrk-$name.txt" > "$OUT/wrk-$name.json"
-    echo "$name: $(cat "$OUT/wrk-$name.json")"
-  done < <($PYTHON -m bench.pages endpoints $server)
-  kill $GUNICORN
-  wait $GUNICORN 2>/dev/null || true
+# In one process first (nothing else of this run competing), each page and its baseline in turns.
+$PYTHON -m bench.pages render "$PAGE_RENDER_ROUNDS"
+# Then under gunicorn as the product runs: no page kept, every answer rendered, but an unchanged
+# repeat view (If-None-Match: the ETag of the page) answered 304.
+PORT=$(free_port)
+"$ROOT/.venv/bin/gunicorn" --workers 2 --bind "127.0.0.1:$PORT" --error-logfile "$OUT/gunicorn-pages.log" \
+  bench.wsgi_bench:app &
+GUNICORN=$!
+trap 'kill $GUNICORN 2>/dev/null || true' EXIT
+for _ in $(seq 100); do
+  curl -so /dev/null "http://127.0.0.1:$PORT/login" && break
+  sleep 0.1
 done
+COOKIE=$($PYTHON -m bench.pages signin "http://127.0.0.1:$PORT")
+page_headers() {  # the headers of endpoint kind $1
+  headers=(-H "Cookie: $COOKIE")
+  [ "$1" = htmx ] && headers+=(-H "HX-Request: true")
+  [ "$1" = conditional ] && headers+=(-H "If-None-Match: $(cat "$OUT/accounts-etag")")
+  return 0
+}
+while read -r name path kind; do
+  page_headers "$kind"
+  wrk -t2 -c10 -d2s "${headers[@]}" "http://127.0.0.1:$PORT$path" > /dev/null  # warm both workers up
+done < <($PYTHON -m bench.pages endpoints)
+load pages
+# Each page right before its baseline, in rounds of a few seconds, so that what else the machine
+# does falls on both alike; the report takes the median of the rounds.
+for round in $(seq "$PAGE_ROUNDS"); do
+  while read -r name path kind; do
+    page_headers "$kind"
+    [ "$kind" = conditional ] && export WRK_COUNT_STATUS=1
+    wrk -t2 -c10 -d"$PAGE_ROUND" --timeout 10s --latency -s "$ROOT/bench/percentiles.lua" "${headers[@]}" \
+      "http://127.0.0.1:$PORT$path" > "$OUT/wrk-$name-$round.txt"
+    unset WRK_COUNT_STATUS
+    tail -n1 "$OUT/wrk-$name-$round.txt" > "$OUT/wrk-$name-$round.json"
+    echo "$name ($round): $(cat "$OUT/wrk-$name-$round.json")"
+  done < <($PYTHON -m bench.pages endpoints)
+done
+kill $GUNICORN
+wait $GUNICORN 2>/dev/null || true
 unset DATABASE_URL
 fi
 

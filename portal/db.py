@@ -6,6 +6,8 @@ from datetime import datetime, timezone
 import sqlalchemy as sa
 from flask import current_app, g, has_request_context, request
 from sqlalchemy import event, select, union
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 from sqlmodel import Session, create_engine
 
 
@@ -37,6 +39,27 @@ class UTCDateTime(sa.types.TypeDecorator):
         if value.tzinfo is None:
             return value.replace(tzinfo=timezone.utc)
         return value.astimezone(timezone.utc)
+
+
+class earliest(FunctionElement):
+    """The earlier of two moments, either of which may be NULL (NULL only
+    when both are): `LEAST` on PostgreSQL, which leaves NULLs out; SQLite's
+    two-argument `min` is NULL as soon as one is, so it falls back on
+    whichever is not."""
+
+    inherit_cache = True
+    type = UTCDateTime()
+
+
+@compiles(earliest)
+def _least(element, compiler, **kw):
+    return "LEAST(%s)" % compiler.process(element.clauses, **kw)
+
+
+@compiles(earliest, "sqlite")
+def _sqlite_earliest(element, compiler, **kw):
+    first, second = (compiler.process(clause, **kw) for clause in element.clauses)
+    return f"coalesce(min({first}, {second}), {first}, {second})"
 
 
 # Values of one IN list at most: SQLite bounds the parameters of a statement.

@@ -7,12 +7,15 @@ two to each other on every boundary), so only the rows shown are built.
 """
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
+from functools import cache
+from typing import NamedTuple
 
-from sqlalchemy import and_, case, false, func, literal, or_, union_all
+from sqlalchemy import and_, bindparam, case, false, func, or_, union_all
+from flask import current_app
 from sqlmodel import select
 
-from portal.db import get_session, utcnow
+from portal.db import IN_CHUNK, UTCDateTime, earliest, get_session, utcnow
 from portal.models import (AccessLevel, Brand, BrandProfile, Credential, CredentialState, ProfileAccess,
                            SocialProfile)
 from portal.permissions import manages_organization, may_renew
@@ -50,12 +53,7 @@ def effective_expiry_sql():
         (Credential.sealed_refresh_token.is_not(None), Credential.refresh_expires_at),
         else_=Credential.expires_at,
     )
-    data_access = Credential.data_access_expires_at
-    return case(
-        (data_access.is_(None), end),
-        (or_(end.is_(None), data_access < end), data_access),
-        else_=end,
-    )
+    return earliest(end, Credential.data_access_expires_at)
 
 
 def shown_expiry_sql(now):
@@ -74,6 +72,11 @@ def shown_expiry_sql(now):
 def urgency_sql(now, window_days):
     """The `URGENCY` of each profile's token status at `now`, in SQL: the
     rule of `portal.status.token_status`, case by case."""
+    return urgency_between(now, now + timedelta(days=window_days))
+
+
+def urgency_between(now, horizon):
+    """`urgency_sql` for the window that ends at `horizon` (values or bound parameters)."""
     expiry = effective_expiry_sql()
     expired, expiring = URGENCY[Status.EXPIRED], URGENCY[Status.EXPIRING]
     return case(
@@ -81,7 +84,7 @@ def urgency_sql(now, window_days):
         (Credential.status == CredentialState.INVALID, expired),
         (expiry.is_(None), case((Credential.last_check_ok.is_(False), expired), else_=URGENCY[Status.NO_EXPIRY])),
         (expiry <= now, expired),
-        (expiry <= now + timedelta(days=window_days), expiring),
+        (expiry <= horizon, expiring),
         else_=URGENCY[Status.VALID],
     )
 
@@ -96,32 +99,98 @@ def matching(query, text):
                            SocialProfile.handle.icontains(needle, autoescape=True)))
 
 
+# The pages read profiles with statements built once a process for each
+# shape of question (who asks, what the scope narrows), their values bound
+# at each call: SQLAlchemy keys each statement once, not at every execution.
+NOW = bindparam("now", type_=UTCDateTime())
+HORIZON = bindparam("horizon", type_=UTCDateTime())
+
+
+def shape_of(membership, scope):
+    """What the statement of `visible` depends on besides values."""
+    return (manages_organization(membership), scope.brand_id is not None, scope.network is not None,
+            bool(scope.text.lstrip("@")), tuple(scope.statuses), scope.ids is not None)
+
+
+def values_of(membership, organization, scope, now):
+    """The values of a `visible` statement's parameters."""
+    needle = scope.text.lstrip("@")
+    escaped = needle.replace("/", "//").replace("%", "/%").replace("_", "/_")
+    return {
+        "organization_id": organization.id, "user_id": membership.user_id, "brand_id": scope.brand_id,
+        "network": scope.network, "needle": f"%{escaped}%", "ids": list(scope.ids or ()),
+        "now": now, "horizon": now + timedelta(days=organization.expiry_window_days),
+    }
+
+
+def scoped(query, shape):
+    """`query` over the visible profiles, narrowed by the scope of `shape`,
+    with bound parameters for the values (`values_of`)."""
+    manages, brand, network, text, statuses, ids = shape
+    query = (
+        query.select_from(SocialProfile)
+        .outerjoin(Credential, and_(Credential.profile_id == SocialProfile.id, Credential.superseded_at.is_(None)))
+        .outerjoin(ProfileAccess,
+                   and_(ProfileAccess.profile_id == SocialProfile.id, ProfileAccess.user_id == bindparam("user_id")))
+        .where(SocialProfile.organization_id == bindparam("organization_id"))
+    )
+    if not manages:
+        query = query.where(ProfileAccess.id.is_not(None))
+    if brand:
+        query = query.where(SocialProfile.id.in_(
+            select(BrandProfile.profile_id).where(BrandProfile.brand_id == bindparam("brand_id"))))
+    if network:
+        query = query.where(SocialProfile.network == bindparam("network"))
+    if text:
+        needle = func.lower(bindparam("needle"))
+        query = query.where(or_(func.lower(SocialProfile.name).like(needle, escape="/"),
+                                func.lower(SocialProfile.handle).like(needle, escape="/")))
+    if statuses:
+        query = query.where(urgency_between(NOW, HORIZON).in_([URGENCY[status] for status in statuses]))
+    if ids:
+        query = query.where(SocialProfile.id.in_(bindparam("ids", expanding=True)))
+    return query
+
+
 def visible(membership, organization, *columns, scope=Scope(), now=None):
     """A SELECT of `columns` over the profiles of `organization` that
     `membership` may see, joined to their current credential and the
     member's access, narrowed to `scope`."""
-    query = (
-        select(*columns)
-        .select_from(SocialProfile)
-        .outerjoin(Credential, and_(Credential.profile_id == SocialProfile.id, Credential.superseded_at.is_(None)))
-        .outerjoin(ProfileAccess,
-                   and_(ProfileAccess.profile_id == SocialProfile.id, ProfileAccess.user_id == membership.user_id))
-        .where(SocialProfile.organization_id == organization.id)
-    )
-    if not manages_organization(membership):
-        query = query.where(ProfileAccess.id.is_not(None))
-    if scope.brand_id is not None:
-        query = query.where(SocialProfile.id.in_(
-            select(BrandProfile.profile_id).where(BrandProfile.brand_id == scope.brand_id)))
-    if scope.network is not None:
-        query = query.where(SocialProfile.network == scope.network)
-    query = matching(query, scope.text)
-    if scope.statuses:
-        urgency = urgency_sql(now or utcnow(), organization.expiry_window_days)
-        query = query.where(urgency.in_([URGENCY[status] for status in scope.statuses]))
-    if scope.ids is not None:
-        query = query.where(SocialProfile.id.in_(scope.ids))
-    return query
+    query = scoped(select(*columns), shape_of(membership, scope))
+    return query.params(values_of(membership, organization, scope, now or utcnow()))
+
+
+def run(statement, membership, organization, scope, now, **values):
+    """The rows of a statement of `scoped` for these values."""
+    return get_session().exec(statement, params={**values_of(membership, organization, scope, now), **values}).all()
+
+
+@cache
+def ordered_ids_statement(shape, limited):
+    urgency = urgency_between(NOW, HORIZON).label("urgency")
+    expiry = shown_expiry_sql(NOW).label("shown_expiry")
+    query = scoped(select(SocialProfile.id, urgency, expiry), shape).order_by(
+        urgency, expiry.is_(None), expiry, func.lower(SocialProfile.name), SocialProfile.id)
+    return query.limit(bindparam("limit")).offset(bindparam("offset")) if limited else query
+
+
+@cache
+def rows_statement(manages):
+    return scoped(select(SocialProfile, Credential, ProfileAccess.level), (manages, False, False, False, (), True))
+
+
+@cache
+def counts_statement(shape):
+    urgency = urgency_between(NOW, HORIZON).label("urgency")
+    return scoped(select(urgency, func.count()), shape).group_by(urgency)
+
+
+@cache
+def summary_statement(manages):
+    urgency = urgency_between(NOW, HORIZON).label("urgency")
+    return scoped(select(SocialProfile.network, ProfileAccess.level, urgency, func.count()),
+                  (manages, False, False, False, (), False)).group_by(SocialProfile.network, ProfileAccess.level,
+                                                                      urgency)
 
 
 def renewable(membership, organization, *columns, scope=Scope()):
@@ -137,17 +206,19 @@ def renewable(membership, organization, *columns, scope=Scope()):
 
 def visible_profiles(membership, organization, scope=Scope(), now=None, limit=None, offset=0):
     """The profiles of `organization` in `scope` that `membership` may see,
-    most urgent first, `limit` of them from `offset`."""
+    most urgent first, `limit` of them from `offset`.
+
+    In two queries: the ids in order (the sort carries an id and its keys,
+    each computed once a row), then those rows whole."""
     now = now or utcnow()
-    expiry = shown_expiry_sql(now)
-    query = visible(membership, organization, SocialProfile, Credential, ProfileAccess.level,
-                    scope=scope, now=now).order_by(
-        urgency_sql(now, organization.expiry_window_days), expiry.is_(None), expiry,
-        func.lower(SocialProfile.name), SocialProfile.id,
-    )
-    if limit is not None:
-        query = query.limit(limit).offset(offset)
-    results = get_session().exec(query).all()
+    ordered = ordered_ids_statement(shape_of(membership, scope), limit is not None)
+    ids = [row[0] for row in run(ordered, membership, organization, scope, now, limit=limit, offset=offset)]
+    loaded = []
+    for start in range(0, len(ids), IN_CHUNK):
+        loaded += run(rows_statement(manages_organization(membership)), membership, organization,
+                      Scope(ids=tuple(ids[start:start + IN_CHUNK])), now)
+    position = {profile_id: index for index, profile_id in enumerate(ids)}
+    results = sorted(loaded, key=lambda row: position[row[0].id])
     brands = brands_by_profile([profile.id for profile, _, _ in results])
     return [
         ProfileRow(
@@ -164,90 +235,115 @@ def visible_profiles(membership, organization, scope=Scope(), now=None, limit=No
 
 def status_counts(membership, organization, scope=Scope(), now=None):
     """{Status: how many of the visible profiles in `scope` have it}, every status present."""
-    urgency = urgency_sql(now or utcnow(), organization.expiry_window_days).label("urgency")
-    counted = get_session().exec(
-        visible(membership, organization, urgency, func.count(), scope=scope).group_by(urgency)
-    ).all()
+    counted = run(counts_statement(shape_of(membership, scope)), membership, organization, scope, now or utcnow())
     counts = {status: 0 for status in URGENCY}
     for rank, count in counted:
         counts[STATUS_OF_URGENCY[rank]] = count
     return counts
 
 
-def next_status_change(membership, organization, now):
-    """The first moment after `now` when a visible profile's status changes
-    with time alone: a token entering the expiry window or expiring. Counts
-    and lists of statuses hold until then (None: until something happens)."""
-    expiry = effective_expiry_sql()
-    horizon = now + timedelta(days=organization.expiry_window_days)
-    expires, enters_window = get_session().exec(
-        visible(membership, organization,
-                func.min(case((expiry > now, expiry))), func.min(case((expiry > horizon, expiry))))
-        .where(Credential.status != CredentialState.INVALID)
-    ).one()
-    moments = [expires, enters_window and enters_window - timedelta(days=organization.expiry_window_days)]
-    return min((moment for moment in moments if moment is not None), default=None)
-
-
-def next_time_change(organization, now):
-    """The moment from which something the lists of `organization`'s profiles
-    show changes with time alone, whoever looks: a token in the expiry window
-    losing a day ("3 days left") or expiring, or a token entering the window
-    (None: nothing will). It stays the same until that moment has passed, so
-    it stands in the pages' ETags (`portal.web.conditional`)."""
-    expiry = effective_expiry_sql()
+def time_state(organization, now):
+    """A value that stays the same exactly as long as nothing the lists of
+    `organization`'s profiles show changes with time alone, whoever looks: a
+    token in the expiry window losing a day ("3 days left", just after a
+    whole day before its end) or expiring (at its end), or one entering the
+    window (at its end less the window). It is (the next moment a token in
+    the window loses a day, the end of the nearest token beyond the window),
+    either None when there is none; it stands in the pages' ETags
+    (`portal.web.conditional`)."""
     window = timedelta(days=organization.expiry_window_days)
+    key = (organization.id, organization.version, organization.expiry_window_days)
+    kept = current_app.extensions.setdefault("keepalive.time_states", {})
+    known = kept.get(key)
+    if known is not None and known[0] <= now < known[1]:
+        return known[2]
+    losing_a_day, beyond = [], None
+    ends = get_session().exec(time_change_statement(),
+                              params={"organization_id": organization.id, "now": now, "horizon": now + window})
+    for (end,) in ends.all():
+        if end is None:
+            continue
+        if end > now + window:
+            beyond = end  # it leaves this set as it enters the window
+        else:  # its whole days left go down one just after each of these moments; it leaves the set as it expires
+            losing_a_day.append(end - timedelta(days=(end - now) // timedelta(days=1)))
+    state = min(losing_a_day, default=None), beyond
+    # The same until a token of the window loses a day or expires, or the nearest beyond enters it, or
+    # a write changes the organization's version: kept that long, in this process.
+    until = min((moment for moment in (state[0], beyond and beyond - window) if moment is not None), default=FOREVER)
+    if len(kept) > 4096:
+        kept.clear()
+    kept[key] = (now, until, state)
+    return state
+
+
+# The app's time states (`current_app.extensions["keepalive.time_states"]`):
+# {(organization id, version, window days): (computed at, valid until, time state)}.
+FOREVER = datetime.max.replace(tzinfo=timezone.utc)
+
+
+@cache
+def time_change_statement():
+    """The effective expiries within the window, and the nearest one beyond it."""
+    expiry = effective_expiry_sql()
     current = (
         select(expiry)
         .select_from(SocialProfile)
         .join(Credential, and_(Credential.profile_id == SocialProfile.id, Credential.superseded_at.is_(None)))
-        .where(SocialProfile.organization_id == organization.id, Credential.status != CredentialState.INVALID)
+        .where(SocialProfile.organization_id == bindparam("organization_id"),
+               Credential.status != CredentialState.INVALID)
     )
-    within = current.where(expiry > now, expiry <= now + window)
-    beyond = current.with_only_columns(func.min(expiry)).where(expiry > now + window)
-    moments = []
-    for (end,) in get_session().exec(union_all(within, beyond)).all():
-        if end is None:
-            continue
-        if end > now + window:
-            moments.append(end - window)  # enters the window
-        else:  # its whole days left go down one at each of these moments, the last when it expires
-            moments.append(end - timedelta(days=(end - now) // timedelta(days=1)))
-    return min(moments, default=None)
+    within = current.where(expiry > NOW, expiry <= HORIZON)
+    beyond = current.with_only_columns(func.min(expiry)).where(expiry > HORIZON)
+    return union_all(within, beyond)
 
 
 @dataclass(frozen=True)
 class NetworkSummary:
     present: frozenset  # the networks of the visible profiles
     to_renew: dict  # {network: profiles at risk that the member may renew}; networks with none left out
+    counts: dict  # {Status: how many visible profiles have it}: `status_counts` of every visible profile
 
 
 def network_summary(membership, organization, now=None):
-    """Which networks the visible profiles are on, and how many of each are
-    at risk and renewable by `membership` (for "Try renewing all")."""
-    urgency = urgency_sql(now or utcnow(), organization.expiry_window_days)
-    at_risk = case((urgency.in_([URGENCY[status] for status in AT_RISK]), literal(1)), else_=literal(0))
-    grouped = get_session().exec(
-        visible(membership, organization, SocialProfile.network, ProfileAccess.level, func.sum(at_risk))
-        .group_by(SocialProfile.network, ProfileAccess.level)
-    ).all()
+    """Which networks the visible profiles are on, how many of each are at
+    risk and renewable by `membership` (for "Try renewing all"), and how
+    many have each status: one GROUP BY."""
+    grouped = run(summary_statement(manages_organization(membership)), membership, organization, Scope(),
+                  now or utcnow())
     to_renew = defaultdict(int)
-    for network_key, level, count in grouped:
-        if count and may_renew(membership, level):
+    counts = {status: 0 for status in URGENCY}
+    for network_key, level, rank, count in grouped:
+        status = STATUS_OF_URGENCY[rank]
+        counts[status] += count
+        if status in AT_RISK and may_renew(membership, level):
             to_renew[network_key] += count
-    return NetworkSummary(present=frozenset(key for key, _, _ in grouped), to_renew=dict(to_renew))
+    return NetworkSummary(present=frozenset(key for key, _, _, _ in grouped), to_renew=dict(to_renew), counts=counts)
+
+
+@cache
+def brand_names_statement():
+    return (select(BrandProfile.profile_id, Brand.id, Brand.name)
+            .join(Brand, Brand.id == BrandProfile.brand_id)
+            .where(BrandProfile.profile_id.in_(bindparam("ids", expanding=True)))
+            .order_by(Brand.name))
+
+
+class BrandName(NamedTuple):
+    """A brand as a list of profiles names it (no row to load for it)."""
+    id: int
+    name: str
 
 
 def brands_by_profile(profile_ids):
+    """{profile id: [BrandName, …] by name} for `profile_ids`."""
     if not profile_ids:
         return {}
-    pairs = get_session().exec(
-        select(BrandProfile.profile_id, Brand)
-        .join(Brand, Brand.id == BrandProfile.brand_id)
-        .where(BrandProfile.profile_id.in_(profile_ids))
-        .order_by(Brand.name)
-    ).all()
+    rows = []
+    for start in range(0, len(profile_ids), IN_CHUNK):
+        rows += get_session().exec(brand_names_statement(),
+                                   params={"ids": list(profile_ids[start:start + IN_CHUNK])}).all()
     grouped = defaultdict(list)
-    for profile_id, brand in pairs:
-        grouped[profile_id].append(brand)
+    for profile_id, brand_id, name in rows:
+        grouped[profile_id].append(BrandName(brand_id, name))
     return grouped

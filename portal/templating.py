@@ -92,8 +92,12 @@ def locale_and_zone():
 
 def format_date(value, format="medium"):
     """The day of a moment, in the current locale and time zone (Flask-Babel's
-    filter, less its lookups)."""
-    return formatted(dates.format_date, value, format, *locale_and_zone())
+    filter, less its lookups): each written once a request."""
+    written = g.setdefault("formatted_dates", {})
+    key = (value, format)
+    if key not in written:
+        written[key] = formatted(dates.format_date, value, format, *locale_and_zone())
+    return written[key]
 
 
 def format_datetime(value, format="medium"):

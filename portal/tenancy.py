@@ -88,9 +88,13 @@ def current_brands():
 
 
 def brands_of(organization_id):
-    return get_session().exec(
-        select(Brand).where(Brand.organization_id == organization_id).order_by(Brand.name)
-    ).all()
+    return get_session().exec(brands_query(), params={"organization_id": organization_id}).all()
+
+
+@cache
+def brands_query():
+    # Built once: every page's header lists the brands.
+    return select(Brand).where(Brand.organization_id == bindparam("organization_id")).order_by(Brand.name)
 
 
 def organization_required(view):

@@ -18,6 +18,7 @@ from portal.models import (
     SocialProfile,
     User,
 )
+from portal.versions import changed
 
 PASSWORD = "correct horse battery staple"
 # The tests' apps hash passwords with this profile (set in `tests/conftest.py`):
@@ -57,6 +58,8 @@ def builder(build):
 def _add(session, row):
     session.add(row)
     session.flush()
+    # As the app's own writes do: what the organization's pages show changed (`portal.versions`).
+    changed(session, organization_id=getattr(row, "organization_id", None), profile_id=getattr(row, "profile_id", None))
     return row
 
 

@@ -113,11 +113,13 @@ def test_manage_accounts_lists_every_profile_most_urgent_first(client, auth, age
     assert ids[2:] == [p["expiring"].id, p["youtube"].id, p["no_expiry"].id, p["valid"].id]
     assert agency["stranger"].id not in ids
     assert "Stranger Page" not in html
-    # Pills: red with the icon, "N days left", green, grey.
-    assert 'class="pill pill-expired"><svg class="pill-icon"' in html
+    # Pills, coloured by the row's status (the stylesheet draws the expired one's sign): "N days left"…
+    assert re.search(rf'<tr id="profile-row-{p["expired"].id}" class="status-expired">.*?<span class="pill">Expired</span>',
+                     html, re.S)
     assert "3 days left" in html
-    assert '<span class="pill pill-valid">Valid</span>' in html
-    assert '<span class="pill pill-no_expiry">No expiration date</span>' in html
+    assert re.search(rf'<tr id="profile-row-{p["valid"].id}" class="status-valid">.*?<span class="pill">Valid</span>', html,
+                     re.S)
+    assert '<span class="pill">No expiration date</span>' in html
     assert "Password changed on Instagram (Business)" in html
     # Last renewed: who granted the current credential.
     row = html.split(f'id="profile-row-{p["expired"].id}"')[1].split("</tr>")[0]
@@ -341,10 +343,12 @@ def test_row_menu_is_one_button_whose_items_load_when_it_is_first_opened(client,
     pid = agency["profiles"]["expired"].id
     html = text(client.get("/accounts"))
     row = html.split(f'id="profile-row-{pid}"')[1].split("</tr>")[0]
-    assert 'aria-haspopup="true" aria-expanded="false"' in row
-    assert "More actions for Cafe Page on Facebook" in row  # six rows of one client told apart by their network
-    assert re.search(rf'<div class="menu-list" id="row-menu-{pid}" role="menu" aria-labelledby="row-menu-button-{pid}" '
-                     rf'hidden hx-get="/accounts/{pid}/menu" hx-trigger="menu-open once"></div>', row)
+    # A ⋯ button named "More actions for" the profile's name and network (six rows of one client told
+    # apart by their network), whose items load when it is opened (menu.js).
+    assert f'<button class="menu-button more-button" id="row-menu-button-{pid}" ' \
+           f'aria-labelledby="more-actions n{pid} o{pid}" data-menu-items="/accounts/{pid}/menu"></button>' in row
+    assert '<span id="more-actions" hidden>More actions for</span>' in html
+    assert f'<a id="n{pid}" href="/accounts/{pid}">Cafe Page</a><small id="o{pid}">Facebook · @cafepage</small>' in row
     assert f'href="/accounts/{pid}/managers"' not in html and "See all managers" not in html
     # Only the row's own Renew Token button, for a token at risk, is in the page.
     assert html.count(">Renew Token<") == 4
@@ -377,16 +381,14 @@ def test_row_menu_offers_renew_managers_and_notifications(client, auth, agency):
     assert response.status_code == 200 and "HX-Request" in response.headers["Vary"]
     items = text(response)
     assert "<html" not in items and "<tr" not in items
-    assert re.search(rf'<form method="post" action="/profiles/{pid}/renew" class="inline-form" '
-                     rf'hx-post="/profiles/{pid}/renew" hx-target="#profile-row-{pid}" hx-swap="outerHTML" '
-                     r'role="none">', items)
-    assert f'name="fragment" value="/accounts/{pid}/row?next=%2Faccounts%3Fstatus%3Dexpired"' in items
+    # Renew Token submits the page's one form; htmx swaps the row (the table says which) for the fragment.
+    assert f'<button role="menuitem" form="renew-rows" formaction="/profiles/{pid}/renew" ' \
+           f'hx-post="/profiles/{pid}/renew" name="fragment" value="/accounts/{pid}/row">Renew Token' in items
     assert f'role="menuitem" href="/accounts/{pid}/managers"' in items
     assert f'hx-get="/accounts/{pid}/managers" hx-target="#dialog-slot"' in items
     assert f'href="/settings/personal?profile={pid}#notifications"' in items
     # The link's page leads back to the list the person came from.
     assert f'role="menuitem" href="/accounts/{pid}/send-link?next=/accounts?status%3Dexpired">Send renewal link' in items
-    assert 'name="next" value="/accounts?status=expired"' in items
 
 
 def test_send_renewal_link_is_left_out_while_its_page_does_not_exist(app, client, auth, agency, monkeypatch):
@@ -400,7 +402,12 @@ def test_renew_from_a_row_keeps_the_filtered_page_as_next(client, auth, agency):
     html = text(client.get("/accounts?status=expired&q=cafe"))
     assert 'name="next" value="/accounts?status=expired&amp;q=cafe"' in html
     pid = agency["profiles"]["expired"].id
-    assert f'name="fragment" value="/accounts/{pid}/row?next=%2Faccounts%3Fstatus%3Dexpired%26q%3Dcafe"' in html
+    # One form for every row's Renew Token, which names the row's fragment; the table swaps the row.
+    assert re.search(r'<form id="renew-rows" method="post" hidden>\s*<input type="hidden" name="csrf_token" value="[^"]+">\s*'
+                     r'<input type="hidden" name="next" value="/accounts\?status=expired&amp;q=cafe">\s*</form>', html)
+    assert '<tbody hx-target="closest tr" hx-swap="outerHTML">' in html
+    assert f'id="r{pid}" aria-labelledby="r{pid} n{pid} o{pid}" form="renew-rows" formaction="/profiles/{pid}/renew" ' \
+           f'hx-post="/profiles/{pid}/renew" name="fragment" value="/accounts/{pid}/row">Renew Token</button>' in html
 
 
 def fragment_of(html):
@@ -430,12 +437,13 @@ def test_a_silent_renewal_from_a_row_leads_to_the_row_and_the_event(client, auth
     auth.login("owner@example.test")
     token = csrf_token(client)
     fragment = fragment_of(text(client.get("/accounts?status=expiring")))
-    assert fragment == f"/accounts/{pid}/row?next=%2Faccounts%3Fstatus%3Dexpiring"
+    assert fragment == f"/accounts/{pid}/row"
+    page = {"HX-Current-URL": "http://localhost/accounts?status=expiring"}  # htmx sends it, the redirect too
     form = {"csrf_token": token, "next": "/accounts?status=expiring", "fragment": fragment}
     renewal = client.post(f"/profiles/{pid}/renew", data=form, headers={**HTMX, "HX-Target": f"profile-row-{pid}"})
     # The renewal knows no page: it leads to the fragment its form names.
     assert renewal.status_code == 303 and renewal.headers["Location"] == fragment
-    response = client.get(fragment, headers={**HTMX, "HX-Target": f"profile-row-{pid}"})
+    response = client.get(fragment, headers={**HTMX, **page})
     assert response.status_code == 200
     assert response.headers["HX-Trigger"] == "tokens-changed"
     body = text(response)

@@ -12,7 +12,7 @@ from portal.profiles import (
     STATUS_OF_URGENCY,
     Scope,
     network_summary,
-    next_status_change,
+    time_state,
     renewable,
     status_counts,
     urgency_sql,
@@ -95,24 +95,36 @@ def test_sql_gives_every_credential_the_status_of_the_rule(app, world):
     assert {row.status.status for row in rows} == set(Status)
 
 
-def test_the_next_status_change_is_the_nearest_expiry_or_window_entry_of_the_rule(app, world):
+def test_the_time_state_changes_whenever_what_the_rule_shows_changes_with_time(app, world):
+    """At every edge of every token (its end, each whole day before it, the
+    window's start), just before, at and just after: wherever a status or a
+    token's days left in the window differ between two moments, so does the
+    time state the ETags hold."""
     org, now = world["org"], world["now"]
     window = timedelta(days=WINDOW)
     with app.app_context():
         rows = visible_profiles(world["membership"], org, now=now)
-        found = next_status_change(world["membership"], org, now)
-        later = next_status_change(world["membership"], org, found)
-    moments = []
+    edges = set()
     for row in rows:
-        credential = row.credential
-        if credential is not None and not credential.is_invalid and row.status.effective_expiry:
-            moments += [row.status.effective_expiry, row.status.effective_expiry - window]
-    assert found == min(moment for moment in moments if moment > now)
-    assert later == min(moment for moment in moments if moment > found)
-    # Whatever changes then, nothing changes before it.
-    for row in rows:
-        before = token_status(row.credential, found - SECOND / 1000, WINDOW)
-        assert before.status == row.status.status, world["names"][row.profile.id]
+        end = row.status.effective_expiry
+        if end is None or row.credential is None or row.credential.is_invalid:
+            continue
+        edges |= {end - timedelta(days=days) for days in range(WINDOW + 2)} | {end - window}
+    instants = sorted({now} | {edge + delta for edge in edges for delta in (-SECOND / 1000, 0 * SECOND, SECOND / 1000)
+                               if edge + delta >= now})
+
+    def shown(moment):
+        statuses = (token_status(row.credential, moment, WINDOW) for row in rows)
+        return [(status.status, status.days_left if status.status == Status.EXPIRING else None) for status in statuses]
+
+    with app.app_context():
+        states = [time_state(org, instant) for instant in instants]
+    changes = 0
+    for (before, state_before), (after, state_after) in zip(zip(instants, states), zip(instants[1:], states[1:])):
+        if shown(before) != shown(after):
+            changes += 1
+            assert state_before != state_after, (before, after)
+    assert changes > WINDOW  # days lost, expiries and entries into the window were all met
 
 
 def test_the_database_orders_as_the_rule_sorts(app, world):

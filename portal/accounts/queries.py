@@ -2,9 +2,10 @@
 last, a profile's history, and the people who relate to a profile. Each
 function reads a fixed number of queries, whatever the number of rows."""
 from dataclasses import dataclass
+from functools import cache
 from datetime import datetime
 
-from sqlalchemy import and_, func, or_
+from sqlalchemy import and_, bindparam, func, or_
 from sqlmodel import select
 
 from portal.db import get_session, utcnow
@@ -41,7 +42,24 @@ def users_by_id(user_ids):
     ids = {user_id for user_id in user_ids if user_id is not None}
     if not ids:
         return {}
-    return {user.id: user for user in get_session().exec(select(User).where(User.id.in_(ids))).all()}
+    return {user.id: user for user in get_session().exec(users_query(), params={"ids": sorted(ids)}).all()}
+
+
+# Built once: the pages of many rows run them on every view.
+@cache
+def users_query():
+    return select(User).where(User.id.in_(bindparam("ids", expanding=True)))
+
+
+@cache
+def latest_renewals_query():
+    latest = (
+        select(func.max(RenewalAttempt.id).label("id"))
+        .where(RenewalAttempt.profile_id.in_(bindparam("ids", expanding=True)), RenewalAttempt.outcome == RENEWED)
+        .group_by(RenewalAttempt.profile_id)
+        .subquery()
+    )
+    return select(RenewalAttempt).where(RenewalAttempt.id.in_(select(latest.c.id)))
 
 
 def last_renewals(rows):
@@ -52,16 +70,9 @@ def last_renewals(rows):
     profile_ids = [row.profile.id for row in rows]
     if not profile_ids:
         return {}
-    session = get_session()
-    latest = (
-        select(func.max(RenewalAttempt.id).label("id"))
-        .where(RenewalAttempt.profile_id.in_(profile_ids), RenewalAttempt.outcome == RENEWED)
-        .group_by(RenewalAttempt.profile_id)
-        .subquery()
-    )
     attempts = {
         attempt.profile_id: attempt
-        for attempt in session.exec(select(RenewalAttempt).where(RenewalAttempt.id.in_(select(latest.c.id)))).all()
+        for attempt in get_session().exec(latest_renewals_query(), params={"ids": profile_ids}).all()
     }
     people = users_by_id(
         [attempt.user_id for attempt in attempts.values()]

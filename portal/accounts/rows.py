@@ -1,9 +1,9 @@
 """What the rows of Manage Accounts need, and one row rendered alone: where a
 renewal from that row leads (its form names it), so the row turns green in
 place."""
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs, urlsplit
 
-from flask import current_app, g, get_flashed_messages
+from flask import current_app, g, get_flashed_messages, url_for
 from htmx_flask import make_response as htmx_response
 from jinja2_fragments.flask import render_block
 from werkzeug.datastructures import MultiDict
@@ -12,7 +12,8 @@ from portal.accounts.filters import STATUSES, BadFilter, parse_filters
 from portal.accounts.queries import last_renewals, profile_row
 from portal.networks import NETWORKS
 from portal.db import utcnow
-from portal.profiles import network_summary, status_counts
+from portal.profiles import AT_RISK, Scope, network_summary, status_counts
+from portal.templating import PLACEHOLDER_ID, _, static_url
 from portal.tenancy import current_brands
 from portal.web import TOKENS_CHANGED
 
@@ -22,9 +23,44 @@ def row_context(rows, next_url, renewed=()):
     return {
         "renewals": last_renewals(rows),
         "next_url": next_url,
-        "row_query": "?" + urlencode({"next": next_url}),
         "send_link": "links.send" in current_app.view_functions,
         "renewed": renewed,
+        **list_context(rows),
+    }
+
+
+def list_context(rows):
+    """What a lean list of profile rows (Manage Accounts, the header's
+    dropdown) needs besides the rows: its words translated once, each
+    network's label and icon, each row's addresses."""
+    return {
+        "words": row_words(),
+        "links": row_links(rows),
+        "nets": {key: {"label": entry.label, "icon": static_url(f"icons/{entry.icon}.svg")}
+                 for key, entry in NETWORKS.items()},
+    }
+
+
+ROW_LINKS = ("accounts.profile", "renewal.renew", "accounts.row", "accounts.row_menu")
+
+
+def row_links(rows):
+    """{profile id: the addresses its row links to}: its profile's page, its
+    renewal, its fragment and the items of its ⋯ menu (`url_for` once each)."""
+    patterns = [url_for(endpoint, profile_id=PLACEHOLDER_ID).split(str(PLACEHOLDER_ID)) for endpoint in ROW_LINKS]
+    return {row.profile.id: tuple(f"{before}{row.profile.id}{after}" for before, after in patterns) for row in rows}
+
+
+def row_words():
+    """The words of every row, translated once a page (a row fills in names)."""
+    return {
+        "renew": _("Renew Token"),
+        "renew_of": _("of %(name)s on %(network)s"),
+        "cannot_renew": _("Cannot renew"),
+        "expired": _("Expired"),
+        "no_brand": _("No brand"),
+        "by": _("by %(name)s"),
+        "how": {"silent": _("automatically"), "link": _("by the client, through a renewal link")},
     }
 
 
@@ -36,12 +72,25 @@ def page_context(filters, now):
     to_renew = summary.to_renew
     if filters.network is not None:
         to_renew = {key: count for key, count in to_renew.items() if key == filters.network}
+    scope = filters.scope(with_status=False)
+    counts = summary.counts if scope == Scope() else status_counts(g.membership, g.organization, scope, now)
     return {
-        "counts": status_counts(g.membership, g.organization, filters.scope(with_status=False), now),
+        "counts": counts,
+        # The header's count of tokens at risk, when these counts are of the current brand's profiles.
+        "at_risk_in_brand": at_risk(counts) if scope == brand_scope() else None,
         "statuses": STATUSES,
         "to_renew": to_renew,
         "networks": [NETWORKS[key] for key in NETWORKS if key in summary.present],
     }
+
+
+def brand_scope():
+    """The profiles of the brand chosen in the header (all brands: every visible profile)."""
+    return Scope(brand_id=g.brand.id if g.brand else None)
+
+
+def at_risk(counts):
+    return sum(counts[status] for status in AT_RISK)
 
 
 def filters_of(url):

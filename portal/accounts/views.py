@@ -3,7 +3,7 @@ and the header's "Expired Tokens" dropdown."""
 from types import SimpleNamespace
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Response, abort, flash, g, make_response, request, stream_with_context, url_for
+from flask import Blueprint, Response, abort, flash, g, make_response, redirect, request, stream_with_context, url_for
 from flask_babel import format_datetime, get_timezone, gettext as _, lazy_gettext as _l
 from flask_login import current_user, login_required
 from htmx_flask import make_response as htmx_response
@@ -15,7 +15,7 @@ from sqlmodel import select
 from portal.accounts import export, queries, wording
 from portal.activity import log as activity_log
 from portal.accounts.filters import BadFilter, parse_filters
-from portal.accounts.rows import page_context, render_row, row_context
+from portal.accounts.rows import at_risk, brand_scope, list_context, page_context, render_row, row_context
 from portal.accounts.rules import consent_groups
 from portal.db import get_session, utcnow
 from portal.links import rules as link_rules, service as link_service
@@ -45,7 +45,10 @@ def current_page_url():
     """Where the person is: the page's own URL, or for an htmx request the
     page that sent it (a fragment's URL is no place to come back to)."""
     if request.htmx and request.htmx.current_url:
-        parts = urlsplit(request.htmx.current_url)
+        try:
+            parts = urlsplit(request.htmx.current_url)
+        except ValueError:  # not a URL: no browser sent that
+            return url_for("accounts.index")
         path = parts.path + (f"?{parts.query}" if parts.query else "")
         return safe_next(path, url_for("accounts.index"))
     return request.full_path.rstrip("?")
@@ -62,9 +65,7 @@ def visible_row_or_404(profile_id):
 def expired_tokens_count():
     """How many profiles at risk the person may see in the current brand:
     the header's count, read with every page in one GROUP BY."""
-    scope = Scope(brand_id=g.brand.id if g.brand else None, statuses=AT_RISK)
-    counts = status_counts(g.membership, g.organization, scope)
-    return sum(counts[status] for status in AT_RISK)
+    return at_risk(status_counts(g.membership, g.organization, brand_scope()))
 
 
 @bp.route("/accounts/expired-tokens")
@@ -80,7 +81,7 @@ def expired_tokens():
     # The list is in the header and, without JavaScript, in the page: ids differ.
     list_id = "dropdown" if wants_fragment() else "page"
     return render("accounts/expired_tokens.html", block="panel", rows=rows, next_url=current_page_url(),
-                  list_id=list_id)
+                  list_id=list_id, **list_context(rows))
 
 
 @bp.route("/accounts/expired-tokens/dropdown")
@@ -137,9 +138,9 @@ def index():
 @login_required
 @organization_required
 def row(profile_id):
-    """The row of Manage Accounts as it is now, on the page `next` (for its
-    counts): where a silent renewal from the row leads."""
-    return render_row(profile_id, safe_next(request.args.get("next"), url_for("accounts.index")))
+    """The row of Manage Accounts as it is now, with the counts of the page it
+    is on (htmx's `HX-Current-URL`): where a silent renewal from the row leads."""
+    return render_row(profile_id, current_page_url())
 
 
 @bp.route("/accounts/export.csv")
@@ -157,8 +158,11 @@ def export_csv():
 @login_required
 @organization_required
 def row_menu(profile_id):
-    """The items of a row's ⋯ menu, loaded when it is first opened."""
+    """The items of a row's ⋯ menu, loaded when it is first opened; without
+    htmx, the profile's page, which has the same actions."""
     row = visible_row_or_404(profile_id)
+    if not wants_fragment():
+        return redirect(url_for("accounts.profile", profile_id=profile_id))
     return render("accounts/index.html", block="row_menu", row=row, **row_context([], current_page_url()))
 
 
@@ -256,7 +260,7 @@ def renew_all():
 def renew_all_progress(job_id):
     try:
         job = Job.fetch(job_id, connection=redis())
-    except NoSuchJobError:
+    except (NoSuchJobError, ValueError):  # RQ refuses an id it could not have made with a ValueError
         abort(404)
     if job.meta.get("organization_id") != g.organization.id:
         abort(404)

@@ -26,5 +26,6 @@ def index():
     # Any profile at all the person may see, in whichever brand: else the way to connect the first.
     any_visible = bool(sum(counts.values())) or (
         brand_id is not None and bool(sum(status_counts(g.membership, g.organization, Scope()).values())))
-    return render("home/index.html", rows=rows, counts=counts, at_risk=sum(counts[s] for s in AT_RISK),
+    at_risk = sum(counts[s] for s in AT_RISK)
+    return render("home/index.html", rows=rows, counts=counts, at_risk=at_risk, at_risk_in_brand=at_risk,
                   Status=Status, any_visible=any_visible, may_connect=bool(may_connect_profiles(g.membership)))

@@ -2,9 +2,9 @@
 // aria-haspopup/aria-expanded/aria-controls opens a role=menu list. Enter,
 // Space or ArrowDown open on the first item, ArrowUp on the last; arrows,
 // Home and End move; Escape and Tab close, Escape returning focus to the button.
-// Opening dispatches `menu-open` on the list: htmx fills a list whose items
-// are loaded on first use (the rows of Manage Accounts), and focus goes to
-// the item asked for once they are there.
+// A button with `data-menu-items` (the rows of Manage Accounts) has no list
+// until it is first opened: one is made then, whose items htmx loads from
+// that URL, and focus goes to the item asked for once they are there.
 (function () {
   // An item that cannot be used (aria-disabled) is reached too: its words say why.
   function items(list) {
@@ -14,14 +14,17 @@
     );
   }
 
+  function listOf(menu) {
+    return menu.querySelector('[role="menu"]');
+  }
+
   function open(menu, focusLast) {
     var button = menu.querySelector(".menu-button");
-    var list = menu.querySelector('[role="menu"]');
+    var list = listOf(menu) || loadedList(menu, button);
     closeAll(menu);
     list.hidden = false;
     button.setAttribute("aria-expanded", "true");
     place(list);
-    list.dispatchEvent(new CustomEvent("menu-open"));
     focusItem(list, focusLast);
   }
 
@@ -34,6 +37,21 @@
     if (box.bottom > window.innerHeight && button.top - box.height - 6 >= 0) list.classList.add("menu-list-up");
   }
 
+  // The list of a button whose items are loaded on first use (`data-menu-items`).
+  function loadedList(menu, button) {
+    var list = document.createElement("div");
+    list.className = "menu-list";
+    list.id = button.id.replace("-button", "");
+    list.setAttribute("role", "menu");
+    list.setAttribute("aria-labelledby", button.id);
+    list.hidden = true;
+    button.setAttribute("aria-controls", list.id);
+    menu.appendChild(list);
+    listen(menu, list);
+    htmx.ajax("GET", button.dataset.menuItems, { source: button, target: list, swap: "innerHTML" });
+    return list;
+  }
+
   function focusItem(list, last) {
     var all = items(list);
     if (all.length) (last ? all[all.length - 1] : all[0]).focus();
@@ -42,8 +60,8 @@
 
   function close(menu, returnFocus) {
     var button = menu.querySelector(".menu-button");
-    var list = menu.querySelector('[role="menu"]');
-    if (list.hidden) return;
+    var list = listOf(menu);
+    if (!list || list.hidden) return;
     list.hidden = true;
     button.setAttribute("aria-expanded", "false");
     if (returnFocus) button.focus();
@@ -55,40 +73,48 @@
     });
   }
 
+  function listen(menu, list) {
+    list.addEventListener("keydown", function (event) {
+      var all = items(list);
+      var index = all.indexOf(document.activeElement);
+      if (event.key === "Escape") { event.preventDefault(); close(menu, true); return; }
+      if (event.key === "Tab") { close(menu, false); return; }
+      if (!all.length) return;
+      if (event.key === "ArrowDown") { event.preventDefault(); all[(index + 1) % all.length].focus(); }
+      else if (event.key === "ArrowUp") { event.preventDefault(); all[(index - 1 + all.length) % all.length].focus(); }
+      else if (event.key === "Home") { event.preventDefault(); all[0].focus(); }
+      else if (event.key === "End") { event.preventDefault(); all[all.length - 1].focus(); }
+    });
+  }
+
   function init(root) {
     root.querySelectorAll("[data-menu]").forEach(function (menu) {
       if (menu.dataset.menuReady) return;
       menu.dataset.menuReady = "1";
       var button = menu.querySelector(".menu-button");
-      var list = menu.querySelector('[role="menu"]');
+      // A button whose list is loaded on first use says what it is once it can open it.
+      if (!button.hasAttribute("aria-haspopup")) button.setAttribute("aria-haspopup", "true");
+      if (!button.hasAttribute("aria-expanded")) button.setAttribute("aria-expanded", "false");
       button.addEventListener("click", function () {
-        if (list.hidden) open(menu, false); else close(menu, true);
+        var list = listOf(menu);
+        if (!list || list.hidden) open(menu, false); else close(menu, true);
       });
       button.addEventListener("keydown", function (event) {
         if (event.key === "ArrowDown") { event.preventDefault(); open(menu, false); }
         if (event.key === "ArrowUp") { event.preventDefault(); open(menu, true); }
       });
-      list.addEventListener("keydown", function (event) {
-        var all = items(list);
-        var index = all.indexOf(document.activeElement);
-        if (!all.length && event.key !== "Escape" && event.key !== "Tab") return;
-        if (event.key === "ArrowDown") { event.preventDefault(); all[(index + 1) % all.length].focus(); }
-        else if (event.key === "ArrowUp") { event.preventDefault(); all[(index - 1 + all.length) % all.length].focus(); }
-        else if (event.key === "Home") { event.preventDefault(); all[0].focus(); }
-        else if (event.key === "End") { event.preventDefault(); all[all.length - 1].focus(); }
-        else if (event.key === "Escape") { event.preventDefault(); close(menu, true); }
-        else if (event.key === "Tab") { close(menu, false); }
-      });
+      if (listOf(menu)) listen(menu, listOf(menu));
     });
   }
 
   document.addEventListener("htmx:afterSettle", function (event) {
     var list = event.detail.target;
+    if (!list) return;  // an out-of-band part (hx-partial) settles without a target
     if (list.getAttribute && list.getAttribute("role") === "menu" && !list.hidden) place(list);
     if (!list.dataset || !list.dataset.focusOnLoad) return;
     var last = list.dataset.focusOnLoad === "last";
     delete list.dataset.focusOnLoad;
-    if (!list.hidden) focusItem(list, last);
+    if (!list.hidden) { place(list); focusItem(list, last); }
   });
 
   document.addEventListener("click", function (event) {

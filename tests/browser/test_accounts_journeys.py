@@ -153,7 +153,8 @@ def test_member_without_rights_sees_no_renew_button_but_the_reason(page, agency)
     screenshot(page, "member-accounts")
     # In a row's ⋯ menu, what the Member may not do is reached by the arrows and says why.
     cafe = agency["profiles"][0]
-    menu_button = page.get_by_role("button", name="More actions for Northwind Café on Facebook")
+    # Named by the words "More actions for", the profile's name and its network (and handle).
+    menu_button = page.get_by_role("button", name=re.compile(r"^More actions for Northwind Café Facebook"))
     menu_button.focus()
     page.keyboard.press("Enter")
     refused = page.locator(f"#row-menu-{cafe.id}").get_by_role("menuitem", name=re.compile("^Renew Token"))

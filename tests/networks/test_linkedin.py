@@ -99,7 +99,7 @@ def test_a_health_check_refreshes_an_expired_access_token(session, app_context, 
     replay.serve("linkedin/introspect_expired", "linkedin/introspect_active", "linkedin/refresh")
     profile = f.profile(session, f.organization(session), network="linkedin_personal")
     credential = f.credential(session, profile, expires_at=utcnow() - timedelta(hours=1), **LIVE_REFRESH)
-    # A new access token; the refresh token's end does not move (LinkedIn never extends it): refreshed, not renewed.
+    # access again, but the connection ends when the refresh token does, which the refresh did not move
     assert check_credential(profile.id, replay.adapter("linkedin_personal")) == "refreshed"
     session.rollback()
     session.refresh(credential)
