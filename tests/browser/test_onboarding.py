@@ -120,7 +120,7 @@ def test_a_new_agency_signs_up_connects_invites_and_removes(page, browser, live_
 
     # Remove a profile from its ⋯ menu.
     catering = page.locator("tr", has=page.get_by_role("link", name="Riverside Bakery Catering"))
-    catering.locator(".row-menu button[aria-controls]").click()
+    catering.locator(".row-menu button.menu-button").click()
     page.get_by_role("menuitem", name="Remove profile").click()
     dialog = page.locator("dialog[open]")
     expect(dialog).to_contain_text("Its tokens are deleted from Keepalive")
