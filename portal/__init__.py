@@ -29,8 +29,11 @@ def create_app(config=None):
         n = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
 
-    from portal import accesslog, crypto, db, queue, versions
+    from portal import accesslog, crypto, db, headers, queue, versions
     from portal.extensions import babel, csrf, htmx, limiter, login_manager, mail, select_locale, select_timezone
+    from portal.web import IdConverter, Request
+
+    app.url_map.converters["int"] = IdConverter  # before any route is added
 
     db.init_app(app)
     versions.init_app(app)
@@ -38,6 +41,8 @@ def create_app(config=None):
     queue.init_app(app)
     csrf.init_app(app)
     htmx.init_app(app)
+    app.request_class = Request  # htmx's request, which init_app set
+    headers.init_app(app)
     mail.init_app(app)
     limiter.init_app(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)

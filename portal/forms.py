@@ -1,7 +1,25 @@
-"""Validators shared by every form."""
+"""The base of every form, and validators they share."""
 from email_validator import EmailNotValidError, validate_email
+from flask import request
 from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.form import _Auto, _is_submitted as is_submitted
 from wtforms.validators import ValidationError
+
+
+class Form(FlaskForm):
+    """A Flask-WTF form that reads the fields of a form body only.
+
+    Flask-WTF would take a JSON body, or an uploaded file, for the form's
+    fields, with values of types no field expects; no page sends either, so
+    such a request is an empty form, refused by its validators (a 400).
+    """
+
+    class Meta:
+        def wrap_formdata(self, form, formdata):
+            if formdata is _Auto:  # read from this request, if it was sent
+                return (request.form or None) if is_submitted() else None
+            return formdata
 
 
 def normalized_email(value):

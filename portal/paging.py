@@ -7,6 +7,7 @@ from sqlmodel import func, select
 from werkzeug.exceptions import BadRequest
 
 from portal.db import get_session
+from portal.numbers import whole_number
 
 PER_PAGE = 50
 
@@ -50,8 +51,7 @@ def page_of(query, number, per_page=PER_PAGE):
 
 def page_number(value):
     """The page number a query string gives: 1 for anything but a positive whole number."""
-    value = value or ""
-    return int(value) if value.isdigit() and int(value) > 0 else 1
+    return whole_number(value) or 1
 
 
 def search_text(values):

@@ -10,12 +10,15 @@ from flask import abort, current_app, g, make_response, redirect, render_templat
 from flask_babel import get_locale, get_timezone
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
-from htmx_flask import make_response as htmx_response
+from htmx_flask import HtmxAwareRequest, make_response as htmx_response
 from jinja2_fragments.flask import render_block
 from sqlmodel import select
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import BaseConverter, ValidationError
+from werkzeug.urls import iri_to_uri
 
 from portal.db import get_session, utcnow
+from portal.numbers import MAX_ID, whole_number
 from portal.profiles import time_state
 
 # The event a response names in `HX-Trigger` after a token changed, so that
@@ -45,11 +48,46 @@ def redirect_after_post(location):
     """303 for a plain form; for htmx, a 200 with `HX-Redirect` so the browser
     navigates instead of swapping the target page into a fragment."""
     if request.htmx:
-        response = htmx_response("", 200, redirect=location)
+        # A header is Latin-1: a `next` in another script is sent percent-encoded,
+        # as werkzeug's redirect does for `Location`.
+        response = htmx_response("", 200, redirect=iri_to_uri(location))
     else:
         response = redirect(location, 303)
     response.vary.add("HX-Request")
     return response
+
+
+class IdConverter(BaseConverter):
+    """`<int:...>` in a route: ASCII digits naming a number a database id can
+    be (werkzeug's own takes any script's digits and any size, which the
+    database refuses with an error): anything else is no such page, a 404."""
+
+    regex = r"[0-9]{1,%d}" % len(str(MAX_ID))
+    weight = 50
+    part_isolating = True
+
+    def to_python(self, value):
+        number = whole_number(value)
+        if number is None:
+            raise ValidationError()
+        return number
+
+    def to_url(self, value):
+        return str(int(value))
+
+
+class Request(HtmxAwareRequest):
+    """htmx-flask's request (Flask's, with `request.htmx`), without the parts of a multipart body that have no
+    name (werkzeug reads them under the key None, which no code expects:
+    Flask-WTF's CSRF check fails on it)."""
+
+    def _load_form_data(self):
+        super()._load_form_data()
+        for name in ("form", "files"):
+            parsed = self.__dict__.get(name)
+            if parsed is not None and None in parsed:
+                self.__dict__[name] = type(parsed)(
+                    (key, value) for key, value in parsed.items(multi=True) if key is not None)
 
 
 def owned_or_404(model, object_id):

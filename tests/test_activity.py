@@ -15,6 +15,7 @@ from babel.messages.pofile import read_po
 from flask_babel import force_locale
 from sqlmodel import select
 
+from portal import spreadsheets
 from portal.activity import log, vocabulary
 from portal.activity.vocabulary import ACTIONS, KINDS, MODES, REASONS
 from portal.audit import audit_in
@@ -417,8 +418,20 @@ def test_the_csv_is_the_filtered_log_and_no_formula(client, auth, session, offic
     assert rows[2] == ["2026-03-01 23:30:00", BERLIN, "Keepalive", "Token renewed", "Silently", "Northwind Café", "Facebook"]
 
 
+def test_the_csv_reads_a_long_log_in_batches_each_line_once(client, auth, session, office, monkeypatch):
+    monkeypatch.setattr(log, "CSV_BATCH", 4)
+    moment = datetime(2026, 2, 1, tzinfo=timezone.utc)
+    for n in range(9):  # at one moment: the batches part at an event's id as well as its time
+        audit_in(session, "brand.created", organization_id=office.org.id, user=office.people["owner"],
+                 created_at=moment, brand=f"Brand {n}")
+    session.commit()
+    auth.login("owner@example.test")
+    rows = list(csv.reader(io.StringIO(client.get("/settings/activity.csv?kind=settings").get_data(as_text=True))))
+    assert [row[4] for row in rows[1:]] == [f"Brand {n}" for n in reversed(range(9))]
+
+
 def test_a_cell_that_would_be_a_formula_is_not_one():
-    assert [log.safe_cell(value) for value in ("=1+2", "+x", "-x", "@x", "\tx", "plain", None, 3)] == \
+    assert [spreadsheets.safe_cell(value) for value in ("=1+2", "+x", "-x", "@x", "\tx", "plain", None, 3)] == \
         ["'=1+2", "'+x", "'-x", "'@x", "'\tx", "plain", "", "3"]
 
 

@@ -9,6 +9,7 @@ is a failing case of its own, so it cannot slip through untested.
 import hashlib
 import os
 import tempfile
+from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
@@ -20,6 +21,7 @@ from portal.audit import audit_in
 from portal.db import utcnow
 from portal.api import keys
 from portal.models import ConnectInvitation, Invitation, Membership, Notification, RenewalLink, WebhookEndpoint
+from portal.web import IdConverter
 from tests import factories
 from tests.conftest import csrf_token
 
@@ -81,7 +83,7 @@ METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 def id_rules(app):
     return [
         rule for rule in app.url_map.iter_rules()
-        if any(type(converter).__name__ == "IntegerConverter" for converter in rule._converters.values())
+        if any(isinstance(converter, IdConverter) for converter in rule._converters.values())
     ]
 
 
@@ -137,22 +139,28 @@ def agencies(app, session):
         return build_agency(session, "Alpha"), build_agency(session, "Bravo")
 
 
-def url_map_rules():
-    """(endpoint, methods) of every id-bearing rule, read from an app made
-    for the purpose (collection runs before any fixture) in a scratch
-    instance folder."""
+@contextmanager
+def scratch_app():
+    """An app made to read its URL map (collection runs before any fixture),
+    in a scratch instance folder."""
     previous = os.environ.get("KEEPALIVE_INSTANCE")
     with tempfile.TemporaryDirectory() as instance:
         os.environ["KEEPALIVE_INSTANCE"] = instance
         try:
             app = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{instance}/routes.sqlite"})
-            rules = [(rule.endpoint, rule.methods) for rule in id_rules(app)]
+            yield app
             app.extensions["keepalive.engine"].dispose()
         finally:
             if previous is None:
                 os.environ.pop("KEEPALIVE_INSTANCE", None)
             else:
                 os.environ["KEEPALIVE_INSTANCE"] = previous
+
+
+def url_map_rules():
+    """(endpoint, methods) of every id-bearing rule."""
+    with scratch_app() as app:
+        rules = [(rule.endpoint, rule.methods) for rule in id_rules(app)]
     return sorted(rules, key=lambda rule: rule[0])
 
 

@@ -8,7 +8,10 @@ the portal, and nothing in the portal imports it.
 """
 from flask import Blueprint
 
+from devkit.policy import allow_inline_styles
+
 bp = Blueprint("sandbox", __name__, url_prefix="/sandbox", template_folder="templates")
+bp.after_request(allow_inline_styles)
 
 from devkit.sandbox import admin, google, linkedin, meta, pinterest, tiktok, x  # noqa: E402
 

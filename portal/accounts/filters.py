@@ -2,6 +2,7 @@
 `portal.profiles.Scope` the database applies, and which page."""
 from dataclasses import dataclass
 
+from portal.numbers import whole_number
 from portal.paging import page_number, query_args, search_text
 from portal.profiles import Scope
 from portal.status import Status
@@ -49,11 +50,8 @@ def parse_filters(args, network_keys, brand_ids, default_brand_id=None):
     brand_id = default_brand_id
     if "brand" in args:
         raw = args.get("brand") or ""
-        if raw == "":
-            brand_id = None
-        elif raw.isdigit() and int(raw) in brand_ids:
-            brand_id = int(raw)
-        else:
+        brand_id = whole_number(raw) if raw else None
+        if raw and brand_id not in brand_ids:
             raise BadFilter("brand")
     return Filters(status=status, network=network, brand_id=brand_id, text=search_text(args),
                    page=page_number(args.get("page")))

@@ -3,7 +3,7 @@ and the header's "Expired Tokens" dropdown."""
 from types import SimpleNamespace
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Response, abort, flash, g, make_response, request, stream_with_context, url_for
+from flask import Blueprint, Response, abort, flash, g, make_response, redirect, request, stream_with_context, url_for
 from flask_babel import format_datetime, get_timezone, gettext as _, lazy_gettext as _l
 from flask_login import current_user, login_required
 from htmx_flask import make_response as htmx_response
@@ -45,7 +45,10 @@ def current_page_url():
     """Where the person is: the page's own URL, or for an htmx request the
     page that sent it (a fragment's URL is no place to come back to)."""
     if request.htmx and request.htmx.current_url:
-        parts = urlsplit(request.htmx.current_url)
+        try:
+            parts = urlsplit(request.htmx.current_url)
+        except ValueError:  # not a URL: no browser sent that
+            return url_for("accounts.index")
         path = parts.path + (f"?{parts.query}" if parts.query else "")
         return safe_next(path, url_for("accounts.index"))
     return request.full_path.rstrip("?")
@@ -155,8 +158,11 @@ def export_csv():
 @login_required
 @organization_required
 def row_menu(profile_id):
-    """The items of a row's ⋯ menu, loaded when it is first opened."""
+    """The items of a row's ⋯ menu, loaded when it is first opened; without
+    htmx, the profile's page, which has the same actions."""
     row = visible_row_or_404(profile_id)
+    if not wants_fragment():
+        return redirect(url_for("accounts.profile", profile_id=profile_id))
     return render("accounts/index.html", block="row_menu", row=row, **row_context([], current_page_url()))
 
 
@@ -254,7 +260,7 @@ def renew_all():
 def renew_all_progress(job_id):
     try:
         job = Job.fetch(job_id, connection=redis())
-    except NoSuchJobError:
+    except (NoSuchJobError, ValueError):  # RQ refuses an id it could not have made with a ValueError
         abort(404)
     if job.meta.get("organization_id") != g.organization.id:
         abort(404)

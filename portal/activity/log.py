@@ -19,6 +19,7 @@ from portal.activity.vocabulary import Kind, actor, codes_of, detail, label
 from portal.db import get_session
 from portal.models import AuditEvent, Membership, ProfileAccess, SocialProfile, User
 from portal.networks import network
+from portal.numbers import whole_number
 from portal.paging import page_number
 from portal.permissions import manages_organization
 from portal.profiles import Scope, visible
@@ -87,7 +88,7 @@ def read_filters(values, membership, organization):
 
 def _id(value):
     """A row id, or None for anything that cannot be one (letters, 20 digits)."""
-    return int(value) if value.isascii() and value.isdigit() and len(value) < 19 else None
+    return whole_number(value)
 
 
 def _day(values, name, problems):
@@ -213,19 +214,23 @@ def csv_header():
 
 
 def csv_chunks(query):
-    """The events of `query` as CSV text, a batch at a time, so that an export
-    of a long log holds no more than a batch in memory."""
+    """The events of `query` (newest first) as CSV text, a batch at a time, so
+    that an export of a long log holds no more than a batch in memory; each
+    batch starts after the last one's end, so that events written meanwhile
+    neither repeat a line nor push one out."""
     zone = get_timezone()
     yield csv_text([csv_header()])
-    offset = 0
+    batch = query
     while True:
-        rows = get_session().exec(query.limit(CSV_BATCH).offset(offset)).all()
+        rows = get_session().exec(batch.limit(CSV_BATCH)).all()
         if not rows:
             return
+        last = rows[-1]
+        batch = query.where(or_(AuditEvent.created_at < last.created_at,
+                                and_(AuditEvent.created_at == last.created_at, AuditEvent.id < last.id)))
         yield csv_text(
             [safe_cell(line.event.created_at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S")), str(zone),
              safe_cell(line.actor), safe_cell(line.label), safe_cell(line.detail), safe_cell(line.profile_name),
              safe_cell(line.network_label)]
             for line in lines(rows))
-        offset += CSV_BATCH
 

@@ -12,6 +12,7 @@ from sqlmodel import select
 from portal.api.rules import ApiStatus
 from portal.models import BrandProfile, Credential, CredentialState, SocialProfile
 from portal.db import UTCDateTime
+from portal.numbers import whole_number
 from portal.profiles import effective_expiry_sql, matching, urgency_sql
 from portal.status import URGENCY, Status
 
@@ -60,9 +61,7 @@ def decode_cursor(cursor):
         text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
     except (binascii.Error, UnicodeDecodeError, ValueError):
         return None
-    if not text.startswith("p") or not text[1:].isdigit() or len(text) > 20:
-        return None
-    return int(text[1:])
+    return whole_number(text[1:]) if text.startswith("p") else None
 
 
 def profiles_page(session, key, organization, now, network=None, brand_id=None, status=None, text="",

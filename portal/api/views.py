@@ -104,6 +104,13 @@ def internal_error(error):
     return problems.from_http_error(error)
 
 
+def json_body():
+    """The body spectree checked; it lets a JSON `null` through unchecked."""
+    if request.context.json is None:
+        problems.fail("bad-request", "Send a JSON object.")
+    return request.context.json
+
+
 def not_found(what="profile"):
     problems.fail("not-found", f"No such {what} for this API key.")
 
@@ -296,7 +303,7 @@ def report(profile_id):
     alone. A token reported again within a minute is not checked twice.
     """
     profile, _ = reachable_profile(profile_id, stored=True)
-    body = request.context.json
+    body = json_body()
     status = tokens.report(profile.id)
     said = ", ".join(part for part in (body.http_status and f"HTTP {body.http_status}", body.error_code) if part)
     audit("token.reported", profile=profile, actor_name=g.api_key.name, key=g.api_key.name, said=said)
@@ -317,7 +324,7 @@ def renewal_link(profile_id):
     `language`.
     """
     profile, _ = reachable_profile(profile_id)
-    body = request.context.json
+    body = json_body()
     try:
         email = validate_email(body.email, check_deliverability=False, test_environment=True).normalized.lower()
     except EmailNotValidError:

@@ -1,10 +1,9 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from portal.auth.passwords import MAX_LENGTH, MIN_LENGTH
-from portal.forms import EmailAddress
+from portal.forms import EmailAddress, Form
 
 
 def _strip(value):
@@ -61,7 +60,7 @@ def _new_password_fields():
     return password, confirm
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     email = _email_field()
     password = PasswordField(
         _l("Password"),
@@ -73,26 +72,26 @@ class LoginForm(FlaskForm):
     remember = BooleanField(_l("Keep me signed in"))
 
 
-class ResetRequestForm(FlaskForm):
+class ResetRequestForm(Form):
     email = _email_field()
 
 
-class NewPasswordForm(FlaskForm):
+class NewPasswordForm(Form):
     password, confirm = _new_password_fields()
 
 
-class NewAccountForm(FlaskForm):
+class NewAccountForm(Form):
     """The account an invited person creates while accepting."""
 
     name = _name_field(_l("Your name"), _l("Enter your name."))
     password, confirm = _new_password_fields()
 
 
-class AcceptInvitationForm(FlaskForm):
+class AcceptInvitationForm(Form):
     """Nothing to fill in: the button and its CSRF token."""
 
 
-class SignupForm(FlaskForm):
+class SignupForm(Form):
     """"Create your agency": the agency and its first Owner."""
 
     agency_name = _name_field(_l("Agency name"), _l("Enter the name of your agency."))
@@ -101,5 +100,5 @@ class SignupForm(FlaskForm):
     password = _new_password_field(_l("Password"))
 
 
-class ConfirmSignupForm(FlaskForm):
+class ConfirmSignupForm(Form):
     """Nothing to fill in: the button and its CSRF token."""

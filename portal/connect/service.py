@@ -22,6 +22,7 @@ from portal.models import (
     ProfileAccess,
     SocialProfile,
 )
+from portal.numbers import whole_number
 from portal.permissions import manages_organization
 from portal.renewal import consent
 from portal.renewal.credentials import record_native_role, store_grant
@@ -103,9 +104,10 @@ def brand_of(organization_id, choice, new_name):
             db.add(found)
             db.flush()
         return found
-    if not choice.isdigit():
+    brand_id = whole_number(choice)
+    if brand_id is None:
         raise LookupError(choice)
-    found = db.exec(select(Brand).where(Brand.organization_id == organization_id, Brand.id == int(choice))).first()
+    found = db.exec(select(Brand).where(Brand.organization_id == organization_id, Brand.id == brand_id)).first()
     if found is None:
         raise LookupError(choice)
     return found

@@ -10,7 +10,6 @@
 from flask import Blueprint, abort, current_app, flash, g, redirect, request, session, url_for
 from flask_babel import get_locale, gettext as _, lazy_gettext as _l
 from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
 from sqlmodel import select
 from wtforms import EmailField, SelectField
 from wtforms.fields.choices import SelectChoice
@@ -18,7 +17,7 @@ from wtforms.validators import InputRequired
 
 from portal.audit import audit
 from portal.db import get_session, utcnow
-from portal.forms import EmailAddress
+from portal.forms import EmailAddress, Form
 from portal.links import client_consent, rules, service
 from portal.links.rules import Purpose
 from portal.models import Membership, Organization, ProfileAccess, RenewalLink, SocialProfile
@@ -119,7 +118,7 @@ def member(secret):
 
 # The agency sends a link to the client ----------------------------------------
 
-class SendLinkForm(FlaskForm):
+class SendLinkForm(Form):
     email = EmailField(_l("Email address of the account owner"), validators=[InputRequired(), EmailAddress()])
     language = SelectField(_l("Language of the email"), choices=[
         SelectChoice("en", "English"), SelectChoice("fr", "Français"),

@@ -19,6 +19,7 @@ from sqlmodel import select
 from portal.db import get_session
 from portal.models import NotificationPreference, PushSubscription, SocialProfile
 from portal.notifications.rules import preference_for
+from portal.numbers import whole_number
 from portal.paging import PER_PAGE, page_of
 from portal.profiles import Scope, renewable
 
@@ -56,9 +57,9 @@ def parse(form, allowed_profile_ids, push_available=True):
     profiles = {}
     if scope == "profile":
         for value in form.getlist("profile"):
-            if not value.isdigit() or int(value) not in allowed_profile_ids:
+            profile_id = whole_number(value)
+            if profile_id not in allowed_profile_ids:
                 raise BadPreferences(_("That profile is not one you are notified about. Reload the page and try again."))
-            profile_id = int(value)
             profiles[profile_id] = (switch(form, f"email-{profile_id}"),
                                     switch(form, f"push-{profile_id}") and push_available)
     return Choices(switch(form, "email"), switch(form, "push") and push_available, switch(form, "login_warning"),
@@ -76,9 +77,10 @@ def destination(form):
         page = "1"
     elif go != "save":
         page = ""  # no button of the form says that
-    if not page.isdigit():
+    number = whole_number(page)
+    if number is None:
         raise BadPreferences(_("That button is not part of this form. Reload the page and try again."))
-    return text, int(page), go == "save"
+    return text, number, go == "save"
 
 
 def own_preferences():
@@ -132,7 +134,7 @@ def save(choices):
 
 def renewable_ids(values):
     """Which of the profile ids in `values` (strings) the person may renew."""
-    ids = tuple(int(value) for value in values if value.isdigit())
+    ids = tuple(number for number in map(whole_number, values) if number is not None)
     if not ids:
         return set()
     return set(get_session().exec(

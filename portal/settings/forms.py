@@ -2,7 +2,6 @@
 from datetime import datetime, timezone
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms.fields.choices import SelectChoice
 from wtforms import (BooleanField, DateField, EmailField, IntegerField, PasswordField, SelectField,
                      SelectMultipleField, StringField)
@@ -10,7 +9,7 @@ from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Num
 
 from portal import timezones
 from portal.auth.passwords import MIN_LENGTH
-from portal.forms import EmailAddress
+from portal.forms import EmailAddress, Form
 from portal.models import ApiScope, Role
 from portal.settings.rules import (
     MAX_THRESHOLD_DAYS,
@@ -33,31 +32,31 @@ LANGUAGE_CHOICES = [
 ]
 
 
-class InviteForm(FlaskForm):
+class InviteForm(Form):
     email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254), EmailAddress()])
     role = SelectField(_l("Role"), choices=ROLE_CHOICES, default=Role.MEMBER.value)
     can_manage_profiles = BooleanField(_l("Manage social profiles"))
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(Form):
     """Only the CSRF token: a button that does one thing."""
 
 
-class ManageProfilesForm(FlaskForm):
+class ManageProfilesForm(Form):
     can_manage_profiles = BooleanField(_l("Manage social profiles"))
 
 
-class SwitchForm(FlaskForm):
+class SwitchForm(Form):
     """An on/off switch: a button that submits the state it turns on."""
 
     enabled = BooleanField()
 
 
-class RoleForm(FlaskForm):
+class RoleForm(Form):
     role = SelectField(_l("Role"), choices=ROLE_CHOICES)
 
 
-class NameForm(FlaskForm):
+class NameForm(Form):
     """A brand's name (create and rename)."""
 
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)], filters=[lambda s: s.strip() if s else s])
@@ -81,7 +80,7 @@ class Thresholds:
         field.data = format_thresholds(days)
 
 
-class OrganizationForm(FlaskForm):
+class OrganizationForm(Form):
     name = StringField(_l("Organization name"), validators=[DataRequired(), Length(max=120)],
                        filters=[lambda s: s.strip() if s else s])
     expiry_window_days = IntegerField(
@@ -104,13 +103,13 @@ def timezone_choices():
             *(SelectChoice(name, name.replace("_", " ")) for name in timezones.names())]
 
 
-class PersonalForm(FlaskForm):
+class PersonalForm(Form):
     name = StringField(_l("Name"), validators=[Length(max=120)], filters=[lambda s: s.strip() if s else s])
     locale = SelectField(_l("Language"), choices=LANGUAGE_CHOICES, default="")
     timezone = SelectField(_l("Time zone"), choices=timezone_choices, default="")
 
 
-class PasswordForm(FlaskForm):
+class PasswordForm(Form):
     current_password = PasswordField(_l("Current password"), validators=[DataRequired(), Length(max=1024)])
     new_password = PasswordField(
         _l("New password"),
@@ -132,7 +131,7 @@ SCOPE_LABELS = {
 }
 
 
-class ApiKeyForm(FlaskForm):
+class ApiKeyForm(Form):
     """A new API key. `brand.choices` are set by the view: the organization's brands."""
 
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)],

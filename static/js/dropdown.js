@@ -107,7 +107,7 @@
   // A panel loaded after the arrow keys opened it: focus goes where they asked.
   document.addEventListener("htmx:afterSettle", function (event) {
     var panel = event.detail.target;
-    if (!panel.dataset || !panel.dataset.focusOnLoad) return;
+    if (!panel || !panel.dataset || !panel.dataset.focusOnLoad) return;
     var where = panel.dataset.focusOnLoad;
     delete panel.dataset.focusOnLoad;
     var all = items(panel);

@@ -109,6 +109,7 @@
 
   document.addEventListener("htmx:afterSettle", function (event) {
     var list = event.detail.target;
+    if (!list) return;  // an out-of-band part (hx-partial) settles without a target
     if (list.getAttribute && list.getAttribute("role") === "menu" && !list.hidden) place(list);
     if (!list.dataset || !list.dataset.focusOnLoad) return;
     var last = list.dataset.focusOnLoad === "last";

@@ -3,7 +3,6 @@ pending, used and expired, each withdrawn or sent again."""
 from flask import abort, current_app, flash, g, request, url_for
 from flask_babel import get_locale, gettext as _, lazy_gettext as _l, ngettext
 from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
 from sqlmodel import select
 from wtforms import EmailField, SelectField, SelectMultipleField, TextAreaField
 from wtforms.fields.choices import SelectChoice
@@ -15,7 +14,7 @@ from portal.connect import invitations, rules
 from portal.connect.views import bp
 from portal.connect.views.choose import connecting_allowed
 from portal.db import get_session, utcnow
-from portal.forms import EmailAddress
+from portal.forms import EmailAddress, Form
 from portal.models import Brand, ConnectInvitation
 from portal.networks import NETWORKS
 from portal.paging import page_number
@@ -26,7 +25,7 @@ LANGUAGES = [SelectChoice("en", "English"), SelectChoice("fr", "Français"), Sel
              SelectChoice("nl", "Nederlands")]
 
 
-class InviteForm(FlaskForm):
+class InviteForm(Form):
     networks = SelectMultipleField(
         _l("Networks to connect"), widget=ListWidget(prefix_label=False), option_widget=CheckboxInput(),
         validators=[DataRequired(_l("Choose at least one network."))],

@@ -7,6 +7,7 @@ from sqlmodel import select
 
 from portal.db import get_session
 from portal.models import AccessLevel, Brand, Membership, SocialProfile, User
+from portal.numbers import whole_number
 from portal.paging import Listing, page_of
 from portal.permissions import manages_organization
 from portal.profiles import brands_by_profile
@@ -26,10 +27,10 @@ def chosen_brand():
     value = request.values.get("brand", "")
     if value == "":
         return None
-    brand = None
-    if value.isascii() and value.isdigit() and len(value) < 19:
+    brand_id, brand = whole_number(value), None
+    if brand_id is not None:
         brand = get_session().exec(
-            select(Brand).where(Brand.id == int(value), Brand.organization_id == g.organization.id)
+            select(Brand).where(Brand.id == brand_id, Brand.organization_id == g.organization.id)
         ).first()
     if brand is None:
         abort(404)
@@ -88,8 +89,9 @@ def access_member(membership_id):
         wanted = {profile.id: bulk for profile in profiles}
     else:
         # The table of one page, for browsers without JavaScript.
-        posted = {int(key.removeprefix("level-")): value for key, value in request.form.items()
-                  if key.startswith("level-") and key.removeprefix("level-").isdigit()}
+        posted = {whole_number(key.removeprefix("level-")): value for key, value in request.form.items()
+                  if key.startswith("level-")}
+        posted.pop(None, None)
         profiles = get_session().exec(select(SocialProfile).where(
             SocialProfile.organization_id == g.organization.id, SocialProfile.id.in_(posted))).all()
         wanted = {profile.id: posted[profile.id] for profile in profiles}

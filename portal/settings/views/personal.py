@@ -14,6 +14,7 @@ from portal.db import get_session
 from portal.models import Brand
 from portal.notifications import preferences
 from portal.notifications.wording import thresholds_text
+from portal.numbers import whole_number
 from portal.paging import page_number
 from portal.settings.forms import LANGUAGE_CHOICES, PasswordForm, PersonalForm
 from portal.settings.views import bp
@@ -26,7 +27,7 @@ from portal.web import redirect_after_post, render, safe_next
 @login_required
 def switch():
     """Choose the organization and brand to work in (the header switcher)."""
-    organization_id = request.form.get("organization_id", type=int)
+    organization_id = whole_number(request.form.get("organization_id"))
     memberships = {organization.id for _, organization in g.memberships}
     if organization_id not in memberships:
         abort(404)
@@ -38,7 +39,7 @@ def switch():
     else:
         session["organization_id"] = organization_id
         # Only a brand of that organization; anything else means "all brands".
-        brand_id = request.form.get("brand_id", type=int)
+        brand_id = whole_number(request.form.get("brand_id"))
         brand = get_session().exec(
             select(Brand).where(Brand.id == brand_id, Brand.organization_id == organization_id)
         ).first() if brand_id else None
@@ -73,7 +74,7 @@ def notifications_section(error=None):
         return None
     values = request.values
     section = preferences.section(values.get("notify_q", "").strip(), page_number(values.get("notify_page")),
-                                  highlight=request.args.get("profile", type=int))
+                                  highlight=whole_number(request.args.get("profile")))
     section.update(error=error, vapid_public_key=current_app.config["VAPID_PUBLIC_KEY"],
                    thresholds=thresholds_text(g.organization.thresholds))
     return section
