@@ -91,8 +91,9 @@ def compose(to, subject, template, locale=None, headers=None, **context):
 def send(to, subject, template, locale=None, headers=None, **context):
     """Queue a message; the web request never talks to SMTP itself.
 
-    The job is deleted as soon as it succeeds (`result_ttl=0`) since its
-    arguments may carry a one-time link.
+    The job is deleted as soon as it ends (`result_ttl=0`) since its
+    arguments may carry a one-time link: a message the worker cannot send
+    is logged and dropped (`jobs.mail.send_message`), not kept as a failed job.
     """
     message = compose(to, subject, template, locale=locale, headers=headers, **context)
     return enqueue("jobs.mail.send_message", message, result_ttl=0, failure_ttl=86400)

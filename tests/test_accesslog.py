@@ -1,5 +1,6 @@
-"""The access log of the web server keeps no token or code: the OAuth
-callback's `code` and the sandbox's tokens are written `[redacted]`."""
+"""The access log of the web server keeps no token, code or link secret: the
+OAuth callback's `code`, the sandbox's tokens and the secrets in the paths of
+emailed links are written `[redacted]`."""
 import logging
 import os
 import subprocess
@@ -24,6 +25,30 @@ def test_a_request_line_keeps_its_path_and_loses_its_secrets(caplog):
         logging.getLogger("werkzeug").info('"%s" %s %s', f"GET /renew/callback/facebook?code={CODE}&state=s1 HTTP/1.1",
                                            302, "-")
     assert caplog.messages == ['"GET /renew/callback/facebook?code=[redacted]&state=s1 HTTP/1.1" 302 -']
+
+
+SECRET = "Zq3v-8sKp_Ta91xYw0bLmN4rD2eF6gH7"
+
+
+@pytest.mark.parametrize(("path", "written"), [
+    (f"/renew/link/{SECRET}", "/renew/link/[redacted]"),
+    (f"/renew/client/{SECRET}?x=1", "/renew/client/[redacted]?x=1"),
+    (f"/reset/{SECRET}", "/reset/[redacted]"),
+    (f"/invitations/{SECRET}", "/invitations/[redacted]"),
+    (f"/signup/confirm/{SECRET}", "/signup/confirm/[redacted]"),
+    (f"/connect/{SECRET}/networks/facebook", "/connect/[redacted]/networks/facebook"),
+    ("/renew/client/done", "/renew/client/done"),
+    ("/reset/sent", "/reset/sent"),
+    ("/connect/thanks", "/connect/thanks"),
+    ("/settings/invitations/12/revoke", "/settings/invitations/12/revoke"),
+    ("/accounts/connect/invite", "/accounts/connect/invite"),
+])
+def test_the_secrets_of_links_are_not_written(caplog, path, written):
+    accesslog.install()
+    with caplog.at_level(logging.INFO, logger="werkzeug"):
+        logging.getLogger("werkzeug").info('"%s" %s %s', f"GET {path} HTTP/1.1", 200, "-")
+    assert caplog.messages == [f'"GET {written} HTTP/1.1" 200 -']
+    assert SECRET not in caplog.text
 
 
 @pytest.mark.slow

@@ -30,3 +30,26 @@ def test_a_message_with_text_and_html_reads_back_whole(app, monkeypatch):
 def test_each_message_has_boundaries_of_its_own(app):
     first, second = (email.message_from_bytes(written(app, subject="s", body="b", html="h")) for _ in range(2))
     assert first.get_boundary() != second.get_boundary()
+
+
+def test_a_message_that_cannot_be_sent_leaves_no_link_in_redis(app, session, app_config):
+    """The SMTP server refuses: the job is logged and dropped, not kept for a day with its link."""
+    from redis import Redis
+
+    from portal import mailer
+    from tests.conftest import free_port, run_jobs
+
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=free_port(), MAIL_SUPPRESS_SEND=False)
+    from portal.extensions import mail
+
+    mail.init_app(app)
+    link = "http://localhost/invitations/Zq3v-8sKp_Ta91xYw0bLmN4rD2eF6gH7"
+    with app.test_request_context():
+        job = mailer.send("someone@example.test", "Join us", "invitation", organization_name="Northwind",
+                          inviter="Olivia", link=link, hours=72, role="member")
+    finished, failed = run_jobs(app)
+    assert (finished, failed) == (1, 0)
+    redis = Redis.from_url(app.config["REDIS_URL"])
+    kept = [key for key in redis.scan_iter(match=f"rq:*{job.id}*")]
+    assert not any(link.encode() in (redis.dump(key) or b"") for key in kept)
+    assert redis.exists(f"rq:job:{job.id}") == 0

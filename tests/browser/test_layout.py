@@ -52,6 +52,7 @@ OVERFLOW = """() => {
 
 # htmx has loaded what the page loads on arrival (the header's dropdown and bell, the warning after sign-in).
 SETTLED = "() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')"
+SETTLE_MS = 3 * WAIT_MS  # a machine running the suite in parallel can take long
 
 AXE_RUN = """async () => {
   const results = await axe.run(document, {resultTypes: ['violations']});
@@ -111,7 +112,7 @@ class Walk:
         response = self.page.goto(url)
         if response.status != expect_status:
             self.findings.append(f"{url}: answered {response.status}, not {expect_status}")
-        self.page.wait_for_function(SETTLED)
+        self.page.wait_for_function(SETTLED, timeout=SETTLE_MS)
         self.check(url)
 
     def check(self, label):
@@ -145,7 +146,7 @@ class Walk:
         self.page.locator("#password").fill(f.PASSWORD)
         self.page.locator("form button[type=submit]").click()
         self.page.wait_for_url(lambda url: "/login" not in url)
-        self.page.wait_for_function(SETTLED)
+        self.page.wait_for_function(SETTLED, timeout=SETTLE_MS)
 
     def sign_out(self):
         self.page.context.clear_cookies()
@@ -153,11 +154,11 @@ class Walk:
 
 def open_disclosure(walk, slot, label):
     """The dropdown or menu in `slot` opened (its items loaded): inside the screen, and checked."""
-    button = walk.page.locator(f"{slot} button[aria-controls]")
+    button = walk.page.locator(f"{slot} button[aria-controls], {slot} button.menu-button").first
     button.click()
     panel = walk.page.locator(f"#{button.get_attribute('aria-controls')}")
     expect(panel.locator("a, button, [role=menuitem]").first).to_be_visible()
-    walk.page.wait_for_function(SETTLED)
+    walk.page.wait_for_function(SETTLED, timeout=SETTLE_MS)
     walk.inside(label, panel)
     walk.check(label)
     walk.page.keyboard.press("Escape")
@@ -220,7 +221,7 @@ def test_every_page_fits_and_passes_axe(browser, live_server, walk, axe_source, 
         expect(page.locator("dialog.managers-dialog[open]")).to_be_visible()
         check_dialog(visit, "See all managers")
         page.goto("/accounts")
-        page.locator(f"#profile-row-{profiles[0]} .row-menu button[aria-controls]").click()
+        page.locator(f"#profile-row-{profiles[0]} .row-menu button.menu-button").click()
         page.locator(f"#row-menu-{profiles[0]} a[href^='/accounts/{profiles[0]}/remove']").click()
         expect(page.locator("dialog.remove-dialog[open]")).to_be_visible()
         check_dialog(visit, "Remove profile")

@@ -150,6 +150,7 @@ def test_try_renewing_all_says_plainly_when_a_refresh_could_not_move_the_end(liv
     live.login()
     page = live.http.get(f"/accounts/renew-all/{job.id}").text
     assert "No token was renewed without you." in page and "1 needs your consent on the network" in page
+    assert "0 tokens renewed" not in page  # nothing green said of nothing
     assert "Access refreshed, but the connection still ends on " in page and "sign in again on TikTok." in page
 
 
