@@ -11,7 +11,7 @@ from datetime import datetime, timedelta, timezone
 from functools import cache
 from typing import NamedTuple
 
-from sqlalchemy import and_, bindparam, case, false, func, or_, union_all
+from sqlalchemy import and_, bindparam, case, false, func, literal, or_, union_all
 from flask import current_app
 from sqlmodel import select
 
@@ -166,17 +166,25 @@ def run(statement, membership, organization, scope, now, **values):
 
 
 @cache
-def ordered_ids_statement(shape, limited):
+def ordered_rows_statement(shape, limited):
     urgency = urgency_between(NOW, HORIZON).label("urgency")
     expiry = shown_expiry_sql(NOW).label("shown_expiry")
-    query = scoped(select(SocialProfile.id, urgency, expiry), shape).order_by(
-        urgency, expiry.is_(None), expiry, func.lower(SocialProfile.name), SocialProfile.id)
-    return query.limit(bindparam("limit")).offset(bindparam("offset")) if limited else query
-
-
-@cache
-def rows_statement(manages):
-    return scoped(select(SocialProfile, Credential, ProfileAccess.level), (manages, False, False, False, (), True))
+    name = func.lower(SocialProfile.name).label("name")
+    ordered = scoped(select(SocialProfile.id.label("profile_id"), urgency, expiry, name), shape)
+    if limited:
+        ordered = ordered.order_by(urgency, expiry.is_(None), expiry, name, SocialProfile.id)
+        ordered = ordered.limit(bindparam("limit")).offset(bindparam("offset"))
+    ordered = ordered.subquery("ordered")
+    return (
+        select(SocialProfile, Credential, ProfileAccess.level)
+        .select_from(ordered)
+        .join(SocialProfile, SocialProfile.id == ordered.c.profile_id)
+        .outerjoin(Credential, and_(Credential.profile_id == SocialProfile.id, Credential.superseded_at.is_(None)))
+        .outerjoin(ProfileAccess,
+                   and_(ProfileAccess.profile_id == SocialProfile.id, ProfileAccess.user_id == bindparam("user_id")))
+        .order_by(ordered.c.urgency, ordered.c.shown_expiry.is_(None), ordered.c.shown_expiry, ordered.c.name,
+                  ordered.c.profile_id)
+    )
 
 
 @cache
@@ -187,10 +195,13 @@ def counts_statement(shape):
 
 @cache
 def summary_statement(manages):
+    """Counts by status and network, and by access level for a Member (an
+    Owner or Manager may renew them all: no level to group by)."""
     urgency = urgency_between(NOW, HORIZON).label("urgency")
-    return scoped(select(SocialProfile.network, ProfileAccess.level, urgency, func.count()),
-                  (manages, False, False, False, (), False)).group_by(SocialProfile.network, ProfileAccess.level,
-                                                                      urgency)
+    level = ProfileAccess.level if not manages else literal(None).label("level")
+    grouped = (urgency, SocialProfile.network) + ((ProfileAccess.level,) if not manages else ())
+    return scoped(select(SocialProfile.network, level, urgency, func.count()),
+                  (manages, False, False, False, (), False)).group_by(*grouped)
 
 
 def renewable(membership, organization, *columns, scope=Scope()):
@@ -208,17 +219,11 @@ def visible_profiles(membership, organization, scope=Scope(), now=None, limit=No
     """The profiles of `organization` in `scope` that `membership` may see,
     most urgent first, `limit` of them from `offset`.
 
-    In two queries: the ids in order (the sort carries an id and its keys,
-    each computed once a row), then those rows whole."""
+    The profiles are sorted by their ids and sort keys alone (each key
+    computed once a row), then only those of the page are read whole."""
     now = now or utcnow()
-    ordered = ordered_ids_statement(shape_of(membership, scope), limit is not None)
-    ids = [row[0] for row in run(ordered, membership, organization, scope, now, limit=limit, offset=offset)]
-    loaded = []
-    for start in range(0, len(ids), IN_CHUNK):
-        loaded += run(rows_statement(manages_organization(membership)), membership, organization,
-                      Scope(ids=tuple(ids[start:start + IN_CHUNK])), now)
-    position = {profile_id: index for index, profile_id in enumerate(ids)}
-    results = sorted(loaded, key=lambda row: position[row[0].id])
+    statement = ordered_rows_statement(shape_of(membership, scope), limit is not None)
+    results = run(statement, membership, organization, scope, now, limit=limit, offset=offset)
     brands = brands_by_profile([profile.id for profile, _, _ in results])
     return [
         ProfileRow(

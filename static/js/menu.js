@@ -2,9 +2,9 @@
 // aria-haspopup/aria-expanded/aria-controls opens a role=menu list. Enter,
 // Space or ArrowDown open on the first item, ArrowUp on the last; arrows,
 // Home and End move; Escape and Tab close, Escape returning focus to the button.
-// A button with `data-menu-items` (the rows of Manage Accounts) has no list
-// until it is first opened: one is made then, whose items htmx loads from
-// that URL, and focus goes to the item asked for once they are there.
+// A button with `data-menu-items` (the rows of Manage Accounts) comes without
+// its list: an empty one is made for it here, whose items htmx loads from that
+// URL when it is first opened; focus goes to the item asked for once they are there.
 (function () {
   // An item that cannot be used (aria-disabled) is reached too: its words say why.
   function items(list) {
@@ -20,7 +20,11 @@
 
   function open(menu, focusLast) {
     var button = menu.querySelector(".menu-button");
-    var list = listOf(menu) || loadedList(menu, button);
+    var list = listOf(menu);
+    if (list.dataset.items) {
+      htmx.ajax("GET", list.dataset.items, { source: button, target: list, swap: "innerHTML" });
+      delete list.dataset.items;
+    }
     closeAll(menu);
     list.hidden = false;
     button.setAttribute("aria-expanded", "true");
@@ -37,19 +41,19 @@
     if (box.bottom > window.innerHeight && button.top - box.height - 6 >= 0) list.classList.add("menu-list-up");
   }
 
-  // The list of a button whose items are loaded on first use (`data-menu-items`).
-  function loadedList(menu, button) {
+  // The empty list of a button whose items are loaded on first use (`data-menu-items`).
+  function emptyList(menu, button) {
     var list = document.createElement("div");
     list.className = "menu-list";
     list.id = button.id.replace("-button", "");
     list.setAttribute("role", "menu");
     list.setAttribute("aria-labelledby", button.id);
     list.hidden = true;
+    list.dataset.items = button.dataset.menuItems;
     button.setAttribute("aria-controls", list.id);
+    button.setAttribute("aria-haspopup", "true");
+    button.setAttribute("aria-expanded", "false");
     menu.appendChild(list);
-    listen(menu, list);
-    htmx.ajax("GET", button.dataset.menuItems, { source: button, target: list, swap: "innerHTML" });
-    return list;
   }
 
   function focusItem(list, last) {
@@ -61,7 +65,7 @@
   function close(menu, returnFocus) {
     var button = menu.querySelector(".menu-button");
     var list = listOf(menu);
-    if (!list || list.hidden) return;
+    if (list.hidden) return;
     list.hidden = true;
     button.setAttribute("aria-expanded", "false");
     if (returnFocus) button.focus();
@@ -92,18 +96,15 @@
       if (menu.dataset.menuReady) return;
       menu.dataset.menuReady = "1";
       var button = menu.querySelector(".menu-button");
-      // A button whose list is loaded on first use says what it is once it can open it.
-      if (!button.hasAttribute("aria-haspopup")) button.setAttribute("aria-haspopup", "true");
-      if (!button.hasAttribute("aria-expanded")) button.setAttribute("aria-expanded", "false");
+      if (!listOf(menu) && button.dataset.menuItems) emptyList(menu, button);
       button.addEventListener("click", function () {
-        var list = listOf(menu);
-        if (!list || list.hidden) open(menu, false); else close(menu, true);
+        if (listOf(menu).hidden) open(menu, false); else close(menu, true);
       });
       button.addEventListener("keydown", function (event) {
         if (event.key === "ArrowDown") { event.preventDefault(); open(menu, false); }
         if (event.key === "ArrowUp") { event.preventDefault(); open(menu, true); }
       });
-      if (listOf(menu)) listen(menu, listOf(menu));
+      listen(menu, listOf(menu));
     });
   }
 
