@@ -18,7 +18,9 @@ TIMEOUT_SECONDS = 2
 
 def _engine():
     """An engine that gives up connecting quickly, so a load balancer's
-    check never hangs on a database that is away."""
+    check never hangs on a database that is away. It keeps no connection
+    between checks (each check is a new one, closed after it): nothing of it
+    is left open when the app goes."""
     engine = current_app.extensions.get("keepalive.health_engine")
     if engine is None:
         url = current_app.config["DATABASE_URL"]
@@ -26,8 +28,7 @@ def _engine():
             engine = db.engine()
         else:
             engine = sa.create_engine(
-                url, pool_size=1, max_overflow=0, pool_pre_ping=True,
-                connect_args={"connect_timeout": TIMEOUT_SECONDS},
+                url, poolclass=sa.pool.NullPool, connect_args={"connect_timeout": TIMEOUT_SECONDS},
             )
         current_app.extensions["keepalive.health_engine"] = engine
     return engine
