@@ -5,10 +5,10 @@ from dataclasses import dataclass
 from functools import cache
 from datetime import datetime
 
-from sqlalchemy import and_, bindparam, func, or_
+from sqlalchemy import bindparam, func, or_
 from sqlmodel import select
 
-from portal.db import get_session, utcnow
+from portal.db import get_session
 from portal.models import (
     AccessLevel,
     Credential,
@@ -20,9 +20,7 @@ from portal.models import (
     SocialProfile,
     User,
 )
-from portal.permissions import may_renew, may_see_profile
-from portal.profiles import ProfileRow, brands_by_profile
-from portal.status import token_status
+from portal.profiles import Scope, visible_profiles
 
 RENEWED = "renewed"
 HISTORY_LIMIT = 25
@@ -164,23 +162,5 @@ def profile_managers(profile: SocialProfile):
 
 def profile_row(membership, organization, profile_id, now=None):
     """The ProfileRow of one profile, if `membership` may see it (else None)."""
-    found = get_session().exec(
-        select(SocialProfile, Credential, ProfileAccess.level)
-        .outerjoin(Credential, and_(Credential.profile_id == SocialProfile.id, Credential.superseded_at.is_(None)))
-        .outerjoin(ProfileAccess,
-                   and_(ProfileAccess.profile_id == SocialProfile.id, ProfileAccess.user_id == membership.user_id))
-        .where(SocialProfile.id == profile_id, SocialProfile.organization_id == organization.id)
-    ).first()
-    if found is None:
-        return None
-    profile, credential, level = found
-    if not may_see_profile(membership, level):
-        return None
-    return ProfileRow(
-        profile=profile,
-        credential=credential,
-        access_level=level,
-        brands=brands_by_profile([profile.id]).get(profile.id, []),
-        status=token_status(credential, now or utcnow(), organization.expiry_window_days),
-        renew=may_renew(membership, level),
-    )
+    rows = visible_profiles(membership, organization, scope=Scope(ids=(profile_id,)), now=now)
+    return rows[0] if rows else None
