@@ -248,7 +248,7 @@ def renew_all():
         return redirect_after_post(safe_next(request.form.get("next"), url_for("accounts.index")))
     job = enqueue(RENEW_ALL_JOB, g.organization.id, network_key, current_user.id,
                   meta={"organization_id": g.organization.id, "network": network_key, "user_id": current_user.id,
-                        "done": 0, "total": total, "renewed": 0, "needs_consent": [], "failed": []})
+                        "done": 0, "total": total, "renewed": [], "needs_consent": [], "failed": []})
     if wants_fragment():
         return progress_response(job)
     return redirect_after_post(url_for("accounts.renew_all_progress", job_id=job.id))
@@ -281,8 +281,7 @@ def renew_all_progress_of(job):
     total = int(meta.get("total") or 0)
     done = int(meta.get("done") or 0)
     finished = bool(meta.get("finished")) or status in JOB_DONE
-    renewed = meta.get("renewed") or []
-    renewed_ids = [int(i) for i in renewed] if isinstance(renewed, list) else []
+    renewed_ids = [int(i) for i in meta.get("renewed") or []]
     consent_ids = [int(i) for i in meta.get("needs_consent") or []]
     failed = [(int(pair[0]), pair[1]) for pair in meta.get("failed") or []]
     wanted = set(consent_ids) | set(renewed_ids) | {profile_id for profile_id, _reason in failed}
@@ -301,17 +300,18 @@ def renew_all_progress_of(job):
     def known(ids):
         return [rows.get(i) or names[i] for i in ids if i in rows or i in names]
 
+    network_entry, needs_consent = network(meta.get("network", "")), known(consent_ids)
     return {
-        "network": network(meta.get("network", "")),
+        "network": network_entry,
         "total": total,
         "done": min(done, total) if total else done,
         "percent": int(100 * done / total) if total else (100 if finished else 0),
-        "renewed": len(renewed_ids) if isinstance(renewed, list) else int(renewed),
+        "renewed": len(renewed_ids),
         "renewed_profiles": known(renewed_ids),
         "finished": finished,
         "stopped": status in (JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED) and done < total,
-        "needs_consent": known(consent_ids),
-        "consent_groups": consent_groups(known(consent_ids), network(meta.get("network", "")).one_consent_for_many),
+        "needs_consent": needs_consent,
+        "consent_groups": consent_groups(needs_consent, network_entry.one_consent_for_many),
         # Of those, the ones whose access was refreshed without moving the connection's end.
         "refreshed": {int(i) for i in meta.get("refreshed") or []},
         "failed": [(rows.get(i) or names[i], reason) for i, reason in failed if i in rows or i in names],
