@@ -19,7 +19,7 @@ from portal.db import IN_CHUNK, UTCDateTime, earliest, get_session, utcnow
 from portal.models import (AccessLevel, Brand, BrandProfile, Credential, CredentialState, ProfileAccess,
                            SocialProfile)
 from portal.permissions import manages_organization, may_renew
-from portal.status import URGENCY, Status, token_status
+from portal.status import URGENCY, Status, token_status, whole_days
 
 AT_RISK = (Status.EXPIRED, Status.EXPIRING)
 STATUS_OF_URGENCY = {rank: status for status, rank in URGENCY.items()}
@@ -271,7 +271,7 @@ def time_state(organization, now):
         if end > now + window:
             beyond = end  # it leaves this set as it enters the window
         else:  # its whole days left go down one just after each of these moments; it leaves the set as it expires
-            losing_a_day.append(end - timedelta(days=(end - now) // timedelta(days=1)))
+            losing_a_day.append(end - timedelta(days=whole_days(end - now)))
     state = min(losing_a_day, default=None), beyond
     # The same until a token of the window loses a day or expires, or the nearest beyond enters it, or
     # a write changes the organization's version: kept that long, in this process.
