@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from portal import create_app
-from portal.headers import CONTENT_SECURITY_POLICY
+from portal.headers import CONTENT_SECURITY_POLICY, SECRET_IN_URL
 from tests import factories
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -44,7 +44,8 @@ def test_signed_out_pages_carry_them_too(client):
 
 
 def test_signed_in_pages_are_not_stored_unless_the_view_says_how(client, owner):
-    for path in ("/settings/personal", f"/accounts/{owner.profiles['page'].id}", "/notifications"):
+    for path in ("/settings/personal", f"/accounts/{owner.profiles['page'].id}", "/notifications",
+                 "/accounts/export.csv", "/settings/activity.csv"):
         assert client.get(path).headers["Cache-Control"] == "no-store", path
     # Manage Accounts answers conditional GETs (its ETag): the browser keeps it and asks again.
     assert client.get("/accounts").headers["Cache-Control"] == "private, no-cache"
@@ -62,6 +63,20 @@ def test_pages_with_a_secret_in_their_url_are_not_stored_nor_referred(client):
         response = client.get(path)
         assert response.headers["Cache-Control"] == "no-store", path
         assert response.headers["Referrer-Policy"] == "no-referrer", path
+
+
+def test_every_page_with_a_secret_in_its_url_says_so_whatever_it_answers(app, client, owner):
+    """Each endpoint of `SECRET_IN_URL` is one of the app's (a renamed one
+    would drop out unseen), and its answers, signed in or not, to a GET or a
+    POST refused for its missing CSRF token, are neither kept nor referred."""
+    rules = [rule for rule in app.url_map.iter_rules() if rule.endpoint in SECRET_IN_URL]
+    assert {rule.endpoint for rule in rules} == SECRET_IN_URL
+    for rule in rules:
+        path = rule.build({name: "1" if name.endswith("_id") else "x" for name in rule.arguments})[1]
+        method = "GET" if "GET" in rule.methods else "POST"
+        for response in (client.open(path, method=method), app.test_client().open(path, method=method)):
+            assert response.headers["Cache-Control"] == "no-store", (method, path)
+            assert response.headers["Referrer-Policy"] == "no-referrer", (method, path)
 
 
 def test_hsts_in_production_only(client, app_config):

@@ -151,7 +151,7 @@ def export_csv():
     filters = filters_asked(current_brands())
     name = f"profiles-{utcnow().astimezone(get_timezone()):%Y-%m-%d}.csv"
     return Response(stream_with_context(export.csv_chunks(filters.scope())), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
 @bp.route("/accounts/<int:profile_id>/menu")

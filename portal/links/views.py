@@ -64,15 +64,6 @@ def speak_the_emails_language():
         g.page_locale = client_consent.language(request.args.get("lang"), current_app.config["LANGUAGES"])
 
 
-@bp.after_request
-def keep_secrets_out_of_referers(response):
-    # These URLs carry a one-time secret: never pass it on to another site.
-    if request.endpoint in {"links.member", "links.client", "links.done"}:
-        response.headers["Referrer-Policy"] = "no-referrer"
-        response.headers["Cache-Control"] = "no-store"
-    return response
-
-
 # A member's link ------------------------------------------------------------
 
 @bp.route("/renew/link/<secret>", methods=["GET", "POST"])

@@ -70,12 +70,3 @@ def logout():
     session.clear()
     flash(_("You are signed out."), "info")
     return redirect_after_post(url_for("auth.login"))
-
-
-@bp.after_request
-def keep_secrets_out_of_referers(response):
-    # Pages whose URL carries a one-time secret must not leak it to other sites.
-    if request.endpoint in {"auth.reset_password", "auth.invitation", "auth.signup_confirm"}:
-        response.headers["Referrer-Policy"] = "no-referrer"
-        response.headers["Cache-Control"] = "no-store"
-    return response

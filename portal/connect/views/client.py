@@ -16,18 +16,6 @@ from portal.paging import page_number, search_text
 from portal.web import render
 
 THANKS_KEY = "connect_invitation_thanks"  # the agency's name and what was shared, for the last page
-SECRET_PAGES = {"connect.client", "connect.client_start", "connect.client_done", "connect.client_choose",
-                "connect.choose"}
-
-
-@bp.after_request
-def keep_secrets_out_of_referers(response):
-    # These URLs carry a secret: never pass it on to another site, never keep them.
-    if request.endpoint in SECRET_PAGES:
-        response.headers["Referrer-Policy"] = "no-referrer"
-        response.headers["Cache-Control"] = "no-store"
-    return response
-
 
 def client_page(template, locale, status=200, **context):
     with force_locale(locale):

@@ -60,4 +60,4 @@ def activity_csv():
     chunks = log.csv_chunks(log.events(g.membership, g.organization, filters))
     name = f"activity-{utcnow().astimezone(get_timezone()):%Y-%m-%d}.csv"
     return Response(stream_with_context(chunks), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
