@@ -20,7 +20,7 @@ from portal.db import get_session
 from portal.models import AuditEvent, Membership, ProfileAccess, SocialProfile, User
 from portal.networks import network
 from portal.numbers import whole_number
-from portal.paging import page_number
+from portal.paging import page_number, query_args, search_text
 from portal.permissions import manages_organization
 from portal.profiles import Scope, visible
 from portal.spreadsheets import csv_text, safe_cell
@@ -32,7 +32,6 @@ BAD_RANGE = _l("The start of the period must not be after its end.")
 BAD_KIND = _l("Choose a kind of activity from the list.")
 BAD_ID = _l("Choose one from the list.")
 EARLIEST, LATEST = date(2000, 1, 1), date(9998, 12, 31)
-SEARCH_LENGTH = 100
 
 
 class NotVisible(LookupError):
@@ -55,13 +54,11 @@ class Filters:
     def query(self, **changes):
         """The query-string arguments of these filters (with `changes`)."""
         person = self.person.id if isinstance(self.person, User) else self.person
-        values = {
+        return query_args({
             "profile": self.profile.id if self.profile else None, "q": self.text, "person": person,
             "kind": self.kind, "from": self.start.isoformat() if self.start else None,
             "to": self.end.isoformat() if self.end else None, "page": self.number, **changes,
-        }
-        return {key: value for key, value in values.items()
-                if value not in (None, "") and not (key == "page" and value == 1)}
+        })
 
     @property
     def narrowed(self):
@@ -81,14 +78,9 @@ def read_filters(values, membership, organization):
         problems["to"] = BAD_RANGE
     profile = _profile(values.get("profile", ""), membership, organization, problems)
     person = _person(values.get("person", ""), organization, problems)
-    filters = Filters(profile=profile, text=(values.get("q") or "").strip()[:SEARCH_LENGTH], person=person,
+    filters = Filters(profile=profile, text=search_text(values), person=person,
                       kind=kind, start=start, end=end, number=page_number(values.get("page")))
     return filters, problems
-
-
-def _id(value):
-    """A row id, or None for anything that cannot be one (letters, 20 digits)."""
-    return whole_number(value)
 
 
 def _day(values, name, problems):
@@ -108,7 +100,7 @@ def _day(values, name, problems):
 def _profile(value, membership, organization, problems):
     if not value:
         return None
-    profile_id = _id(value)
+    profile_id = whole_number(value)
     if profile_id is None:
         problems["profile"] = BAD_ID
         return None
@@ -122,7 +114,7 @@ def _profile(value, membership, organization, problems):
 def _person(value, organization, problems):
     if not value or value == "keepalive":
         return value or None
-    user_id = _id(value)
+    user_id = whole_number(value)
     if user_id is None:
         problems["person"] = BAD_ID
         return None

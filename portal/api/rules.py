@@ -49,15 +49,6 @@ def key_problem(key, now):
     return None
 
 
-def parse_scopes(values):
-    """The scopes among `values` (form or JSON), in their canonical order;
-    None if any is not a scope."""
-    chosen = set(values)
-    if not chosen <= set(ALL_SCOPES):
-        return None
-    return [scope for scope in ALL_SCOPES if scope in chosen]
-
-
 def use_due(last_used_at, now):
     """Whether this use of a key is written down (at most once a minute)."""
     return last_used_at is None or now - last_used_at >= LAST_USE_EVERY

@@ -25,7 +25,7 @@ from portal.queue import enqueue, queue, redis, redis_key
 from portal.renewal.credentials import current_credential
 from portal.renewal.policy import policy_for
 from portal.renewal.rules import can_renew_silently
-from portal.renewal.silent import RecheckLater, Result, renew_silently
+from portal.renewal.silent import SECOND_LOOK_SECONDS, RecheckLater, Result, renew_silently
 
 # A refused token reported again within this long is not checked again.
 REPORT_GATE_SECONDS = 60
@@ -33,7 +33,6 @@ REPORT_GATE_SECONDS = 60
 FALLBACK_TRIES = 5
 # When a profile was last handed out by the fallback is forgotten after this long unused.
 HANDED_OUT_TTL = 30 * 86400
-SECOND_LOOK_SECONDS = 10
 
 
 class TokenDead(Exception):

@@ -164,7 +164,7 @@ class Renewers:
 
 
 def renews_silently(profile, credential):
-    if credential is None or profile.network not in NETWORKS:
+    if credential is None:
         return False
     try:
         return can_renew_silently(credential, policy_for(adapter_for(profile.network)))
@@ -332,7 +332,7 @@ def renewal_link(profile_id):
     purpose = Purpose(body.recipient)
     session = get_session()
     if purpose == Purpose.MEMBER:
-        allowed = {person.email.lower() for person in Renewers(session, g.organization.id, [profile.id]).people(profile)}
+        allowed = {person.email.lower() for person in links.who_may_renew(session, profile)}
         if email not in allowed:
             problems.fail("not-a-recipient", "Only a person of the agency who may renew this profile gets a "
                                              "member's link; send a client's link to anyone else.")

@@ -11,7 +11,7 @@ from portal.connect.views import bp
 from portal.db import get_session
 from portal.models import ProfileAccess, SocialProfile
 from portal.networks import NotConfigured, adapter_for, network
-from portal.permissions import may_remove_profile
+from portal.permissions import may_remove_profile, may_see_profile
 from portal.tenancy import organization_required
 from portal.web import owned_or_404, redirect_after_post, render, safe_next
 
@@ -29,10 +29,9 @@ def removable_or_404(profile_id):
     profile = owned_or_404(SocialProfile, profile_id)
     level = get_session().exec(select(ProfileAccess.level).where(
         ProfileAccess.user_id == current_user.id, ProfileAccess.profile_id == profile.id)).first()
-    decision = may_remove_profile(g.membership, level)
-    if not decision:
-        if g.membership.role == "member" and level is None:
-            abort(404)  # a profile they cannot see
+    if not may_see_profile(g.membership, level):
+        abort(404)
+    if not may_remove_profile(g.membership, level):
         abort(403, description=_("Removing a profile takes what connecting one does: \"Manage social profiles\", "
                                  "and for a Member, Admin on the profile."))
     return profile

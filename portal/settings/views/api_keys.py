@@ -11,7 +11,7 @@ from portal.api import keys
 from portal.audit import audit
 from portal.db import get_session
 from portal.models import ApiKey
-from portal.settings.forms import SCOPE_LABELS, ApiKeyForm, ConfirmForm
+from portal.settings.forms import ApiKeyForm, ConfirmForm
 from portal.settings.views import bp
 from portal.tenancy import current_brands, managers_only
 from portal.web import owned_or_404, redirect_after_post, render
@@ -25,8 +25,7 @@ def with_brands(form):
 
 def page(form=None, status=200, secret=None):
     return render("settings/api_keys.html", status=status, form=form or with_brands(ApiKeyForm(formdata=None)),
-                  keys=keys.keys_of(get_session(), g.organization.id), secret=secret, scope_labels=SCOPE_LABELS,
-                  confirm=ConfirmForm(formdata=None))
+                  keys=keys.keys_of(get_session(), g.organization.id), secret=secret)
 
 
 def end_of(day):
