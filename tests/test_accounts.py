@@ -345,7 +345,7 @@ def test_row_menu_is_one_button_whose_items_load_when_it_is_first_opened(client,
     row = html.split(f'id="profile-row-{pid}"')[1].split("</tr>")[0]
     # A ⋯ button named "More actions for" the profile's name and network (six rows of one client told
     # apart by their network), whose items load when it is opened (menu.js).
-    assert f'<button class="menu-button more-button" id="row-menu-button-{pid}" ' \
+    assert f'<button type="button" class="menu-button more-button" id="row-menu-button-{pid}" ' \
            f'aria-labelledby="more-actions n{pid} o{pid}" data-menu-items="/accounts/{pid}/menu"></button>' in row
     assert '<span id="more-actions" hidden>More actions for</span>' in html
     assert f'<a id="n{pid}" href="/accounts/{pid}">Cafe Page</a><small id="o{pid}">Facebook · @cafepage</small>' in row

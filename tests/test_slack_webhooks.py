@@ -228,6 +228,23 @@ def test_an_owner_deletes_their_webhook_and_its_log(app, client, auth, session, 
     assert "webhook.deleted" in audit_actions(session)
 
 
+def test_delete_webhook_asks_before_it_deletes(app, client, auth, session, receiver):
+    """htmx asks (hx-confirm) only before a request it makes: the form posts
+    through htmx, whose answer sends the browser to Integrations."""
+    org, owners, page, credential = agency(session, owners=1)
+    auth.login(owners[0].email)
+    add_webhook(auth, receiver.url("/in"), events=("token.renewed",))
+    [endpoint_id] = [endpoint.id for endpoint in fresh(session, WebhookEndpoint)]
+    delete_url = f"/settings/integrations/webhooks/{endpoint_id}/delete"
+
+    body = client.get(f"/settings/integrations/webhooks/{endpoint_id}").get_data(as_text=True)
+    [form] = re.findall(r'<form[^>]*action="%s"[^>]*>' % re.escape(delete_url), body)
+    assert f'hx-post="{delete_url}"' in form and 'hx-confirm="Delete this webhook?' in form
+    response = auth.post(delete_url, headers={"HX-Request": "true"})
+    assert response.status_code == 200 and response.headers["HX-Redirect"] == "/settings/integrations"
+    assert fresh(session, WebhookEndpoint) == []
+
+
 def test_another_agencys_webhook_is_neither_edited_nor_deleted(app, client, auth, session, receiver):
     """With a valid CSRF token, so that the refusal is the tenancy's (404)."""
     org, owners, page, credential = agency(session, owners=1)
