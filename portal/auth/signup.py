@@ -22,10 +22,9 @@ from portal.auth.single_use import claim
 from portal.auth.urls import external_url
 from portal.db import utcnow
 from portal.models import Membership, Organization, PasswordReset, Role, Signup, User
-from portal.url_secrets import hash_secret, new_secret
+from portal.url_secrets import hash_secret, new_secret, plausible
 
 LIFETIME = timedelta(hours=24)
-MAX_SECRET_LENGTH = 100
 
 
 class LinkSpent(Exception):
@@ -82,7 +81,7 @@ def confirmation_message(session, signup_id):
 def find_signup(session, secret):
     """(signup, problem): the sign-up a confirmation link names, and why it
     cannot be followed (or None)."""
-    if not secret or len(secret) > MAX_SECRET_LENGTH:
+    if not plausible(secret):
         return None, LinkProblem.UNKNOWN
     signup = session.exec(select(Signup).where(Signup.secret_hash == hash_secret(secret))).first()
     if signup is None:
