@@ -4,7 +4,12 @@ from flask import request
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.form import _Auto, _is_submitted as is_submitted
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import ValidationError
+
+# The languages of Keepalive's pages and emails, each in its own name.
+LANGUAGES = [SelectChoice("en", "English"), SelectChoice("fr", "Français"), SelectChoice("de", "Deutsch"),
+             SelectChoice("nl", "Nederlands")]
 
 
 class Form(FlaskForm):

@@ -69,7 +69,23 @@ def test_bad_input_keeps_the_form_and_says_why(auth, agency, session, form, mess
     assert answer.status_code == 400
     html = answer.get_data(as_text=True)
     assert message in html
+    if "name" not in form:
+        assert 'value="Kept name"' in html  # what was typed stays in its field
     assert session.exec(select(ApiKey)).first() is None
+
+
+def test_the_list_shows_what_each_key_may_do_its_brand_and_its_last_use(auth, agency, client):
+    auth.login("owner@example.test")
+    created = create(auth, name="Reporter", scopes=["profiles:read"], brand=str(agency.brands["north"].id))
+    secret = SECRET.search(created.get_data(as_text=True)).group(1)
+    used = client.get("/api/v1/profiles", headers={"Authorization": f"Bearer {secret}"},
+                      environ_base={"REMOTE_ADDR": "192.0.2.7"})
+    assert used.status_code == 200
+    page = auth.client.get("/settings/api-keys").get_data(as_text=True)
+    row = re.search(r"<tr>\s*<td><strong>Reporter</strong>.*?</tr>", page, re.S).group(0)
+    assert "<code>profiles:read</code>" in row and "tokens:read" not in row and "links:write" not in row
+    assert "Brand north" in row
+    assert "from 192.0.2.7" in row and "Never" not in row
 
 
 def test_revoking_a_key(auth, agency, session):

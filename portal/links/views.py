@@ -12,12 +12,11 @@ from flask_babel import get_locale, gettext as _, lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlmodel import select
 from wtforms import EmailField, SelectField
-from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired
 
 from portal.audit import audit
 from portal.db import get_session, utcnow
-from portal.forms import EmailAddress, Form
+from portal.forms import LANGUAGES, EmailAddress, Form
 from portal.links import client_consent, rules, service
 from portal.links.rules import Purpose
 from portal.models import Membership, Organization, ProfileAccess, RenewalLink, SocialProfile
@@ -120,10 +119,7 @@ def member(secret):
 
 class SendLinkForm(Form):
     email = EmailField(_l("Email address of the account owner"), validators=[InputRequired(), EmailAddress()])
-    language = SelectField(_l("Language of the email"), choices=[
-        SelectChoice("en", "English"), SelectChoice("fr", "Français"),
-        SelectChoice("de", "Deutsch"), SelectChoice("nl", "Nederlands"),
-    ])
+    language = SelectField(_l("Language of the email"), choices=LANGUAGES)
 
 
 def _profile_for_links(profile_id):

@@ -9,7 +9,7 @@ from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Num
 
 from portal import timezones
 from portal.auth.passwords import MIN_LENGTH
-from portal.forms import EmailAddress, Form
+from portal.forms import LANGUAGES, EmailAddress, Form
 from portal.models import ApiScope, Role
 from portal.settings.rules import (
     MAX_THRESHOLD_DAYS,
@@ -23,13 +23,7 @@ from portal.settings.rules import (
 ROLE_LABELS = {Role.OWNER.value: _l("Owner"), Role.MANAGER.value: _l("Manager"), Role.MEMBER.value: _l("Member")}
 ROLE_CHOICES = [SelectChoice(value, label) for value, label in ROLE_LABELS.items()]
 # Each language in its own name; "" keeps following the browser.
-LANGUAGE_CHOICES = [
-    SelectChoice("", _l("Browser default")),
-    SelectChoice("en", "English"),
-    SelectChoice("fr", "Français"),
-    SelectChoice("de", "Deutsch"),
-    SelectChoice("nl", "Nederlands"),
-]
+LANGUAGE_CHOICES = [SelectChoice("", _l("Browser default")), *LANGUAGES]
 
 
 class InviteForm(Form):

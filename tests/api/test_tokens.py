@@ -9,11 +9,12 @@ from redis import Redis
 from rq import Queue
 from sqlmodel import select
 
+from portal.api import tokens
 from portal.db import utcnow
 from portal.models import AuditEvent, Credential
+from portal.networks.outcomes import Transient
 from tests import factories
 from tests.api.conftest import make_key
-
 
 
 @pytest.fixture
@@ -81,6 +82,29 @@ def test_a_dead_token_is_409_with_the_reason_and_the_renewal_page(keyed, agency,
     body = answer.get_json(force=True)
     assert body["type"].endswith("#problem-token-dead") and body["reason"] == reason
     assert body["renewal_url"] == f"http://localhost/accounts/{profile.id}"
+
+
+class Silent:
+    """A network that does not answer now, and says when to come back."""
+
+    def refresh(self, tokens):
+        raise Transient("503 Service Unavailable", retry_after=42)
+
+
+def test_a_token_that_ended_while_its_network_does_not_answer_is_503_and_kept(keyed, agency, session, monkeypatch):
+    ended = agency.credentials["x"]
+    ended.expires_at = utcnow() - timedelta(seconds=5)
+    session.add(ended)
+    session.commit()
+    monkeypatch.setattr(tokens, "adapter_for", lambda network: Silent())
+    answer = keyed.get(f"/api/v1/profiles/{agency.profiles['x'].id}/token")
+    assert answer.status_code == 503 and answer.mimetype == "application/problem+json"
+    assert answer.headers["Retry-After"] == "42" and answer.headers["Cache-Control"] == "no-store"
+    body = answer.get_json(force=True)
+    assert body["type"].endswith("#problem-unavailable") and "access_token" not in body
+    session.rollback()
+    session.expire_all()
+    assert not session.get(Credential, ended.id).is_invalid  # the network may answer later: nothing is marked
 
 
 def test_the_fallback_spreads_use_and_never_hands_out_a_dead_or_expiring_token(keyed, agency):

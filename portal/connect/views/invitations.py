@@ -14,15 +14,12 @@ from portal.connect import invitations, rules
 from portal.connect.views import bp
 from portal.connect.views.choose import connecting_allowed
 from portal.db import get_session, utcnow
-from portal.forms import EmailAddress, Form
+from portal.forms import LANGUAGES, EmailAddress, Form
 from portal.models import Brand, ConnectInvitation
 from portal.networks import NETWORKS
 from portal.paging import page_number
 from portal.tenancy import current_brands, organization_required
 from portal.web import owned_or_404, redirect_after_post, render
-
-LANGUAGES = [SelectChoice("en", "English"), SelectChoice("fr", "Français"), SelectChoice("de", "Deutsch"),
-             SelectChoice("nl", "Nederlands")]
 
 
 class InviteForm(Form):
