@@ -1,14 +1,19 @@
 """Connect a profile without a network: who may, the empty states that lead
 there, and the choice kept sealed while the person picks. (Through the
 sandbox network: tests/renewal/test_connect.py.)"""
+from datetime import timedelta
+
 import pytest
+from sqlmodel import select
 
 from portal.connect import picks
-from portal.models import Membership, Role
+from portal.db import utcnow
+from portal.models import ConnectInvitation, Membership, Role
 from portal.networks.base import GrantedProfile, TokenSet
 from portal.permissions import may_connect_profiles
 from portal.queue import redis
 from tests import factories
+from tests.test_accounts import QueryCounter
 
 
 @pytest.mark.parametrize("role, manages, allowed", [
@@ -69,3 +74,26 @@ def test_a_choice_is_kept_sealed_and_for_half_an_hour(app):
         assert picks.find("another") is None and picks.find("x" * 500) is None
         picks.forget(pick_id)
         assert picks.find(pick_id) is None
+
+
+def test_the_list_of_invitations_costs_the_same_however_many_it_shows(app, client, auth, session):
+    made = factories.agency(session, people={"owner": "owner", "manager": "manager"}, brands=["north", "south"])
+    inviters, brands = list(made.people.values()), list(made.brands.values())
+    counts = {}
+    for total in (2, 40):
+        have = len(session.exec(select(ConnectInvitation)).all())
+        for n in range(have, total):
+            session.add(ConnectInvitation(
+                organization_id=made.org.id, email=f"client{n}@example.test", networks="facebook,instagram",
+                connected="facebook" if n % 3 else "", brand_id=brands[n % 2].id, secret_hash=f"{n:064d}",
+                invited_by_id=inviters[n % 2].id, expires_at=utcnow() + timedelta(days=n % 5 - 2),
+                used_at=utcnow() if n % 7 == 0 else None))
+        session.commit()
+        auth.login("owner@example.test")
+        with QueryCounter(app.extensions["keepalive.engine"]) as counter:
+            page = client.get("/accounts/connect/invitations")
+        assert page.status_code == 200
+        counts[total] = counter.count
+    html = page.get_data(as_text=True)
+    assert html.count('id="invitation-') == 40 and "client39@example.test" in html
+    assert counts[2] == counts[40]

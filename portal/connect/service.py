@@ -26,6 +26,7 @@ from portal.numbers import whole_number
 from portal.permissions import manages_organization
 from portal.renewal import consent
 from portal.renewal.credentials import record_native_role, store_grant
+from portal.settings.service import brand_named, create_brand
 
 BRAND_NAME_LENGTH = 120
 
@@ -89,25 +90,21 @@ def matching(pick, text):
     return [c for c in pick.candidates if not text or text in c.name.casefold() or text in c.handle.casefold()]
 
 
-def brand_of(organization_id, choice, new_name):
+def brand_of(organization, choice, new_name):
     """The brand chosen: None for none, an existing brand of the agency by
-    id, or by name for a new one (the brand of that name, if it exists).
-    Raises LookupError for an id that is not the agency's."""
-    db = get_session()
+    id, or by name for a new one (the brand of that name whatever its case,
+    if it exists, as Settings → Brands reads names). Raises LookupError for
+    an id that is not the agency's."""
     if not choice:
         return None
     if choice == "new":
         name = new_name.strip()
-        found = db.exec(select(Brand).where(Brand.organization_id == organization_id, Brand.name == name)).first()
-        if found is None:
-            found = Brand(organization_id=organization_id, name=name)
-            db.add(found)
-            db.flush()
-        return found
+        return brand_named(organization, name) or create_brand(organization, name)
     brand_id = whole_number(choice)
     if brand_id is None:
         raise LookupError(choice)
-    found = db.exec(select(Brand).where(Brand.organization_id == organization_id, Brand.id == brand_id)).first()
+    found = get_session().exec(
+        select(Brand).where(Brand.organization_id == organization.id, Brand.id == brand_id)).first()
     if found is None:
         raise LookupError(choice)
     return found

@@ -189,6 +189,17 @@ def brand_named(organization, name, other_than=None):
     return get_session().exec(query).first()
 
 
+def create_brand(organization, name):
+    """A new brand of `organization` called `name`, in the activity log. The caller commits."""
+    session = get_session()
+    brand = Brand(organization_id=organization.id, name=name)
+    session.add(brand)
+    session.flush()
+    changed(session, organization_id=organization.id)
+    audit("brand.created", brand=brand.name)
+    return brand
+
+
 def profile_ids_in(brand, among=None):
     """The ids of the profiles enabled in `brand`, only those of `among` if given."""
     query = select(BrandProfile.profile_id).where(BrandProfile.brand_id == brand.id)

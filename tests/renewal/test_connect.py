@@ -98,6 +98,8 @@ def test_connect_facebook_pages_into_a_new_brand(world, session):
         assert (role.user_id, role.can_renew) == (made.people["person"].id, CanRenew.YES)
     events = session.exec(select(AuditEvent).where(AuditEvent.action == "profile.connected")).all()
     assert sorted(e.profile_id for e in events) == [p.id for p in profiles]
+    created = session.exec(select(AuditEvent).where(AuditEvent.action == "brand.created")).one()
+    assert (created.data, created.user_id) == ({"brand": "Riverside"}, made.people["person"].id)
     assert world.http.get(path).status_code == 404  # the choice is spent
 
     # Again: the two are "Already connected", and the consent renewed them.
@@ -137,6 +139,21 @@ def test_hundreds_of_pages_are_searched_and_chosen_a_page_at_a_time(world, sessi
     session.rollback()
     assert len(session.exec(select(SocialProfile)).all()) == 12
     assert len(session.exec(select(BrandProfile).where(BrandProfile.brand_id == brand.id)).all()) == 12
+
+
+def test_a_new_brand_named_like_one_of_the_agency_is_that_brand(world, session):
+    """Brand names are told apart whatever their case, as Settings → Brands tells them."""
+    owner_agency(session, brands={"yoga": "Sunrise Yoga"})
+    brand = session.exec(select(Brand)).one()
+    world.login()
+    path = picker(world, "facebook", samples.ALEX)
+    done = choose(world, path, shown=["sample-fb-101"], selected=["sample-fb-101"], brand="new",
+                  new_brand=" sunrise YOGA ", go="connect")
+    assert done.status_code == 303 and done.headers["location"] == f"/accounts?brand={brand.id}&network=facebook"
+    session.rollback()
+    assert session.exec(select(Brand)).all() == [brand]
+    profile = session.exec(select(SocialProfile)).one()
+    assert session.get(BrandProfile, (brand.id, profile.id)) is not None
 
 
 def test_a_page_without_the_rights_to_keep_it_cannot_be_chosen(world, session):

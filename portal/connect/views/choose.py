@@ -127,7 +127,7 @@ def connect_chosen(pick, text, number):
     brand = None
     if problem is None:
         try:
-            brand = service.brand_of(pick.organization_id, pick.brand, pick.new_brand)
+            brand = service.brand_of(g.organization, pick.brand, pick.new_brand)
         except LookupError:
             problem = "brand"
     if problem:

@@ -69,10 +69,7 @@ def brands():
     if service.brand_named(g.organization, form.name.data):
         form.name.errors.append(taken_message(form.name.data))
         return brands_page(status=400, form=form)
-    brand = Brand(organization_id=g.organization.id, name=form.name.data)
-    get_session().add(brand)
-    changed(get_session(), organization_id=brand.organization_id)
-    audit("brand.created", brand=brand.name)
+    brand = service.create_brand(g.organization, form.name.data)
     get_session().commit()
     flash(_("Brand “%(name)s” created. Choose its profiles below.", name=brand.name), "success")
     return redirect_after_post(url_for("settings.brand", brand_id=brand.id))
