@@ -12,6 +12,7 @@ from sqlmodel import select, update
 from portal import mailer
 from portal.auth.link_state import LinkProblem, link_problem
 from portal.auth.passwords import hash_password
+from portal.auth.single_use import claim
 from portal.auth.urls import external_url
 from portal.db import utcnow
 from portal.audit import audit_in
@@ -131,21 +132,7 @@ def invited_user(session, invitation):
 
 def _claim(session, invitation, now):
     """Mark the invitation accepted unless someone got there first."""
-    # Start from a fresh transaction: SQLite keeps the snapshot of the read
-    # that found the link, and a write from a stale snapshot fails outright.
-    session.rollback()
-    claimed = session.exec(
-        update(Invitation)
-        .where(
-            Invitation.id == invitation.id,
-            Invitation.accepted_at.is_(None),
-            Invitation.revoked_at.is_(None),
-            Invitation.expires_at > now,
-        )
-        .values(accepted_at=now)
-    ).rowcount
-    if claimed != 1:
-        session.rollback()
+    if not claim(session, Invitation, invitation.id, "accepted_at", now, Invitation.revoked_at.is_(None)):
         raise LinkSpent()
 
 

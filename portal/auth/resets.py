@@ -10,6 +10,7 @@ from sqlmodel import select, update
 from portal import mailer
 from portal.auth.link_state import LinkProblem, link_problem
 from portal.auth.passwords import hash_password
+from portal.auth.single_use import claim
 from portal.auth.urls import external_url
 from portal.db import utcnow
 from portal.audit import audit_in
@@ -62,17 +63,8 @@ def complete_reset(session, reset, password):
     The link is claimed with a conditional update, so two submissions racing
     each other cannot both succeed. Call it with nothing unsaved in `session`.
     """
-    # Start from a fresh transaction: SQLite keeps the snapshot of the read
-    # that found the link, and a write from a stale snapshot fails outright.
-    session.rollback()
     now = utcnow()
-    claimed = session.exec(
-        update(PasswordReset)
-        .where(PasswordReset.id == reset.id, PasswordReset.used_at.is_(None), PasswordReset.expires_at > now)
-        .values(used_at=now)
-    ).rowcount
-    if claimed != 1:
-        session.rollback()
+    if not claim(session, PasswordReset, reset.id, "used_at", now):
         raise LinkSpent()
     # Older links sent to the same person stop working too.
     session.exec(

@@ -18,9 +18,7 @@ from flask import current_app, session
 from flask_login import login_user
 
 from portal.queue import redis, redis_key
-from portal.url_secrets import hash_secret
-
-MAX_ID_LENGTH = 100
+from portal.url_secrets import hash_secret, plausible
 
 
 def idle_lifetime():
@@ -55,7 +53,7 @@ def begin(user, remember=False):
 def resume(session_id):
     """(user id, session version) of a live session, its idle time started
     again; None for a session that ended or never was."""
-    if not session_id or len(session_id) > MAX_ID_LENGTH:
+    if not plausible(session_id):
         return None
     key = record_key(session_id)
     record = redis().hgetall(key)

@@ -18,13 +18,13 @@ from portal import mailer
 from portal.audit import audit_in
 from portal.auth.link_state import LinkProblem, link_problem
 from portal.auth.passwords import hash_password
+from portal.auth.single_use import claim
 from portal.auth.urls import external_url
 from portal.db import utcnow
 from portal.models import Membership, Organization, PasswordReset, Role, Signup, User
-from portal.url_secrets import hash_secret, new_secret
+from portal.url_secrets import hash_secret, new_secret, plausible
 
 LIFETIME = timedelta(hours=24)
-MAX_SECRET_LENGTH = 100
 
 
 class LinkSpent(Exception):
@@ -81,7 +81,7 @@ def confirmation_message(session, signup_id):
 def find_signup(session, secret):
     """(signup, problem): the sign-up a confirmation link names, and why it
     cannot be followed (or None)."""
-    if not secret or len(secret) > MAX_SECRET_LENGTH:
+    if not plausible(secret):
         return None, LinkProblem.UNKNOWN
     signup = session.exec(select(Signup).where(Signup.secret_hash == hash_secret(secret))).first()
     if signup is None:
@@ -95,15 +95,8 @@ def confirm(session, signup):
     The link is claimed with a conditional update, so two clicks make one
     agency. Raises `LinkSpent`, or `AddressTaken` when the address got an
     account meanwhile (an invitation accepted since)."""
-    session.rollback()  # a fresh transaction: SQLite's snapshot of the read may be stale
     now = utcnow()
-    claimed = session.exec(
-        update(Signup)
-        .where(Signup.id == signup.id, Signup.confirmed_at.is_(None), Signup.expires_at > now)
-        .values(confirmed_at=now)
-    ).rowcount
-    if claimed != 1:
-        session.rollback()
+    if not claim(session, Signup, signup.id, "confirmed_at", now):
         raise LinkSpent()
     signup = session.get(Signup, signup.id)
     user = User(email=signup.email, name=signup.name, password_hash=signup.password_hash, locale=signup.locale)

@@ -23,9 +23,7 @@ from portal.models import Brand, ConnectInvitation, Notification, Organization, 
 from portal.networks import network
 from portal.notifications.rules import KIND_CLIENT_CONNECTED
 from portal.paging import page_of
-from portal.url_secrets import hash_secret, new_secret
-
-MAX_SECRET_LENGTH = 100
+from portal.url_secrets import hash_secret, new_secret, plausible
 
 
 def invite(session, organization, inviter, email, networks, message, brand, days, locale):
@@ -88,7 +86,7 @@ def revoke(session, invitation, by):
 def find(session, secret):
     """(invitation, organization, problem) for a link's secret; problem is
     None while the client may use it ("unknown", or a `rules.State`)."""
-    if not secret or len(secret) > MAX_SECRET_LENGTH:
+    if not plausible(secret):
         return None, None, "unknown"
     row = session.exec(
         select(ConnectInvitation, Organization)

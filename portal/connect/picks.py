@@ -10,10 +10,9 @@ from datetime import datetime
 from portal.crypto import seal, unseal
 from portal.networks.base import TokenSet
 from portal.queue import redis, redis_key
-from portal.url_secrets import hash_secret
+from portal.url_secrets import hash_secret, plausible
 
 TTL_SECONDS = 30 * 60
-MAX_ID_LENGTH = 100
 
 
 @dataclass
@@ -75,7 +74,7 @@ def keep(pick):
 
 def find(pick_id):
     """The pick of `pick_id`, or None (unknown, expired or malformed)."""
-    if not pick_id or len(pick_id) > MAX_ID_LENGTH:
+    if not plausible(pick_id):
         return None
     raw = redis().get(_key(pick_id))
     if raw is None:

@@ -15,10 +15,9 @@ from portal.models import Membership, Notification, ProfileAccess, RenewalLink, 
 from portal.networks import network
 from portal.notifications.messages import client_link_subject, member_link_subject
 from portal.notifications.rules import KIND_LINK_FAILED, KIND_LINK_RENEWED, recipients
-from portal.url_secrets import hash_secret, new_secret
+from portal.url_secrets import hash_secret, new_secret, plausible
 from portal.versions import changed
 
-MAX_SECRET_LENGTH = 100
 
 _FAILURES = f"{FAILED_ATTEMPTS_PER_HOUR} per hour"
 
@@ -84,7 +83,7 @@ def _new_link(profile_id, recipient, purpose, created_by_id, now):
 
 def find(session, secret):
     """The link whose secret this is, or None (also for anything malformed)."""
-    if not secret or len(secret) > MAX_SECRET_LENGTH:
+    if not plausible(secret):
         return None
     return session.exec(select(RenewalLink).where(RenewalLink.secret_hash == hash_secret(secret))).first()
 
