@@ -4,11 +4,17 @@ import logging
 from jobs import in_app_context
 from jobs.deliver.email import describe, smtp_connection
 from portal.auth import resets, signup
+from portal.connect import invitations
 from portal.db import get_session
+from portal.links import service as links
 from portal.mailer import Email
 from portal.notifications.messages import url_context
 
 log = logging.getLogger("keepalive.mail")
+
+# What records that a message could not be sent, by what it was about
+# (`portal.mailer.send`'s `about`): the agency's pages show it.
+UNSENT = {"renewal_link": links.email_failed, "connect_invitation": invitations.email_failed}
 
 
 @in_app_context
@@ -19,7 +25,8 @@ def send_message(message):
     A message that cannot be sent is logged and dropped; the job does not
     fail: RQ would keep a failed job, and with it the message and the link
     it carries (an invitation's, a client's renewal link), for a day.
-    Whether it was sent is the job's result (True or False)."""
+    One about a renewal link or an invitation to connect is recorded as not
+    sent there. Whether it was sent is the job's result (True or False)."""
     try:
         with smtp_connection() as connection:
             connection.send(
@@ -32,9 +39,24 @@ def send_message(message):
                 )
             )
     except Exception as error:  # noqa: BLE001 - whatever it was, the message is not kept
-        log.warning("an email to %s could not be sent: %s", ", ".join(message["recipients"]), describe(error))
+        detail = describe(error)
+        log.warning("an email to %s could not be sent: %s", ", ".join(message["recipients"]), detail)
+        record_unsent(message.get("about"), detail)
         return False
     return True
+
+
+def record_unsent(about, detail):
+    """Record on what the message was about (if anything) that it could not
+    be sent. A failure to record is logged, not raised: RQ would keep the
+    failed job, and with it the message's link."""
+    if not about:
+        return
+    kind, *ids = about
+    try:
+        UNSENT[kind](get_session(), *ids, detail)
+    except Exception:  # noqa: BLE001 - logged; the job must not fail
+        log.exception("that an email about %s %s could not be sent was not recorded", kind, ids)
 
 
 @in_app_context

@@ -107,12 +107,17 @@ def compose(to, subject, template, locale=None, headers=None, **context):
         }
 
 
-def send(to, subject, template, locale=None, headers=None, **context):
+def send(to, subject, template, locale=None, headers=None, about=None, **context):
     """Queue a message; the web request never talks to SMTP itself.
 
     The job is deleted as soon as it ends (`result_ttl=0`) since its
     arguments may carry a one-time link: a message the worker cannot send
     is logged and dropped (`jobs.mail.send_message`), not kept as a failed job.
+    `about`: what the message is about, (kind, ids...), for the worker to
+    record there that it could not be sent (`jobs.mail.UNSENT`), which the
+    agency's pages then show.
     """
     message = compose(to, subject, template, locale=locale, headers=headers, **context)
+    if about is not None:
+        message["about"] = list(about)
     return enqueue("jobs.mail.send_message", message, result_ttl=0, failure_ttl=86400)

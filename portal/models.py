@@ -350,6 +350,8 @@ class RenewalLink(SQLModel, table=True):
     expires_at: datetime = _when(nullable=False)
     used_at: datetime | None = _when()
     revoked_at: datetime | None = _when()
+    # Why its email could not be sent (the worker's answer); None once sent or while on its way.
+    email_error: str | None = Field(default=None, sa_type=sa.Text)
 
 
 class RenewalAttempt(SQLModel, table=True):
@@ -473,6 +475,8 @@ class ConnectInvitation(SQLModel, table=True):
     used_at: datetime | None = _when()
     revoked_at: datetime | None = _when()
     connected: str = Field(default="", max_length=400)  # the networks the client connected, comma-separated
+    # Why its last email could not be sent (the worker's answer); None once sent or while on its way.
+    email_error: str | None = Field(default=None, sa_type=sa.Text)
 
     @property
     def network_keys(self):

@@ -1,9 +1,13 @@
 """Fixtures shared by every test: an app on a real database (SQLite, and
 PostgreSQL when TEST_DATABASE_URL is set), the real Redis, a client, and a
 helper to sign in."""
+import asyncio
+import email
+import email.policy
 import hashlib
 import os
 import sys
+import threading
 import uuid
 from pathlib import Path
 
@@ -293,11 +297,55 @@ class ReceivedMail:
         self.messages = []
 
     async def handle_DATA(self, server, session, envelope):
-        import email
-        import email.policy
-
         self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
         return "250 Message accepted for delivery"
+
+
+class Mailbox:
+    """An SMTP server's behaviour: refuse some recipients with a code, hold
+    one message before answering; keep what it accepted."""
+
+    def __init__(self):
+        self.messages = []
+        self.refuse = {}  # address -> "550 ..." or "451 ..."
+        self.hold = None  # an address whose DATA is held until `release` is set
+        self.accept_held = False  # then take it, rather than answer "451"
+        self.holding = threading.Event()
+        self.release = threading.Event()
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address in self.refuse:
+            return self.refuse[address]
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        if self.hold in envelope.rcpt_tos:
+            self.holding.set()
+            while not self.release.is_set():
+                await asyncio.sleep(0.05)
+            if not self.accept_held:
+                return "451 try again later"  # the sender is gone: nothing accepted
+        self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
+        return "250 Message accepted for delivery"
+
+
+@pytest.fixture
+def mailbox(request, app_config):
+    from aiosmtpd.controller import Controller
+
+    box = Mailbox()
+    controller = Controller(box, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    app_config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=controller.port, MAIL_USE_TLS=False,
+                      MAIL_USE_SSL=False, MAIL_SUPPRESS_SEND=False, MAIL_TIMEOUT=3.0)
+    box.port = controller.port
+    try:
+        request.getfixturevalue("app")
+        yield box
+    finally:
+        box.release.set()
+        controller.stop()
 
 
 def free_port():

@@ -114,7 +114,7 @@ SAMPLE = {"email": "mia@example.test", "recipient": "client@example.test", "bran
           "name": "Northwind", "old": "member", "new": "manager", "role": "owner", "mode": "silent",
           "reason": InvalidReason.PASSWORD_CHANGED, "allowed": True, "setting": "language",
           "changes": {"expiry_window_days": [7, 10]}, "prefix": "ka_12", "address": "192.0.2.1", "key": "Zapier",
-          "said": "HTTP 401"}
+          "said": "HTTP 401", "error": "550 5.1.1 mailbox unavailable"}
 
 
 @pytest.mark.parametrize("language", ["en", *TRANSLATED])

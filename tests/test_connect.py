@@ -97,3 +97,42 @@ def test_the_list_of_invitations_costs_the_same_however_many_it_shows(app, clien
     html = page.get_data(as_text=True)
     assert html.count('id="invitation-') == 40 and "client39@example.test" in html
     assert counts[2] == counts[40]
+
+
+def invite(auth, email="client@example.test"):
+    return auth.post("/accounts/connect/invite", {"networks": ["facebook"], "email": email, "message": "",
+                                                  "brand": "", "days": "7", "language": "en"})
+
+
+def test_an_invitation_whose_email_the_relay_refuses_shows_as_not_sent(mailbox, app, client, auth, session):
+    """The list and the activity say so; sent again, it is on its way again, and a refusal of the
+    email sent before does not speak for the new one."""
+    from portal.models import AuditEvent
+    from tests.conftest import run_jobs
+
+    factories.agency(session)
+    mailbox.refuse["client@example.test"] = "550 5.1.1 mailbox unavailable"
+    auth.login("owner@example.test")
+    assert invite(auth).status_code == 303
+    assert run_jobs(app) == (1, 0)
+
+    listing = client.get("/accounts/connect/invitations").get_data(as_text=True)
+    assert "Email not sent" in listing and "550 5.1.1 mailbox unavailable" in listing
+    invitation = session.exec(select(ConnectInvitation)).one()
+    again = f"/accounts/connect/invitations/{invitation.id}/send-again"
+    assert auth.post(again).status_code == 303
+    assert "Email not sent" not in client.get("/accounts/connect/invitations").get_data(as_text=True)
+    # Refused twice more: the first of the two speaks of a link that no longer works.
+    assert auth.post(again).status_code == 303
+    assert run_jobs(app) == (2, 0)
+    assert "Email not sent" in client.get("/accounts/connect/invitations").get_data(as_text=True)
+    session.commit()  # a fresh snapshot: the worker wrote from its own session
+    events = session.exec(select(AuditEvent).where(AuditEvent.action == "connect_invitation.email_failed")).all()
+    assert [event.data for event in events] == [
+        {"email": "client@example.test", "error": "550 5.1.1 mailbox unavailable"}] * 2
+
+    del mailbox.refuse["client@example.test"]
+    assert auth.post(again).status_code == 303
+    assert run_jobs(app) == (1, 0)
+    assert [m["To"] for m in mailbox.messages] == ["client@example.test"]
+    assert "Email not sent" not in client.get("/accounts/connect/invitations").get_data(as_text=True)

@@ -17,12 +17,14 @@ from portal.notifications.rules import (
     KIND_INVALID,
     KIND_LINK_FAILED,
     KIND_LINK_RENEWED,
+    KIND_LINK_UNSENT,
     TOKEN_KINDS,
 )
 from tests import factories
 from tests.test_i18n import set_locale
 
-KINDS = (KIND_EXPIRING, KIND_EXPIRED, KIND_INVALID, KIND_LINK_RENEWED, KIND_LINK_FAILED, KIND_CLIENT_CONNECTED)
+KINDS = (KIND_EXPIRING, KIND_EXPIRED, KIND_INVALID, KIND_LINK_RENEWED, KIND_LINK_FAILED, KIND_LINK_UNSENT,
+         KIND_CLIENT_CONNECTED)
 STATUS_WORDS = re.compile(r'<span class="token-status">([^<]+)</span>')
 
 

@@ -284,6 +284,36 @@ def test_an_owner_sends_a_link_and_the_client_sees_only_that_profile(smtp_server
     assert refused.status_code == 303 and refused.headers["Location"].startswith("/login?next="), refused.status_code
 
 
+def test_a_link_whose_email_the_relay_refuses_shows_as_not_sent(mailbox, app, client, auth, session, agency):
+    """The worker records the refusal: the profile's links, its activity and the bell say so, where
+    "on its way" was the last word; a link that went out says nothing of the kind."""
+    org, owner, page, _ = agency
+    mailbox.refuse["client@example.test"] = "550 5.1.1 mailbox unavailable"
+    auth.login(owner.email)
+    assert send_link(client, page.id).status_code == 303
+    assert send_link(client, page.id, email="other@example.test").status_code == 303
+    assert "on its way" in client.get("/").get_data(as_text=True)  # queued: nothing known yet
+
+    assert run_jobs(app) == (2, 0)
+
+    assert [m["To"] for m in mailbox.messages] == ["other@example.test"]
+    html = client.get(f"/accounts/{page.id}").get_data(as_text=True)
+    links = html[html.index('id="renewal-links"'):html.index("Credential history")]
+    refused, sent = (links[links.index(f"<td>{address}"):].split("</td>", 1)[0]
+                     for address in ("client@example.test", "other@example.test"))
+    assert "Email not sent" in refused and "550 5.1.1 mailbox unavailable" in refused
+    assert "Email not sent" not in sent
+    assert "Renewal link&#39;s email not sent" in html  # the profile's activity
+    fresh(session)
+    [event] = session.exec(select(AuditEvent).where(AuditEvent.action == "link.email_failed")).all()
+    assert (event.profile_id, event.user_id, event.data) == (
+        page.id, None, {"recipient": "client@example.test", "error": "550 5.1.1 mailbox unavailable"})
+    [notice] = session.exec(select(Notification).where(Notification.kind == "link_unsent")).all()
+    assert (notice.user_id, notice.profile_id) == (owner.id, page.id)
+    bell = client.get("/notifications?bell=1", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "The email with a renewal link could not be sent" in bell
+
+
 def test_the_clients_pages_speak_the_language_of_their_email(smtp_server, app, client, auth, session, agency):
     org, owner, page, _ = agency
     auth.login(owner.email)

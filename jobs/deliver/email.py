@@ -124,4 +124,4 @@ def describe(error):
         return f"{error.smtp_code} {text}"
     if isinstance(error, socket.timeout):
         return "SMTP server did not answer in time"
-    return f"{type(error).__name__}: {error}"
+    return ": ".join(filter(None, (type(error).__name__, str(error))))

@@ -148,6 +148,7 @@ ACTIONS = {
     "token.reported": Action(R, _l("Token reported as refused through the API"), _reported),
     # Links to clients
     "link.sent": Action(L, _l("Renewal link sent"), _l("To %(recipient)s")),
+    "link.email_failed": Action(L, _l("Renewal link's email not sent"), _l("To %(recipient)s: %(error)s")),
     "link.revoked": Action(L, _l("Renewal link withdrawn"), _l("Sent to %(recipient)s")),
     "link.renewed": Action(L, _l("Token renewed through a client's link"), _l("Link sent to %(recipient)s")),
     "link.renewal_failed": Action(L, _l("Renewal through a client's link failed"),
@@ -156,6 +157,8 @@ ACTIONS = {
     "connect_invitation.used": Action(L, _l("Client connected profiles through an invitation"),
                                       _l("Invitation sent to %(email)s")),
     "connect_invitation.revoked": Action(L, _l("Connect invitation withdrawn"), _l("Sent to %(email)s")),
+    "connect_invitation.email_failed": Action(L, _l("Connect invitation's email not sent"),
+                                              _l("To %(email)s: %(error)s")),
     # Members and roles
     "invitation.sent": Action(M, _l("Member invited"), _l("%(email)s as %(role)s"), {"role": _role}),
     "invitation.revoked": Action(M, _l("Invitation withdrawn"), "%(email)s"),

@@ -50,6 +50,7 @@ def send_again(session, invitation, organization, by):
     lifetime = invitation.expires_at - invitation.sent_at
     secret, invitation.secret_hash = new_secret()
     invitation.sent_at, invitation.expires_at = now, now + lifetime
+    invitation.email_error = None
     session.add(invitation)
     audit_in(session, "connect_invitation.sent", organization_id=organization.id, user=by, email=invitation.email)
     session.commit()
@@ -68,7 +69,22 @@ def _send(invitation, secret, organization, inviter):
         agency=organization.name, inviter=inviter.display_name, inviter_email=inviter.email,
         networks=labels, message=invitation.message, expires_at=expires_at,
         link=external_url("connect.client", secret=secret),
+        about=("connect_invitation", invitation.id, invitation.secret_hash),
     )
+
+
+def email_failed(session, invitation_id, secret_hash, error):
+    """The worker could not send the invitation's email (`error`, what it
+    was told): the list of invitations says so, the activity log too. One
+    sent again since then is left alone. Commits."""
+    invitation = session.get(ConnectInvitation, invitation_id)
+    if invitation is None or invitation.secret_hash != secret_hash:
+        return
+    invitation.email_error = error
+    session.add(invitation)
+    audit_in(session, "connect_invitation.email_failed", organization_id=invitation.organization_id,
+             email=invitation.email, error=error)
+    session.commit()
 
 
 def revoke(session, invitation, by):

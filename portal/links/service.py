@@ -11,10 +11,10 @@ from portal import attempts, mailer
 from portal.audit import audit_in
 from portal.db import utcnow
 from portal.links.rules import FAILED_ATTEMPTS_PER_HOUR, LIFETIME, Purpose
-from portal.models import Membership, Notification, ProfileAccess, RenewalLink, User
+from portal.models import Membership, Notification, ProfileAccess, RenewalLink, SocialProfile, User
 from portal.networks import network
 from portal.notifications.messages import client_link_subject, member_link_subject
-from portal.notifications.rules import KIND_LINK_FAILED, KIND_LINK_RENEWED, recipients
+from portal.notifications.rules import KIND_LINK_FAILED, KIND_LINK_RENEWED, KIND_LINK_UNSENT, recipients
 from portal.url_secrets import hash_secret, new_secret, plausible
 from portal.versions import changed
 
@@ -68,8 +68,31 @@ def send(session, profile, recipient, purpose, organization_name, language, send
         organization=organization_name, network_label=label, profile_name=profile.name,
         native_permission=permission, expires_at=expires_at,
         link=current_app.config["BASE_URL"] + url_for(endpoint, secret=secret, **language_argument),
+        about=("renewal_link", link.id),
     )
     return link
+
+
+def email_failed(session, link_id, error):
+    """The worker could not send the link's email (`error`, what it was
+    told): the link says so on the profile's page, the activity log too, and
+    those who may renew the profile hear of it in the bell, where "on its way"
+    was the last word. Commits."""
+    link = session.get(RenewalLink, link_id)
+    profile = session.get(SocialProfile, link.profile_id) if link is not None else None
+    if profile is None:  # removed with its profile meanwhile
+        return
+    link.email_error = error
+    session.add(link)
+    for user in who_may_renew(session, profile):
+        session.add(Notification(
+            key=f"link{link.id}:unsent:u{user.id}", user_id=user.id, organization_id=profile.organization_id,
+            profile_id=profile.id, kind=KIND_LINK_UNSENT, created_at=utcnow(),
+        ))
+    changed(session, organization_id=profile.organization_id)
+    audit_in(session, "link.email_failed", organization_id=profile.organization_id, profile=profile,
+             recipient=link.recipient, error=error)
+    session.commit()
 
 
 def _new_link(profile_id, recipient, purpose, created_by_id, now):

@@ -22,6 +22,7 @@ KIND_INVALID = "invalid"  # rejected by the network before its time
 # In-app only: how a client's renewal through a renewal link went.
 KIND_LINK_RENEWED = "link_renewed"
 KIND_LINK_FAILED = "link_failed"
+KIND_LINK_UNSENT = "link_unsent"  # the email with a client's renewal link could not be sent
 # In-app only: a client connected profiles through an invitation to connect.
 KIND_CLIENT_CONNECTED = "client_connected"
 # The notices that speak of a token at risk (the scan's): emailed, pushed,

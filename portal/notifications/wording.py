@@ -4,7 +4,7 @@ from flask_babel import get_locale, gettext as _, lazy_gettext as _l, ngettext
 
 from portal.networks import network
 from portal.notifications.rules import (KIND_CLIENT_CONNECTED, KIND_EXPIRED, KIND_EXPIRING, KIND_INVALID,
-                                        KIND_LINK_FAILED, KIND_LINK_RENEWED, told_at)
+                                        KIND_LINK_FAILED, KIND_LINK_RENEWED, KIND_LINK_UNSENT, told_at)
 from portal.status import Status, TokenStatus
 from portal.templating import status_text
 
@@ -13,6 +13,7 @@ from portal.templating import status_text
 LINK_NOTICES = {
     KIND_LINK_RENEWED: _l("Renewed by the client through a renewal link"),
     KIND_LINK_FAILED: _l("The client's renewal through a renewal link failed"),
+    KIND_LINK_UNSENT: _l("The email with a renewal link could not be sent"),
     KIND_CLIENT_CONNECTED: _l("Connected by the client through an invitation"),
 }
 # A kind this version does not know (written by a newer one): still shown.
