@@ -12,6 +12,7 @@ from flask_babel import force_locale
 from flask_mail import Message
 
 from portal.queue import enqueue
+from portal.text import one_line
 
 
 class SmtpCompat32(Compat32):
@@ -49,11 +50,21 @@ class Email(Message):
     spends on a message. Under `compat32` the subject is encoded and folded
     once, as a `Header`, and lines end with CRLF as SMTP wants (smtplib sends
     bytes as they are).
+
+    Every header it writes from text is one line (`portal.text.one_line`):
+    a subject, a sender's or a Reply-To's name holds a profile's, an agency's
+    or a person's name, and a line break there would make Flask-Mail refuse
+    the message. Addresses are left as they are: one that is not an address
+    is refused, for that message alone.
     """
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.msgId = make_msgid(domain=this_host())  # not a host name lookup per message
+        self.subject = one_line(str(self.subject))
+        self.sender, self.reply_to = header_text(self.sender), header_text(self.reply_to)
+        if self.extra_headers:
+            self.extra_headers = {name: one_line(str(value)) for name, value in self.extra_headers.items()}
 
     def _message(self):
         message = super()._message()
@@ -65,6 +76,14 @@ class Email(Message):
             if part.is_multipart():
                 part.set_boundary(boundary())
         return message
+
+
+def header_text(value):
+    """A sender's or Reply-To's value on one line: of a (name, address) pair, the name."""
+    if isinstance(value, tuple):
+        name, address = value
+        return one_line(name), address
+    return one_line(value) if value else value
 
 
 def boundary():

@@ -443,6 +443,67 @@ def test_other_mail_goes_through_the_same_relay(relay, app, app_context, monkeyp
     assert "certificate verify failed" in caplog.text
 
 
+def test_a_name_stored_with_a_line_break_goes_out_on_one_line(smtp_server, app, session, app_context):
+    """A profile a network named with a line break before names were cleaned on the way in: its
+    subject is written on one line, where Flask-Mail refused it and the job failed."""
+    _, [owner], _, _ = agency(session, profile_name="Northwind\r\nCafé\u2028")
+
+    scan()
+
+    assert run_jobs(app) == (1, 0)
+    [message] = smtp_server
+    assert message["Subject"] == "Action needed: the Facebook token of Northwind Café expires in 2 days"
+    assert [d.status for d in outbox(session)] == ["sent"]
+
+
+@pytest.fixture
+def slack():
+    from tests.receivers import Receiver
+
+    receiver = Receiver()
+    yield receiver
+    receiver.close()
+
+
+def test_a_message_that_fails_on_its_own_fails_alone(mailbox, slack, app, session, app_context, caplog):
+    """A message refused before any SMTP (an address stored with a line break, which Flask-Mail
+    refuses), and a Slack message that cannot be written (its address cannot be unsealed), fail for
+    good, each alone: the other messages of their batch, other agencies' too, are sent, and the job is
+    not tried again."""
+    from portal.crypto import seal
+    from portal.models import User
+
+    expiring = {"page": {"name": "Northwind Café", "credential": {"expires_in": 3 * DAY - MINUTE}}}
+    first = factories.agency(session, name="Northwind", people={"bad": "owner", "good": "owner"},
+                             profiles=expiring, sealed_slack_webhook_url="not sealed")
+    other = factories.agency(session, name="Harbor", people={"harbor": "owner"},
+                             profiles={"page": {**expiring["page"], "name": "Harbor Fitness"}},
+                             sealed_slack_webhook_url=seal(slack.url("/services/harbor")))
+    poisoned = session.get(User, first.people["bad"].id)
+    poisoned.email = "bad@example.test\nBcc: everyone@example.test"
+    session.add(poisoned)
+    session.commit()
+
+    report = scan()
+    assert len(report.deliveries) == 5  # in one batch: 3 emails, 2 Slack messages
+    with caplog.at_level(logging.ERROR, logger="keepalive.deliver"):
+        assert run_jobs(app) == (1, 0)
+
+    assert sorted(m["To"] for m in mailbox.messages) == ["good@example.test", "harbor@example.test"]
+    [(path, _, body)] = slack.requests
+    assert path == "/services/harbor" and "Harbor Fitness" in body.decode()
+    outcomes = {(d.channel, d.recipient): (d.status, d.attempts, d.last_error) for d in outbox(session)}
+    assert outcomes == {
+        ("email", poisoned.email): ("failed", 1, "BadHeaderError"),
+        ("email", "good@example.test"): ("sent", 1, None),
+        ("email", "harbor@example.test"): ("sent", 1, None),
+        ("slack", f"organization:{first.org.id}"): ("failed", 1, "InvalidToken"),
+        ("slack", f"organization:{other.org.id}"): ("sent", 1, None),
+    }
+    assert ScheduledJobRegistry(queue=queue_of(app)).count == 0 and FailedJobRegistry(queue=queue_of(app)).count == 0
+    assert caplog.text.count("cannot be sent") == 2
+
+
 def test_a_notice_renewed_before_it_is_sent_is_dropped(smtp_server, app, session, app_context):
     _, _, page, credential = agency(session)
     scan()

@@ -1,5 +1,6 @@
 """How a message is written out: what the worker hands to SMTP."""
 import email
+import email.policy
 from email.generator import Generator
 
 from portal.mailer import Email
@@ -53,3 +54,23 @@ def test_a_message_that_cannot_be_sent_leaves_no_link_in_redis(app, session, app
     kept = [key for key in redis.scan_iter(match=f"rq:*{job.id}*")]
     assert not any(link.encode() in (redis.dump(key) or b"") for key in kept)
     assert redis.exists(f"rq:job:{job.id}") == 0
+
+
+def test_names_go_into_the_headers_on_one_line(app):
+    """A subject, a sender's name or a Reply-To with a line break (a profile's name from a network) is
+    written on one line: Flask-Mail would refuse the message, and no header can be slipped in."""
+    with app.app_context():
+        message = Email(subject="Action needed: the token of North\nwind\u2028Café\r\nBcc: x@example.test",
+                        sender=("Northwind\r\nAgency", "keepalive@example.test"),
+                        reply_to="Olivia\n <olivia@example.test>", recipients=["olivia@example.test"],
+                        extra_headers={"List-Unsubscribe": "<http://localhost/settings>\r\nBcc: z@example.test"},
+                        body="b")
+        assert not message.has_bad_headers()
+        raw = message.as_bytes()
+
+    written = email.message_from_bytes(raw, policy=email.policy.default)
+    assert written["Subject"] == "Action needed: the token of North wind Café Bcc: x@example.test"
+    assert written["From"] == "Northwind Agency <keepalive@example.test>"
+    assert written["Reply-To"] == "Olivia <olivia@example.test>"
+    assert written["List-Unsubscribe"] == "<http://localhost/settings> Bcc: z@example.test"
+    assert written["Bcc"] is None

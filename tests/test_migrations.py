@@ -73,3 +73,27 @@ def test_a_model_change_without_migration_is_detected(empty_database):
         table.to_metadata(changed)
     changed.tables["brand"].append_column(sa.Column("not_migrated", sa.Integer))
     assert any("not_migrated" in repr(diff) for diff in differences(empty_database, changed))
+
+
+def test_names_stored_with_line_breaks_are_put_on_one_line(empty_database):
+    """Profiles a network named with control characters before they were cleaned on the way in."""
+    upgrade(empty_database, "0009")
+    engine = make_engine(empty_database)
+    now = "2026-12-01 00:00:00"
+    with engine.begin() as connection:
+        connection.execute(sa.text(
+            "INSERT INTO organization (id, name, expiry_window_days, notification_thresholds, created_at, version)"
+            " VALUES (1, 'Northwind', 14, '7,3,1,0', :now, 0)"), {"now": now})
+        connection.execute(sa.text(
+            "INSERT INTO social_profile (id, organization_id, network, external_id, name, handle, created_at)"
+            " VALUES (:id, 1, 'facebook', :external_id, :name, :handle, :now)"), [
+            {"id": 1, "external_id": "fb-1", "name": "North\nwind\u2028Café", "handle": "@north\rwind", "now": now},
+            {"id": 2, "external_id": "fb-2", "name": "\r\n", "handle": "", "now": now},
+            {"id": 3, "external_id": "fb-3", "name": "Harbor Fitness", "handle": "@harbor", "now": now},
+        ])
+    upgrade(empty_database)
+    with engine.connect() as connection:
+        rows = connection.execute(sa.text("SELECT name, handle FROM social_profile ORDER BY id")).all()
+    engine.dispose()
+    assert [tuple(row) for row in rows] == [("North wind Café", "@north wind"), ("fb-2", ""),
+                                            ("Harbor Fitness", "@harbor")]

@@ -17,11 +17,17 @@ cleanup, once the heartbeat lapsed), the job finds the delivery it had in
 flight in its own `job.meta` and sends it again: the recipient may then get
 that one message twice, which is preferred to losing a notice. Every other
 delivery is sent exactly once.
+
+A message that fails on its own (it cannot be written, or the sender
+refuses it: a header Flask-Mail refuses, a Slack address that is no URL)
+fails alone, for good (`Batch.alone`): the rest of its batch is sent, and
+the job is not tried again for it.
 """
 import logging
 from functools import cache
 
 from sqlalchemy import bindparam, update
+from sqlalchemy.exc import SQLAlchemyError
 
 from portal.db import utcnow
 from portal.models import Delivery, DeliveryStatus
@@ -99,6 +105,26 @@ class Batch:
         if delivery_id == self.claimed:
             self.claimed = None
         return values["status"]
+
+    def alone(self, delivery_id, action, *args):
+        """What `action(*args)` returns, or None when it raises: the claimed
+        delivery then fails for good, alone (`fail_alone`). A database error
+        is not the message's: it still ends the job."""
+        try:
+            return action(*args)
+        except SQLAlchemyError:
+            raise
+        except Exception as error:  # noqa: BLE001 - whatever this message did, the others are sent
+            self.fail_alone(delivery_id, error)
+            return None
+
+    def fail_alone(self, delivery_id, error):
+        """A claimed delivery that cannot be sent whatever the receiver does:
+        failed for good, its error logged whole and recorded in a line."""
+        log.error("delivery %s cannot be sent", delivery_id, exc_info=error)
+        detail = ": ".join(filter(None, (type(error).__name__, str(error))))
+        self.finish(delivery_id, DeliveryStatus.FAILED, detail[:500])
+        self.counts[DeliveryStatus.FAILED] += 1
 
     def obsolete(self, delivery_id, error=None):
         """A claimed delivery whose notice no longer holds: not sent."""

@@ -5,7 +5,7 @@ import socket
 import ssl
 
 from flask import current_app
-from flask_mail import Connection
+from flask_mail import BadHeaderError, Connection
 
 from portal.links import service as links
 from portal.notifications import messages
@@ -64,6 +64,10 @@ def send_emails(session, delivery_ids, batch):
                     connection.send(message)
                 except (smtplib.SMTPException, OSError) as error:
                     kind, detail = failure_kind(error), describe(error)
+                except (BadHeaderError, ValueError) as error:  # refused before SMTP, or unwritable: this one alone
+                    batch.fail_alone(delivery_id, error)
+                    connection = close(connection)  # whatever was half said, the next message starts afresh
+                    continue
                 batch.settle(delivery_id, kind, detail)
                 if kind == "connection":
                     connection = close(connection)
@@ -86,8 +90,8 @@ def renewal_links(session, batch, notices):
 
 def claimed_email(session, batch, delivery_id, notice, secrets):
     """Claim an email delivery, in one commit before the SMTP conversation;
-    its message, or None if another job has it or its notice no longer
-    holds (then marked obsolete)."""
+    its message, or None if another job has it, its notice no longer holds
+    (then marked obsolete) or its message cannot be written (then failed)."""
     if not batch.claim(delivery_id):
         batch.commit()
         return None
@@ -99,8 +103,8 @@ def claimed_email(session, batch, delivery_id, notice, secrets):
     if secret is None:  # claimable again since the batch read it (another job postponed it)
         [secret] = links.issue_member_links(session, [(notice.profile.id, notice.user.email)])
     batch.commit()
-    return messages.token_notice(notice.notification, notice.user, notice.profile, notice.organization,
-                                 notice.credential, secret)
+    return batch.alone(delivery_id, messages.token_notice, notice.notification, notice.user, notice.profile,
+                       notice.organization, notice.credential, secret)
 
 
 def close(connection):

@@ -39,7 +39,9 @@ def send_push(session, delivery_ids, batch):
         if not targets or key is None:
             batch.obsolete(delivery_id, None if key else "VAPID keys are not configured")
             continue
-        data = json.dumps(messages.push_message(notice.notification, notice.user, notice.profile))
+        data = batch.alone(delivery_id, push_data, notice)
+        if data is None:
+            continue
         batch.commit()
         outcomes, gone = [], []
         for subscription_id, info in targets:
@@ -52,6 +54,10 @@ def send_push(session, delivery_ids, batch):
             session.commit()
         batch.settle(delivery_id, *overall(outcomes))
     batch.commit()
+
+
+def push_data(notice):
+    return json.dumps(messages.push_message(notice.notification, notice.user, notice.profile))
 
 
 def subscriptions_of(session, user_ids):

@@ -19,12 +19,19 @@ def send_slack(session, delivery_ids, batch):
         if notice is None:
             batch.obsolete(delivery_id)
             continue
-        url = unseal(notice.organization.sealed_slack_webhook_url)
-        message = json.dumps(messages.slack_message(notice.notification, notice.profile, notice.organization))
+        post = batch.alone(delivery_id, slack_post, notice)
         batch.commit()  # no transaction stays open while Slack answers
-        kind, detail, _ = post_json(url, message.encode())
-        batch.settle(delivery_id, kind, detail)
+        answer = batch.alone(delivery_id, post_json, *post) if post is not None else None
+        if answer is not None:
+            kind, detail, _ = answer
+            batch.settle(delivery_id, kind, detail)
     batch.commit()
+
+
+def slack_post(notice):
+    """(the organization's webhook URL, the message of `notice` as JSON bytes)."""
+    message = messages.slack_message(notice.notification, notice.profile, notice.organization)
+    return unseal(notice.organization.sealed_slack_webhook_url), json.dumps(message).encode()
 
 
 @in_app_context

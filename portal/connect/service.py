@@ -27,6 +27,7 @@ from portal.permissions import manages_organization
 from portal.renewal import consent
 from portal.renewal.credentials import record_native_role, store_grant
 from portal.settings.service import brand_named, create_brand
+from portal.text import profile_name
 
 BRAND_NAME_LENGTH = 120
 
@@ -134,9 +135,9 @@ def connect(pick, brand, membership=None, client=None):
 
 
 def _make_profile(db, pick, candidate, brand, membership, client):
+    name, handle = profile_name(candidate.name, candidate.handle, candidate.external_id)
     profile = SocialProfile(organization_id=pick.organization_id, network=pick.network,
-                            external_id=candidate.external_id, name=candidate.name[:200],
-                            handle=candidate.handle[:200])
+                            external_id=candidate.external_id, name=name, handle=handle)
     db.add(profile)
     db.flush()
     if brand is not None:

@@ -232,3 +232,22 @@ def test_another_persons_or_agencys_choice_is_404(world, session, app):
     assert choose(world, path, shown=["sample-fb-101"], selected=["sample-fb-101"], go="connect").status_code == 404
     assert world.http.get("/accounts/connect/choose/not-a-choice").status_code == 404
     assert session.exec(select(SocialProfile)).all() == []
+
+
+def test_a_name_with_line_breaks_from_the_network_is_stored_on_one_line(world, session):
+    """A network's name or handle with control characters (it goes into email subjects) is kept on one line."""
+    owner_agency(session)
+    world.admin("grants", {
+        "network": "facebook",
+        "account": {"external_id": "fb-900", "name": "North\nwind\r\nCafé\u2028 Bar\u2029\x00",
+                    "handle": "@north\rwind\u200b"},
+        "person": {"email": OWNER, "name": "Owner"},
+    })
+    world.login()
+    path = picker(world, "facebook", OWNER)
+    assert SHOWN.findall(world.http.get(path).text) == ["fb-900"]
+
+    assert choose(world, path, shown=["fb-900"], selected=["fb-900"], go="connect").status_code == 303
+    session.rollback()
+    profile = session.exec(select(SocialProfile)).one()
+    assert (profile.name, profile.handle) == ("North wind Café Bar", "@north wind")
