@@ -438,13 +438,14 @@ class _Seeder:
             self.credentials(organization, profile, people[spec["granted_by"]], spec)
 
     def issued_tokens(self, spec, plan):
-        """The access and refresh tokens of the profile's current credential:
-        issued by the sandbox network when it runs, so renewals really work."""
+        """The access and refresh tokens of the profile's current credential,
+        and the network's id of the person who granted them: issued by the
+        sandbox network when it runs, so renewals (and removals) really work."""
         network = spec["network"]
         access = _demo_token("access", network)
         refresh = _demo_token("refresh", network) if plan["has_refresh_token"] else None
         if self.network is None:
-            return access, refresh
+            return access, refresh, None
         response = self.network.post("/sandbox/admin/api/grants", json=sandbox_grant(spec, plan, self.now))
         if response.status_code != 201:
             raise RuntimeError(f"the sandbox refused the demo account {spec['external_id']}: {response.text}")
@@ -455,12 +456,13 @@ class _Seeder:
         age = (self.now - issued_at).total_seconds()
         if age > 0:
             self.network.post(f"/sandbox/admin/api/grants/{issued['grant_id']}/backdate", json={"seconds": age})
-        return issued["access_token"], issued.get("refresh_token") if plan["has_refresh_token"] else None
+        refresh = issued.get("refresh_token") if plan["has_refresh_token"] else None
+        return issued["access_token"], refresh, issued.get("person_external_id")
 
     def credentials(self, organization, profile, granter, spec):
         plan = credential_plan(spec, self.now)
         network = spec["network"]
-        access, refresh = self.issued_tokens(spec, plan)
+        access, refresh, person = self.issued_tokens(spec, plan)
         for _ in range(spec.get("history", 0)):
             # An earlier grant, replaced by the current one when it was renewed.
             started = plan["created_at"] - timedelta(days=60)
@@ -479,7 +481,7 @@ class _Seeder:
             sealed_access_token=seal(access),
             sealed_refresh_token=seal(refresh),
             token_type=plan["token_type"], scopes=plan["scopes"], granted_by_id=granter.id,
-            created_at=plan["created_at"], expires_at=plan["expires_at"],
+            person_external_id=person, created_at=plan["created_at"], expires_at=plan["expires_at"],
             refresh_expires_at=plan["refresh_expires_at"],
             data_access_expires_at=plan["data_access_expires_at"],
             last_refreshed_at=plan["last_refreshed_at"], last_checked_at=plan["last_checked_at"],

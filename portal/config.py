@@ -44,6 +44,11 @@ def _kept_secret(instance_path, name, make):
     return path.read_text().strip()
 
 
+def _names(value):
+    """A list of host names from a setting, separated by commas or spaces, lower-cased."""
+    return [name.lower() for name in (value or "").replace(",", " ").split()]
+
+
 def _choice(env, name, choices, default):
     value = (env.get(name) or "").strip().lower() or default
     if value not in choices:
@@ -142,6 +147,9 @@ class Config:
         self.VAPID_PRIVATE_KEY = env.get("VAPID_PRIVATE_KEY", "")
         self.VAPID_PUBLIC_KEY = env.get("VAPID_PUBLIC_KEY", "")
         self.VAPID_SUBJECT = env.get("VAPID_SUBJECT", "mailto:keepalive@localhost")
+        # Push services accepted beside the browsers' own (`portal.notifications.webpush`):
+        # a local stand-in in development and tests; none unless set.
+        self.PUSH_EXTRA_HOSTS = _names(env.get("PUSH_EXTRA_HOSTS"))
 
         # A session ends after this long without a request; a remembered one this
         # long after sign-in (`portal.auth.sessions`).

@@ -216,6 +216,9 @@ class Credential(SQLModel, table=True):
     refresh_expires_at: datetime | None = _when(index=True)
     data_access_expires_at: datetime | None = _when()
     granted_by_id: int | None = _fk("user.id", nullable=True, index=False, ondelete="SET NULL")
+    # The network's id of the person whose consent issued it, where a
+    # revocation needs it (Meta takes back a person's every token at once).
+    person_external_id: str | None = Field(default=None, max_length=120)
     created_at: datetime = _when(default=True)
     last_refreshed_at: datetime | None = _when()
     last_checked_at: datetime | None = _when()

@@ -1,7 +1,7 @@
 """A real HTTP server on loopback standing in for Slack, a webhook receiver
 or a push service: it keeps every request and answers with the next status
 of its script (then 200); "hang" in the script holds the answer until
-`release` is set (or the receiver closes)."""
+`release` is set (or the receiver closes), and (status, url) redirects there."""
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -21,10 +21,15 @@ class Receiver:
                 if status == "hang":
                     receiver.release.wait(30)
                     status = 200
+                status, location = status if isinstance(status, tuple) else (status, None)
                 self.send_response(status)
+                if location:
+                    self.send_header("location", location)
                 self.send_header("content-length", "2")
                 self.end_headers()
                 self.wfile.write(b"ok")
+
+            do_GET = do_POST  # what a redirect followed by a client that turns POST into GET would send
 
             def log_message(self, *args):
                 pass
@@ -35,6 +40,12 @@ class Receiver:
 
     def url(self, path="/"):
         return f"http://127.0.0.1:{self.server.server_address[1]}{path}"
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
 
     def close(self):
         self.release.set()

@@ -17,7 +17,7 @@ from sqlmodel import select
 
 from portal import spreadsheets
 from portal.activity import log, vocabulary
-from portal.activity.vocabulary import ACTIONS, KINDS, MODES, REASONS
+from portal.activity.vocabulary import ACTIONS, KINDS, MODES, REASONS, REVOCATIONS
 from portal.audit import audit_in
 from portal.db import make_engine
 from portal.migrate import upgrade
@@ -98,6 +98,7 @@ def words_of_the_vocabulary():
     yield from KINDS.values()
     yield from MODES.values()
     yield from REASONS.values()
+    yield from REVOCATIONS.values()
 
 
 @pytest.mark.parametrize("language", TRANSLATED)
@@ -114,7 +115,7 @@ SAMPLE = {"email": "mia@example.test", "recipient": "client@example.test", "bran
           "name": "Northwind", "old": "member", "new": "manager", "role": "owner", "mode": "silent",
           "reason": InvalidReason.PASSWORD_CHANGED, "allowed": True, "setting": "language",
           "changes": {"expiry_window_days": [7, 10]}, "prefix": "ka_12", "address": "192.0.2.1", "key": "Zapier",
-          "said": "HTTP 401", "error": "550 5.1.1 mailbox unavailable"}
+          "said": "HTTP 401", "revocation": "failed", "error": "550 5.1.1 mailbox unavailable"}
 
 
 @pytest.mark.parametrize("language", ["en", *TRANSLATED])

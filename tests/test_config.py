@@ -21,6 +21,12 @@ def test_postgresql_urls_use_psycopg(tmp_path):
     assert config.DATABASE_URL == "postgresql+psycopg://u@db:5432/keepalive"
 
 
+def test_extra_push_hosts_are_none_unless_set(tmp_path):
+    assert Config(tmp_path, {}).PUSH_EXTRA_HOSTS == []
+    config = Config(tmp_path, {"PUSH_EXTRA_HOSTS": "127.0.0.1, Push.Example.test  *.push.example.net"})
+    assert config.PUSH_EXTRA_HOSTS == ["127.0.0.1", "push.example.test", "*.push.example.net"]
+
+
 def test_a_malformed_number_is_a_clear_error(tmp_path):
     with pytest.raises(ConfigurationError, match="MAIL_PORT must be a number"):
         Config(tmp_path, {"MAIL_PORT": "twenty-five"})

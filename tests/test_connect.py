@@ -96,6 +96,7 @@ def test_the_list_of_invitations_costs_the_same_however_many_it_shows(app, clien
         counts[total] = counter.count
     html = page.get_data(as_text=True)
     assert html.count('id="invitation-') == 40 and "client39@example.test" in html
+    assert ">40 invitations<" in html and "page 1 of" not in html
     assert counts[2] == counts[40]
 
 

@@ -1,5 +1,6 @@
 """Slack and outgoing webhooks, sent by the real worker to real HTTP servers
 on loopback; webhook signatures verified with the `standardwebhooks` package."""
+import ipaddress
 import json
 import re
 import socket
@@ -10,6 +11,7 @@ from redis import Redis
 from sqlmodel import Session, select
 from standardwebhooks.webhooks import Webhook
 
+from jobs.deliver.http_post import post_json
 from jobs.scan import scan
 from portal.models import Delivery, NotificationPreference, WebhookDelivery, WebhookEndpoint
 from portal.notifications import events
@@ -288,12 +290,94 @@ def test_in_production_a_name_pointing_inward_gets_no_request(app, client, auth,
     assert receiver.requests == []
 
 
-@pytest.mark.parametrize("url,inward", [
-    ("http://127.0.0.1:8000/in", True), ("https://[::1]/in", True), ("https://10.0.0.7/in", True),
-    ("https://169.254.169.254/latest", True), ("https://93.184.216.34/in", False),
+class Connections:
+    """Every address a socket connects to. None reaches the internet: an
+    address in `forward` is connected to its stand-in on loopback, any other
+    one that is not loopback is refused at once."""
+
+    def __init__(self):
+        self.made, self.forward = [], {}
+
+
+@pytest.fixture
+def connections(monkeypatch):
+    seen = Connections()
+    connect = socket.socket.connect
+
+    def recorded(sock, address):
+        seen.made.append(tuple(address[:2]))
+        if address[0] in seen.forward:
+            return connect(sock, (seen.forward[address[0]], address[1]))
+        if not ipaddress.ip_address(address[0]).is_loopback:
+            raise ConnectionRefusedError(f"no internet in tests: {address[0]}")
+        return connect(sock, address)
+
+    monkeypatch.setattr(socket.socket, "connect", recorded)
+    return seen
+
+
+@pytest.mark.parametrize("url", [
+    "http://127.0.0.1:8000/in", "https://[::1]/in", "https://10.0.0.7/in", "https://169.254.169.254/latest",
+    "https://100.64.0.1/in", "https://[::ffff:10.0.0.7]/in", "https://[fd00::1]/in",
 ])
-def test_addresses_that_are_not_on_the_internet_are_inward(url, inward):
-    assert events.resolves_inward(url) is inward
+def test_in_production_nothing_is_sent_to_an_address_off_the_internet(app, monkeypatch, connections, url):
+    monkeypatch.setitem(app.config, "ENV_NAME", "production")
+    with app.app_context():
+        assert post_json(url, b"{}") == ("permanent", "the receiver's name points at a private address", None)
+    assert connections.made == []
+
+
+def test_in_production_a_public_address_is_connected_to(app, monkeypatch, connections):
+    monkeypatch.setitem(app.config, "ENV_NAME", "production")
+    with app.app_context():
+        kind, detail, status = post_json("https://93.184.216.34/in", b"{}")
+    assert (kind, status) == ("transient", None) and "no internet in tests" in detail
+    assert ("93.184.216.34", 443) in connections.made
+
+
+def test_in_production_a_webhook_goes_to_the_address_that_was_checked(app, client, auth, session, receiver,
+                                                                     monkeypatch, connections):
+    """DNS rebinding: the receiver's name answers a public address once, then
+    a private one. The name is resolved once, and the request goes to the
+    address that passed the check (forwarded here to the local receiver),
+    with the name in its Host header; the private one is never tried."""
+    org, owners, page, credential = agency(session, owners=1)
+    auth.login(owners[0].email)
+    port = receiver.server.server_address[1]
+    add_webhook(auth, f"http://rebinding.example.test:{port}/in", events=("token.renewed",))
+    answers, resolve = iter(["93.184.216.34"]), socket.getaddrinfo
+
+    def rebinding(host, *args, **kwargs):
+        if host == "rebinding.example.test":
+            return [(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", (next(answers, "10.1.2.3"), port))]
+        return resolve(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding)
+    monkeypatch.setitem(app.config, "ENV_NAME", "production")
+    connections.forward["93.184.216.34"] = "127.0.0.1"
+    renewed(app, page, credential)
+    run_jobs(app)
+
+    [(path, headers, _)] = receiver.requests
+    assert path == "/in" and headers["host"] == f"rebinding.example.test:{port}"
+    assert ("93.184.216.34", port) in connections.made and ("10.1.2.3", port) not in connections.made
+    [delivery] = fresh(session, WebhookDelivery)
+    assert (delivery.status, delivery.response_status) == ("sent", 200)
+
+
+def test_a_webhook_receiver_that_redirects_is_not_followed(app, client, auth, session, receiver):
+    org, owners, page, credential = agency(session, owners=1)
+    auth.login(owners[0].email)
+    add_webhook(auth, receiver.url("/in"), events=("token.renewed",))
+    with Receiver() as elsewhere:
+        receiver.statuses = [(302, elsewhere.url("/stolen"))]
+        renewed(app, page, credential)
+        run_jobs(app)
+        assert elsewhere.requests == []
+    [(path, _, _)] = receiver.requests
+    assert path == "/in"
+    [delivery] = fresh(session, WebhookDelivery)
+    assert (delivery.status, delivery.response_status) == ("failed", 302)
 
 
 @pytest.mark.parametrize("url,problem", [

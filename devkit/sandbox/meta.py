@@ -480,6 +480,52 @@ def _debug_data(c, grant):
     return data
 
 
+@endpoint("facebook", "permissions", meta_fault)
+@version_checked
+def graph_delete_permissions(node_id, **_path):
+    """DELETE /{user-id}/permissions: the person's authorization of the app
+    taken back, with the app access token or the person's own user token
+    (https://developers.facebook.com/docs/graph-api/reference/user/permissions/).
+    Every token of theirs for the app then answers 190/458, as when they
+    remove the app themselves."""
+    token = bearer() or ""
+    with store.transaction() as c:
+        client_id, _sep, secret = token.partition("|")
+        caller = None
+        if secret:
+            if not store.client_ok(c, "facebook", client_id, secret):
+                return error("Invalid OAuth access token signature.", 190)
+            wrong_proof = proof_problem(c, client_id, token)
+            if wrong_proof:
+                return wrong_proof
+        else:
+            caller, problem = _authenticated(c)
+            if problem:
+                return problem
+            if caller["kind"] not in ("user", "long"):
+                return error("(#100) Permissions can be removed with a user access token or the app access "
+                             "token only", 100)
+            client_id = caller["client_id"]
+        person = _person_of_node(c, node_id, caller)
+        held = [] if person is None else store.many(c, sa.select(store.grants).where(
+            store.grants.c.person_id == person["id"], store.grants.c.provider == "facebook",
+            store.grants.c.client_id == client_id))
+        if not held or (caller is not None and caller["person_id"] != person["id"]):
+            return error(f"Unsupported delete request. Object with ID '{node_id}' does not exist, cannot be loaded "
+                         "due to missing permissions, or does not support this operation.", 100, 33)
+        seen(held[-1]["network"])
+        c.execute(store.grants.update().where(
+            store.grants.c.person_id == person["id"], store.grants.c.provider == "facebook",
+            store.grants.c.client_id == client_id, store.grants.c.state == store.ACTIVE).values(state="app_removed"))
+    return reply(200, {"success": True})
+
+
+def _person_of_node(c, node_id, caller):
+    if node_id == "me":
+        return None if caller is None else store.person(c, caller["person_id"])
+    return store.one(c, sa.select(store.persons).where(store.persons.c.external_id == node_id))
+
+
 # ---------------------------------------------------------------- Instagram Login and Threads
 
 
@@ -617,6 +663,8 @@ def register(bp):
           methods=("GET", "POST"))
     route(bp, [f"{graph}/<version>/debug_token", f"{graph}/debug_token"], graph_debug_token)
     route(bp, [f"{graph}/<version>/me/accounts", f"{graph}/me/accounts"], graph_me_accounts)
+    route(bp, [f"{graph}/<version>/<node_id>/permissions", f"{graph}/<node_id>/permissions"],
+          graph_delete_permissions, methods=("DELETE",))
     route(bp, [f"{graph}/<version>/me", f"{graph}/me"], graph_me)
     route(bp, [f"{graph}/<version>/<node_id>", f"{graph}/<node_id>"], graph_node)
 

@@ -1,5 +1,8 @@
 """Web push: each notice to every browser its recipient subscribed; a
-browser the push service no longer knows (404, 410) is forgotten."""
+browser the push service no longer knows (404, 410), or whose endpoint is
+not on a push service Keepalive sends to (a row stored before the rule), is
+forgotten. Requests go through `receiver_session` (no redirect, and in
+production only to the public address that was checked)."""
 import json
 from collections import defaultdict
 
@@ -7,13 +10,16 @@ import requests
 from flask import current_app
 from py_vapid import Vapid02
 from pywebpush import WebPushException, webpush
+from requests_hardened.ip_filter import InvalidIPAddress
 from sqlalchemy import delete
 from sqlmodel import select
 
+from jobs.deliver.http_post import PRIVATE_ADDRESS, receiver_session
 from portal.models import PushSubscription
 from portal.notifications import messages
 from portal.notifications.events import http_failure_kind
 from portal.notifications.relevance import relevant_notices
+from portal.notifications.webpush import endpoint_problem
 
 
 def vapid_key():
@@ -76,16 +82,22 @@ def overall(outcomes):
 
 def push_to(subscription_info, data, key):
     """(None | "gone" | "transient" | "permanent", detail) of one push."""
+    config = current_app.config
+    if endpoint_problem(subscription_info["endpoint"], config["ENV_NAME"] == "production",
+                        config["PUSH_EXTRA_HOSTS"]) is not None:
+        return "gone", "not a push service Keepalive sends to: the browser is forgotten"
     try:
-        webpush(subscription_info, data=data, vapid_private_key=key,
-                vapid_claims={"sub": current_app.config["VAPID_SUBJECT"]},
-                timeout=current_app.config["WEBHOOK_TIMEOUT"], ttl=86400)
+        with receiver_session() as session:
+            webpush(subscription_info, data=data, vapid_private_key=key, vapid_claims={"sub": config["VAPID_SUBJECT"]},
+                    timeout=config["WEBHOOK_TIMEOUT"], ttl=86400, requests_session=session)
     except WebPushException as error:
         status = error.response.status_code if error.response is not None else None
         if status in (404, 410):
             return "gone", f"HTTP {status}: the browser unsubscribed"
         kind = http_failure_kind(status) if status else "transient"
         return kind or "transient", f"HTTP {status}" if status else str(error)[:200]
+    except InvalidIPAddress:
+        return "permanent", PRIVATE_ADDRESS
     except requests.RequestException as error:
         return "transient", f"{type(error).__name__}: {error}"[:300]
     return None, None

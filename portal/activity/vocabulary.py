@@ -66,6 +66,14 @@ REASONS = {
     "unexpected": _l("An answer of the network Keepalive does not know"),
 }
 UNKNOWN_REASON = _l("For a reason Keepalive does not know")
+# What became of a removed profile's grant at the network (`portal.connect.removal.Revocation`).
+REVOCATIONS = {
+    "revoked": _l("Its access was revoked at the network"),
+    "shared": _l("Its access stays at the network: other profiles of the agency use the same sign-in"),
+    "not_offered": _l("The network offers no revocation: only its tokens were deleted"),
+    "no_token": _l("It had no token to revoke"),
+    "failed": _l("The network did not take its access back: its tokens were deleted all the same"),
+}
 NO_ACCESS = _l("No access")
 SETTINGS = {"language": _l("Language"), "time_zone": _l("Time zone"),
             "notifications": _l("Token expiration notifications")}
@@ -93,6 +101,10 @@ def _role(value):
 
 def _level(value):
     return ACCESS_LABELS.get(value) or NO_ACCESS
+
+
+def _revocation(value):
+    return REVOCATIONS.get(value, value)
 
 
 def _allowed(value):
@@ -137,7 +149,7 @@ P, R, L, M, S, C, A = Kind.PROFILES, Kind.RENEWALS, Kind.LINKS, Kind.PEOPLE, Kin
 ACTIONS = {
     # Profiles
     "profile.connected": Action(P, _l("Profile connected"), _l("Brand: %(brand)s")),
-    "profile.removed": Action(P, _l("Profile removed")),
+    "profile.removed": Action(P, _l("Profile removed"), "%(revocation)s", {"revocation": _revocation}),
     "brand.profile_enabled": Action(P, _l("Profile added to a brand"), _l("Brand: %(brand)s")),
     "brand.profile_disabled": Action(P, _l("Profile taken out of a brand"), _l("Brand: %(brand)s")),
     # Renewals (`RenewalAttempt`: mode, and the reason of a failure)

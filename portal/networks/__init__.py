@@ -163,6 +163,14 @@ def network(key):
     return NETWORKS.get(key) or Network(key, key, "generic", "")
 
 
+def same_app(key):
+    """The network keys whose profiles Keepalive reaches through the same
+    OAuth client as `key`'s (Facebook Pages and Instagram business accounts:
+    one Meta app), where a grant taken back may end tokens of each."""
+    entry = network(key)
+    return sorted(k for k, n in NETWORKS.items() if n.client_id_setting == entry.client_id_setting) or [key]
+
+
 def client_settings():
     """The (client id, client secret) setting names of every network's OAuth client."""
     return sorted({(n.client_id_setting, n.client_secret_setting) for n in NETWORKS.values()})
@@ -222,5 +230,6 @@ __all__ = [
     "client_settings",
     "network",
     "network_url",
+    "same_app",
     "new_code_verifier",
 ]

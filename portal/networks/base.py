@@ -91,6 +91,9 @@ class TokenSet:
     scopes: str = ""
     token_type: str = "user"
     issued_at: datetime | None = None
+    # The network's id of the person whose consent issued them, where
+    # revoking needs it (Meta ends a person's whole authorization of the app).
+    person_external_id: str | None = None
 
     def __repr__(self):  # never print a token
         return (
@@ -206,6 +209,8 @@ class Adapter:
     - `refresh(tokens) -> TokenSet` (silent renewal)
     - `validate(tokens, after_refresh=False) -> Validation`
     - `can_refresh(tokens) -> bool` (a silent renewal path exists for these tokens)
+    - `revoke(tokens)` where `offers_revocation`; `whose(tokens)` and
+      `same_grant(tokens, other)` say which other tokens a revocation ends
     - `classify(status, body, stage) -> Outcome` (pure, per family: the
       `classify_<family>` of the family's module)
 
@@ -271,6 +276,17 @@ class Adapter:
     @property
     def offers_revocation(self):
         return bool(self.revocation_endpoint)
+
+    def whose(self, tokens: TokenSet) -> TokenSet:
+        """`tokens` with what revoking them needs to know of who granted them
+        (Meta: the person), asked of the network when it was not kept."""
+        return tokens
+
+    def same_grant(self, tokens: TokenSet, other: TokenSet) -> bool:
+        """Whether revoking `tokens` would end `other` too: here, when they
+        hold a token in common (one consent that covers several profiles)."""
+        mine = {tokens.access_token, tokens.refresh_token} - {None}
+        return bool(mine & ({other.access_token, other.refresh_token} - {None}))
 
     def revoke(self, tokens: TokenSet):
         """Take the grant back at the network (its refresh token where it
@@ -433,6 +449,7 @@ class Adapter:
             scopes=" ".join(str(scope).replace(",", " ").split()),
             token_type=previous.token_type if previous else token_type,
             issued_at=now,
+            person_external_id=previous.person_external_id if previous else None,
         )
 
     def single_profile(self, external_id, name, handle, tokens, role="owner"):

@@ -16,6 +16,7 @@ generated in Business Manager (`adopt_system_user_token`).
 import hashlib
 import hmac
 import json
+from dataclasses import replace
 from datetime import date
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
@@ -172,10 +173,10 @@ def meta_wait(response):
 
 
 def classify_debug_token(status, body, stage=Stage.API):
-    """debug_token's answer: an error at the top of the body is about the app
-    access token it was called with (app id and secret, "Invalid OAuth access
-    token signature."), never about the token it was asked about, which
-    comes back inside `data`."""
+    """The answer to a call made with the app access token (debug_token, a
+    revocation): an error at the top of the body is about that app token (app
+    id and secret, "Invalid OAuth access token signature."), never about the
+    token debug_token was asked about, which comes back inside `data`."""
     error = body.get("error") if isinstance(body, dict) else None
     if isinstance(error, dict) and str(error.get("code")) in ("190", "102"):
         return app_settings(f"Meta refused the app access token of debug_token: {error.get('message', '')}".strip())
@@ -259,7 +260,8 @@ class MetaGraphAdapter(Adapter):
         me = self.graph(f"{self.version}/me", user_token, fields="id,name")
         user_end = moment(debug.get("expires_at"))
         common = dict(data_access_expires_at=moment(debug.get("data_access_expires_at")),
-                      scopes=" ".join(debug.get("scopes") or []), issued_at=now)
+                      scopes=" ".join(debug.get("scopes") or []), issued_at=now,
+                      person_external_id=str(me.get("id") or debug.get("user_id") or "") or None)
         profiles = []
         for page in self.pages(user_token):
             role, can_renew = page_role(page.get("tasks"))
@@ -314,6 +316,7 @@ class MetaGraphAdapter(Adapter):
                 tokens.access_token, expires_at=checked.expires_at,
                 data_access_expires_at=checked.data_access_expires_at or tokens.data_access_expires_at,
                 scopes=checked.scopes or tokens.scopes, token_type=PAGE_TOKEN, issued_at=tokens.issued_at,
+                person_external_id=tokens.person_external_id,
             )
         user_token = self.user_token_of(tokens)
         if not user_token:
@@ -334,6 +337,7 @@ class MetaGraphAdapter(Adapter):
             scopes=" ".join(debug.get("scopes") or []) or tokens.scopes,
             token_type=tokens.token_type,
             issued_at=now,
+            person_external_id=tokens.person_external_id,
         )
 
     def validate(self, tokens, after_refresh=False):
@@ -365,7 +369,43 @@ class MetaGraphAdapter(Adapter):
             scopes=" ".join(data.get("scopes") or []),
             token_type=SYSTEM_USER_TOKEN,
             issued_at=utcnow(),
+            person_external_id=str(data.get("user_id") or "") or None,
         )
+
+    # -- revocation ---------------------------------------------------------
+
+    # `DELETE /{user-id}/permissions` takes the person's whole authorization
+    # of the app back, with the app access token
+    # (https://developers.facebook.com/docs/graph-api/reference/user/permissions/).
+    offers_revocation = True
+
+    def whose(self, tokens):
+        """The tokens with the person who granted them, from debug_token's
+        `user_id` when it was not kept (a Page token knows its person only there)."""
+        if tokens.person_external_id:
+            return tokens
+        person = self.debug_token(tokens.access_token).get("user_id")
+        if not person:
+            raise UnexpectedResponse(f"{self.network}: debug_token named no user for this token")
+        return replace(tokens, person_external_id=str(person))
+
+    def same_grant(self, tokens, other):
+        """One person's authorization of the app is one grant: revoking it ends
+        every Page and Instagram token it gave. A token kept without its person
+        may be one of them."""
+        person = other.person_external_id
+        return person is None or person == tokens.person_external_id or super().same_grant(tokens, other)
+
+    def revoke(self, tokens):
+        """De-authorize the app for the person who granted `tokens`. Raises the
+        classified NetworkError of a refusal."""
+        person = self.whose(tokens).person_external_id
+        app_token = f"{self.settings.client_id}|{self.settings.client_secret}"
+        self.keep_secret(tokens.access_token, app_token)
+        body = self.api("DELETE", f"{GRAPH}/{self.version}/{person}/permissions", params={"access_token": app_token},
+                        stage=Stage.TOKEN, classify=classify_debug_token)
+        if body.get("success") is not True:
+            raise UnexpectedResponse(f"{self.network}: the revocation was not confirmed")
 
     # -- Graph calls --------------------------------------------------------
 

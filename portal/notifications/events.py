@@ -9,7 +9,6 @@ import hmac
 import ipaddress
 import json
 import secrets
-import socket
 from urllib.parse import urlsplit
 
 from portal.notifications.rules import KIND_EXPIRED, KIND_EXPIRING, KIND_INVALID
@@ -103,7 +102,9 @@ def url_problem(url, production, slack=False):
 
     In production a Slack URL must be Slack's incoming-webhook address and a
     webhook URL must be https to a public host; elsewhere (the sandbox, tests)
-    any http(s) URL, so that a local server can stand in for the receiver."""
+    any http(s) URL, so that a local server can stand in for the receiver.
+    A name is checked again when it is sent to, by the address it resolves to
+    then (`jobs.deliver.http_post`)."""
     parts = urlsplit(url or "")
     if parts.scheme not in ("http", "https") or not parts.hostname or len(url) > 1000:
         return "not_a_url"
@@ -121,16 +122,3 @@ def url_problem(url, production, slack=False):
     except ValueError:
         return None
     return None if address.is_global else "private_host"
-
-
-def resolves_inward(url):
-    """True if the host of `url` resolves to an address that is not on the
-    internet. A name that passed `url_problem` when it was saved may point at
-    a private address since (or always did): checked again before each
-    request in production. (A name that does not resolve is left to the
-    request, which fails as it would.)"""
-    try:
-        found = socket.getaddrinfo(urlsplit(url).hostname, None, proto=socket.IPPROTO_TCP)
-    except (socket.gaierror, UnicodeError):
-        return False
-    return any(not ipaddress.ip_address(info[4][0].split("%")[0]).is_global for info in found)

@@ -30,6 +30,7 @@ def token_set(credential):
         scopes=credential.scopes,
         token_type=credential.token_type,
         issued_at=credential.last_refreshed_at or credential.created_at,
+        person_external_id=credential.person_external_id,
     )
 
 
@@ -64,6 +65,7 @@ def store_grant(session, profile, tokens, granted_by_id=None, now=None):
         refresh_expires_at=refresh_expires_at,
         data_access_expires_at=tokens.data_access_expires_at,
         granted_by_id=granted_by_id,
+        person_external_id=tokens.person_external_id,
         created_at=now,
         last_refreshed_at=now,
         last_checked_at=now,

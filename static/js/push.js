@@ -16,7 +16,15 @@
       method: "POST", credentials: "same-origin",
       headers: { "Content-Type": "application/json", "X-CSRFToken": token },
       body: JSON.stringify(body)
-    }).then(function (response) { if (!response.ok) throw new Error(response.status); return response; });
+    }).then(function (response) {
+      if (response.ok) return response;
+      // A refusal says why in the person's language ({"error", "message"}).
+      return response.json().catch(function () { return {}; }).then(function (answer) {
+        var error = new Error(response.status);
+        error.refusal = answer.message;
+        throw error;
+      });
+    });
   }
 
   function init(root) {
@@ -46,7 +54,12 @@
         }).then(function (subscription) {
           return post(root.dataset.subscribeUrl, subscription.toJSON());
         }).then(function () { show(true); say("subscribed"); });
-      }).catch(function () { say("failed"); });
+      }).catch(function (error) {
+        if (!error.refusal) { say("failed"); return; }
+        status.textContent = error.refusal;
+        return ready.then(function (registration) { return registration.pushManager.getSubscription(); })
+          .then(function (subscription) { return subscription && subscription.unsubscribe(); });
+      });
     });
 
     unsubscribe.addEventListener("click", function () {

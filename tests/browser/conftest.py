@@ -5,6 +5,7 @@ import threading
 from datetime import timedelta
 from pathlib import Path
 
+import httpx2
 import pytest
 from werkzeug.serving import make_server
 
@@ -52,6 +53,20 @@ def live_server(app):
     server.shutdown()
     thread.join(10)
     server.server_close()
+
+
+def with_sandbox(app_config, tmp_path):
+    """App settings with the sandbox network on, on a database of its own."""
+    return {**app_config, "SANDBOX": True, "SANDBOX_DATABASE_URL": f"sqlite:///{tmp_path / 'sandbox.sqlite'}"}
+
+
+@pytest.fixture
+def sandbox_samples(app, live_server):
+    """The served app as its own public address (with the sandbox on: its
+    networks too), and the sandbox's sample people and accounts."""
+    app.config.update(BASE_URL=live_server, SANDBOX_BASE_URL=live_server)
+    with httpx2.Client(base_url=live_server, trust_env=False) as client:
+        assert client.post("/sandbox/admin/api/samples", json={}).status_code == 200
 
 
 @pytest.fixture(scope="session")

@@ -13,7 +13,7 @@ from portal.crypto import seal
 from portal.db import utcnow
 from portal.models import Credential
 from portal.networks.base import moment
-from tests.browser.conftest import screenshot, sign_in
+from tests.browser.conftest import screenshot, sign_in, with_sandbox
 
 pytestmark = pytest.mark.browser
 OWNER = "owner@example.test"
@@ -21,7 +21,7 @@ OWNER = "owner@example.test"
 
 @pytest.fixture
 def app_config(app_config, tmp_path):
-    return {**app_config, "SANDBOX": True, "SANDBOX_DATABASE_URL": f"sqlite:///{tmp_path / 'sandbox.sqlite'}"}
+    return with_sandbox(app_config, tmp_path)
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 a change to a profile's switches chooses "Set by profile", and Next saves
 the page before it shows the next one."""
 import pytest
+from playwright.sync_api import expect
 from sqlmodel import select
 
 from portal.models import NotificationPreference, SocialProfile
@@ -42,3 +43,26 @@ def test_set_by_profile_across_pages(page, agency, session):
     page.wait_for_url("**/settings/personal?notify_q=client+0#notify-by-profile")
     assert page.locator("#notify-by-profile tbody tr").count() == 10
     assert page.get_by_text("Notification settings saved.").count() == 0
+
+
+# A browser whose push service is no known one: its PushManager hands out an
+# endpoint elsewhere (the real one needs Google's keys and the network).
+FOREIGN_PUSH_SERVICE = """
+Notification.requestPermission = () => Promise.resolve("granted");
+PushManager.prototype.getSubscription = () => Promise.resolve(null);
+PushManager.prototype.subscribe = () => Promise.resolve({
+  endpoint: "https://push.example.test/1",
+  toJSON() { return {endpoint: this.endpoint, keys: {p256dh: "B" + "A".repeat(86), auth: "A".repeat(22)}}; },
+  unsubscribe: () => Promise.resolve(true),
+});
+"""
+
+
+def test_a_browser_on_an_unknown_push_service_is_told_why(page, agency, session):
+    page.add_init_script(FOREIGN_PUSH_SERVICE)
+    sign_in(page, "owner@example.test")
+    page.goto("/settings/personal#notifications")
+    page.get_by_role("button", name="Subscribe this browser", exact=True).click()
+    expect(page.get_by_role("status").filter(has_text="push service")).to_have_text(
+        "This browser's push service is not one Keepalive sends notifications to.")
+    assert page.get_by_role("button", name="Subscribe this browser", exact=True).is_visible()

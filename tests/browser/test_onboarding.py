@@ -6,12 +6,11 @@ agency made with `create-agency`, whose Owner sets a password through the
 printed link."""
 import re
 
-import httpx2
 import pytest
 from playwright.sync_api import expect
 
 from devkit.sandbox import samples
-from tests.browser.conftest import screenshot, sign_in
+from tests.browser.conftest import screenshot, sign_in, with_sandbox
 from tests.conftest import run_jobs
 
 pytestmark = pytest.mark.browser
@@ -21,15 +20,12 @@ PASSWORD = "a passphrase of my own"
 
 @pytest.fixture
 def app_config(app_config, tmp_path):
-    return {**app_config, "SANDBOX": True, "SANDBOX_DATABASE_URL": f"sqlite:///{tmp_path / 'sandbox.sqlite'}"}
+    return with_sandbox(app_config, tmp_path)
 
 
 @pytest.fixture
-def world(app, live_server, smtp_server):
+def world(sandbox_samples, smtp_server):
     """The served app as its own public address, the sandbox's sample accounts, and the mail it sends."""
-    app.config.update(BASE_URL=live_server, SANDBOX_BASE_URL=live_server)
-    with httpx2.Client(base_url=live_server, trust_env=False) as client:
-        assert client.post("/sandbox/admin/api/samples", json={}).status_code == 200
     return smtp_server
 
 

@@ -130,7 +130,7 @@ class Replay:
                 self.end_headers()
                 self.wfile.write(payload)
 
-            do_GET = do_POST = _reply
+            do_GET = do_POST = do_DELETE = _reply
 
             def log_message(self, *args):  # keep the test output quiet
                 pass

@@ -213,3 +213,40 @@ def test_a_wrong_appsecret_proof_is_refused(sandbox, client):
     refused = me("rotated-secret")
     assert refused.status_code == 400 and refused.get_json()["error"]["message"] == (
         "Invalid appsecret_proof provided in the API argument")
+
+
+def test_deleting_a_persons_permissions_deauthorizes_the_app_and_refuses_what_meta_refuses(sandbox, client):
+    import hashlib
+    import hmac
+
+    page = sandbox.provision("facebook", "1001", expires_in=None)  # a Page token
+    user = sandbox.provision("facebook", "3003", email="other@demo.test", expires_in=3600)  # another's user token
+    permissions = f"/sandbox/graph.facebook.com/v25.0/{page['person_external_id']}/permissions"
+
+    def delete(path=permissions, token=APP_TOKEN, secret=CLIENT[1]):
+        proof = hmac.new(secret.encode(), token.encode(), hashlib.sha256).hexdigest()
+        answer = client.delete(path, query_string={"access_token": token, "appsecret_proof": proof})
+        return answer.status_code, answer.get_json().get("error") or answer.get_json()
+
+    def alive(token):
+        return client.get("/sandbox/graph.facebook.com/v25.0/me", query_string={"access_token": token}).status_code
+
+    status, refused = delete(token=f"{CLIENT[0]}|wrong-secret", secret="wrong-secret")
+    assert (status, refused["code"], refused["message"]) == (400, 190, "Invalid OAuth access token signature.")
+    status, refused = delete(secret="rotated-secret")
+    assert status == 400 and refused["message"] == "Invalid appsecret_proof provided in the API argument"
+    status, refused = delete(path="/sandbox/graph.facebook.com/v25.0/unknown-person/permissions")
+    assert (status, refused["code"], refused["error_subcode"]) == (400, 100, 33)
+    status, refused = delete(token=page["access_token"])  # a Page token cannot
+    assert (status, refused["code"]) == (400, 100)
+    status, refused = delete(token=user["access_token"])  # nor someone else's user token
+    assert (status, refused["code"], refused["error_subcode"]) == (400, 100, 33)
+    assert alive(page["access_token"]) == 200
+
+    assert delete() == (200, {"success": True})
+    dead = client.get("/sandbox/graph.facebook.com/v25.0/me", query_string={"access_token": page["access_token"]})
+    assert (dead.get_json()["error"]["code"], dead.get_json()["error"]["error_subcode"]) == (190, 458)
+    assert alive(user["access_token"]) == 200  # another person's authorization lives on
+    assert delete(path="/sandbox/graph.facebook.com/v25.0/me/permissions", token=user["access_token"]) == (
+        200, {"success": True})  # a person's own user token may
+    assert alive(user["access_token"]) == 400

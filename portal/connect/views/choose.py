@@ -15,6 +15,8 @@ from portal.tenancy import current_brands, organization_required
 from portal.web import redirect_after_post, render
 
 PER_PAGE = 50
+# Stands for any count above 1 in the words the picker's script is given.
+ANY_COUNT = 987654321
 CHOICE_ERRORS = {
     "nothing": _l("Choose at least one profile to connect."),
     "brand_name": _l("Name the new brand."),
@@ -75,10 +77,21 @@ def picker_context(pick, text, number, error=None):
     return {
         "pick": pick, "page": page, "text": text, "already": already, "error": error,
         "selected": set(pick.selected), "selectable": lambda c: service.selectable(c, already),
+        "chosen_elsewhere": len(set(pick.selected) - {c.external_id for c in page.items}),
+        "chosen_words": chosen_words(),
         "selectable_count": sum(service.selectable(c, already) for c in pick.candidates),
         "brands": current_brands(), "label": network(pick.network).label,
         "permission": network(pick.network).native_permission,
     }
+
+
+def chosen_words():
+    """"N chosen" in the reader's language for the picker's script, which
+    counts the boxes as they are ticked: the words for 0, for 1, and for any
+    other number (ANY_COUNT in them stands for it; every catalogue has one
+    plural form beyond 1)."""
+    words = {str(n): ngettext("%(num)d chosen", "%(num)d chosen", n) for n in (0, 1)}
+    return {**words, "other": ngettext("%(num)d chosen", "%(num)d chosen", ANY_COUNT), "any": str(ANY_COUNT)}
 
 
 @bp.route("/accounts/connect/choose/<pick_id>", methods=["GET", "POST"])

@@ -2,8 +2,8 @@
 service worker that shows them."""
 from pathlib import Path
 
-from flask import abort, current_app, jsonify, make_response, request
-from flask_babel import gettext as _
+from flask import current_app, jsonify, make_response, request
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import delete
 from sqlmodel import select
@@ -14,12 +14,15 @@ from portal.notifications.views import bp
 from portal.notifications.webpush import subscription_problem
 
 
-def subscription_json():
-    data = request.get_json(silent=True)
-    production = current_app.config["ENV_NAME"] == "production"
-    if subscription_problem(data, production) is not None:
-        abort(400, _("That is not a push subscription this browser could have made."))
-    return data
+SUBSCRIPTION_PROBLEMS = {
+    "bad_subscription": _l("That is not a push subscription this browser could have made."),
+    "unknown_push_service": _l("This browser's push service is not one Keepalive sends notifications to."),
+}
+
+
+def subscription_refused(problem):
+    """400 with the problem's key, which the page's script words, and its sentence for any other client."""
+    return jsonify({"error": problem, "message": str(SUBSCRIPTION_PROBLEMS[problem])}), 400
 
 
 @bp.route("/notifications/push/subscriptions", methods=["POST"])
@@ -27,7 +30,11 @@ def subscription_json():
 def push_subscribe():
     """Store this browser's subscription for the signed-in person; the same
     browser (endpoint) subscribing again replaces its keys and owner."""
-    data = subscription_json()
+    data = request.get_json(silent=True)
+    problem = subscription_problem(data, current_app.config["ENV_NAME"] == "production",
+                                   current_app.config["PUSH_EXTRA_HOSTS"])
+    if problem is not None:
+        return subscription_refused(problem)
     session = get_session()
     row = session.exec(select(PushSubscription).where(PushSubscription.endpoint == data["endpoint"])).first()
     row = row or PushSubscription(endpoint=data["endpoint"], user_id=current_user.id)
@@ -43,7 +50,7 @@ def push_unsubscribe():
     data = request.get_json(silent=True)
     endpoint = data.get("endpoint") if isinstance(data, dict) else None
     if not isinstance(endpoint, str) or not endpoint:
-        abort(400, _("That is not a push subscription this browser could have made."))
+        return subscription_refused("bad_subscription")
     get_session().exec(delete(PushSubscription).where(PushSubscription.endpoint == endpoint,
                                                       PushSubscription.user_id == current_user.id))
     get_session().commit()
