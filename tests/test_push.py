@@ -231,3 +231,22 @@ def test_a_push_service_that_redirects_is_not_followed(vapid, app, client, auth,
     assert path == "/push/abc"
     [delivery] = fresh(session, Delivery)
     assert delivery.status == "failed" and "HTTP 307" in delivery.last_error
+
+
+def test_a_browser_whose_keys_are_no_key_is_forgotten_alone(vapid, app, client, auth, session, push_service):
+    """Keys of the right length that are not on the curve (stored as they came) make pywebpush raise:
+    that browser alone is forgotten, the person's other browser gets the notice, the job ends."""
+    org, owner, page = subscriber(session, app)
+    session.add(PushSubscription(user_id=owner.id, endpoint=push_service.url("/push/bad"),
+                                 p256dh=b64url(b"\x04" + bytes(64)), auth=b64url(b"0123456789abcdef")))
+    session.add(PushSubscription(user_id=owner.id, endpoint=push_service.url("/push/good"), **browser_keys()))
+    session.commit()
+
+    with app.app_context():
+        scan()
+    assert run_jobs(app) == (1, 0)
+
+    assert [path for path, _, _ in push_service.requests] == ["/push/good"]
+    assert [s.endpoint for s in fresh(session, PushSubscription)] == [push_service.url("/push/good")]
+    [delivery] = fresh(session, Delivery)
+    assert delivery.status == "sent"

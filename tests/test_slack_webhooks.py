@@ -148,6 +148,25 @@ def test_transient_failures_are_retried_and_permanent_ones_recorded(app, client,
     assert len({r[1]["webhook-id"] for r in receiver.requests}) == 2
 
 
+def test_an_event_whose_secret_cannot_be_unsealed_fails_at_once_not_after_every_retry(
+        app, client, auth, session, receiver):
+    """An endpoint's secret sealed with a key since dropped: the event fails for good, alone."""
+    org, owners, page, credential = agency(session, owners=1)
+    auth.login(owners[0].email)
+    add_webhook(auth, receiver.url("/in"), events=("token.renewed",))
+    [endpoint] = fresh(session, WebhookEndpoint)
+    endpoint.sealed_secret = "sealed with a key since dropped"
+    session.add(endpoint)
+    session.commit()
+    renewed(app, page, credential)
+
+    assert run_jobs(app) == (1, 0)
+
+    [delivery] = fresh(session, WebhookDelivery)
+    assert (delivery.status, delivery.attempts, delivery.last_error) == ("failed", 1, "InvalidToken")
+    assert receiver.requests == []
+
+
 def renewed(app, page, credential):
     """A silent renewal of `page`, committed: a token.renewed event."""
     with app.app_context():

@@ -98,6 +98,8 @@ def push_to(subscription_info, data, key):
         return kind or "transient", f"HTTP {status}" if status else str(error)[:200]
     except InvalidIPAddress:
         return "permanent", PRIVATE_ADDRESS
+    except ValueError as error:  # keys of the right length that are no key (not on the curve): they never will be
+        return "gone", f"the browser's keys cannot be used ({error}): the browser is forgotten"
     except requests.RequestException as error:
         return "transient", f"{type(error).__name__}: {error}"[:300]
     return None, None

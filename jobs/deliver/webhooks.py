@@ -29,12 +29,19 @@ def deliver_webhook(delivery_id):
         batch.commit()
         return dict(counts)
     body = delivery.payload.encode()
-    headers = signed_headers(unseal(endpoint.sealed_secret), delivery.message_id, time.time(), body)
+    headers = batch.alone(delivery_id, signed, endpoint.sealed_secret, delivery.message_id, body)
     url = endpoint.url
     batch.commit()
-    kind, detail, status = post_json(url, body, headers)
-    batch.settle(delivery_id, kind, detail, response_status=status)
+    answer = batch.alone(delivery_id, post_json, url, body, headers) if headers is not None else None
+    if answer is not None:
+        kind, detail, status = answer
+        batch.settle(delivery_id, kind, detail, response_status=status)
     batch.commit()
     if batch.retry:
-        raise TransientDeliveryError(detail)
+        raise TransientDeliveryError(answer[1])
     return dict(counts)
+
+
+def signed(sealed_secret, message_id, body):
+    """The Standard Webhooks headers of `body`, signed with the endpoint's secret."""
+    return signed_headers(unseal(sealed_secret), message_id, time.time(), body)
