@@ -111,6 +111,7 @@ def _development_tools():
 def _register_error_pages(app):
     from flask_wtf.csrf import CSRFError
 
+    from portal import unavailable
     from portal.api import problems
 
     def error_page(status, template_message):
@@ -119,8 +120,11 @@ def _register_error_pages(app):
                 return problems.from_http_error(error)
             if request.path.startswith("/healthz") or request.accept_mimetypes.best == "application/json":
                 return jsonify(error=template_message), status
-            return render_template("error.html", status=status, error=error, message_key=template_message,
-                                   detail=own_description(error)), status, kept_headers(error)
+            try:
+                return render_template("error.html", status=status, error=error, message_key=template_message,
+                                       detail=own_description(error)), status, kept_headers(error)
+            except unavailable.REDIS_AWAY as away:  # an error found before the person was read (CSRF)
+                return unavailable.answer(away)
 
         return handler
 
@@ -147,6 +151,7 @@ def _register_error_pages(app):
     app.register_error_handler(405, error_page(405, "method_not_allowed"))
     app.register_error_handler(429, error_page(429, "too_many_requests"))
     app.register_error_handler(500, server_error)
+    unavailable.init_app(app)
 
 
 def server_error(error):

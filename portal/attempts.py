@@ -3,6 +3,9 @@ before the attempt is made.
 
 One atomic increment first, then the check: that holds under parallel
 requests, where counting after the attempt lets every attempt in flight through.
+A storage that does not answer raises (nothing swallows it, nothing counts in
+this process instead: `portal.config`), and the attempt is refused with a 503
+(`portal.unavailable`): a limit never vanishes while Redis is away.
 """
 import math
 import time

@@ -13,6 +13,10 @@ from cryptography.fernet import Fernet
 
 from portal.networks import DEFAULT_GRAPH_API_VERSION, DEFAULT_LINKEDIN_API_VERSION, SANDBOX_CLIENT, client_settings
 
+# Seconds before a Redis that does not answer is given up on (the queue and
+# sessions' connection, and the rate limits'): a request waits seconds, not minutes.
+REDIS_TIMEOUTS = {"socket_timeout": 5, "socket_connect_timeout": 2}
+
 
 class ConfigurationError(RuntimeError):
     """A setting production cannot run without is missing or unsafe."""
@@ -168,6 +172,12 @@ class Config:
         self.TRUSTED_PROXIES = _number(env, "TRUSTED_PROXIES", 0)
 
         self.RATELIMIT_STORAGE_URI = env.get("RATELIMIT_STORAGE_URI") or self.REDIS_URL
+        if self.RATELIMIT_STORAGE_URI.startswith(("redis://", "rediss://", "redis+unix://")):
+            self.RATELIMIT_STORAGE_OPTIONS = dict(REDIS_TIMEOUTS)
+        # A storage that does not answer refuses the attempt (503, `portal.unavailable`) rather than
+        # let it through uncounted (swallowed) or count it in this process alone (the fallback).
+        self.RATELIMIT_SWALLOW_ERRORS = False
+        self.RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = False
         self.RATELIMIT_HEADERS_ENABLED = True
         self.LOGIN_ATTEMPTS_PER_MINUTE = _number(env, "LOGIN_ATTEMPTS_PER_MINUTE", 10)
         # Requests each API key may make a minute (`portal.api`); past them, 429 with Retry-After.

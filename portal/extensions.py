@@ -1,5 +1,5 @@
 """Extension objects, created once here and bound to an app in `create_app`."""
-from flask import g, has_request_context, request
+from flask import g, has_request_context, request, session
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -15,17 +15,31 @@ login_manager = LoginManager()
 mail = Mail()
 limiter = Limiter(key_func=get_remote_address, default_limits=[], headers_enabled=True)
 
+# The signed-in person's language, kept in the session cookie too: a page
+# that cannot read the person (Redis, which holds their session, away:
+# `portal.unavailable`) still speaks it.
+KEPT_LOCALE = "locale"
+
+
+def keep_locale(locale):
+    if session.get(KEPT_LOCALE) != locale:
+        session[KEPT_LOCALE] = locale
+
 
 def select_locale():
-    """The signed-in user's language, else the browser's best match."""
+    """The signed-in user's language (the one their cookie keeps while they
+    cannot be read), else the browser's best match."""
     from flask import current_app
     from flask_login import current_user
 
     languages = current_app.config["LANGUAGES"]
     if g.get("page_locale") in languages:  # a page that speaks its own (a client's, in their email's)
         return g.page_locale
-    if current_user.is_authenticated and current_user.locale in languages:
-        return current_user.locale
+    if current_user.is_authenticated:
+        if current_user.locale in languages:
+            return current_user.locale
+    elif session.get(KEPT_LOCALE) in languages:
+        return session[KEPT_LOCALE]
     return request.accept_languages.best_match(languages)
 
 

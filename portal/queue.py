@@ -3,11 +3,11 @@ from flask import current_app
 from redis import Redis
 from rq import Queue
 
+from portal.config import REDIS_TIMEOUTS
+
 
 def init_app(app):
-    app.extensions["keepalive.redis"] = Redis.from_url(
-        app.config["REDIS_URL"], socket_timeout=5, socket_connect_timeout=2
-    )
+    app.extensions["keepalive.redis"] = Redis.from_url(app.config["REDIS_URL"], **REDIS_TIMEOUTS)
 
 
 def redis():

@@ -49,17 +49,27 @@ def user_and_memberships(user_id):
     return rows[0][0]
 
 
+def sessionless(view):
+    """Mark a view for which no browser session is read, whatever cookie
+    comes along: /healthz, which must answer while Redis (where sessions
+    live) does not."""
+    view.sessionless = True
+    return view
+
+
 def bearer_only(view):
     """Mark a view that a bearer key authenticates (the token API): no
-    browser session is read for it, whatever cookie comes along."""
-    view.bearer_only = True
-    return view
+    browser session is read for it either."""
+    return sessionless(view)
 
 
 def load_current():
     g.membership = g.organization = g.brand = None
     g.memberships = []
-    if getattr(current_app.view_functions.get(request.endpoint), "bearer_only", False):
+    endpoint = request.endpoint or ""
+    # A static file is nobody's: the stylesheet of the page that says Redis is away loads.
+    if endpoint.rpartition(".")[2] == "static" or getattr(current_app.view_functions.get(endpoint),
+                                                          "sessionless", False):
         return
     if not current_user.is_authenticated:
         return

@@ -111,6 +111,16 @@ def safe_next(target, default):
     return target if is_safe_next(target) else default
 
 
+def htmx_page(default):
+    """The page an htmx request was sent from (its `HX-Current-URL`, a path
+    of this site), else `default`: a fragment's URL is no place to come back to."""
+    try:
+        parts = urlsplit(request.htmx.current_url or "")
+    except ValueError:  # not a URL: no browser sent that
+        return default
+    return safe_next(parts.path + (f"?{parts.query}" if parts.query else ""), default)
+
+
 def app_path(target):
     """`target` if it is a local path (a `safe_next`) of a page or fragment of
     this app that answers GET, else None."""

@@ -8,6 +8,7 @@ import hashlib
 import os
 import sys
 import threading
+import time
 import uuid
 from pathlib import Path
 
@@ -430,3 +431,46 @@ def scheduled_now(app):
         registry.remove(job)
         queue.enqueue_job(job)
     return sorted(moved, key=lambda pair: pair[1])
+
+
+# --- A Redis that goes away and comes back.
+
+class RestartableRedis:
+    """A redis-server of the test's own on a free loopback port: `stop` shuts
+    it down (saving its data, as a Redis with persistence does) and nothing
+    listens there; `start` brings it back on the same port with that data."""
+
+    def __init__(self, directory):
+        self.directory, self.port, self.child = directory, free_port(), None
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self):
+        from devkit.run import redis_answers, redis_server_binary, redis_server_command, start
+
+        command = redis_server_command(redis_server_binary(), self.port) + ["--dir", str(self.directory)]
+        self.child = start("redis", command)
+        deadline = time.monotonic() + 10
+        while not redis_answers(self.url, timeout=0.5):
+            assert self.child.running and time.monotonic() < deadline, "redis-server did not start"
+            time.sleep(0.05)
+
+    def stop(self):
+        from devkit.run import stop
+
+        Redis.from_url(self.url).shutdown(save=True)
+        stop(self.child)
+
+
+@pytest.fixture
+def restartable_redis(request, app_config, tmp_path):
+    """The app's Redis (queue, sessions, rate limits) is a `RestartableRedis`:
+    ask for it before the app."""
+    server = RestartableRedis(tmp_path)
+    server.start()
+    app_config.update(REDIS_URL=server.url, RATELIMIT_STORAGE_URI=server.url)
+    try:
+        assert request.getfixturevalue("app").config["REDIS_URL"] == server.url, "the app was made before"
+        yield server
+    finally:
+        if server.child.running:
+            server.stop()

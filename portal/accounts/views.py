@@ -1,7 +1,6 @@
 """Manage Accounts, profile details, "See all managers", "Try renewing all",
 and the header's "Expired Tokens" dropdown."""
 from types import SimpleNamespace
-from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, abort, flash, g, make_response, redirect, request, stream_with_context, url_for
 from flask_babel import format_datetime, get_timezone, gettext as _, lazy_gettext as _l
@@ -28,7 +27,7 @@ from portal.queue import enqueue, redis
 from portal.renewal import system_user
 from portal.templating import reason_text
 from portal.tenancy import current_brands, organization_required
-from portal.web import TOKENS_CHANGED, conditional, redirect_after_post, render, safe_next, wants_fragment
+from portal.web import TOKENS_CHANGED, conditional, htmx_page, redirect_after_post, render, safe_next, wants_fragment
 
 bp = Blueprint("accounts", __name__)
 
@@ -45,12 +44,7 @@ def current_page_url():
     """Where the person is: the page's own URL, or for an htmx request the
     page that sent it (a fragment's URL is no place to come back to)."""
     if request.htmx and request.htmx.current_url:
-        try:
-            parts = urlsplit(request.htmx.current_url)
-        except ValueError:  # not a URL: no browser sent that
-            return url_for("accounts.index")
-        path = parts.path + (f"?{parts.query}" if parts.query else "")
-        return safe_next(path, url_for("accounts.index"))
+        return htmx_page(url_for("accounts.index"))
     return request.full_path.rstrip("?")
 
 

@@ -21,6 +21,7 @@ KINDS = {
     "not-a-recipient": (422, "This person may not renew the profile."),
     "rate-limited": (429, "Too many requests with this API key."),
     "unavailable": (503, "The network is not answering; the token could not be refreshed."),
+    "temporarily-unavailable": (503, "Keepalive is unavailable for a moment."),
     "internal": (500, "Something went wrong on our side."),
 }
 BY_STATUS = {status: kind for kind, (status, _) in KINDS.items()}

@@ -22,8 +22,9 @@ not read. Errors are problem details (RFC 9457, `application/problem+json`).
 
 RETRY_AFTER = {"description": "Seconds to wait before trying again.", "schema": {"type": "integer"}}
 NO_STORE = {"description": "`no-store`: a token is never kept by a cache.", "schema": {"type": "string"}}
-# Every route that reads a key may answer these.
-KEY_PROBLEMS = {"HTTP_401": Problem, "HTTP_403": Problem, "HTTP_429": Problem}
+# Every route that reads a key may answer these: 503 while the rate limits'
+# store (Redis) does not answer (`portal.unavailable`).
+KEY_PROBLEMS = {"HTTP_401": Problem, "HTTP_403": Problem, "HTTP_429": Problem, "HTTP_503": Problem}
 
 
 class Answers(Response):

@@ -7,6 +7,7 @@ from sqlmodel import select
 
 from portal.auth import sessions
 from portal.db import get_session
+from portal.extensions import keep_locale
 from portal.models import User
 from portal.tenancy import user_and_memberships
 
@@ -29,6 +30,7 @@ def init_login(app, login_manager):
         if user is None or user.session_version != version:
             sessions.end(session_id)
             return None
+        keep_locale(user.locale)
         return user
 
     @login_manager.unauthorized_handler

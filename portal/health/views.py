@@ -9,6 +9,7 @@ from rq import Queue, Worker
 from portal import app_settings, db
 from portal.extensions import csrf, limiter
 from portal.queue import LAST_SCAN, redis_key
+from portal.tenancy import sessionless
 
 bp = Blueprint("health", __name__)
 log = logging.getLogger("keepalive.health")
@@ -91,6 +92,7 @@ def graph_api_version():
 @bp.route("/healthz")
 @limiter.exempt
 @csrf.exempt
+@sessionless
 def healthz():
     database_ok = database_answers()
     redis_ok, workers, last_scan, refused = redis_report()
