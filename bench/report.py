@@ -172,9 +172,9 @@ API_LABELS = {
 
 def rounds(name):
     """The median of each figure over the rounds of `name` (bench/run.sh runs each API endpoint and its
-    baseline in turns); requests, errors and seconds are summed."""
+    baseline in turns); counts of answers (all, errors, 304s) and seconds are summed."""
     runs = [json.loads(path.read_text()) for path in sorted(OUT.glob(f"wrk-{name}-*.json"))]
-    summed = ("requests", "seconds", "bad_status", "socket_errors")
+    summed = ("requests", "seconds", "bad_status", "socket_errors", "not_modified")
     return {field: (sum(run[field] for run in runs) if field in summed else statistics.median(run[field] for run in runs))
             for field in runs[0]} | {"rounds": len(runs)}
 
