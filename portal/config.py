@@ -38,6 +38,20 @@ def _number(env, name, default, kind=int):
         raise ConfigurationError(f"{name} must be a number, not {value!r}.") from None
 
 
+def _seconds(env, name, default):
+    """A list of whole seconds from a setting, separated by commas or spaces."""
+    value = env.get(name)
+    if value is None or value.strip() == "":
+        return list(default)
+    try:
+        seconds = [int(part) for part in value.replace(",", " ").split()]
+    except ValueError:
+        seconds = [-1]
+    if any(second < 0 for second in seconds):
+        raise ConfigurationError(f"{name} must be whole seconds separated by commas, not {value!r}.")
+    return seconds
+
+
 def _kept_secret(instance_path, name, make):
     """A development secret generated once and kept in the instance folder."""
     path = Path(instance_path) / name
@@ -145,6 +159,9 @@ class Config:
         self.MAIL_PASSWORD = env.get("MAIL_PASSWORD") or None
         self.MAIL_DEFAULT_SENDER = env.get("MAIL_DEFAULT_SENDER", "Keepalive <keepalive@localhost>")
         self.MAIL_TIMEOUT = _number(env, "MAIL_TIMEOUT", 10.0, float)
+        # A message the relay cannot take now is tried again after each of these waits
+        # (`portal.mailer.enqueue_message`): four tries over a quarter of an hour.
+        self.MAIL_RETRY_INTERVALS = _seconds(env, "MAIL_RETRY_INTERVALS", (60, 240, 600))
         # Slack, outgoing webhooks and push services: seconds to wait for an answer.
         self.WEBHOOK_TIMEOUT = _number(env, "WEBHOOK_TIMEOUT", 10.0, float)
         # Web push ("mobile notifications"): a key pair from `flask --app wsgi vapid-keys`.

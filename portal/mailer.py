@@ -7,12 +7,17 @@ from email.policy import Compat32
 from email.utils import make_msgid
 from functools import cache
 
-from flask import render_template
+from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_mail import Message
+from rq import Retry
 
 from portal.queue import enqueue
 from portal.text import one_line
+
+SEND_MESSAGE = "jobs.mail.send_message"
+# Seconds RQ keeps a mail job it failed itself, with its message (`enqueue_message`).
+FAILURE_TTL = 600
 
 
 class SmtpCompat32(Compat32):
@@ -110,9 +115,6 @@ def compose(to, subject, template, locale=None, headers=None, **context):
 def send(to, subject, template, locale=None, headers=None, about=None, **context):
     """Queue a message; the web request never talks to SMTP itself.
 
-    The job is deleted as soon as it ends (`result_ttl=0`) since its
-    arguments may carry a one-time link: a message the worker cannot send
-    is logged and dropped (`jobs.mail.send_message`), not kept as a failed job.
     `about`: what the message is about, (kind, ids...), for the worker to
     record there that it could not be sent (`jobs.mail.UNSENT`), which the
     agency's pages then show.
@@ -120,4 +122,23 @@ def send(to, subject, template, locale=None, headers=None, about=None, **context
     message = compose(to, subject, template, locale=locale, headers=headers, **context)
     if about is not None:
         message["about"] = list(about)
-    return enqueue("jobs.mail.send_message", message, result_ttl=0, failure_ttl=86400)
+    return enqueue_message(message)
+
+
+def enqueue_message(message):
+    """Queue a composed message for `jobs.mail.send_message`, which RQ tries
+    again after each of `MAIL_RETRY_INTERVALS` while the relay cannot take it.
+
+    The job's arguments may carry a one-time link, so RQ keeps it no longer
+    than it must: it is deleted as soon as it ends (`result_ttl=0`), a
+    message refused for good or on its last try being logged and dropped
+    rather than kept as a failed job; only a job RQ itself fails (its worker
+    died on the last try) is kept, for `FAILURE_TTL`. A job waiting for its
+    next try holds its message until then: a quarter of an hour at most by
+    default. Its description names the function only, not its arguments,
+    which the worker would log.
+    """
+    intervals = current_app.config["MAIL_RETRY_INTERVALS"]
+    retry = Retry(max=len(intervals), interval=list(intervals)) if intervals else None
+    return enqueue(SEND_MESSAGE, message, retry=retry, result_ttl=0, failure_ttl=FAILURE_TTL,
+                   description=SEND_MESSAGE)

@@ -442,6 +442,8 @@ class Invitation(SQLModel, table=True):
     expires_at: datetime = _when(nullable=False)
     accepted_at: datetime | None = _when()
     revoked_at: datetime | None = _when()
+    # Why its email could not be sent (the worker's answer); None once sent or while on its way.
+    email_error: str | None = Field(default=None, sa_type=sa.Text)
 
 
 class PasswordReset(SQLModel, table=True):

@@ -304,9 +304,12 @@ class ReceivedMail:
 
 class Mailbox:
     """An SMTP server's behaviour: refuse some recipients with a code, hold
-    one message before answering; keep what it accepted."""
+    one message before answering; keep what it accepted. Served on a port of
+    its own between `up()` and `down()`: a relay that goes away and comes back."""
 
     def __init__(self):
+        self.port = free_port()
+        self.controller = None
         self.messages = []
         self.refuse = {}  # address -> "550 ..." or "451 ..."
         self.hold = None  # an address whose DATA is held until `release` is set
@@ -330,23 +333,31 @@ class Mailbox:
         self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
         return "250 Message accepted for delivery"
 
+    def up(self):
+        from aiosmtpd.controller import Controller
+
+        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+
+    def down(self):
+        """Stop serving: a connection to the port is refused."""
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None
+
 
 @pytest.fixture
 def mailbox(request, app_config):
-    from aiosmtpd.controller import Controller
-
     box = Mailbox()
-    controller = Controller(box, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    app_config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=controller.port, MAIL_USE_TLS=False,
+    box.up()
+    app_config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=box.port, MAIL_USE_TLS=False,
                       MAIL_USE_SSL=False, MAIL_SUPPRESS_SEND=False, MAIL_TIMEOUT=3.0)
-    box.port = controller.port
     try:
         request.getfixturevalue("app")
         yield box
     finally:
         box.release.set()
-        controller.stop()
+        box.down()
 
 
 def free_port():
@@ -388,9 +399,11 @@ def smtp_server(request, app_config):
         controller.stop()
 
 
-def run_jobs(app):
+def run_jobs(app, with_scheduler=False):
     """Run every queued job of `app` in this process (an RQ SimpleWorker in
-    burst mode) inside an app context; returns (finished, failed) counts."""
+    burst mode) inside an app context; returns (finished, failed) counts.
+    `with_scheduler`: first RQ's scheduler queues the jobs whose time has
+    come (a retry's), as a worker's scheduler does."""
     from rq import Queue, SimpleWorker
 
     class CountingWorker(SimpleWorker):
@@ -409,7 +422,7 @@ def run_jobs(app):
     queue = Queue(app.config["QUEUE_NAME"], connection=connection)
     worker = CountingWorker([queue], connection=connection)
     with app.app_context():
-        worker.work(burst=True, logging_level="WARNING")
+        worker.work(burst=True, logging_level="WARNING", with_scheduler=with_scheduler)
     connection.close()
     return worker.finished, worker.failed
 

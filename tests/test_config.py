@@ -32,6 +32,14 @@ def test_a_malformed_number_is_a_clear_error(tmp_path):
         Config(tmp_path, {"MAIL_PORT": "twenty-five"})
 
 
+def test_mail_is_tried_again_after_the_waits_the_settings_give(tmp_path):
+    assert Config(tmp_path, {}).MAIL_RETRY_INTERVALS == [60, 240, 600]
+    assert Config(tmp_path, {"MAIL_RETRY_INTERVALS": "5, 30 120"}).MAIL_RETRY_INTERVALS == [5, 30, 120]
+    for value in ("soon", "60,-1", "1.5"):
+        with pytest.raises(ConfigurationError, match="MAIL_RETRY_INTERVALS must be whole seconds"):
+            Config(tmp_path, {"MAIL_RETRY_INTERVALS": value})
+
+
 @pytest.mark.slow
 def test_production_without_secrets_exits_with_one_line(tmp_path):
     env = {"KEEPALIVE_ENV": "production", "KEEPALIVE_INSTANCE": str(tmp_path), "PATH": "/usr/bin:/bin"}

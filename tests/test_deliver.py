@@ -317,7 +317,8 @@ class Relay(Mailbox):
         from aiosmtpd.smtp import AuthResult
 
         self.logins.append((auth_data.login.decode(), auth_data.password.decode()))
-        return AuthResult(success=(auth_data.login.decode(), auth_data.password.decode()) == RELAY_LOGIN)
+        # Not `handled`: aiosmtpd then answers a wrong login "535 5.7.8", as a relay does.
+        return AuthResult(success=self.logins[-1] == RELAY_LOGIN, handled=False)
 
     async def handle_DATA(self, server, session, envelope):
         self.over_tls.append(session.ssl is not None)
@@ -390,6 +391,41 @@ def test_other_mail_goes_through_the_same_relay(relay, app, app_context, monkeyp
         assert send_message(message) is False  # dropped, not kept by RQ with its link
     assert len(relay.messages) == 1 and relay.logins == [RELAY_LOGIN]  # neither the password nor the message
     assert "certificate verify failed" in caplog.text
+
+
+def test_a_refused_login_is_tried_again_then_failed_and_said_clearly(relay, app, session, app_context,
+                                                                     monkeypatch, caplog):
+    """535 is the relay's settings, not the message: a notice and a client's link wait for a retry
+    (nothing recorded as failed yet) and the log names the settings to check; once the tries run
+    out, the notice is failed and the link shows its email as not sent, with the relay's answer."""
+    from portal.extensions import mail
+    from portal.links import service as links
+    from portal.links.rules import Purpose
+
+    monkeypatch.setenv("SSL_CERT_FILE", str(relay.authority))
+    app.config.update(MAIL_PASSWORD="not-the-relay-secret", MAIL_RETRY_INTERVALS=[60])
+    mail.init_app(app)
+    _, _, page, _ = agency(session)
+    scan()
+    with app.test_request_context():
+        link = links.send(session, page, "client@example.test", Purpose.CLIENT, "Northwind", "en")
+
+    with caplog.at_level(logging.ERROR, logger="keepalive.mail"):
+        assert run_jobs(app) == (0, 2)
+    assert "refused Keepalive's login (check MAIL_USERNAME and MAIL_PASSWORD): 535" in caplog.text
+    [delivery] = outbox(session)
+    assert (delivery.status, delivery.attempts) == ("pending", 1) and "535" in delivery.last_error
+    assert session.get(RenewalLink, link.id).email_error is None
+    assert relay.messages == []
+
+    for job, _ in scheduled_now(app):  # the last tries
+        job.retries_left = 0
+        job.save()
+    assert run_jobs(app) == (2, 0)
+    [delivery] = outbox(session)
+    assert delivery.status == "failed" and "535" in delivery.last_error
+    assert session.get(RenewalLink, link.id).email_error.startswith("535 ")
+    assert relay.messages == []
 
 
 def test_a_name_stored_with_a_line_break_goes_out_on_one_line(smtp_server, app, session, app_context):

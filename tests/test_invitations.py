@@ -94,6 +94,43 @@ def test_a_new_invitation_replaces_the_pending_one(app, session, org, owner):
     assert [i.id for i in pending] == [second.id]
 
 
+def test_an_invitation_whose_email_the_relay_refuses_shows_as_not_sent(mailbox, app, client, session, org, owner):
+    """Settings → Members says so, with the relay's answer, and the activity log too; inviting the
+    address again puts it on its way again, and a refusal of the email it replaced is not recorded."""
+    refused = "550 5.1.1 mailbox unavailable"
+    mailbox.refuse["pat@example.test"] = refused
+    sign_in(client, owner.email)
+
+    def invite_pat():
+        response = post(client, "/settings/members/invite", {"email": "pat@example.test", "role": "member"})
+        assert response.status_code == 303
+
+    def pending():
+        html = client.get("/settings/members").get_data(as_text=True)
+        return html[html.index('id="invitations"'):]
+
+    invite_pat()
+    assert run_jobs(app) == (1, 0)
+    assert "Email not sent" in pending() and refused in pending()
+
+    invite_pat()
+    assert "Email not sent" not in pending()
+    invite_pat()  # refused twice more: the first of the two for an invitation replaced since
+    assert run_jobs(app) == (2, 0)
+    assert "Email not sent" in pending()
+    session.rollback()
+    events = session.exec(select(AuditEvent).where(AuditEvent.action == "invitation.email_failed")).all()
+    assert [(event.organization_id, event.data) for event in events] == [
+        (org.id, {"email": "pat@example.test", "error": refused})] * 2
+    assert [i.email_error for i in session.exec(select(Invitation).order_by(Invitation.id))] == [refused, None, refused]
+
+    del mailbox.refuse["pat@example.test"]
+    invite_pat()
+    assert run_jobs(app) == (1, 0)
+    assert [m["To"] for m in mailbox.messages] == ["pat@example.test"]
+    assert "Email not sent" not in pending()
+
+
 def test_inviting_a_member_is_refused(app, session, org, owner):
     factories.member(session, org, email="already@example.test")
     with pytest.raises(invitations.AlreadyMember):

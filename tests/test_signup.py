@@ -42,7 +42,7 @@ def test_sign_up_confirm_and_land_in_the_new_agency(smtp_server, app, client, se
     assert "ada@acme.test" in client.get("/signup/sent").get_data(as_text=True)
     assert session.exec(select(User)).all() == []  # nothing made before the link is followed
 
-    assert run_jobs(app) == (1, 0)
+    assert run_jobs(app) == (2, 0)  # the sign-up's, then its message's (`jobs.mail.send_message`)
     [message] = smtp_server
     assert message["To"] == "ada@acme.test"
     assert message["Subject"] == "Confirm your new agency on Keepalive"
@@ -91,7 +91,7 @@ def test_a_taken_address_gets_the_same_answer_and_an_email_saying_so(smtp_server
                         TOKEN.sub("", client.get("/signup/sent").get_data(as_text=True).replace(email, "EMAIL"))))
     assert answers[0] == answers[1]
 
-    assert run_jobs(app) == (2, 0)
+    assert run_jobs(app) == (4, 0)  # each sign-up's, and each one's message
     by_recipient = {message["To"]: message for message in smtp_server}
     assert by_recipient["grace@acme.test"]["Subject"] == "Confirm your new agency on Keepalive"
     note = by_recipient["ada@acme.test"]

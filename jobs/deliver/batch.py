@@ -52,6 +52,12 @@ def statements(model):
     return claim, outcome
 
 
+def last_try(job):
+    """Whether this run of `job` is its last: without retries left (or
+    without RQ), a transient failure is final."""
+    return job is None or not job.retries_left
+
+
 class TransientDeliveryError(Exception):
     """Some deliveries of the batch could not be sent yet; RQ retries the job."""
 
@@ -67,8 +73,7 @@ class Batch:
     def __init__(self, session, job, counts, model=Delivery):
         self.session, self.job, self.counts, self.model = session, job, counts, model
         self.resumable = set(job.meta.get(IN_FLIGHT) or ()) if job is not None else set()
-        # Without retries left (or without RQ), a transient failure is final.
-        self.final = job is None or not job.retries_left
+        self.final = last_try(job)
         self.outcomes = []  # (delivery id, values) to write with the next commit
         self.written = []  # ids whose outcome is written in the open transaction
         self.claimed = None  # claimed by this job, outcome not known yet

@@ -1,5 +1,7 @@
 """Email: a batch's messages over one SMTP connection, each with a fresh
-renewal link for its recipient."""
+renewal link for its recipient; the SMTP connection, and what a failure to
+send means, for every message the worker sends (`jobs.mail` too)."""
+import logging
 import smtplib
 import socket
 import ssl
@@ -11,6 +13,8 @@ from portal.links import service as links
 from portal.notifications import messages
 from portal.notifications.relevance import relevant_notices
 from portal.notifications.rules import failure_kind
+
+log = logging.getLogger("keepalive.mail")
 
 
 class TimedConnection(Connection):
@@ -34,10 +38,14 @@ class TimedConnection(Connection):
         else:
             host = smtplib.SMTP(mail.server, mail.port, timeout=timeout)
         host.set_debuglevel(int(mail.debug))
-        if mail.use_tls:
-            host.starttls(context=context)
-        if mail.username and mail.password:
-            host.login(mail.username, mail.password)
+        try:
+            if mail.use_tls:
+                host.starttls(context=context)
+            if mail.username and mail.password:
+                host.login(mail.username, mail.password)
+        except BaseException:  # a refused login or TLS: the socket is not left open
+            host.close()
+            raise
         return host
 
 
@@ -63,7 +71,7 @@ def send_emails(session, delivery_ids, batch):
                         connection = smtp_connection().__enter__()
                     connection.send(message)
                 except (smtplib.SMTPException, OSError) as error:
-                    kind, detail = failure_kind(error), describe(error)
+                    kind, detail = failure(error)
                 except (BadHeaderError, ValueError) as error:  # refused before SMTP, or unwritable: this one alone
                     batch.fail_alone(delivery_id, error)
                     connection = close(connection)  # whatever was half said, the next message starts afresh
@@ -114,6 +122,16 @@ def close(connection):
         except (smtplib.SMTPException, OSError):
             connection.host.close()
     return None
+
+
+def failure(error):
+    """(kind, detail) of a message the relay did not take: one rule for the
+    notices and the portal's other mail (`rules.failure_kind`). A refused
+    login is said as the problem of settings it is, each time."""
+    kind, detail = failure_kind(error), describe(error)
+    if isinstance(error, smtplib.SMTPAuthenticationError):
+        log.error("the SMTP relay refused Keepalive's login (check MAIL_USERNAME and MAIL_PASSWORD): %s", detail)
+    return kind, detail
 
 
 def describe(error):

@@ -174,6 +174,7 @@ ACTIONS = {
     # Members and roles
     "invitation.sent": Action(M, _l("Member invited"), _l("%(email)s as %(role)s"), {"role": _role}),
     "invitation.revoked": Action(M, _l("Invitation withdrawn"), "%(email)s"),
+    "invitation.email_failed": Action(M, _l("Invitation's email not sent"), _l("To %(email)s: %(error)s")),
     "invitation.accepted": Action(M, _l("Invitation accepted"), _l("%(email)s as %(role)s"), {"role": _role}),
     "member.role_changed": Action(M, _l("Role changed"), "%(email)s: %(old)s → %(new)s", {"old": _role, "new": _role}),
     "member.manage_profiles": Action(M, _l("\"Manage social profiles\" changed"), "%(email)s: %(allowed)s",

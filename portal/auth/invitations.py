@@ -1,7 +1,8 @@
 """Inviting people into an organization, and accepting an invitation.
 
 The settings pages call `invite` and `revoke`; the invitation link's views
-call `find_invitation` and the two `accept_*` functions.
+call `find_invitation` and the two `accept_*` functions; the mail worker
+calls `email_failed` when the invitation's email could not be sent.
 """
 from datetime import timedelta
 
@@ -90,8 +91,24 @@ def invite(session, organization, email, role, can_manage_profiles, invited_by):
         link=external_url("auth.invitation", secret=secret),
         expires_at=invitation.expires_at,
         hours=current_app.config["LINK_LIFETIME_HOURS"],
+        about=("invitation", invitation.id),
     )
     return invitation
+
+
+def email_failed(session, invitation_id, error):
+    """The worker could not send the invitation's email (`error`, what it
+    was told): the pending invitations say so, the activity log too. One
+    no longer pending (accepted, withdrawn, or replaced by inviting the
+    address again) is left alone. Commits."""
+    invitation = session.get(Invitation, invitation_id)
+    if invitation is None or invitation.accepted_at is not None or invitation.revoked_at is not None:
+        return
+    invitation.email_error = error
+    session.add(invitation)
+    audit_in(session, "invitation.email_failed", organization_id=invitation.organization_id,
+             email=invitation.email, error=error)
+    session.commit()
 
 
 def revoke(session, invitation, by=None):

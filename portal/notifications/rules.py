@@ -169,13 +169,16 @@ def still_relevant(notification, credential):
 
 
 def failure_kind(error):
-    """How an SMTP failure is handled: "permanent" (5xx: recorded, never
-    retried), "transient" (4xx: retried later on the same connection) or
-    "connection" (the connection is gone or silent: retried later)."""
+    """How an SMTP failure is handled, for the notices and the portal's
+    other mail alike: "permanent" (5xx: recorded, never retried),
+    "transient" (4xx: retried later on the same connection) or "connection"
+    (the connection is gone or silent: retried later). A refused login
+    (535) is the relay's settings, not the message: retried like a relay
+    that is down, and failed once the tries run out."""
     if isinstance(error, smtplib.SMTPRecipientsRefused):
         codes = [code for code, _ in error.recipients.values()]
         return "permanent" if codes and all(500 <= code < 600 for code in codes) else "transient"
-    if isinstance(error, smtplib.SMTPServerDisconnected):
+    if isinstance(error, (smtplib.SMTPServerDisconnected, smtplib.SMTPAuthenticationError)):
         return "connection"
     if isinstance(error, smtplib.SMTPResponseException):
         if 500 <= error.smtp_code < 600:
