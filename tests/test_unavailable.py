@@ -5,11 +5,18 @@ import logging
 
 import pytest
 from flask_babel import force_locale, gettext
+from redis.exceptions import ConnectionError as RedisConnectionError
 from rq import Queue
+from sqlmodel import select
 
 from portal import create_app
 from portal.config import REDIS_TIMEOUTS
+from portal.auth import invitations as member_invitations
+from portal.connect import invitations as connect_invitations
 from portal.extensions import limiter
+from portal.links import service as links
+from portal.links.rules import Purpose
+from portal.models import AuditEvent, ConnectInvitation, Invitation, RenewalLink
 from tests import factories
 from tests.conftest import Auth, free_port
 from tests.test_error_pages import card
@@ -122,3 +129,28 @@ def test_the_rate_limits_give_up_on_redis_when_the_queue_does(app):
     for connection in (limiter.storage.storage, app.extensions["keepalive.redis"]):
         settings = connection.connection_pool.connection_kwargs
         assert {name: settings[name] for name in REDIS_TIMEOUTS} == REDIS_TIMEOUTS
+
+
+@pytest.mark.parametrize("sent", ["renewal link", "invitation to connect", "member invitation"])
+def test_what_cannot_be_queued_is_not_kept_as_sent(request, app_config, sent):
+    """A link or an invitation is committed only once its email is queued:
+    while the queue's Redis does not answer, the person gets the 503 and no
+    row says "sent" with no email on its way."""
+    app_config["REDIS_URL"] = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there
+    app, session = request.getfixturevalue("app"), request.getfixturevalue("session")
+    made = factories.agency(session, people={"owner": "owner"}, brands=["north"],
+                            profiles={"page": {"brands": ["north"]}})
+    owner, profile = made.people["owner"], made.profiles["page"]
+    model, send = {
+        "renewal link": (RenewalLink, lambda: links.send(
+            session, profile, "client@example.test", Purpose.CLIENT, made.org.name, "en", created_by_id=owner.id)),
+        "invitation to connect": (ConnectInvitation, lambda: connect_invitations.invite(
+            session, made.org, owner, "client@example.test", ["facebook"], "", made.brands["north"], 7, "en")),
+        "member invitation": (Invitation, lambda: member_invitations.invite(
+            session, made.org, "new@example.test", "member", False, owner)),
+    }[sent]
+    with app.test_request_context(), pytest.raises(RedisConnectionError):
+        send()
+    session.rollback()  # as the request's end does
+    assert session.exec(select(model)).all() == []
+    assert session.exec(select(AuditEvent).where(AuditEvent.action.like("%.sent"))).all() == []

@@ -78,7 +78,7 @@ def invite(session, organization, email, role, can_manage_profiles, invited_by):
     )
     session.add(invitation)
     audit_in(session, "invitation.sent", organization_id=organization.id, user=invited_by, email=email, role=role)
-    session.commit()
+    session.flush()  # committed once its email is queued: an invitation that cannot be sent is not kept
     inviter = invited_by.display_name if invited_by else organization.name
     mailer.send(
         email,
@@ -93,6 +93,7 @@ def invite(session, organization, email, role, can_manage_profiles, invited_by):
         hours=current_app.config["LINK_LIFETIME_HOURS"],
         about=("invitation", invitation.id),
     )
+    session.commit()
     return invitation
 
 

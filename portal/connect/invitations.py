@@ -27,7 +27,7 @@ from portal.url_secrets import hash_secret, new_secret, plausible
 
 
 def invite(session, organization, inviter, email, networks, message, brand, days, locale):
-    """A new invitation, sent; returns it. Commits."""
+    """A new invitation, sent; returns it. Commits once its email is queued."""
     now = utcnow()
     secret, secret_hash = new_secret()
     invitation = ConnectInvitation(
@@ -38,8 +38,8 @@ def invite(session, organization, inviter, email, networks, message, brand, days
     session.add(invitation)
     session.flush()
     audit_in(session, "connect_invitation.sent", organization_id=organization.id, user=inviter, email=email)
-    session.commit()
     _send(invitation, secret, organization, inviter)
+    session.commit()
     return invitation
 
 
@@ -53,12 +53,15 @@ def send_again(session, invitation, organization, by):
     invitation.email_error = None
     session.add(invitation)
     audit_in(session, "connect_invitation.sent", organization_id=organization.id, user=by, email=invitation.email)
-    session.commit()
+    session.flush()
     _send(invitation, secret, organization, by)
+    session.commit()
     return invitation
 
 
 def _send(invitation, secret, organization, inviter):
+    """Queue the invitation's email, before the caller commits: an
+    invitation whose email cannot be queued is not kept."""
     labels = [network(key).label for key in invitation.network_keys]
     with force_locale(invitation.locale):
         subject = _l("%(agency)s asks you to connect your social accounts", agency=organization.name)

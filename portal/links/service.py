@@ -47,13 +47,14 @@ def issue_member_links(session, recipients, now=None):
 def send(session, profile, recipient, purpose, organization_name, language, sender=None, created_by_id=None,
          actor_name=None):
     """Issue a link for `profile` to `recipient` (a client's account owner,
-    or a member of the agency), record it, commit, and email it in
-    `language` from `sender` (a person's name; None: the agency). Returns
+    or a member of the agency), record it, email it in `language` from
+    `sender` (a person's name; None: the agency), and commit: a link whose
+    email cannot be queued is not kept (`portal.mailer.send` raises). Returns
     the link. The activity log names `created_by_id`, else `actor_name` (an API key)."""
     secret, link = issue(session, profile, recipient, purpose, created_by_id=created_by_id)
     audit_in(session, "link.sent", organization_id=profile.organization_id, profile=profile, user_id=created_by_id,
              actor_name=actor_name, recipient=link.recipient)
-    session.commit()
+    session.flush()
     label = network(profile.network).label
     endpoint = "links.client" if purpose == Purpose.CLIENT else "links.member"
     # A client's pages speak the email's language (a member's, their own setting's).
@@ -70,6 +71,7 @@ def send(session, profile, recipient, purpose, organization_name, language, send
         link=current_app.config["BASE_URL"] + url_for(endpoint, secret=secret, **language_argument),
         about=("renewal_link", link.id),
     )
+    session.commit()
     return link
 
 
