@@ -76,16 +76,19 @@ def urgency_sql(now, window_days):
 
 
 def urgency_between(now, horizon):
-    """`urgency_sql` for the window that ends at `horizon` (values or bound parameters)."""
+    """`urgency_sql` for the window that ends at `horizon` (values or bound
+    parameters; never before `now`). A token beyond the window, the common
+    case, is decided first: the database computes the expiry again at each
+    case that names it, and it is named once before that one."""
     expiry = effective_expiry_sql()
     expired, expiring = URGENCY[Status.EXPIRED], URGENCY[Status.EXPIRING]
     return case(
         (Credential.id.is_(None), expired),
         (Credential.status == CredentialState.INVALID, expired),
+        (expiry > horizon, URGENCY[Status.VALID]),
         (expiry.is_(None), case((Credential.last_check_ok.is_(False), expired), else_=URGENCY[Status.NO_EXPIRY])),
         (expiry <= now, expired),
-        (expiry <= horizon, expiring),
-        else_=URGENCY[Status.VALID],
+        else_=expiring,
     )
 
 
