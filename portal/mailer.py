@@ -5,8 +5,9 @@ from email.charset import BASE64, Charset
 from email.header import Header
 from email.policy import Compat32
 from email.utils import make_msgid
-from functools import cache
+from functools import cache, lru_cache
 
+import flask_mail
 from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_mail import Message
@@ -37,6 +38,25 @@ SMTP_COMPAT32 = SmtpCompat32(linesep="\r\n")
 # of Q and base64, measures the Q form over and over while it folds a subject.
 SUBJECT_CHARSET = Charset("utf-8")
 SUBJECT_CHARSET.header_encoding = BASE64
+
+
+def remembered_sanitize_address(sanitize):
+    """Flask-Mail's `sanitize_address`, which parses an address and encodes
+    its name anew on every message, remembered for the addresses a worker
+    writes again and again: the sender on every message, the same few
+    recipients. A pure function of its arguments, so the headers are the same."""
+    remembered = lru_cache(maxsize=4096)(sanitize)
+
+    def sanitize_address(address, encoding="utf-8"):
+        if isinstance(address, (str, tuple)):
+            return remembered(address, encoding)
+        return sanitize(address, encoding)
+
+    return sanitize_address
+
+
+# Flask-Mail's messages call it by its module's name.
+flask_mail.sanitize_address = remembered_sanitize_address(flask_mail.sanitize_address)
 
 
 @cache
