@@ -7,6 +7,8 @@ from flask_wtf.form import _Auto, _is_submitted as is_submitted
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import ValidationError
 
+from portal.text import one_line
+
 # The languages of Keepalive's pages and emails, each in its own name.
 LANGUAGES = [SelectChoice("en", "English"), SelectChoice("fr", "Français"), SelectChoice("de", "Deutsch"),
              SelectChoice("nl", "Nederlands")]
@@ -25,6 +27,13 @@ class Form(FlaskForm):
             if formdata is _Auto:  # read from this request, if it was sent
                 return (request.form or None) if is_submitted() else None
             return formdata
+
+
+def one_line_name(value):
+    """A name typed into a form (an agency's, a person's, a brand's, a key's),
+    on one line as the networks' names are (`portal.text.one_line`): names
+    go into email headers and every list."""
+    return one_line(value) if isinstance(value, str) else value
 
 
 def normalized_email(value):

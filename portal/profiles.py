@@ -76,16 +76,19 @@ def urgency_sql(now, window_days):
 
 
 def urgency_between(now, horizon):
-    """`urgency_sql` for the window that ends at `horizon` (values or bound parameters)."""
+    """`urgency_sql` for the window that ends at `horizon` (values or bound
+    parameters; never before `now`). A token beyond the window, the common
+    case, is decided first: the database computes the expiry again at each
+    case that names it, and it is named once before that one."""
     expiry = effective_expiry_sql()
     expired, expiring = URGENCY[Status.EXPIRED], URGENCY[Status.EXPIRING]
     return case(
         (Credential.id.is_(None), expired),
         (Credential.status == CredentialState.INVALID, expired),
+        (expiry > horizon, URGENCY[Status.VALID]),
         (expiry.is_(None), case((Credential.last_check_ok.is_(False), expired), else_=URGENCY[Status.NO_EXPIRY])),
         (expiry <= now, expired),
-        (expiry <= horizon, expiring),
-        else_=URGENCY[Status.VALID],
+        else_=expiring,
     )
 
 
@@ -167,12 +170,15 @@ def run(statement, membership, organization, scope, now, **values):
 
 @cache
 def ordered_rows_statement(shape, limited):
+    """The rows of `visible_profiles`, most urgent first. Ordered by the
+    labels of the sort keys (no expiry without one last: NULLS LAST), so
+    the database computes each key once a row, not again to order it."""
     urgency = urgency_between(NOW, HORIZON).label("urgency")
     expiry = shown_expiry_sql(NOW).label("shown_expiry")
     name = func.lower(SocialProfile.name).label("name")
     ordered = scoped(select(SocialProfile.id.label("profile_id"), urgency, expiry, name), shape)
     if limited:
-        ordered = ordered.order_by(urgency, expiry.is_(None), expiry, name, SocialProfile.id)
+        ordered = ordered.order_by(urgency, expiry.asc().nulls_last(), name, SocialProfile.id)
         ordered = ordered.limit(bindparam("limit")).offset(bindparam("offset"))
     ordered = ordered.subquery("ordered")
     return (
@@ -182,8 +188,7 @@ def ordered_rows_statement(shape, limited):
         .outerjoin(Credential, and_(Credential.profile_id == SocialProfile.id, Credential.superseded_at.is_(None)))
         .outerjoin(ProfileAccess,
                    and_(ProfileAccess.profile_id == SocialProfile.id, ProfileAccess.user_id == bindparam("user_id")))
-        .order_by(ordered.c.urgency, ordered.c.shown_expiry.is_(None), ordered.c.shown_expiry, ordered.c.name,
-                  ordered.c.profile_id)
+        .order_by(ordered.c.urgency, ordered.c.shown_expiry.asc().nulls_last(), ordered.c.name, ordered.c.profile_id)
     )
 
 

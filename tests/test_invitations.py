@@ -150,6 +150,45 @@ def test_an_unknown_role_is_refused(app, session, org, owner):
         invite(app, session, org, "pat@example.test", "emperor", False, owner)
 
 
+def test_send_again_gives_a_new_link_and_ends_the_one_before(mailbox, app, client, session, org, owner):
+    """Settings → Members' "Send again": the same invitation (address, role,
+    "Manage social profiles") on a new link, the email refused before put on
+    its way; the link before stops working. A Manager cannot send again an
+    invitation they could not make (an Owner's)."""
+    mailbox.refuse["pat@example.test"] = "550 5.1.1 mailbox unavailable"
+    sign_in(client, owner.email)
+    assert post(client, "/settings/members/invite", {"email": "pat@example.test", "role": "manager",
+                                                     "can_manage_profiles": "y"}).status_code == 303
+    assert run_jobs(app) == (1, 0) and mailbox.messages == []
+    first = session.exec(select(Invitation)).one()
+    del mailbox.refuse["pat@example.test"]
+
+    page = client.get("/settings/members").get_data(as_text=True)
+    assert f'action="/settings/invitations/{first.id}/send-again"' in page and "Email not sent" in page
+    answer = client.post(f"/settings/invitations/{first.id}/send-again", data={"csrf_token": csrf_token(client)},
+                         headers={"HX-Request": "true"})
+    assert answer.status_code == 200 and "Invitation sent to pat@example.test." in answer.get_data(as_text=True)
+    assert run_jobs(app) == (1, 0)
+    [message] = mailbox.messages
+    assert message["To"] == "pat@example.test"
+    session.rollback()
+    before, again = session.exec(select(Invitation).order_by(Invitation.id)).all()
+    assert before.revoked_at is not None and again.revoked_at is None and again.email_error is None
+    assert (again.email, again.role, again.can_manage_profiles) == ("pat@example.test", Role.MANAGER, True)
+    assert "Email not sent" not in client.get("/settings/members").get_data(as_text=True)
+
+    owners_invitation = issue(session, org, "olive@example.test", role="owner")
+    olive = session.exec(select(Invitation).where(Invitation.email == "olive@example.test")).one()
+    manager = factories.member(session, org, role="manager", email="manager@example.test")
+    other = app.test_client()
+    sign_in(other, manager.email)
+    refused = other.post(f"/settings/invitations/{olive.id}/send-again", data={"csrf_token": csrf_token(other)})
+    assert refused.status_code == 403
+    session.rollback()
+    assert session.get(Invitation, olive.id).revoked_at is None
+    assert client.get(owners_invitation).status_code == 200
+
+
 def test_revoke(client, session, org, owner):
     path = issue(session, org, "pat@example.test")
     invitation = session.exec(select(Invitation)).one()

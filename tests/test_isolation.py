@@ -34,6 +34,7 @@ ID_ROUTES = {
     "settings.brand_delete": ({"brand_id": "brand"}, {}),
     "settings.brand_profile": ({"brand_id": "brand", "profile_id": "profile"}, {"enabled": "true"}),
     "settings.invitation_revoke": ({"invitation_id": "invitation"}, {}),
+    "settings.invitation_send_again": ({"invitation_id": "invitation"}, {}),
     "settings.member_remove": ({"membership_id": "membership"}, {}),
     "settings.member_role": ({"membership_id": "membership"}, {"role": "manager"}),
     "settings.member_manage_profiles": ({"membership_id": "membership"}, {"can_manage_profiles": "true"}),

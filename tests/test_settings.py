@@ -634,6 +634,22 @@ def test_bad_organization_settings(client, auth, agency, session, window, thresh
 
 # --- personal settings --------------------------------------------------------
 
+def test_typed_names_are_kept_on_one_line(client, auth, agency, session):
+    """An agency's, a person's and a brand's name go into email headers and
+    every list: a line break or an invisible character typed or pasted into
+    one is not kept (as for the networks' names, `portal.text.one_line`)."""
+    org, people = agency
+    auth.login("owner@example.test")
+    assert auth.post("/settings/organization", {"name": "Northwind\r\nBcc: x@example.test", "expiry_window_days": "7",
+                                                "notification_thresholds": "7"}).status_code == 303
+    assert auth.post("/settings/personal", {"name": "Olivia\u2028\u200bHart ", "locale": ""}).status_code == 303
+    assert auth.post("/settings/brands", {"name": "North\tEast\x00"}).status_code == 303
+    session.rollback()
+    assert session.get(Organization, org.id).name == "Northwind Bcc: x@example.test"
+    assert session.get(User, people["owner"].id).name == "Olivia Hart"
+    assert brand_names(session, org) == ["North East"]
+
+
 def test_name_and_language(client, auth, agency, session):
     _, people = agency
     auth.login("member@example.test")

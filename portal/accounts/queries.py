@@ -51,13 +51,16 @@ def users_query():
 
 @cache
 def latest_renewals_query():
+    """The columns a row's "Last renewed" needs of each profile's latest
+    successful attempt (plain rows: no attempt object to build per row)."""
     latest = (
         select(func.max(RenewalAttempt.id).label("id"))
         .where(RenewalAttempt.profile_id.in_(bindparam("ids", expanding=True)), RenewalAttempt.outcome == RENEWED)
         .group_by(RenewalAttempt.profile_id)
         .subquery()
     )
-    return select(RenewalAttempt).where(RenewalAttempt.id.in_(select(latest.c.id)))
+    return select(RenewalAttempt.profile_id, RenewalAttempt.started_at, RenewalAttempt.finished_at,
+                  RenewalAttempt.user_id, RenewalAttempt.mode).where(RenewalAttempt.id.in_(select(latest.c.id)))
 
 
 def last_renewals(rows):

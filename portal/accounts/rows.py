@@ -1,6 +1,8 @@
 """What the rows of Manage Accounts need, and one row rendered alone: where a
 renewal from that row leads (its form names it), so the row turns green in
 place."""
+from types import SimpleNamespace
+from typing import NamedTuple
 from urllib.parse import parse_qs, urlsplit
 
 from flask import current_app, g, get_flashed_messages, url_for
@@ -29,14 +31,23 @@ def row_context(rows, next_url, renewed=()):
     }
 
 
+class NetworkLook(NamedTuple):
+    """How a row shows its network."""
+    label: str
+    icon: str  # the address of its icon
+
+
 def list_context(rows):
     """What a lean list of profile rows (Manage Accounts, the header's
     dropdown) needs besides the rows: its words translated once, each
-    network's label and icon, each row's addresses."""
+    network's label and icon, each row's addresses. Words and networks are
+    read as attributes (`words.renew`, `net.icon`): Jinja finds an
+    attribute at once, a dict's key only after a failed attribute lookup,
+    on every row."""
     return {
         "words": row_words(),
         "links": row_links(rows),
-        "nets": {key: {"label": entry.label, "icon": static_url(f"icons/{entry.icon}.svg")}
+        "nets": {key: NetworkLook(entry.label, static_url(f"icons/{entry.icon}.svg"))
                  for key, entry in NETWORKS.items()},
     }
 
@@ -53,15 +64,15 @@ def row_links(rows):
 
 def row_words():
     """The words of every row, translated once a page (a row fills in names)."""
-    return {
-        "renew": _("Renew Token"),
-        "renew_of": _("of %(name)s on %(network)s"),
-        "cannot_renew": _("Cannot renew"),
-        "expired": _("Expired"),
-        "no_brand": _("No brand"),
-        "by": _("by %(name)s"),
-        "how": {"silent": _("automatically"), "link": _("by the client, through a renewal link")},
-    }
+    return SimpleNamespace(
+        renew=_("Renew Token"),
+        renew_of=_("of %(name)s on %(network)s"),
+        cannot_renew=_("Cannot renew"),
+        expired=_("Expired"),
+        no_brand=_("No brand"),
+        by=_("by %(name)s"),
+        how={"silent": _("automatically"), "link": _("by the client, through a renewal link")},
+    )
 
 
 def page_context(filters, now):

@@ -3,7 +3,7 @@ from wtforms import BooleanField, EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from portal.auth.passwords import MAX_LENGTH, MIN_LENGTH
-from portal.forms import EmailAddress, Form
+from portal.forms import EmailAddress, Form, one_line_name
 
 
 def _strip(value):
@@ -39,7 +39,7 @@ def _new_password_field(label):
 def _name_field(label, required_message):
     return StringField(
         label,
-        filters=[_strip],
+        filters=[one_line_name],
         validators=[
             DataRequired(required_message),
             Length(max=120, message=_l("A name has at most 120 characters.")),

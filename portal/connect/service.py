@@ -27,7 +27,7 @@ from portal.permissions import manages_organization
 from portal.renewal import consent
 from portal.renewal.credentials import record_native_role, store_grant
 from portal.settings.service import brand_named, create_brand
-from portal.text import profile_name
+from portal.text import one_line, profile_name
 
 BRAND_NAME_LENGTH = 120
 
@@ -99,7 +99,7 @@ def brand_of(organization, choice, new_name):
     if not choice:
         return None
     if choice == "new":
-        name = new_name.strip()
+        name = one_line(new_name)
         return brand_named(organization, name) or create_brand(organization, name)
     brand_id = whole_number(choice)
     if brand_id is None:

@@ -9,7 +9,7 @@ from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Num
 
 from portal import timezones
 from portal.auth.passwords import MIN_LENGTH
-from portal.forms import LANGUAGES, EmailAddress, Form
+from portal.forms import LANGUAGES, EmailAddress, Form, one_line_name
 from portal.models import ApiScope, Role
 from portal.settings.rules import (
     MAX_THRESHOLD_DAYS,
@@ -53,7 +53,7 @@ class RoleForm(Form):
 class NameForm(Form):
     """A brand's name (create and rename)."""
 
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)], filters=[lambda s: s.strip() if s else s])
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)], filters=[one_line_name])
 
 
 class Thresholds:
@@ -76,7 +76,7 @@ class Thresholds:
 
 class OrganizationForm(Form):
     name = StringField(_l("Organization name"), validators=[DataRequired(), Length(max=120)],
-                       filters=[lambda s: s.strip() if s else s])
+                       filters=[one_line_name])
     expiry_window_days = IntegerField(
         _l("Expiry window (days)"),
         validators=[
@@ -98,7 +98,7 @@ def timezone_choices():
 
 
 class PersonalForm(Form):
-    name = StringField(_l("Name"), validators=[Length(max=120)], filters=[lambda s: s.strip() if s else s])
+    name = StringField(_l("Name"), validators=[Length(max=120)], filters=[one_line_name])
     locale = SelectField(_l("Language"), choices=LANGUAGE_CHOICES, default="")
     timezone = SelectField(_l("Time zone"), choices=timezone_choices, default="")
 
@@ -129,7 +129,7 @@ class ApiKeyForm(Form):
     """A new API key. `brand.choices` are set by the view: the organization's brands."""
 
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)],
-                       filters=[lambda s: s.strip() if s else s])
+                       filters=[one_line_name])
     scopes = SelectMultipleField(
         _l("What the key may do"), choices=[SelectChoice(str(scope), label) for scope, label in SCOPE_LABELS.items()],
         default=[str(scope) for scope in SCOPE_LABELS],

@@ -44,6 +44,15 @@ def members_page(status=200, invite_form=None, errors=None, notice=None):
     )
 
 
+def invitations_answer(notice):
+    """After a change to the invitations: their section, with a fresh
+    invitation form, for htmx; else a redirect to the page, flashing `notice`."""
+    if wants_fragment():
+        return members_page(invite_form=InviteForm(formdata=None), notice=notice)
+    flash(notice, "success")
+    return redirect_after_post(url_for("settings.members"))
+
+
 def row_response(membership, error=None, notice=None):
     """After a change to one member: that row for htmx, else the page (or a
     redirect to it)."""
@@ -169,10 +178,7 @@ def invite():
         form.email.errors.append(_("%(email)s is already a member of this organization.", email=form.email.data))
         return members_page(status=400, invite_form=form)
     notice = _("Invitation sent to %(email)s.", email=form.email.data)
-    if wants_fragment():
-        return members_page(invite_form=InviteForm(formdata=None), notice=notice)
-    flash(notice, "success")
-    return redirect_after_post(url_for("settings.members"))
+    return invitations_answer(notice)
 
 
 @bp.route("/invitations/<int:invitation_id>/revoke", methods=["POST"])
@@ -188,8 +194,30 @@ def invitation_revoke(invitation_id):
         if invitation.revoked_at is None:
             revoke(get_session(), invitation, by=current_user)
         notice = _("The invitation to %(email)s was revoked.", email=invitation.email)
-    if wants_fragment():
-        return members_page(invite_form=InviteForm(formdata=None), notice=notice)
-    flash(notice, "success")
-    return redirect_after_post(url_for("settings.members"))
+    return invitations_answer(notice)
 
+
+@bp.route("/invitations/<int:invitation_id>/send-again", methods=["POST"])
+@login_required
+@managers_only
+def invitation_send_again(invitation_id):
+    """A pending invitation sent again, with a new link (the one before stops
+    working, as when the address is invited again): for an email the relay
+    refused, or one the person cannot find."""
+    invitation = owned_or_404(Invitation, invitation_id)
+    if not ConfirmForm().validate():
+        abort(400)
+    if invitation.accepted_at is not None:
+        notice = _("%(email)s already accepted this invitation.", email=invitation.email)
+    elif invitation.revoked_at is not None:
+        notice = _("The invitation to %(email)s was revoked.", email=invitation.email)
+    elif invitation_refusal(g.membership, invitation.role):
+        abort(403)
+    else:
+        try:
+            send_invitation(get_session(), g.organization, invitation.email, invitation.role,
+                            invitation.can_manage_profiles, current_user)
+            notice = _("Invitation sent to %(email)s.", email=invitation.email)
+        except AlreadyMember:
+            notice = _("%(email)s is already a member of this organization.", email=invitation.email)
+    return invitations_answer(notice)
