@@ -1,4 +1,5 @@
 """The portal's RQ worker: `rq worker --worker-class jobs.worker.Worker`."""
+import gc
 from importlib import import_module
 
 from rq.worker import Worker as ForkingWorker
@@ -17,7 +18,10 @@ class Worker(ForkingWorker):
 
     Each job's process inherits them. A plain `rq worker` forks a process
     that has none of them, so that every job imports its module and builds
-    the app again: about a second of CPU per job.
+    the app again: about a second of CPU per job. What is loaded by then is
+    frozen out of the garbage collector (`gc.freeze`): a job's collections
+    would otherwise walk every inherited object, writing to its memory, and
+    so copy the worker's pages into the job's process one by one.
     """
 
     def bootstrap(self, *args, **kwargs):
@@ -26,6 +30,7 @@ class Worker(ForkingWorker):
             import_module(name)
         with app.app_context():
             messages.preload()
+        gc.freeze()
         super().bootstrap(*args, **kwargs)
 
     def main_work_horse(self, job, queue):

@@ -5,8 +5,9 @@ from email.charset import BASE64, Charset
 from email.header import Header
 from email.policy import Compat32
 from email.utils import make_msgid
-from functools import cache
+from functools import cache, lru_cache
 
+import flask_mail
 from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_mail import Message
@@ -23,12 +24,19 @@ FAILURE_TTL = 600
 class SmtpCompat32(Compat32):
     """`compat32` with CRLF line ends, writing a short one-line ASCII header
     as it is, as `compat32` would, without a round trip through `Header`
-    (most of the time a message takes to write)."""
+    (most of the time a message takes to write), and folding a longer one
+    once for every message that repeats it: a notice's subject goes to each
+    person who may renew the profile."""
 
     def fold_binary(self, name, value):
-        if (isinstance(value, str) and value.isascii() and "\n" not in value and "\r" not in value
-                and len(name) + 2 + len(value) <= self.max_line_length):
-            return f"{name}: {value}{self.linesep}".encode("ascii")
+        if isinstance(value, str) and value.isascii() and "\n" not in value and "\r" not in value:
+            if len(name) + 2 + len(value) <= self.max_line_length:
+                return f"{name}: {value}{self.linesep}".encode("ascii")
+            return self.folded_ascii(name, value)
+        return super().fold_binary(name, value)
+
+    @lru_cache(maxsize=1024)
+    def folded_ascii(self, name, value):
         return super().fold_binary(name, value)
 
 
@@ -37,6 +45,25 @@ SMTP_COMPAT32 = SmtpCompat32(linesep="\r\n")
 # of Q and base64, measures the Q form over and over while it folds a subject.
 SUBJECT_CHARSET = Charset("utf-8")
 SUBJECT_CHARSET.header_encoding = BASE64
+
+
+def remembered_sanitize_address(sanitize):
+    """Flask-Mail's `sanitize_address`, which parses an address and encodes
+    its name anew on every message, remembered for the addresses a worker
+    writes again and again: the sender on every message, the same few
+    recipients. A pure function of its arguments, so the headers are the same."""
+    remembered = lru_cache(maxsize=4096)(sanitize)
+
+    def sanitize_address(address, encoding="utf-8"):
+        if isinstance(address, (str, tuple)):
+            return remembered(address, encoding)
+        return sanitize(address, encoding)
+
+    return sanitize_address
+
+
+# Flask-Mail's messages call it by its module's name.
+flask_mail.sanitize_address = remembered_sanitize_address(flask_mail.sanitize_address)
 
 
 @cache
@@ -96,8 +123,10 @@ def boundary():
     base64 or quoted-printable bodies Flask-Mail writes (an "=" in them is
     always followed by a hex digit or a line end). Left to itself, the
     generator builds a random boundary and compiles a regular expression of
-    it to search the whole message, once per part, on every message."""
-    return f"=_{secrets.token_hex(16)}"
+    it to search the whole message, once per part, on every message. Its
+    112 random bits keep "Content-Type: multipart/alternative; boundary=…"
+    within one line, written as it is rather than folded."""
+    return f"=_{secrets.token_hex(14)}"
 
 
 def compose(to, subject, template, locale=None, headers=None, **context):

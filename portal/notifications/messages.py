@@ -1,6 +1,8 @@
 """The words of token notices by email, in the recipient's language."""
-from babel import dates
-from flask import current_app, render_template, url_for
+from functools import lru_cache
+
+from babel import Locale, dates
+from flask import current_app, url_for
 from flask_babel import force_locale, format_datetime, get_translations, gettext as _, ngettext
 
 from portal import timezones
@@ -35,11 +37,21 @@ def locale_of(user):
 def moment_for(user, value):
     """`value` as `user` reads it: the day in full and the time, in their
     language and time zone, saying which ("December 7, 2026, 3:00 PM UTC+1")."""
-    zone, locale = timezones.zone_of(user.timezone), locale_of(user)
+    zone = timezones.zone_of(user.timezone)
+    locale, moment, time_format, date_format = moment_formats(locale_of(user))
     local = value.astimezone(zone)
-    moment = dates.get_datetime_format("long", locale=locale).replace("'", "").format(
-        dates.format_time(local, "short", locale=locale), dates.format_date(local, "long", locale=locale))
+    moment = moment.format(dates.format_time(local, time_format, locale=locale),
+                           dates.format_date(local, date_format, locale=locale))
     return f"{moment} {utc_offset(value, zone)}"
+
+
+@lru_cache
+def moment_formats(language):
+    """The locale of `language` and its formats for `moment_for`: looked up
+    in Babel's locale data once, not for every message."""
+    locale = Locale.parse(language)
+    return (locale, dates.get_datetime_format("long", locale=locale).replace("'", ""),
+            dates.get_time_format("short", locale=locale), dates.get_date_format("long", locale=locale))
 
 
 def url_context():
@@ -48,9 +60,17 @@ def url_context():
     return current_app.test_request_context("/", base_url=current_app.config["BASE_URL"])
 
 
+NOTICE_TEMPLATES = ("email/token_notice.txt", "email/token_notice.html")
+
+
 def token_notice(notification, user, profile, organization, credential, secret):
     """The email of one notice to one person, with their renewal link; built
-    inside `url_context()`, which a worker enters once for a whole batch."""
+    inside `url_context()`, which a worker enters once for a whole batch.
+
+    Its text and HTML are rendered from one context by the templates
+    themselves, not `render_template`: the site's context processors (the
+    signed-in person's organization, brand and memberships), which a notice
+    does not use, would run twice for every message."""
     label = network(profile.network).label
     kind, days = told_at(notification.kind, notification.expires_at, utcnow())
     with force_locale(locale_of(user)):
@@ -71,11 +91,12 @@ def token_notice(notification, user, profile, organization, credential, secret):
             "link": url_for("links.member", secret=secret, _external=True),
             "preferences": url_for("settings.personal", _external=True),
         }
+        text, html = (current_app.jinja_env.get_template(name).render(context) for name in NOTICE_TEMPLATES)
         return Email(
             subject=subject(kind, days, profile.name, label),
             recipients=[user.email],
-            body=render_template("email/token_notice.txt", **context),
-            html=render_template("email/token_notice.html", **context),
+            body=text,
+            html=html,
             extra_headers={"List-Unsubscribe": f"<{context['preferences']}>"},
         )
 
@@ -84,10 +105,11 @@ def preload():
     """Load what writing token notices needs, which a job's process would
     otherwise load again for itself: the templates, and the catalogue and
     locale data of every language. A worker calls it once, before it forks."""
-    for name in ("email/token_notice.txt", "email/token_notice.html"):
+    for name in NOTICE_TEMPLATES:
         current_app.jinja_env.get_template(name)
     with url_context():
         for language in current_app.config["LANGUAGES"]:
+            moment_formats(language)
             with force_locale(language):
                 get_translations()
                 format_datetime(utcnow(), "long")
