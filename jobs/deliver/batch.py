@@ -52,6 +52,11 @@ def statements(model):
     return claim, outcome
 
 
+def error_text(error):
+    """An error in a line: its kind, and what it says when it says anything."""
+    return ": ".join(filter(None, (type(error).__name__, str(error))))
+
+
 def last_try(job):
     """Whether this run of `job` is its last: without retries left (or
     without RQ), a transient failure is final."""
@@ -127,8 +132,7 @@ class Batch:
         """A claimed delivery that cannot be sent whatever the receiver does:
         failed for good, its error logged whole and recorded in a line."""
         log.error("delivery %s cannot be sent", delivery_id, exc_info=error)
-        detail = ": ".join(filter(None, (type(error).__name__, str(error))))
-        self.finish(delivery_id, DeliveryStatus.FAILED, detail[:500])
+        self.finish(delivery_id, DeliveryStatus.FAILED, error_text(error)[:500])
         self.counts[DeliveryStatus.FAILED] += 1
 
     def obsolete(self, delivery_id, error=None):

@@ -9,6 +9,7 @@ import ssl
 from flask import current_app
 from flask_mail import BadHeaderError, Connection
 
+from jobs.deliver.batch import error_text
 from portal.links import service as links
 from portal.notifications import messages
 from portal.notifications.relevance import relevant_notices
@@ -143,4 +144,4 @@ def describe(error):
         return f"{error.smtp_code} {text}"
     if isinstance(error, socket.timeout):
         return "SMTP server did not answer in time"
-    return ": ".join(filter(None, (type(error).__name__, str(error))))
+    return error_text(error)
