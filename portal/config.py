@@ -38,13 +38,18 @@ def _number(env, name, default, kind=int):
         raise ConfigurationError(f"{name} must be a number, not {value!r}.") from None
 
 
+def _items(value):
+    """The parts of a setting that lists several, separated by commas or spaces."""
+    return (value or "").replace(",", " ").split()
+
+
 def _seconds(env, name, default):
     """A list of whole seconds from a setting, separated by commas or spaces."""
     value = env.get(name)
     if value is None or value.strip() == "":
         return list(default)
     try:
-        seconds = [int(part) for part in value.replace(",", " ").split()]
+        seconds = [int(part) for part in _items(value)]
     except ValueError:
         seconds = [-1]
     if any(second < 0 for second in seconds):
@@ -64,7 +69,7 @@ def _kept_secret(instance_path, name, make):
 
 def _names(value):
     """A list of host names from a setting, separated by commas or spaces, lower-cased."""
-    return [name.lower() for name in (value or "").replace(",", " ").split()]
+    return [name.lower() for name in _items(value)]
 
 
 def _choice(env, name, choices, default):
