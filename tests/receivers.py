@@ -5,6 +5,8 @@ of its script (then 200); "hang" in the script holds the answer until
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from tests import serving
+
 
 class Receiver:
     def __init__(self):
@@ -35,8 +37,7 @@ class Receiver:
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
+        self.thread = serving.start(self.server)
 
     def url(self, path="/"):
         return f"http://127.0.0.1:{self.server.server_address[1]}{path}"
@@ -49,5 +50,4 @@ class Receiver:
 
     def close(self):
         self.release.set()
-        self.server.shutdown()
-        self.server.server_close()
+        serving.stop(self.server, self.thread)

@@ -1,17 +1,16 @@
 """Browser journeys: the app served on loopback by werkzeug in a thread, on
 SQLite, driven by Debian's chromium through Playwright's sync API."""
 import os
-import threading
 from datetime import timedelta
 from pathlib import Path
 
 import httpx2
 import pytest
-from werkzeug.serving import make_server
 
 from portal.db import utcnow
 from portal.models import CanRenew, CredentialState, InvalidReason, NativeRole
 from tests import factories as f
+from tests.serving import served
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -46,13 +45,8 @@ def whole_responses(app):
 @pytest.fixture
 def live_server(app):
     """The app on 127.0.0.1 and a free port; its base URL."""
-    server = make_server("127.0.0.1", 0, whole_responses(app), threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(10)
-    server.server_close()
+    with served(whole_responses(app)) as base_url:
+        yield base_url
 
 
 def with_sandbox(app_config, tmp_path):

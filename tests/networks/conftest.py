@@ -1,20 +1,19 @@
 """The worlds the adapters talk to, each over real HTTP on loopback: the
 networks' documented answers replayed (`replay`, tests/networks/replay.py),
 and a live app with the sandbox mounted (`sandbox`, `world`)."""
-import threading
 import uuid
 from urllib.parse import parse_qs, urlsplit
 
 import httpx2
 import pytest
 from sqlmodel import SQLModel
-from werkzeug.serving import make_server
 
 from devkit import sandbox as sandbox_network
 from portal import create_app
 from portal.networks import adapter_for, new_code_verifier
 from tests.conftest import forget_keys
 from tests.networks.replay import Replay
+from tests.serving import served
 
 SANDBOX_TIMEOUT_SECONDS = 1.5
 
@@ -88,16 +87,11 @@ def sandbox(tmp_path_factory, redis_url):
     })
     assert app.blueprints["sandbox"] is sandbox_network.bp
     SQLModel.metadata.create_all(app.extensions["keepalive.engine"])
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    base_url = f"http://127.0.0.1:{server.server_port}"
-    app.config.update(BASE_URL=base_url, SANDBOX_BASE_URL=base_url)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    world = Sandbox(app, base_url)
-    yield world
-    world.http.close()
-    server.shutdown()
-    thread.join(5)
+    with served(app) as base_url:
+        app.config.update(BASE_URL=base_url, SANDBOX_BASE_URL=base_url)
+        world = Sandbox(app, base_url)
+        yield world
+        world.http.close()
     app.extensions["keepalive.engine"].dispose()
     forget_keys(app.config)
 

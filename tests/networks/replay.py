@@ -21,6 +21,7 @@ from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
 from portal.networks import adapter_for
+from tests import serving
 
 FIXTURES = Path(__file__).parent / "fixtures"
 CLIENT_ID, CLIENT_SECRET = "client-id", "client-secret"
@@ -59,8 +60,7 @@ class Replay:
         self._lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.url = f"http://127.0.0.1:{self.server.server_port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
+        self.thread = serving.start(self.server)
 
     def serve(self, *names, **changes):
         """Answer each fixture's request with it; `changes` replace parts of
@@ -93,8 +93,7 @@ class Replay:
         return adapter_for(network, self.config(**overrides))
 
     def close(self):
-        self.server.shutdown()
-        self.server.server_close()
+        serving.stop(self.server, self.thread)
         self.thread.join(5)
 
     def _answer(self, request):

@@ -1,18 +1,17 @@
 """The portal and its sandbox network served over real HTTP on loopback, on
 the test's database, with a browser-like HTTP client that keeps cookies."""
 import re
-import threading
 from urllib.parse import parse_qs, urlsplit
 
 import httpx2
 import pytest
 from sqlmodel import select
-from werkzeug.serving import make_server
 
 from portal.crypto import TokenCipher
 from portal.models import Credential
 from portal.networks.base import moment
 from tests import factories
+from tests.serving import served
 
 OWNER = "owner@demo.test"
 # The role each network calls "may renew" (LinkedIn pages: ADMINISTRATOR).
@@ -125,19 +124,14 @@ class Live:
 
 @pytest.fixture
 def live(app, session):
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    base_url = f"http://127.0.0.1:{server.server_port}"
-    app.config.update(BASE_URL=base_url, SANDBOX_BASE_URL=base_url)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    world = Live(app, base_url, session)
-    # For the test's own thread (tokens sealed by factories); the server's
-    # threads have contexts of their own.
-    with app.app_context():
-        yield world
-    world.http.close()
-    server.shutdown()
-    thread.join(5)
+    with served(app) as base_url:
+        app.config.update(BASE_URL=base_url, SANDBOX_BASE_URL=base_url)
+        world = Live(app, base_url, session)
+        # For the test's own thread (tokens sealed by factories); the server's
+        # threads have contexts of their own.
+        with app.app_context():
+            yield world
+        world.http.close()
 
 
 def agency(session, network, external_id, role="owner", email=OWNER, **credential_fields):

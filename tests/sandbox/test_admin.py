@@ -6,10 +6,10 @@ import time
 
 import httpx
 import pytest
-from werkzeug.serving import make_server
 
 from portal import create_app
 from tests.sandbox.conftest import CLIENT, basic
+from tests import serving
 
 X_TOKEN = "/sandbox/api.x.com/2/oauth2/token"
 
@@ -205,13 +205,8 @@ def test_not_mounted_when_the_sandbox_is_off(sandbox_config):
 @pytest.fixture
 def served(app):
     """The app on a real HTTP server on loopback."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    with httpx.Client(base_url=f"http://127.0.0.1:{server.server_port}", trust_env=False) as http:
+    with serving.served(app) as base_url, httpx.Client(base_url=base_url, trust_env=False) as http:
         yield http
-    server.shutdown()
-    thread.join(5)
 
 
 def test_over_http_a_timeout_fault_and_a_full_flow(served, app):
