@@ -185,7 +185,20 @@ class ProfileAccess(SQLModel, table=True):
     level: str = Field(default=AccessLevel.VIEWER, max_length=20)
 
 
-class Credential(SQLModel, table=True):
+class CredentialFacts:
+    """What a credential's columns say, for the entity and for the plain
+    rows the lists read (`portal.profiles.CredentialView`) alike."""
+
+    @property
+    def is_invalid(self):
+        return self.status == CredentialState.INVALID
+
+    @property
+    def is_system_user_token(self):
+        return self.token_type == SYSTEM_USER_TOKEN
+
+
+class Credential(CredentialFacts, SQLModel, table=True):
     """The token set of a profile.
 
     A new consent makes a new row and marks the previous one superseded, so
@@ -233,14 +246,6 @@ class Credential(SQLModel, table=True):
     @property
     def can_refresh_silently(self):
         return self.sealed_refresh_token is not None
-
-    @property
-    def is_invalid(self):
-        return self.status == CredentialState.INVALID
-
-    @property
-    def is_system_user_token(self):
-        return self.token_type == SYSTEM_USER_TOKEN
 
 
 def current_credential(refreshable):

@@ -5,7 +5,7 @@ The pages filter, count, sort and page in the database: `urgency_sql` is
 `portal.status.token_status` written as one SQL expression (a test holds the
 two to each other on every boundary), so only the rows shown are built.
 """
-from collections import defaultdict
+from collections import defaultdict, namedtuple
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from functools import cache
@@ -16,8 +16,8 @@ from flask import current_app
 from sqlmodel import select
 
 from portal.db import IN_CHUNK, UTCDateTime, earliest, get_session, utcnow
-from portal.models import (AccessLevel, Brand, BrandProfile, Credential, CredentialState, ProfileAccess,
-                           SocialProfile)
+from portal.models import (AccessLevel, Brand, BrandProfile, Credential, CredentialFacts, CredentialState,
+                           ProfileAccess, SocialProfile)
 from portal.permissions import manages_organization, may_renew
 from portal.status import URGENCY, Status, token_status, whole_days
 
@@ -25,10 +25,35 @@ AT_RISK = (Status.EXPIRED, Status.EXPIRING)
 STATUS_OF_URGENCY = {rank: status for status, rank in URGENCY.items()}
 
 
+# The lists read a profile and its current credential as plain rows of their
+# columns, not ORM entities: an entity's identity map entry and instance state
+# cost more than the rest of its row, and a list builds dozens.
+PROFILE_COLUMNS = tuple(getattr(SocialProfile, column.name) for column in SocialProfile.__table__.columns)
+# A credential's sealed tokens stay in the database: whether it renews silently is all a list needs of them.
+CREDENTIAL_COLUMNS = tuple(getattr(Credential, column.name) for column in Credential.__table__.columns
+                           if not column.name.startswith("sealed_"))
+CREDENTIAL_COLUMNS += (Credential.sealed_refresh_token.is_not(None).label("can_refresh_silently"),)
+# Where a profile's columns end in a row of `ordered_rows_statement`, and its credential's (its id first).
+PROFILE_END = len(PROFILE_COLUMNS)
+CREDENTIAL_END = PROFILE_END + len(CREDENTIAL_COLUMNS)
+
+
+class ProfileView(namedtuple("ProfileView", [column.key for column in PROFILE_COLUMNS])):
+    """A profile's columns, read as they are (`SocialProfile`'s attributes)."""
+    __slots__ = ()
+
+
+class CredentialView(namedtuple("CredentialView", [column.key for column in CREDENTIAL_COLUMNS]),
+                     CredentialFacts):
+    """A current credential's columns but its sealed tokens, and what they
+    say (`Credential`'s attributes and properties)."""
+    __slots__ = ()
+
+
 @dataclass
 class ProfileRow:
-    profile: SocialProfile
-    credential: Credential | None
+    profile: ProfileView
+    credential: CredentialView | None
     access_level: str | None
     brands: list
     status: object  # portal.status.TokenStatus
@@ -182,7 +207,7 @@ def ordered_rows_statement(shape, limited):
         ordered = ordered.limit(bindparam("limit")).offset(bindparam("offset"))
     ordered = ordered.subquery("ordered")
     return (
-        select(SocialProfile, Credential, ProfileAccess.level)
+        select(*PROFILE_COLUMNS, *CREDENTIAL_COLUMNS, ProfileAccess.level)
         .select_from(ordered)
         .join(SocialProfile, SocialProfile.id == ordered.c.profile_id)
         .outerjoin(Credential, and_(Credential.profile_id == SocialProfile.id, Credential.superseded_at.is_(None)))
@@ -225,22 +250,28 @@ def visible_profiles(membership, organization, scope=Scope(), now=None, limit=No
     most urgent first, `limit` of them from `offset`.
 
     The profiles are sorted by their ids and sort keys alone (each key
-    computed once a row), then only those of the page are read whole."""
+    computed once a row), then only those of the page are read whole, as
+    plain rows (`ProfileView`, `CredentialView`)."""
     now = now or utcnow()
     statement = ordered_rows_statement(shape_of(membership, scope), limit is not None)
     results = run(statement, membership, organization, scope, now, limit=limit, offset=offset)
-    brands = brands_by_profile([profile.id for profile, _, _ in results])
-    return [
-        ProfileRow(
+    brands = brands_by_profile([values[0] for values in results])
+    rows = []
+    for values in results:
+        profile = ProfileView._make(values[:PROFILE_END])
+        # No current credential: its columns, its id first, are all NULL.
+        credential = None if values[PROFILE_END] is None else CredentialView._make(values[PROFILE_END:CREDENTIAL_END])
+        level = values[CREDENTIAL_END]
+        rows.append(ProfileRow(
             profile=profile,
             credential=credential,
             access_level=level,
             brands=brands.get(profile.id, []),
             status=token_status(credential, now, organization.expiry_window_days),
             renew=may_renew(membership, level),
-        )
-        for profile, credential, level in results
-    ]
+        ))
+    return rows
+
 
 
 def status_counts(membership, organization, scope=Scope(), now=None):

@@ -17,7 +17,6 @@ from portal.models import (
     ProfileAccess,
     RenewalAttempt,
     Role,
-    SocialProfile,
     User,
 )
 from portal.profiles import Scope, visible_profiles
@@ -132,7 +131,7 @@ class Manager:
     native_role: NativeRole | None
 
 
-def profile_managers(profile: SocialProfile):
+def profile_managers(profile):
     """The organization's people who relate to `profile`: Owners, Managers,
     the profile's Admins, and anyone the network told us about (NativeRole),
     those who can renew natively first."""
