@@ -15,7 +15,7 @@ from sqlalchemy import and_, bindparam, case, false, func, literal, or_, union_a
 from flask import current_app
 from sqlmodel import select
 
-from portal.db import IN_CHUNK, UTCDateTime, earliest, get_session, utcnow
+from portal.db import IN_CHUNK, UTCDateTime, columns_of, earliest, get_session, utcnow
 from portal.models import (AccessLevel, Brand, BrandProfile, Credential, CredentialFacts, CredentialState,
                            ProfileAccess, SocialProfile)
 from portal.permissions import manages_organization, may_renew
@@ -189,8 +189,9 @@ def visible(membership, organization, *columns, scope=Scope(), now=None):
 
 
 def run(statement, membership, organization, scope, now, **values):
-    """The rows of a statement of `scoped` for these values."""
-    return get_session().exec(statement, params={**values_of(membership, organization, scope, now), **values}).all()
+    """The rows of a statement of `scoped` for these values: columns, read
+    on the session's connection (the ORM's loading has no entity to build)."""
+    return columns_of(statement, {**values_of(membership, organization, scope, now), **values})
 
 
 @cache
@@ -382,8 +383,7 @@ def brands_by_profile(profile_ids):
         return {}
     rows = []
     for start in range(0, len(profile_ids), IN_CHUNK):
-        rows += get_session().exec(brand_names_statement(),
-                                   params={"ids": list(profile_ids[start:start + IN_CHUNK])}).all()
+        rows += columns_of(brand_names_statement(), {"ids": list(profile_ids[start:start + IN_CHUNK])})
     grouped = defaultdict(list)
     for profile_id, brand_id, name in rows:
         grouped[profile_id].append(BrandName(brand_id, name))

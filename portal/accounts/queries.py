@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import bindparam, func, or_
 from sqlmodel import select
 
-from portal.db import get_session
+from portal.db import columns_of, get_session
 from portal.models import (
     AccessLevel,
     Credential,
@@ -72,7 +72,7 @@ def last_renewals(rows):
         return {}
     attempts = {
         attempt.profile_id: attempt
-        for attempt in get_session().exec(latest_renewals_query(), params={"ids": profile_ids}).all()
+        for attempt in columns_of(latest_renewals_query(), {"ids": profile_ids})
     }
     people = users_by_id(
         [attempt.user_id for attempt in attempts.values()]

@@ -13,6 +13,7 @@ of each id.
 """
 import secrets
 from datetime import timedelta
+from functools import cache
 
 from flask import current_app, session
 from flask_login import login_user
@@ -50,18 +51,30 @@ def begin(user, remember=False):
     return True
 
 
+# A session's record, its idle time started again unless it is remembered
+# (whose end is fixed): one round trip to Redis on every signed-in request.
+RESUME = """
+local record = redis.call('HMGET', KEYS[1], 'user', 'version', 'remembered')
+if record[3] == '0' then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+return record
+"""
+
+
+@cache
+def resume_script(connection):
+    return connection.register_script(RESUME)
+
+
 def resume(session_id):
     """(user id, session version) of a live session, its idle time started
     again; None for a session that ended or never was."""
     if not plausible(session_id):
         return None
-    key = record_key(session_id)
-    record = redis().hgetall(key)
-    if not record:
+    user, version, _remembered = resume_script(redis())(keys=[record_key(session_id)],
+                                                         args=[int(idle_lifetime().total_seconds())])
+    if user is None:
         return None
-    if record[b"remembered"] == b"0":
-        redis().expire(key, idle_lifetime())
-    return int(record[b"user"]), int(record[b"version"])
+    return int(user), int(version)
 
 
 def is_remembered(session_id):
