@@ -80,17 +80,14 @@ def last_renewals(rows):
     )
     result = {}
     for row in rows:
-        candidates = []
-        credential = row.credential
-        if credential is not None:
-            candidates.append(LastRenewal(credential.created_at, people.get(credential.granted_by_id), "grant"))
-        attempt = attempts.get(row.profile.id)
-        if attempt is not None:
-            candidates.append(LastRenewal(attempt.finished_at or attempt.started_at, people.get(attempt.user_id),
-                                          renewed_how(attempt)))
-        if candidates:
-            # On a tie the attempt wins: it knows who renewed.
-            result[row.profile.id] = max(reversed(candidates), key=lambda renewal: renewal.when)
+        profile_id, credential = row.profile.id, row.credential
+        attempt = attempts.get(profile_id)
+        renewed_at = None if attempt is None else attempt.finished_at or attempt.started_at
+        # On a tie the attempt wins: it knows who renewed.
+        if credential is not None and (attempt is None or credential.created_at > renewed_at):
+            result[profile_id] = LastRenewal(credential.created_at, people.get(credential.granted_by_id), "grant")
+        elif attempt is not None:
+            result[profile_id] = LastRenewal(renewed_at, people.get(attempt.user_id), renewed_how(attempt))
     return result
 
 
