@@ -158,11 +158,12 @@ def scoped(query, shape):
     query = (
         query.select_from(SocialProfile)
         .outerjoin(Credential, and_(Credential.profile_id == SocialProfile.id, Credential.superseded_at.is_(None)))
-        .outerjoin(ProfileAccess,
-                   and_(ProfileAccess.profile_id == SocialProfile.id, ProfileAccess.user_id == bindparam("user_id")))
         .where(SocialProfile.organization_id == bindparam("organization_id"))
     )
     if not manages:
+        # A Member sees the profiles they have access to; an Owner or Manager every one, no access row read.
+        query = query.outerjoin(ProfileAccess, and_(ProfileAccess.profile_id == SocialProfile.id,
+                                                    ProfileAccess.user_id == bindparam("user_id")))
         query = query.where(ProfileAccess.id.is_not(None))
     if brand:
         query = query.where(SocialProfile.id.in_(
