@@ -162,7 +162,17 @@ def app_config(database, redis_url, keys_of_this_run):
         "RATELIMIT_KEY_PREFIX": run,
         "BASE_URL": "http://localhost",
         "PASSWORD_HASH_PROFILE": factories.PASSWORD_HASH_PROFILE,
+        # The sandbox network doubles the routes every app compiles: on only
+        # where a test asks for it (`with_sandbox`, the live suites).
+        "SANDBOX": False,
     }
+
+
+@pytest.fixture
+def sandbox_mounted(app_config):
+    """The app as development makes it, with the sandbox network mounted
+    (`@pytest.mark.usefixtures("sandbox_mounted")`, asked for before `app`)."""
+    app_config["SANDBOX"] = True
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 The routes are read from the URL map, so a route added later is covered
 without touching this file; only the allowlist below is exempt.
 """
+import pytest
 from flask import url_for
 
 from portal.web import IdConverter
@@ -51,6 +52,7 @@ def url_arguments(rule, own):
     return values
 
 
+@pytest.mark.usefixtures("sandbox_mounted")  # its routes too
 def test_unsafe_requests_without_a_csrf_token_are_refused(app, client, auth, session):
     with app.app_context():
         own = build_agency(session, "Alpha")

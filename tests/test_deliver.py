@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
@@ -565,20 +566,17 @@ def test_a_second_worker_cannot_claim_what_the_first_is_sending(mailbox, app, se
     report = scan()
     enqueue_batch(report.deliveries)
 
-    first = start_worker(app, "--burst")
-    try:
+    with worker_process(app, "--burst") as first:
         assert mailbox.holding.wait(60)
-        second = start_worker(app, "--burst")
-        output, _ = second.communicate(timeout=60)
+        with worker_process(app, "--burst") as second:
+            output, _ = second.communicate(timeout=60)
         assert second.returncode == 0, output.decode()
-        assert sorted(m["To"] for m in mailbox.messages) == [owners[1].email, owners[2].email]
+        sent = sorted(m["To"] for m in mailbox.messages)
+        assert sent == [owners[1].email, owners[2].email], (
+            f"{[(d.status, d.last_error) for d in outbox(session)]}\n{output.decode()}")
         mailbox.release.set()
         output, _ = first.communicate(timeout=60)
         assert first.returncode == 0, output.decode()
-    finally:
-        if first.poll() is None:
-            os.killpg(first.pid, signal.SIGKILL)
-            first.wait(10)
 
     assert sorted(m["To"] for m in mailbox.messages) == sorted(o.email for o in owners)
     assert [(d.status, d.attempts) for d in outbox(session)] == [("sent", 1)] * 3
@@ -645,13 +643,23 @@ def worker_environment(app):
     return env
 
 
-def start_worker(app, *extra):
-    return subprocess.Popen(
+@contextmanager
+def worker_process(app, *extra):
+    """A real `rq worker` on the app's queue; whatever the test does, it is
+    gone (with its process group) and its output pipe closed when the block ends."""
+    worker = subprocess.Popen(
         [sys.executable, "-m", "rq.cli", "worker", "--url", app.config["REDIS_URL"],
          "--worker-class", "rq.worker.SimpleWorker", *extra, app.config["QUEUE_NAME"]],
         cwd=ROOT, env=worker_environment(app), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         start_new_session=True,
     )
+    try:
+        yield worker
+    finally:
+        if worker.poll() is None:
+            os.killpg(worker.pid, signal.SIGKILL)
+            worker.wait(10)
+        worker.stdout.close()
 
 
 def reopen_connections(app, database):
@@ -675,16 +683,10 @@ def test_a_killed_worker_loses_nothing_and_sends_nothing_twice(mailbox, app, ses
     mailbox.hold = owners[2].email
     scan()
 
-    worker = start_worker(app)
-    try:
+    with worker_process(app) as worker:
         assert mailbox.holding.wait(60), worker.stdout.read1().decode() if worker.poll() is not None else ""
         os.killpg(worker.pid, signal.SIGKILL)
         worker.wait(10)
-    finally:
-        if worker.poll() is None:
-            os.killpg(worker.pid, signal.SIGKILL)
-            worker.wait(10)
-        worker.stdout.close()
     mailbox.release.set()
     assert sorted(m["To"] for m in mailbox.messages) == [o.email for o in owners[:2]]
     statuses = [d.status for d in outbox(session)]
@@ -698,8 +700,8 @@ def test_a_killed_worker_loses_nothing_and_sends_nothing_twice(mailbox, app, ses
     retry_now(app)  # its backoff elapsed
 
     mailbox.hold = None
-    again = start_worker(app, "--burst")
-    output, _ = again.communicate(timeout=60)
+    with worker_process(app, "--burst") as again:
+        output, _ = again.communicate(timeout=60)
     assert again.returncode == 0, output.decode()
 
     assert sorted(m["To"] for m in mailbox.messages) == sorted(o.email for o in owners)

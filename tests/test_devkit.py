@@ -14,6 +14,7 @@ from portal import ROOT, create_app
 from portal.config import ConfigurationError
 
 
+@pytest.mark.usefixtures("sandbox_mounted")
 def test_development_mounts_the_sandbox_mail_and_demo_command(app):
     assert {"sandbox", "devmail"} <= set(app.blueprints)
     assert "seed-demo" in app.cli.commands

@@ -89,6 +89,7 @@ def test_hsts_in_production_only(client, app_config):
     assert hsts.startswith("max-age=31536000")
 
 
+@pytest.mark.usefixtures("sandbox_mounted")
 def test_the_development_tools_keep_their_own_policy(client):
     """The sandbox's pages and captured mail style themselves inline: their policy allows it, still unframed."""
     for path in ("/sandbox/admin", "/dev/mail/"):
