@@ -62,6 +62,7 @@ def test_filter_manage_accounts_and_reload_the_url(page, agency):
     sign_in(page, "owner@example.test")
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Manage Accounts").click()
     expect(page.get_by_role("heading", name="Manage Accounts", level=1)).to_be_visible()
+    page.wait_for_load_state()  # its scripts run (the filters submit themselves)
     rows = page.locator("tbody tr")
     expect(rows).to_have_count(8)
     screenshot(page, "manage-accounts")

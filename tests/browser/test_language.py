@@ -36,6 +36,8 @@ def test_switch_to_french_from_the_user_menu(page, agency):
     nav = page.get_by_role("navigation", name="Main")
     nav.get_by_role("link", name="Manage Accounts").click()
     expect(page.get_by_role("heading", name="Manage Accounts", level=1)).to_be_visible()
+    # The page can be shown before its deferred scripts have run: the user menu opens once they have.
+    page.wait_for_load_state()
 
     menu_button = page.get_by_role("button", name="Account menu for Olivia Hart")
     menu_button.click()
