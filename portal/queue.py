@@ -1,6 +1,7 @@
 """The job queue: RQ on Redis. Views enqueue; workers do the work."""
 from flask import current_app
 from redis import Redis
+from redis.commands.core import Script
 from rq import Queue
 
 from portal.config import REDIS_TIMEOUTS
@@ -8,6 +9,18 @@ from portal.config import REDIS_TIMEOUTS
 
 def init_app(app):
     app.extensions["keepalive.redis"] = Redis.from_url(app.config["REDIS_URL"], **REDIS_TIMEOUTS)
+
+
+def lua(source):
+    """A Lua script run on the current app's Redis in one round trip:
+    `lua(SOURCE)(keys=[...], args=[...])`. Made once, at import; Redis is sent
+    the script itself only when it does not know it yet (EVALSHA, then a load)."""
+    script = Script(None, source.encode())  # bytes: its digest needs no client's encoder
+
+    def run(keys, args):
+        return script(keys=keys, args=args, client=redis())
+
+    return run
 
 
 def redis():

@@ -11,7 +11,6 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import timedelta
-from functools import cache
 
 from rq import Retry
 
@@ -21,7 +20,7 @@ from portal.db import close_session, get_session, utcnow
 from portal.models import InvalidReason, SocialProfile
 from portal.networks import NotConfigured, adapter_for
 from portal.networks.outcomes import Transient
-from portal.queue import enqueue, queue, redis, redis_key
+from portal.queue import enqueue, lua, queue, redis, redis_key
 from portal.renewal.credentials import current_credential
 from portal.renewal.policy import policy_for
 from portal.renewal.rules import can_renew_silently
@@ -113,7 +112,7 @@ def refreshed(profile, credential, adapter):
 # Of the candidates, the `ARGV[4]` handed out longest ago (never: first, in
 # the order given), stamped now (milliseconds, one apart) in that order, in
 # one atomic step: racing requests, and processes, take different ones.
-PICK = """
+PICK = lua("""
 local ids = {}
 for id in string.gmatch(ARGV[3], '%d+') do ids[#ids + 1] = id end
 local scores = redis.call('ZMSCORE', KEYS[1], unpack(ids))
@@ -131,7 +130,7 @@ for n = 1, math.min(tonumber(ARGV[4]), #ids) do
 end
 redis.call('EXPIRE', KEYS[1], ARGV[2])
 return chosen
-"""
+""")
 # A process takes this many picks from Redis at once and hands them out
 # itself, within RESERVED_FOR_SECONDS; what it does not hand out by then was
 # stamped all the same (it goes to the back of the queue once).
@@ -143,19 +142,13 @@ def handed_out_key(organization_id, network):
     return redis_key(f"api:handed-out:{organization_id}:{network}")
 
 
-@cache
-def pick_script(connection):
-    return connection.register_script(PICK)
-
-
 def pick(organization_id, network, candidates, count=1):
     """The `count` candidate profile ids handed out longest ago, now stamped, in that order."""
     if not candidates:
         return []
     # The ids as one argument: one string to send, not one per candidate.
-    chosen = pick_script(redis())(keys=[handed_out_key(organization_id, network)],
-                                  args=[time.time_ns() // 1_000_000, HANDED_OUT_TTL, ",".join(map(str, candidates)),
-                                        count])
+    chosen = PICK(keys=[handed_out_key(organization_id, network)],
+                  args=[time.time_ns() // 1_000_000, HANDED_OUT_TTL, ",".join(map(str, candidates)), count])
     return [int(profile_id) for profile_id in chosen]
 
 

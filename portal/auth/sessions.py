@@ -13,12 +13,11 @@ of each id.
 """
 import secrets
 from datetime import timedelta
-from functools import cache
 
 from flask import current_app, session
 from flask_login import login_user
 
-from portal.queue import redis, redis_key
+from portal.queue import lua, redis, redis_key
 from portal.url_secrets import hash_secret, plausible
 
 
@@ -53,16 +52,11 @@ def begin(user, remember=False):
 
 # A session's record, its idle time started again unless it is remembered
 # (whose end is fixed): one round trip to Redis on every signed-in request.
-RESUME = """
+RESUME = lua("""
 local record = redis.call('HMGET', KEYS[1], 'user', 'version', 'remembered')
 if record[3] == '0' then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
 return record
-"""
-
-
-@cache
-def resume_script(connection):
-    return connection.register_script(RESUME)
+""")
 
 
 def resume(session_id):
@@ -70,8 +64,7 @@ def resume(session_id):
     again; None for a session that ended or never was."""
     if not plausible(session_id):
         return None
-    user, version, _remembered = resume_script(redis())(keys=[record_key(session_id)],
-                                                         args=[int(idle_lifetime().total_seconds())])
+    user, version, _remembered = RESUME(keys=[record_key(session_id)], args=[int(idle_lifetime().total_seconds())])
     if user is None:
         return None
     return int(user), int(version)
