@@ -275,7 +275,6 @@ def visible_profiles(membership, organization, scope=Scope(), now=None, limit=No
     return rows
 
 
-
 def status_counts(membership, organization, scope=Scope(), now=None):
     """{Status: how many of the visible profiles in `scope` have it}, every status present."""
     counted = run(counts_statement(shape_of(membership, scope)), membership, organization, scope, now or utcnow())

@@ -63,3 +63,15 @@ def test_a_new_sqlite_file_is_readable_by_its_owner_only(tmp_path):
     finally:
         os.umask(old_umask)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_columns_read_past_the_orm_see_what_the_session_holds_unwritten(app, app_context, database):
+    """`columns_of` reads on the session's connection, as the ORM would: a
+    row added but not flushed yet is in its answer."""
+    from sqlmodel import select
+
+    from portal.db import columns_of, get_session
+    from portal.models import Organization
+
+    get_session().add(Organization(name="Added, not flushed"))
+    assert columns_of(select(Organization.name), {}) == [("Added, not flushed",)]
