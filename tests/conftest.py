@@ -163,16 +163,21 @@ def app_config(database, redis_url, keys_of_this_run):
         "BASE_URL": "http://localhost",
         "PASSWORD_HASH_PROFILE": factories.PASSWORD_HASH_PROFILE,
         # The sandbox network doubles the routes every app compiles: on only
-        # where a test asks for it (`with_sandbox`, the live suites).
+        # where a test asks for it (`with_sandbox`, `sandbox_mounted`).
         "SANDBOX": False,
     }
 
 
+def with_sandbox(app_config, tmp_path):
+    """App settings with the sandbox network on, on a database of its own."""
+    return {**app_config, "SANDBOX": True, "SANDBOX_DATABASE_URL": f"sqlite:///{tmp_path / 'sandbox.sqlite'}"}
+
+
 @pytest.fixture
-def sandbox_mounted(app_config):
+def sandbox_mounted(app_config, tmp_path):
     """The app as development makes it, with the sandbox network mounted
     (`@pytest.mark.usefixtures("sandbox_mounted")`, asked for before `app`)."""
-    app_config["SANDBOX"] = True
+    app_config.update(with_sandbox(app_config, tmp_path))
 
 
 @pytest.fixture

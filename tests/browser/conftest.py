@@ -49,11 +49,6 @@ def live_server(app):
         yield base_url
 
 
-def with_sandbox(app_config, tmp_path):
-    """App settings with the sandbox network on, on a database of its own."""
-    return {**app_config, "SANDBOX": True, "SANDBOX_DATABASE_URL": f"sqlite:///{tmp_path / 'sandbox.sqlite'}"}
-
-
 @pytest.fixture
 def sandbox_samples(app, live_server):
     """The served app as its own public address (with the sandbox on: its

@@ -10,7 +10,8 @@ from playwright.sync_api import expect
 
 from devkit.sandbox import samples
 from tests import factories
-from tests.browser.conftest import WAIT_MS, screenshot, sign_in, with_sandbox
+from tests.browser.conftest import WAIT_MS, screenshot, sign_in
+from tests.conftest import with_sandbox
 from tests.browser.test_layout import SIZES, Walk, axe_source  # noqa: F401 (axe_source: a fixture)
 
 pytestmark = pytest.mark.browser

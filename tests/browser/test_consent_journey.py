@@ -13,7 +13,8 @@ from portal.crypto import seal
 from portal.db import utcnow
 from portal.models import Credential
 from portal.networks.base import moment
-from tests.browser.conftest import screenshot, sign_in, with_sandbox
+from tests.browser.conftest import screenshot, sign_in
+from tests.conftest import with_sandbox
 
 pytestmark = pytest.mark.browser
 OWNER = "owner@example.test"

@@ -10,7 +10,8 @@ import pytest
 from playwright.sync_api import expect
 
 from devkit.sandbox import samples
-from tests.browser.conftest import screenshot, sign_in, with_sandbox
+from tests.browser.conftest import screenshot, sign_in
+from tests.conftest import with_sandbox
 from tests.conftest import run_jobs
 
 pytestmark = pytest.mark.browser

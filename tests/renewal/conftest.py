@@ -11,6 +11,7 @@ from portal.crypto import TokenCipher
 from portal.models import Credential
 from portal.networks.base import moment
 from tests import factories
+from tests.conftest import with_sandbox
 from tests.serving import served
 
 OWNER = "owner@demo.test"
@@ -21,13 +22,7 @@ CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 
 @pytest.fixture
 def app_config(app_config, tmp_path):
-    return {
-        **app_config,
-        "SANDBOX": True,
-        "SANDBOX_DATABASE_URL": f"sqlite:///{tmp_path / 'sandbox.sqlite'}",
-        "SANDBOX_TIMEOUT_SECONDS": 2,
-        "NETWORK_TIMEOUT": 5,
-    }
+    return {**with_sandbox(app_config, tmp_path), "SANDBOX_TIMEOUT_SECONDS": 2, "NETWORK_TIMEOUT": 5}
 
 
 class Live:
