@@ -2,6 +2,7 @@
 PostgreSQL when TEST_DATABASE_URL is set), the real Redis, a client, and a
 helper to sign in."""
 import asyncio
+import copy
 import email
 import email.policy
 import hashlib
@@ -12,6 +13,7 @@ import time
 import uuid
 from pathlib import Path
 
+import httpx2._transports.default as httpx2_transports
 import pytest
 import sqlalchemy as sa
 from flask import Flask
@@ -26,6 +28,7 @@ from portal import create_app
 from portal.config import database_url
 from portal.db import make_engine
 from tests import factories
+from tests.worker_fleet import PromptCommands
 
 pytest_plugins = ["tests.run_checks"]
 
@@ -61,7 +64,9 @@ def made_once_per_run():
     pages) is paid once per run. Werkzeug's URL builder of a route depends
     only on the route's parts (routes with defaults are left alone); a
     template's code, on its source and on the Jinja settings, which are the
-    same for every app."""
+    same for every app. Every HTTP client (the tests', the network
+    adapters') verifies TLS with the same default context, which takes some
+    20 to 60 ms to build and which nothing changes: it is built once too."""
     made = {}
     compile_builder = Rule._compile_builder
 
@@ -73,8 +78,43 @@ def made_once_per_run():
             made[key] = compile_builder(rule, append_unknown)
         return made[key]
 
+    parsed = {}
+    parse_rule = Rule._parse_rule
+
+    def parsed_once(rule, text):
+        # What parsing adds to the rule besides its parts (its trace, its
+        # arguments and their converters) is kept too, and given again to
+        # each later rule of the same text and converters, with converters
+        # of its own map.
+        key = (text, tuple(rule.map.converters.items()))
+        if key in parsed:
+            parts, trace, converters = parsed[key]
+            rule._trace.extend(trace)
+            for name, converter in converters:
+                rule._converters[name] = own = copy.copy(converter)
+                own.map = rule.map
+                rule.arguments.add(name)
+            return parts
+        traced = len(rule._trace)
+        parts = list(parse_rule(rule, text))
+        trace = rule._trace[traced:]
+        parsed[key] = (parts, trace, [(name, rule._converters[name]) for variable, name in trace if variable])
+        return parts
+
+    contexts = {}
+    create_ssl_context = httpx2_transports.create_ssl_context
+
+    def same_context(verify=True, cert=None, trust_env=True):
+        if verify is not True or cert is not None:
+            return create_ssl_context(verify=verify, cert=cert, trust_env=trust_env)
+        if trust_env not in contexts:
+            contexts[trust_env] = create_ssl_context(verify=verify, cert=cert, trust_env=trust_env)
+        return contexts[trust_env]
+
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(Rule, "_compile_builder", once)
+        patch.setattr(Rule, "_parse_rule", parsed_once)
+        patch.setattr(httpx2_transports, "create_ssl_context", same_context)
         patch.setattr(Flask, "jinja_options", {**Flask.jinja_options, "bytecode_cache": CompiledTemplates()})
         yield
 
@@ -421,7 +461,7 @@ def run_jobs(app, with_scheduler=False):
     come (a retry's), as a worker's scheduler does."""
     from rq import Queue, SimpleWorker
 
-    class CountingWorker(SimpleWorker):
+    class CountingWorker(PromptCommands, SimpleWorker):
         # RQ keeps its own counts in Redis only, and drops them when a burst ends.
         finished = failed = 0
 

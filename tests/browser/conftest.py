@@ -17,6 +17,9 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 WAIT_MS = 20_000
+# htmx has loaded what the page loads on arrival (the header's dropdown and bell, the warning after sign-in).
+SETTLED = "() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')"
+SETTLE_MS = 3 * WAIT_MS  # a machine running the suite in parallel can take long
 
 
 @pytest.fixture
@@ -93,8 +96,9 @@ def sign_in(page, email, password=f.PASSWORD):
     page.get_by_label("Password", exact=True).fill(password)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(lambda url: "/login" not in url)
-    # After sign-in a dialog may warn of tokens at risk: these journeys start once it is closed.
-    page.wait_for_load_state("networkidle")
+    # After sign-in a dialog may warn of tokens at risk (htmx loads it, and it opens as it arrives):
+    # these journeys start once it is closed.
+    page.wait_for_function(SETTLED, timeout=SETTLE_MS)
     warning = page.locator("dialog.login-warning[open]")
     if warning.count():
         page.keyboard.press("Escape")

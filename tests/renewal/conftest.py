@@ -22,7 +22,7 @@ CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 
 @pytest.fixture
 def app_config(app_config, tmp_path):
-    return {**with_sandbox(app_config, tmp_path), "SANDBOX_TIMEOUT_SECONDS": 2, "NETWORK_TIMEOUT": 5}
+    return {**with_sandbox(app_config, tmp_path), "SANDBOX_TIMEOUT_SECONDS": 1, "NETWORK_TIMEOUT": 5}
 
 
 class Live:

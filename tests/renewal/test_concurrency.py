@@ -1,7 +1,10 @@
 """Ten worker processes renewing one rotating credential at once: exactly one
 refresh call reaches the network, the newest token is stored, nothing is
-flagged. On SQLite and PostgreSQL, with the real Redis and real RQ workers."""
+flagged. On SQLite and PostgreSQL, with the real Redis and real RQ workers
+(the portal's worker class, forked from one process that built the app:
+tests/worker_fleet.py)."""
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -23,7 +26,7 @@ from tests.renewal.test_silent import connected
 pytestmark = pytest.mark.slow
 
 WORKERS = 10
-RQ = str(Path(sys.executable).with_name("rq"))
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def wait_for(condition, timeout, what):
@@ -35,14 +38,15 @@ def wait_for(condition, timeout, what):
     raise AssertionError(f"timed out waiting for {what}")
 
 
-def stop(worker):
-    """A worker asked to stop (SIGTERM: it finishes its job first), killed
+def stop(fleet):
+    """The workers asked to stop (SIGTERM: each finishes its job first), killed
     after a grace period, so that whatever failed the test is what it says."""
+    fleet.terminate()
     try:
-        worker.wait(30)
+        fleet.wait(30)
     except subprocess.TimeoutExpired:
-        worker.kill()
-        worker.wait()
+        os.killpg(fleet.pid, signal.SIGKILL)  # the fleet and every worker it forked
+        fleet.wait()
 
 
 def test_ten_workers_make_one_refresh_call(live, session, app, instance_dir, tmp_path):
@@ -63,13 +67,10 @@ def test_ten_workers_make_one_refresh_call(live, session, app, instance_dir, tmp
         "SANDBOX_DATABASE_URL": app.config["SANDBOX_DATABASE_URL"],
     }
     log = open(tmp_path / "workers.log", "wb")  # noqa: SIM115  (closed below)
-    workers = [
-        subprocess.Popen(
-            [RQ, "worker", "--url", app.config["REDIS_URL"], "--name", f"{queue.name}-{n}", "--quiet", queue.name],
-            env=env, stdout=log, stderr=log,
-        )
-        for n in range(WORKERS)
-    ]
+    fleet = subprocess.Popen(
+        [sys.executable, "-m", "tests.worker_fleet", str(WORKERS), queue.name, app.config["REDIS_URL"]],
+        cwd=ROOT, env=env, stdout=log, stderr=log, start_new_session=True,
+    )
     try:
         wait_for(lambda: Worker.count(queue=queue) == WORKERS, 120, "ten workers to start")
         jobs = [
@@ -78,10 +79,7 @@ def test_ten_workers_make_one_refresh_call(live, session, app, instance_dir, tmp
         wait_for(lambda: all(job.get_status(refresh=True) in ("finished", "failed") for job in jobs), 120,
                  "the jobs to finish")
     finally:
-        for worker in workers:
-            worker.terminate()
-        for worker in workers:
-            stop(worker)
+        stop(fleet)
         log.close()
     outcomes = sorted(Job.fetch(job.id, connection=connection).return_value() for job in jobs)
     assert outcomes == ["already_renewed"] * (WORKERS - 1) + ["renewed"], (tmp_path / "workers.log").read_text()
