@@ -21,6 +21,7 @@ from sqlmodel import Session, select
 from portal.models import Membership, Organization, SocialProfile
 
 PENDING = "keepalive.changed"
+BUMPED = "keepalive.bumped"
 
 
 def changed(session, organization_id=None, profile_id=None):
@@ -37,6 +38,13 @@ def changed_for_user(session, user_id):
     """A person's own change (their name) shows in every organization they belong to."""
     for organization_id in session.exec(select(Membership.organization_id).where(Membership.user_id == user_id)):
         changed(session, organization_id=organization_id)
+
+
+def changes_shown(session):
+    """Whether `session` has changed, or is changing, what some pages show:
+    an organization's version it read before then is behind."""
+    organizations, profiles = session.info.get(PENDING, ((), ()))
+    return bool(organizations or profiles) or session.info.get(BUMPED, False)
 
 
 def init_app(_app):
@@ -59,6 +67,7 @@ def _bump(session):
         .values(version=Organization.version + 1)
         .execution_options(synchronize_session=False)
     )
+    session.info[BUMPED] = True
 
 
 def _forget(session, transaction):
