@@ -15,13 +15,13 @@ increment holds the organization's row lock from then to the commit only,
 and takes the rows in one statement, so no lock is held across a network
 call and two transactions do not wait on each other in turn.
 """
+from flask import g, has_app_context
 from sqlalchemy import event, or_, update
 from sqlmodel import Session, select
 
 from portal.models import Membership, Organization, SocialProfile
 
 PENDING = "keepalive.changed"
-BUMPED = "keepalive.bumped"
 
 
 def changed(session, organization_id=None, profile_id=None):
@@ -41,10 +41,11 @@ def changed_for_user(session, user_id):
 
 
 def changes_shown(session):
-    """Whether `session` has changed, or is changing, what some pages show:
-    an organization's version it read before then is behind."""
+    """Whether this request or job has changed what some pages show, in any
+    session, or is changing it in `session`: an organization's version read
+    before then is behind."""
     organizations, profiles = session.info.get(PENDING, ((), ()))
-    return bool(organizations or profiles) or session.info.get(BUMPED, False)
+    return bool(organizations or profiles) or g.get("versions_bumped", False)
 
 
 def init_app(_app):
@@ -67,7 +68,8 @@ def _bump(session):
         .values(version=Organization.version + 1)
         .execution_options(synchronize_session=False)
     )
-    session.info[BUMPED] = True
+    if has_app_context():
+        g.versions_bumped = True
 
 
 def _forget(session, transaction):
