@@ -37,7 +37,8 @@ def rows(where="", limit="", **params):
 
 @bp.route("/bench/baseline/dropdown")
 def dropdown():
-    at_risk = rows(AT_RISK, horizon=(utcnow() + timedelta(days=7)).strftime("%Y-%m-%d %H:%M:%S"))
+    # The dropdown's rows: its 20 most urgent (`portal.accounts.views.DROPDOWN_ROWS`).
+    at_risk = rows(AT_RISK, limit="LIMIT 20", horizon=(utcnow() + timedelta(days=7)).strftime("%Y-%m-%d %H:%M:%S"))
     return render_template("bench_baseline/dropdown.html", rows=at_risk)
 
 

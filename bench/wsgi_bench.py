@@ -1,7 +1,6 @@
-"""The benchmark's WSGI entry point: the product's app plus the baseline
-routes (`gunicorn bench.wsgi_bench:app`)."""
+"""The benchmark's WSGI entry point: the product's (`wsgi.py`) plus the
+baseline routes (`gunicorn bench.wsgi_bench:app`)."""
 from bench.baseline import bp
-from portal import create_app
+from wsgi import app
 
-app = create_app()
 app.register_blueprint(bp)

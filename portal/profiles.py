@@ -20,6 +20,7 @@ from portal.models import (AccessLevel, Brand, BrandProfile, Credential, Credent
                            ProfileAccess, SocialProfile)
 from portal.permissions import manages_organization, may_renew
 from portal.status import URGENCY, Status, token_status, whole_days
+from portal.versions import changes_shown
 
 AT_RISK = (Status.EXPIRED, Status.EXPIRING)
 STATUS_OF_URGENCY = {rank: status for status, rank in URGENCY.items()}
@@ -195,6 +196,24 @@ def run(statement, membership, organization, scope, now, **values):
     return columns_of(statement, {**values_of(membership, organization, scope, now), **values})
 
 
+def counted(statement, membership, organization, scope, now):
+    """The rows of a GROUP BY of `scoped` (counts by status), kept in this
+    process while they cannot change: as long as the organization's version
+    (`portal.versions`) and its time state (`time_state`) stay the same, as
+    the pages' ETags are. Read again in a session that has changed what the
+    pages show, since the organization's version it holds is then behind."""
+    if changes_shown(get_session()):
+        return run(statement, membership, organization, scope, now)
+    key = (statement, organization.id, organization.version, organization.expiry_window_days,
+           time_state(organization, now), membership.user_id, scope)
+    kept = current_app.extensions.setdefault("keepalive.counts", {})
+    if key not in kept:
+        if len(kept) > 4096:
+            kept.clear()
+        kept[key] = run(statement, membership, organization, scope, now)
+    return kept[key]
+
+
 @cache
 def ordered_rows_statement(shape, limited):
     """The rows of `visible_profiles`, most urgent first. Ordered by the
@@ -277,9 +296,9 @@ def visible_profiles(membership, organization, scope=Scope(), now=None, limit=No
 
 def status_counts(membership, organization, scope=Scope(), now=None):
     """{Status: how many of the visible profiles in `scope` have it}, every status present."""
-    counted = run(counts_statement(shape_of(membership, scope)), membership, organization, scope, now or utcnow())
+    grouped = counted(counts_statement(shape_of(membership, scope)), membership, organization, scope, now or utcnow())
     counts = {status: 0 for status in URGENCY}
-    for rank, count in counted:
+    for rank, count in grouped:
         counts[STATUS_OF_URGENCY[rank]] = count
     return counts
 
@@ -351,8 +370,8 @@ def network_summary(membership, organization, now=None):
     """Which networks the visible profiles are on, how many of each are at
     risk and renewable by `membership` (for "Try renewing all"), and how
     many have each status: one GROUP BY."""
-    grouped = run(summary_statement(manages_organization(membership)), membership, organization, Scope(),
-                  now or utcnow())
+    grouped = counted(summary_statement(manages_organization(membership)), membership, organization, Scope(),
+                      now or utcnow())
     to_renew = defaultdict(int)
     counts = {status: 0 for status in URGENCY}
     for network_key, level, rank, count in grouped:

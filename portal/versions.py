@@ -15,6 +15,7 @@ increment holds the organization's row lock from then to the commit only,
 and takes the rows in one statement, so no lock is held across a network
 call and two transactions do not wait on each other in turn.
 """
+from flask import g, has_app_context
 from sqlalchemy import event, or_, update
 from sqlmodel import Session, select
 
@@ -39,6 +40,14 @@ def changed_for_user(session, user_id):
         changed(session, organization_id=organization_id)
 
 
+def changes_shown(session):
+    """Whether this request or job has changed what some pages show, in any
+    session, or is changing it in `session`: an organization's version read
+    before then is behind."""
+    organizations, profiles = session.info.get(PENDING, ((), ()))
+    return bool(organizations or profiles) or g.get("versions_bumped", False)
+
+
 def init_app(_app):
     """Bump at every commit of every session (once per process: the listeners are the Session class's)."""
     if not event.contains(Session, "before_commit", _bump):
@@ -59,6 +68,8 @@ def _bump(session):
         .values(version=Organization.version + 1)
         .execution_options(synchronize_session=False)
     )
+    if has_app_context():
+        g.versions_bumped = True
 
 
 def _forget(session, transaction):

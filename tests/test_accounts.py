@@ -23,6 +23,7 @@ from portal.models import (
     RenewalAttempt,
     SocialProfile,
 )
+from portal.versions import changed
 from tests import factories as f
 from tests.conftest import csrf_token
 
@@ -430,6 +431,7 @@ def test_a_silent_renewal_from_a_row_leads_to_the_row_and_the_event(client, auth
         session.add(current)
         session.add(RenewalAttempt(profile_id=profile_id, user_id=agency["people"]["owner"].id, mode="silent",
                                  outcome="renewed", finished_at=utcnow()))
+        changed(session, profile_id=profile_id)  # as every write the pages show does (portal.versions)
         session.commit()
         return Outcome(Result.RENEWED)
 
@@ -504,6 +506,7 @@ def test_tokens_changed_reloads_the_count_with_the_list_still_to_load(client, au
     expiring = session.exec(select(Credential).where(Credential.profile_id == agency["profiles"]["expiring"].id)).one()
     expiring.expires_at = utcnow() + timedelta(days=40)
     session.add(expiring)
+    changed(session, profile_id=expiring.profile_id)  # as every write the pages show does (portal.versions)
     session.commit()
     assert header_badge(text(client.get("/accounts/expired-tokens/dropdown", headers=HTMX))) == \
         '<span class="badge">3</span>'
@@ -535,7 +538,38 @@ def test_dropdown_follows_the_current_brand(client, auth, agency):
         cookie["brand_id"] = agency["brands"]["books"].id
     html = text(client.get("/accounts/expired-tokens", headers=HTMX))
     assert dropdown_names(html) == ["Books Gram"]
+    assert "See all expired tokens" not in html
     assert header_badge(text(client.get("/"))) == '<span class="badge">1</span>'
+
+
+def test_the_dropdown_lists_the_twenty_most_urgent_and_links_to_the_page_of_them_all(client, auth, app, session):
+    org = f.organization(session)
+    f.member(session, org, role="owner", email="boss@example.test")
+    make_profiles(app, session, org, 60)
+    auth.login("boss@example.test")
+    at_risk = int(re.search(r'<span class="badge">(\d+)</span>', text(client.get("/"))).group(1))
+    page = text(client.get("/accounts/expired-tokens"))
+    everyone = dropdown_names(page)
+    assert len(everyone) == at_risk > 20
+    dropdown = text(client.get("/accounts/expired-tokens", headers=HTMX))
+    assert dropdown_names(dropdown) == everyone[:20]
+    assert '<a href="/accounts/expired-tokens">See all expired tokens</a>' in dropdown
+    assert "See all expired tokens" not in page
+
+
+def test_the_dropdown_links_to_the_page_only_from_its_twenty_first_profile(client, auth, app, session):
+    org = f.organization(session)
+    f.member(session, org, role="owner", email="boss@example.test")
+    auth.login("boss@example.test")
+    for made, count in ((0, 20), (20, 21)):
+        session.rollback()
+        with app.app_context():
+            for n in range(made, count):
+                f.credential(session, f.profile(session, org, "facebook", name=f"Client {n:02d}"),
+                             expires_in=timedelta(days=-1))
+        dropdown = text(client.get("/accounts/expired-tokens", headers=HTMX))
+        assert len(dropdown_names(dropdown)) == 20
+        assert ("See all expired tokens" in dropdown) is (count == 21)
 
 
 def test_dropdown_says_when_every_token_is_healthy(client, auth, session):

@@ -50,3 +50,16 @@ def test_production_without_secrets_exits_with_one_line(tmp_path):
     assert result.returncode == 1
     assert result.stderr.strip().count("\n") == 0
     assert "Set SECRET_KEY" in result.stderr
+
+
+@pytest.mark.slow
+def test_the_entry_point_keeps_what_starting_made_out_of_garbage_collections(tmp_path):
+    """A full collection scans every object a process holds: the app's own
+    (modules, routes, mappings) are frozen once it is made (`wsgi.py`)."""
+    env = {"KEEPALIVE_INSTANCE": str(tmp_path), "PATH": "/usr/bin:/bin"}
+    script = "import gc; before = gc.get_freeze_count(); import wsgi; print(before, gc.get_freeze_count())"
+    result = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60,
+                            cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    before, after = map(int, result.stdout.split())
+    assert before == 0 and after > 50_000

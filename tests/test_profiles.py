@@ -4,10 +4,11 @@ every boundary, the same order, and the scopes the pages filter by."""
 from datetime import timedelta
 
 import pytest
-from sqlmodel import select
+from sqlalchemy import event
+from sqlmodel import Session, select
 
-from portal.db import utcnow
-from portal.models import CredentialState, InvalidReason, Membership, SocialProfile
+from portal.db import get_session, utcnow
+from portal.models import CredentialState, InvalidReason, Membership, Organization, SocialProfile
 from portal.profiles import (
     STATUS_OF_URGENCY,
     Scope,
@@ -20,6 +21,7 @@ from portal.profiles import (
     visible_profiles,
 )
 from portal.status import Status, token_status
+from portal.versions import changed
 from tests import factories as f
 
 WINDOW = 7
@@ -200,3 +202,51 @@ def test_renewable_in_sql_is_the_rule_of_may_renew(app, session, role, can_manag
         in_sql = set(session.exec(renewable(membership, org, SocialProfile.id)).all())
     assert in_sql == by_rule
     assert len(in_sql) == {"owner": 4, "manager": 4}.get(role, 1 if can_manage_profiles else 0)
+
+
+def test_counts_are_kept_while_no_write_and_no_moment_changes_them(app, session):
+    """The counts by status are read once for an organization's version and
+    time state (`portal.profiles.counted`): read again after a write that
+    changes what pages show, after a token crosses an edge of the rule, and
+    in a request that has written, in any session, since it read the
+    organization."""
+    now = utcnow()
+    with app.app_context():
+        org = f.organization(session, expiry_window_days=WINDOW)
+        owner = f.member(session, org, role="owner")
+        f.credential(session, f.profile(session, org), expires_at=now + timedelta(days=2, hours=2))
+        entering = f.credential(session, f.profile(session, org), expires_at=now + timedelta(days=WINDOW, hours=1))
+        membership = session.exec(select(Membership).where(Membership.user_id == owner.id)).one()
+    grouped = []
+
+    @event.listens_for(app.extensions["keepalive.engine"], "before_cursor_execute")
+    def count_group_by(connection, cursor, statement, *args):
+        grouped.extend(["GROUP BY"] if "GROUP BY" in statement else [])
+
+    def counts(at, organization=None):
+        kind = status_counts(membership, organization or org, now=at)
+        return kind[Status.EXPIRED], kind[Status.EXPIRING], kind[Status.VALID]
+
+    with app.app_context():
+        assert counts(now) == (0, 1, 1) and len(grouped) == 1
+        assert counts(now + timedelta(minutes=59)) == (0, 1, 1) and len(grouped) == 1  # kept
+        assert counts(now + timedelta(hours=1, seconds=1)) == (0, 2, 0) and len(grouped) == 2  # the window met it
+    with app.app_context():
+        invalidate(session, entering)
+        session.refresh(org)  # its version went up with the write
+        assert counts(now) == (1, 1, 0) and len(grouped) == 3
+    with app.app_context():
+        stale = session.get(Organization, org.id)
+        session.expunge(stale)  # its version as a request read it before it wrote
+        get_session()  # the request's session, which did not write: a session of its own did
+        with Session(app.extensions["keepalive.engine"]) as writer:
+            f.profile(writer, stale)
+        assert counts(now, stale) == (2, 1, 0) and len(grouped) == 4  # the new profile has no token: expired
+
+
+def invalidate(session, credential):
+    credential.status = CredentialState.INVALID
+    credential.invalid_reason = InvalidReason.PASSWORD_CHANGED
+    session.add(credential)
+    changed(session, profile_id=credential.profile_id)
+    session.commit()

@@ -37,6 +37,9 @@ BAD_FILTERS = {
     "brand": _l("That brand does not exist in this organization. Choose one from the list."),
 }
 RENEW_ALL_JOB = "jobs.renewal.renew_all"
+# The header's dropdown lists the most urgent profiles at risk; the rest are
+# one link away, on the Expired Tokens page (a long list is no use in a header).
+DROPDOWN_ROWS = 20
 JOB_DONE = {JobStatus.FINISHED, JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED}
 
 
@@ -71,11 +74,13 @@ def expired_tokens():
     dropdown's panel (a fragment for htmx, loaded when it is first opened) or
     a page of its own without JavaScript."""
     scope = Scope(brand_id=g.brand.id if g.brand else None, statuses=AT_RISK)
-    rows = visible_profiles(g.membership, g.organization, scope=scope)
+    limit = DROPDOWN_ROWS if wants_fragment() else None
+    # One row more than the dropdown shows says whether there are more.
+    rows = visible_profiles(g.membership, g.organization, scope=scope, limit=limit and limit + 1)
+    more, rows = limit is not None and len(rows) > limit, rows[:limit]
     # The list is in the header and, without JavaScript, in the page: ids differ.
-    list_id = "dropdown" if wants_fragment() else "page"
-    return render("accounts/expired_tokens.html", block="panel", rows=rows, next_url=current_page_url(),
-                  list_id=list_id, **list_context(rows))
+    return render("accounts/expired_tokens.html", block="panel", rows=rows, more=more, next_url=current_page_url(),
+                  list_id="page" if limit is None else "dropdown", **list_context(rows))
 
 
 @bp.route("/accounts/expired-tokens/dropdown")

@@ -97,7 +97,9 @@
       menu.dataset.menuReady = "1";
       var button = menu.querySelector(".menu-button");
       if (!listOf(menu) && button.dataset.menuItems) emptyList(menu, button);
-      button.addEventListener("click", function () {
+      // A button that submits a form (the header's, to the page of the same items) opens the list instead.
+      button.addEventListener("click", function (event) {
+        event.preventDefault();
         if (listOf(menu).hidden) open(menu, false); else close(menu, true);
       });
       button.addEventListener("keydown", function (event) {

@@ -187,6 +187,7 @@ def test_renewing_a_row_turns_it_green_in_place_and_updates_the_badge(page, agen
     from portal.models import Credential
     from portal.renewal import views as renewal_views
     from portal.renewal.silent import Outcome, Result
+    from portal.versions import changed
 
     def renewed(profile_id, adapter, **kwargs):
         """A network that renews at once: the token now lasts 60 days."""
@@ -196,6 +197,7 @@ def test_renewing_a_row_turns_it_green_in_place_and_updates_the_badge(page, agen
             credential.expires_at = utcnow() + timedelta(days=60)
             credential.last_refreshed_at = utcnow()
             session.add(credential)
+            changed(session, profile_id=profile_id)  # as every write the pages show does (portal.versions)
             session.commit()
         return Outcome(Result.RENEWED)
 

@@ -1,6 +1,8 @@
 """The language menu in a real browser: switching to French from the header's
-user menu, the choice kept across reloads, and a German browser greeted in
-German before anyone signs in."""
+user menu, the choice kept across reloads, a German browser greeted in
+German before anyone signs in, and without JavaScript the user menu's
+button leading to Personal settings, where the language is chosen and
+signing out is too."""
 import re
 
 import pytest
@@ -94,5 +96,24 @@ def test_a_german_browser_sees_german_before_signing_in(browser, live_server, ag
         page.get_by_label("Passwort", exact=True).fill(factories.PASSWORD)
         page.get_by_role("button", name="Anmelden").click()
         expect(page.get_by_role("navigation", name="Hauptmenü").get_by_role("link", name="Konten verwalten")).to_be_visible()
+    finally:
+        context.close()
+
+
+def test_without_javascript_the_user_menu_leads_to_personal_settings_and_its_sign_out(browser, live_server, session):
+    factories.agency(session, people={"owner": {"role": "owner", "name": "Olivia Hart"}})
+    context = browser.new_context(base_url=live_server, java_script_enabled=False)
+    try:
+        page = context.new_page()
+        page.set_default_timeout(8000)
+        sign_in(page, "owner@example.test")
+        page.get_by_role("button", name="Account menu for Olivia Hart").click()
+        expect(page.get_by_role("heading", name="Personal settings", level=1)).to_be_visible()
+        expect(page.get_by_role("region", name="Profile").get_by_label("Language")).to_be_visible()
+        page.get_by_role("region", name="Sign out").get_by_role("button", name="Sign out").click()
+        expect(page).to_have_url(re.compile(r"/login$"))
+        expect(page.get_by_text("You are signed out.")).to_be_visible()
+        page.goto("/settings/personal")
+        expect(page).to_have_url(re.compile(r"/login\?next="))
     finally:
         context.close()
