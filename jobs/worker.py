@@ -5,6 +5,7 @@ from importlib import import_module
 from rq.worker import Worker as ForkingWorker
 
 from jobs import worker_app
+from portal.networks.base import tls_context
 from portal.notifications import messages
 
 # The modules whose functions are enqueued (jobs/cron.py only registers them).
@@ -13,8 +14,8 @@ JOB_MODULES = ("jobs.deliver", "jobs.housekeeping", "jobs.mail", "jobs.renewal",
 
 class Worker(ForkingWorker):
     """RQ's worker, which forks a process for every job, with the app built,
-    the job modules imported and the notices' templates and languages loaded
-    once, before the first fork.
+    the job modules imported, the notices' templates and languages loaded
+    and the networks' TLS context made once, before the first fork.
 
     Each job's process inherits them. A plain `rq worker` forks a process
     that has none of them, so that every job imports its module and builds
@@ -30,6 +31,7 @@ class Worker(ForkingWorker):
             import_module(name)
         with app.app_context():
             messages.preload()
+        tls_context()
         gc.freeze()
         super().bootstrap(*args, **kwargs)
 

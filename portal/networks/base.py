@@ -8,6 +8,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
+from functools import cache
 from urllib.parse import urlsplit
 
 import httpx2
@@ -154,6 +155,17 @@ def new_code_verifier():
 
 # --- the HTTP client -------------------------------------------------------
 
+@cache
+def tls_context():
+    """How every network client verifies TLS: the authorities httpx2 trusts
+    by default, the environment aside. Made once a process (the worker
+    makes it before forking its jobs): making it reads and parses the
+    authorities' certificates, some 20 to 60 ms of CPU, which a client made
+    for each call would spend again. One context serves any number of
+    clients and threads."""
+    return httpx2.create_ssl_context(trust_env=False)
+
+
 class NetworkClient(OAuth2Client):
     """Authlib's OAuth 2.0 client on which every request, token requests
     included, goes through `network_url` and has a time-out."""
@@ -166,6 +178,7 @@ class NetworkClient(OAuth2Client):
             timeout=settings.timeout,
             follow_redirects=False,
             trust_env=False,
+            verify=tls_context(),
             **kwargs,
         )
 

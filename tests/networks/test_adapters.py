@@ -1,5 +1,6 @@
 """The network table and the adapters' shared rules, without a network: URLs,
 clients, token sets, and the refresh rules decided before any call."""
+import ssl
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -20,7 +21,7 @@ from portal.networks import (
     network_url,
     new_code_verifier,
 )
-from portal.networks.base import moment
+from portal.networks.base import moment, tls_context
 
 SANDBOX = {"SANDBOX": True, "BASE_URL": "http://127.0.0.1:5000", "NETWORK_TIMEOUT": 3, "GRAPH_API_VERSION": "v25.0"}
 REAL = {
@@ -95,6 +96,19 @@ def test_real_mode_uses_real_urls_and_each_networks_client():
     assert adapter_for("threads", REAL).authorize_url("s", None, "https://k/cb").startswith(
         "https://threads.com/oauth/authorize?")
     assert adapter_for("threads", REAL).token_endpoint == "https://graph.threads.com/oauth/access_token"
+
+
+def test_every_networks_client_verifies_tls_with_one_context_made_once():
+    """Making a TLS context reads every authority's certificate: the clients
+    of every call share the one `tls_context` makes, verifying as httpx2 does."""
+    contexts = set()
+    for key in ("facebook", "x", "tiktok", "pinterest"):
+        for _ in range(2):
+            with adapter_for(key, REAL).client() as client:
+                contexts.add(id(client._transport._pool._ssl_context))  # httpx2's transport, httpcore2's pool
+    assert contexts == {id(tls_context())}
+    assert tls_context().verify_mode == ssl.CERT_REQUIRED and tls_context().check_hostname
+    assert tls_context().get_ca_certs() or tls_context().cert_store_stats()["x509_ca"]
 
 
 def test_config_reads_clients_from_the_environment(tmp_path):
