@@ -26,13 +26,7 @@ class Worker(ForkingWorker):
     """
 
     def bootstrap(self, *args, **kwargs):
-        app = worker_app()
-        for name in JOB_MODULES:
-            import_module(name)
-        with app.app_context():
-            messages.preload()
-        tls_context()
-        gc.freeze()
+        load_before_forking()
         super().bootstrap(*args, **kwargs)
 
     def main_work_horse(self, job, queue):
@@ -40,3 +34,16 @@ class Worker(ForkingWorker):
         # opens its own, and leaves the worker's alone (SQLAlchemy's recipe).
         worker_app().extensions["keepalive.engine"].dispose(close=False)
         super().main_work_horse(job, queue)
+
+
+def load_before_forking():
+    """What every job's process inherits from its worker: the app, the job
+    modules, the notices' templates and languages, the networks' TLS context;
+    then frozen out of the garbage collector."""
+    app = worker_app()
+    for name in JOB_MODULES:
+        import_module(name)
+    with app.app_context():
+        messages.preload()
+    tls_context()
+    gc.freeze()

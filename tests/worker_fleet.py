@@ -47,17 +47,9 @@ def serve(name, queue_name, redis_url):
 
 
 def main(count, queue_name, redis_url):
-    from importlib import import_module
+    from jobs.worker import load_before_forking
 
-    from jobs import worker_app
-    from jobs.worker import JOB_MODULES
-    from portal.notifications import messages
-
-    app = worker_app()
-    for module in JOB_MODULES:
-        import_module(module)
-    with app.app_context():
-        messages.preload()
+    load_before_forking()
     children = []
 
     def pass_on(signum, frame):
