@@ -11,6 +11,7 @@ from datetime import timedelta
 from flask import Blueprint, abort, current_app, render_template, request
 from sqlalchemy import text
 
+from portal.accounts.views import DROPDOWN_ROWS
 from portal.crypto import unseal
 from portal.db import engine, utcnow
 
@@ -37,8 +38,9 @@ def rows(where="", limit="", **params):
 
 @bp.route("/bench/baseline/dropdown")
 def dropdown():
-    # The dropdown's rows: its 20 most urgent (`portal.accounts.views.DROPDOWN_ROWS`).
-    at_risk = rows(AT_RISK, limit="LIMIT 20", horizon=(utcnow() + timedelta(days=7)).strftime("%Y-%m-%d %H:%M:%S"))
+    # The dropdown's rows: its most urgent.
+    at_risk = rows(AT_RISK, limit=f"LIMIT {DROPDOWN_ROWS}",
+                   horizon=(utcnow() + timedelta(days=7)).strftime("%Y-%m-%d %H:%M:%S"))
     return render_template("bench_baseline/dropdown.html", rows=at_risk)
 
 

@@ -74,13 +74,16 @@ def expired_tokens():
     dropdown's panel (a fragment for htmx, loaded when it is first opened) or
     a page of its own without JavaScript."""
     scope = Scope(brand_id=g.brand.id if g.brand else None, statuses=AT_RISK)
-    limit = DROPDOWN_ROWS if wants_fragment() else None
+    in_header = wants_fragment()
     # One row more than the dropdown shows says whether there are more.
-    rows = visible_profiles(g.membership, g.organization, scope=scope, limit=limit and limit + 1)
-    more, rows = limit is not None and len(rows) > limit, rows[:limit]
+    rows = visible_profiles(g.membership, g.organization, scope=scope,
+                            limit=DROPDOWN_ROWS + 1 if in_header else None)
+    more = in_header and len(rows) > DROPDOWN_ROWS
+    if more:
+        rows = rows[:DROPDOWN_ROWS]
     # The list is in the header and, without JavaScript, in the page: ids differ.
     return render("accounts/expired_tokens.html", block="panel", rows=rows, more=more, next_url=current_page_url(),
-                  list_id="page" if limit is None else "dropdown", **list_context(rows))
+                  list_id="dropdown" if in_header else "page", **list_context(rows))
 
 
 @bp.route("/accounts/expired-tokens/dropdown")
