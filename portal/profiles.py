@@ -206,12 +206,19 @@ def counted(statement, membership, organization, scope, now):
         return run(statement, membership, organization, scope, now)
     key = (statement, organization.id, organization.version, organization.expiry_window_days,
            time_state(organization, now), membership.user_id, scope)
-    kept = current_app.extensions.setdefault("keepalive.counts", {})
+    kept = kept_in_process("keepalive.counts")
     if key not in kept:
-        if len(kept) > 4096:
-            kept.clear()
         kept[key] = run(statement, membership, organization, scope, now)
     return kept[key]
+
+
+def kept_in_process(name, most=4096):
+    """The app's dict `name`, kept from one request to the next in this
+    process, emptied once it holds more than `most` entries."""
+    kept = current_app.extensions.setdefault(name, {})
+    if len(kept) > most:
+        kept.clear()
+    return kept
 
 
 @cache
@@ -314,7 +321,7 @@ def time_state(organization, now):
     (`portal.web.conditional`)."""
     window = timedelta(days=organization.expiry_window_days)
     key = (organization.id, organization.version, organization.expiry_window_days)
-    kept = current_app.extensions.setdefault("keepalive.time_states", {})
+    kept = kept_in_process("keepalive.time_states")
     known = kept.get(key)
     if known is not None and known[0] <= now < known[1]:
         return known[2]
@@ -332,8 +339,6 @@ def time_state(organization, now):
     # The same until a token of the window loses a day or expires, or the nearest beyond enters it, or
     # a write changes the organization's version: kept that long, in this process.
     until = min((moment for moment in (state[0], beyond and beyond - window) if moment is not None), default=FOREVER)
-    if len(kept) > 4096:
-        kept.clear()
     kept[key] = (now, until, state)
     return state
 
