@@ -173,17 +173,23 @@ def database(request):
     return request.getfixturevalue(f"{request.param}_database")
 
 
+RESTART_SEQUENCES = ("SELECT setval(c.oid, 1, false) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                     "WHERE c.relkind = 'S' AND n.nspname = current_schema()")
+
+
 def empty_database(database):
     """Delete every row; ids start again at 1, on PostgreSQL as on SQLite.
-    (DELETE, not TRUNCATE: on a test's few rows it is some forty times faster.)"""
+    (DELETE, not TRUNCATE: on a test's few rows it is some forty times faster.)
+    PostgreSQL gets the DELETEs and the sequences' restart as one script: a
+    round trip for each statement took some 4 ms of every test."""
+    tables = reversed(SQLModel.metadata.sorted_tables)
     with database["engine"].begin() as connection:
-        for table in reversed(SQLModel.metadata.sorted_tables):
-            connection.execute(table.delete())
         if database["kind"] == "postgresql":
-            connection.execute(sa.text(
-                "SELECT setval(c.oid, 1, false) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-                "WHERE c.relkind = 'S' AND n.nspname = current_schema()"
-            ))
+            connection.exec_driver_sql("; ".join([*(f'DELETE FROM "{table.name}"' for table in tables),
+                                                  RESTART_SEQUENCES]))
+        else:
+            for table in tables:
+                connection.execute(table.delete())
 
 
 @pytest.fixture(scope="session")
