@@ -73,6 +73,13 @@ def query_of(location):
     return {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}
 
 
+def lasting(seconds):
+    """The `expires_in` a network may answer for a lifetime of `seconds`
+    given just now: it counts from the moment it answers, which on a busy
+    machine can be a second or two after the grant was made."""
+    return range(seconds - 2, seconds + 1)
+
+
 def basic(client_id=CLIENT[0], secret=CLIENT[1]):
     return {"Authorization": "Basic " + base64.b64encode(f"{client_id}:{secret}".encode()).decode()}
 
