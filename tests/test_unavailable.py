@@ -2,6 +2,8 @@
 with Retry-After, in the layout and the person's language, never a 500;
 nothing let through uncounted; and the same browser goes on once Redis is back."""
 import logging
+import secrets
+import socket
 
 import pytest
 from flask_babel import force_locale, gettext
@@ -9,6 +11,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from rq import Queue
 from sqlmodel import select
 
+import portal.queue
 from portal import create_app
 from portal.config import REDIS_TIMEOUTS
 from portal.auth import invitations as member_invitations
@@ -121,6 +124,29 @@ def test_with_the_sessions_answering_a_sign_in_that_cannot_be_counted_is_still_r
         assert Queue(app.config["QUEUE_NAME"], connection=app.extensions["keepalive.redis"]).count == 0
     finally:
         app.extensions["keepalive.engine"].dispose()
+
+
+def test_a_redis_that_takes_connections_and_never_answers_is_a_503_too(app_config, monkeypatch, caplog):
+    """Redis stopped but its port open (a paused process, a saturated
+    network): the connection is made and nothing answers. The request gives
+    up after the client's socket timeout (shortened here) and says so, as
+    when Redis refuses, never a 500 and never a wait without end."""
+    with socket.create_server(("127.0.0.1", 0), backlog=8) as silent:  # never accepts, never answers
+        url = f"redis://127.0.0.1:{silent.getsockname()[1]}/0"
+        monkeypatch.setattr(portal.queue, "REDIS_TIMEOUTS", {"socket_timeout": 0.2, "socket_connect_timeout": 0.2})
+        app = create_app({**app_config, "REDIS_URL": url, "RATELIMIT_STORAGE_URI": url})
+        client = app.test_client()
+        try:
+            with client.session_transaction() as cookie:
+                cookie["_user_id"] = secrets.token_urlsafe(32)  # a signed-in browser: its session is in Redis
+            caplog.clear()
+            page = client.get("/accounts")
+            assert page.status_code == 503 and page.headers["Retry-After"] == "60"
+            assert card(page)[:2] == ["503", TITLE]
+            [line] = warnings_of(caplog)
+            assert line.getMessage().startswith("Redis is not answering (TimeoutError: ")
+        finally:
+            app.extensions["keepalive.engine"].dispose()
 
 
 def test_the_rate_limits_give_up_on_redis_when_the_queue_does(app):
