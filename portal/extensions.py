@@ -15,6 +15,7 @@ login_manager = LoginManager()
 mail = Mail()
 limiter = Limiter(key_func=get_remote_address, default_limits=[], headers_enabled=True)
 
+
 def kept_in_process(name, most=4096):
     """The app's dict `name`, kept from one request to the next in this
     process, emptied once it holds more than `most` entries."""

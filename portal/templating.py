@@ -138,14 +138,20 @@ def formatted(formatter, value, format, locale, zone):
 PLACEHOLDER_ID = 987654321987
 
 
+def url_pattern(endpoint, argument="profile_id"):
+    """(before the id, after it): `endpoint`'s URL for any `argument`, built
+    once a process for the app's root (all it depends on besides the id)."""
+    patterns = kept_in_process("keepalive.url_patterns")
+    key = (request.script_root, endpoint, argument)
+    if key not in patterns:
+        patterns[key] = tuple(url_for(endpoint, **{argument: PLACEHOLDER_ID}).split(str(PLACEHOLDER_ID)))
+    return patterns[key]
+
+
 def profile_url(endpoint, profile_id, argument="profile_id"):
     """`url_for(endpoint, **{argument: profile_id})` for pages of many rows:
-    each endpoint's URL is built once a request, then only the id changes."""
-    patterns = g.setdefault("profile_url_patterns", {})
-    key = (endpoint, argument)
-    if key not in patterns:
-        patterns[key] = url_for(endpoint, **{argument: PLACEHOLDER_ID}).split(str(PLACEHOLDER_ID))
-    before, after = patterns[key]
+    only the id changes from one to the next (`url_pattern`)."""
+    before, after = url_pattern(endpoint, argument)
     return f"{before}{profile_id}{after}"
 
 

@@ -5,7 +5,7 @@ from types import SimpleNamespace
 from typing import NamedTuple
 from urllib.parse import parse_qs, urlsplit
 
-from flask import current_app, g, get_flashed_messages, request, url_for
+from flask import current_app, g, get_flashed_messages
 from htmx_flask import make_response as htmx_response
 from jinja2_fragments.flask import render_block
 from werkzeug.datastructures import MultiDict
@@ -14,9 +14,8 @@ from portal.accounts.filters import STATUSES, BadFilter, parse_filters
 from portal.accounts.queries import last_renewals, profile_row
 from portal.networks import NETWORKS
 from portal.db import utcnow
-from portal.extensions import kept_in_process
 from portal.profiles import AT_RISK, Scope, network_summary, status_counts
-from portal.templating import PLACEHOLDER_ID, _, static_url
+from portal.templating import _, static_url, url_pattern
 from portal.tenancy import current_brands
 from portal.web import TOKENS_CHANGED
 
@@ -45,31 +44,18 @@ def list_context(rows):
     read as attributes (`words.renew`, `net.icon`): Jinja finds an
     attribute at once, a dict's key only after a failed attribute lookup,
     on every row."""
-    looks, patterns = addresses()
+    patterns = [url_pattern(endpoint) for endpoint in ROW_LINKS]
     return {
         "words": row_words(),
         "links": {row.profile.id: tuple(f"{before}{row.profile.id}{after}" for before, after in patterns)
                   for row in rows},
-        "nets": looks,
+        "nets": {key: NetworkLook(entry.label, static_url(f"icons/{entry.icon}.svg"))
+                 for key, entry in NETWORKS.items()},
     }
 
 
+# What a row links to: its profile's page, its renewal, its fragment, the items of its ⋯ menu.
 ROW_LINKS = ("accounts.profile", "renewal.renew", "accounts.row", "accounts.row_menu")
-
-
-def addresses():
-    """Each network's look ({key: NetworkLook}) and the patterns of the
-    addresses a row links to (its profile's page, its renewal, its fragment,
-    the items of its ⋯ menu: [(before the id, after it)]), built once a
-    process for the app's root: they change only with it."""
-    kept = kept_in_process("keepalive.row_addresses")
-    root = request.script_root
-    if root not in kept:
-        looks = {key: NetworkLook(entry.label, static_url(f"icons/{entry.icon}.svg"))
-                 for key, entry in NETWORKS.items()}
-        patterns = [url_for(endpoint, profile_id=PLACEHOLDER_ID).split(str(PLACEHOLDER_ID)) for endpoint in ROW_LINKS]
-        kept[root] = looks, patterns
-    return kept[root]
 
 
 def row_words():
