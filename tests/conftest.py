@@ -79,9 +79,8 @@ def made_once_per_run():
     pages) is paid once per run. Werkzeug's parsing of a route depends only
     on its text and the map's converters (some 60% of making an app); its
     URL builder, only on the route's parts (routes with defaults are left
-    alone); a
-    template's code, on its source and on the Jinja settings, which are the
-    same for every app. Every HTTP client (the tests', the network
+    alone); a template's code, on its source and on the Jinja settings,
+    which are the same for every app. Every HTTP client (the tests', the network
     adapters') verifies TLS with the same default context, which takes some
     20 to 60 ms to build and which nothing changes: it is built once too.
     The engines of one database URL share the SQL they compiled (some 15%
